@@ -1,0 +1,28 @@
+"""Home Assistant side of the grid operator link entries (placeholder until its issue lands)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from homeassistant.const import Platform
+    from homeassistant.core import HomeAssistant
+
+    from .models import GridEmsConfigEntry
+
+PLATFORMS: tuple[Platform, ...] = ()
+
+
+@dataclass(slots=True)
+class GridLinkData:
+    """Runtime data of a grid operator link entry."""
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the entry's runtime state for diagnostics, identifiers redacted."""
+        return {}
+
+
+async def async_setup_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> GridLinkData:
+    """Set up a grid operator link entry."""
+    return GridLinkData()
