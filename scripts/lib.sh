@@ -29,3 +29,14 @@ ensure_venv() {
         echo "$wanted" > "$stamp"
     fi
 }
+
+ensure_demo_requirements() {
+    local stamp="$VENV/.demo-requirements.sha256"
+    local wanted
+    wanted="$(sha256sum requirements_demo.txt | cut -d' ' -f1)"
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+        echo "Installing demo requirements into $VENV"
+        "$VENV/bin/python" -m pip install --quiet -r requirements_demo.txt
+        echo "$wanted" > "$stamp"
+    fi
+}

@@ -1,0 +1,52 @@
+"""The demo site: where its simulators listen and which Grid EMS entries it has.
+
+``scripts/develop`` adds these entries to Home Assistant through the config flows
+(``demo.bootstrap``); ``tests/test_demo.py`` walks the same flows in a test instance, with the
+simulators on ephemeral ports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+DEMO_USER: Final = "demo"
+DEMO_PASSWORD: Final = "grid-ems-demo"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPorts:
+    """TCP ports of the demo's simulators and of Grid EMS's IEC-104 link, all on 127.0.0.1."""
+
+    p1: int
+    bess: int
+    meter: int
+    moxa_e1214: int
+    moxa_e1211: int
+    link: int
+
+
+DEMO_PORTS: Final = DemoPorts(p1=8899, bess=5020, meter=5021, moxa_e1214=5022, moxa_e1211=5023, link=2404)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSubentry:
+    """A config subentry added to the entry of a flow, walked through its own flow."""
+
+    subentry_type: str
+    steps: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoFlow:
+    """One config flow as a user walks it: the menu choice, then each form's input."""
+
+    steps: tuple[dict[str, Any], ...]
+    subentries: tuple[DemoSubentry, ...] = field(default=())
+
+
+def demo_flows(ports: DemoPorts) -> list[DemoFlow]:
+    """Return the config flows that set up the demo site against simulators on ``ports``."""
+    return [
+        DemoFlow(steps=({"next_step_id": "p1_meter"}, {"port": f"socket://127.0.0.1:{ports.p1}"})),
+    ]
