@@ -24,7 +24,9 @@ class BootstrapError(Exception):
 
 async def _json(response: aiohttp.ClientResponse) -> Any:
     if response.status >= 400:
-        raise BootstrapError(f"{response.method} {response.url}: {response.status} {await response.text()}")
+        raise BootstrapError(
+            f"{response.method} {response.url}: {response.status} {await response.text()}"
+        )
     return await response.json()
 
 
@@ -39,7 +41,9 @@ async def _wait_for_home_assistant(session: aiohttp.ClientSession) -> None:
         except aiohttp.ClientError:
             pass
         if loop.time() > deadline:
-            raise BootstrapError(f"Home Assistant did not answer on {BASE} within {STARTUP_TIMEOUT_S} s")
+            raise BootstrapError(
+                f"Home Assistant did not answer on {BASE} within {STARTUP_TIMEOUT_S} s"
+            )
         await asyncio.sleep(1)
 
 
@@ -55,7 +59,9 @@ async def _login(session: aiohttp.ClientSession) -> str:
     async with session.post(f"{BASE}/auth/login_flow", json=body) as response:
         flow = await _json(response)
     credentials = {"client_id": CLIENT_ID, "username": DEMO_USER, "password": DEMO_PASSWORD}
-    async with session.post(f"{BASE}/auth/login_flow/{flow['flow_id']}", json=credentials) as response:
+    async with session.post(
+        f"{BASE}/auth/login_flow/{flow['flow_id']}", json=credentials
+    ) as response:
         result = await _json(response)
     if result.get("type") != "create_entry":
         raise BootstrapError(f"the demo user could not log in: {result.get('errors')}")
@@ -83,31 +89,43 @@ async def _onboard(session: aiohttp.ClientSession) -> str:
         ("analytics", {}),
         ("integration", {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID}),
     ):
-        async with session.post(f"{BASE}/api/onboarding/{step}", json=body, headers=headers) as response:
+        async with session.post(
+            f"{BASE}/api/onboarding/{step}", json=body, headers=headers
+        ) as response:
             await _json(response)
     return token
 
 
 async def _walk(
-    session: aiohttp.ClientSession, headers: dict[str, str], path: str, start: dict[str, Any], steps: tuple[dict[str, Any], ...]
+    session: aiohttp.ClientSession,
+    headers: dict[str, str],
+    path: str,
+    start: dict[str, Any],
+    steps: tuple[dict[str, Any], ...],
 ) -> dict[str, Any]:
     async with session.post(f"{BASE}{path}", json=start, headers=headers) as response:
         result: dict[str, Any] = await _json(response)
     for user_input in steps:
-        async with session.post(f"{BASE}{path}/{result['flow_id']}", json=user_input, headers=headers) as response:
+        async with session.post(
+            f"{BASE}{path}/{result['flow_id']}", json=user_input, headers=headers
+        ) as response:
             result = await _json(response)
     if result["type"] != "create_entry":
         raise BootstrapError(f"flow {path} ended with {result}")
     return result
 
 
-async def _add_entry(session: aiohttp.ClientSession, headers: dict[str, str], flow: DemoFlow) -> None:
+async def _add_entry(
+    session: aiohttp.ClientSession, headers: dict[str, str], flow: DemoFlow
+) -> None:
     start = {"handler": "grid_ems", "show_advanced_options": False}
     result = await _walk(session, headers, "/api/config/config_entries/flow", start, flow.steps)
     entry_id = result["result"]["entry_id"]
     for subentry in flow.subentries:
         start = {"handler": [entry_id, subentry.subentry_type]}
-        await _walk(session, headers, "/api/config/config_entries/subentries/flow", start, subentry.steps)
+        await _walk(
+            session, headers, "/api/config/config_entries/subentries/flow", start, subentry.steps
+        )
     print(f"  added {result['title']}")
 
 
@@ -116,7 +134,9 @@ async def main() -> None:
     async with aiohttp.ClientSession() as session:
         await _wait_for_home_assistant(session)
         headers = {"Authorization": f"Bearer {await _onboard(session)}"}
-        async with session.get(f"{BASE}/api/config/config_entries/entry?domain=grid_ems", headers=headers) as response:
+        async with session.get(
+            f"{BASE}/api/config/config_entries/entry?domain=grid_ems", headers=headers
+        ) as response:
             if await _json(response):
                 print("Grid EMS is already set up in config/.")
                 return

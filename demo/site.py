@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 DEMO_USER: Final = "demo"
-DEMO_PASSWORD: Final = "grid-ems-demo"
+# A documented local demo login: the demo listens on 127.0.0.1 only.
+DEMO_PASSWORD: Final = "grid-ems-demo"  # noqa: S105
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +27,9 @@ class DemoPorts:
     link: int
 
 
-DEMO_PORTS: Final = DemoPorts(p1=8899, bess=5020, meter=5021, moxa_e1214=5022, moxa_e1211=5023, link=2404)
+DEMO_PORTS: Final = DemoPorts(
+    p1=8899, bess=5020, meter=5021, moxa_e1214=5022, moxa_e1211=5023, link=2404
+)
 
 
 @dataclass(frozen=True, slots=True)
