@@ -1,0 +1,86 @@
+"""Fluvius Netflex data model: point map, DSO state, validation, persistence, audit, sums.
+
+Plain Python without Home Assistant; see README.md for the shape the enforcement relies on.
+"""
+
+from .assets import Asset, AssetCategory, SiteParameters
+from .audit import AUDIT_CAPACITY, LOCAL_SOURCE, AuditRecord, AuditTrail
+from .commands import (
+    Accepted,
+    CommandRequest,
+    CommandValue,
+    Decision,
+    Refusal,
+    Refused,
+    apply_command,
+    decide,
+)
+from .measurements import (
+    ZERO_POWERS,
+    CategoryPower,
+    CategoryPowers,
+    SignConvention,
+    category_sums,
+    to_kilo,
+)
+from .model import MonitorValue, NetflexModel
+from .persistence import AUDIT_STORAGE_VERSION, STATE_STORAGE_VERSION, dump_state, load_state
+from .points import (
+    DEFAULT_IOAS,
+    DEFAULT_POINT_MAP,
+    INTERFACE_VERSION,
+    Command,
+    CommandType,
+    MonitorType,
+    PointMap,
+    PointMapError,
+    Quality,
+)
+from .provider import GridOperatorModel, Provider, create_model
+from .state import DsoState, PowerLimits, QMode, Reason
+
+__all__ = [
+    "AUDIT_CAPACITY",
+    "AUDIT_STORAGE_VERSION",
+    "DEFAULT_IOAS",
+    "DEFAULT_POINT_MAP",
+    "INTERFACE_VERSION",
+    "LOCAL_SOURCE",
+    "STATE_STORAGE_VERSION",
+    "ZERO_POWERS",
+    "Accepted",
+    "Asset",
+    "AssetCategory",
+    "AuditRecord",
+    "AuditTrail",
+    "CategoryPower",
+    "CategoryPowers",
+    "Command",
+    "CommandRequest",
+    "CommandType",
+    "CommandValue",
+    "Decision",
+    "DsoState",
+    "GridOperatorModel",
+    "MonitorType",
+    "MonitorValue",
+    "NetflexModel",
+    "PointMap",
+    "PointMapError",
+    "PowerLimits",
+    "Provider",
+    "QMode",
+    "Quality",
+    "Reason",
+    "Refusal",
+    "Refused",
+    "SignConvention",
+    "SiteParameters",
+    "apply_command",
+    "category_sums",
+    "create_model",
+    "decide",
+    "dump_state",
+    "load_state",
+    "to_kilo",
+]

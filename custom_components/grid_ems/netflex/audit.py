@@ -1,0 +1,126 @@
+"""Audit trail of the grid operator's commands: the last 1000, accepted or refused, and why."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from .commands import CommandValue, Refusal
+from .points import Command
+
+AUDIT_CAPACITY: Final = 1000
+LOCAL_SOURCE: Final = "local"
+"""Source of commands simulated in Home Assistant rather than sent by an RTU."""
+
+type JsonScalar = str | int | float | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One received command and its outcome."""
+
+    time: datetime
+    """When it was received (timezone-aware)."""
+    source: str
+    """Address of the RTU that sent it, or ``LOCAL_SOURCE``."""
+    common_address: int
+    ioa: int
+    type_name: str
+    """Type identification as received (``C_SE_NC_1``...), or the service that simulated it."""
+    command: Command | None
+    """The command at the IOA, None if the IOA is no command point."""
+    value: CommandValue
+    refusal: Refusal | None
+    """None when accepted."""
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the command was accepted."""
+        return self.refusal is None
+
+    @property
+    def local(self) -> bool:
+        """Whether it was simulated in Home Assistant rather than sent by an RTU."""
+        return self.source == LOCAL_SOURCE
+
+    def as_dict(self) -> dict[str, JsonScalar]:
+        """JSON form, for storage and diagnostics (NaN and infinities as text)."""
+        value = self.value
+        return {
+            "time": self.time.isoformat(),
+            "source": self.source,
+            "common_address": self.common_address,
+            "ioa": self.ioa,
+            "type": self.type_name,
+            "command": self.command,
+            "value": str(value) if isinstance(value, float) and not math.isfinite(value) else value,
+            "accepted": self.accepted,
+            "refusal": self.refusal,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> AuditRecord:
+        """Read back ``as_dict``; raise ValueError (or KeyError, TypeError) if malformed."""
+        value = data["value"]
+        if isinstance(value, str):
+            value = float(value)
+        if not isinstance(value, bool | int | float):
+            raise TypeError(f"audit value {value!r}")
+        command = data["command"]
+        refusal = data["refusal"]
+        return cls(
+            time=datetime.fromisoformat(str(data["time"])),
+            source=str(data["source"]),
+            common_address=_integer(data["common_address"]),
+            ioa=_integer(data["ioa"]),
+            type_name=str(data["type"]),
+            command=None if command is None else Command(str(command)),
+            value=value,
+            refusal=None if refusal is None else Refusal(str(refusal)),
+        )
+
+
+def _integer(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"not an integer: {value!r}")
+    return value
+
+
+class AuditTrail:
+    """The most recent records, oldest first; older ones drop off."""
+
+    __slots__ = ("_records",)
+
+    def __init__(self, records: Iterable[AuditRecord] = (), capacity: int = AUDIT_CAPACITY) -> None:
+        """Start with stored records (only the newest ``capacity`` are kept)."""
+        self._records: deque[AuditRecord] = deque(records, maxlen=capacity)
+
+    def append(self, record: AuditRecord) -> None:
+        """Add the newest record."""
+        self._records.append(record)
+
+    def __iter__(self) -> Iterator[AuditRecord]:
+        """Records, oldest first."""
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        """Number of records kept."""
+        return len(self._records)
+
+    @property
+    def last(self) -> AuditRecord | None:
+        """The newest record, if any."""
+        return self._records[-1] if self._records else None
+
+    def as_list(self) -> list[dict[str, JsonScalar]]:
+        """JSON form, oldest first."""
+        return [record.as_dict() for record in self._records]
+
+    @classmethod
+    def from_list(cls, data: Iterable[Mapping[str, object]]) -> AuditTrail:
+        """Read back ``as_list``; raise ValueError, KeyError or TypeError if malformed."""
+        return cls(AuditRecord.from_dict(item) for item in data)

@@ -1,0 +1,91 @@
+"""The Fluvius Netflex data model: commands in, feedback and measurements out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .assets import AssetCategory
+from .commands import CommandRequest, Decision, decide
+from .measurements import CategoryPowers
+from .points import INTERFACE_VERSION, Command, MonitorType, PointMap, Quality
+from .state import DsoState
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorValue:
+    """One monitor point to report: bool (single point), 1/2 (double point) or float."""
+
+    ioa: int
+    monitor_type: MonitorType
+    value: bool | int | float
+    quality: Quality = Quality.GOOD
+
+
+class NetflexModel:
+    """Netflex interface data model version 1.0 over a point map."""
+
+    __slots__ = ("point_map",)
+
+    def __init__(self, point_map: PointMap) -> None:
+        """Use the site's point map."""
+        self.point_map = point_map
+
+    def command_at(self, ioa: int) -> Command | None:
+        """The command received on an IOA, if it is a command point."""
+        return self.point_map.command_at(ioa)
+
+    def decide(self, state: DsoState, request: CommandRequest) -> Decision:
+        """Accept or refuse a command."""
+        return decide(state, self.point_map, request)
+
+    def feedback_value(
+        self, state: DsoState, command: Command, quality: Quality = Quality.GOOD
+    ) -> MonitorValue:
+        """The point mirroring a command's accepted value."""
+        return MonitorValue(
+            self.point_map.feedback_ioa(command),
+            command.feedback_type,
+            state.feedback(command),
+            quality,
+        )
+
+    def measurement_values(self, powers: CategoryPowers) -> list[MonitorValue]:
+        """P and Q of every category (the periodic report)."""
+        active = [
+            MonitorValue(
+                self.point_map.active_power_ioa(category),
+                MonitorType.FLOAT,
+                powers[category].p_kw,
+                powers[category].p_quality,
+            )
+            for category in AssetCategory
+        ]
+        reactive = [
+            MonitorValue(
+                self.point_map.reactive_power_ioa(category),
+                MonitorType.FLOAT,
+                powers[category].q_kvar,
+                powers[category].q_quality,
+            )
+            for category in AssetCategory
+        ]
+        return active + reactive
+
+    def monitor_values(
+        self,
+        state: DsoState,
+        feedback_quality: Mapping[Command, Quality],
+        powers: CategoryPowers,
+    ) -> list[MonitorValue]:
+        """Every monitor point, as a general interrogation returns them."""
+        return [
+            *(
+                self.feedback_value(state, command, feedback_quality.get(command, Quality.GOOD))
+                for command in Command
+            ),
+            MonitorValue(
+                self.point_map.interface_version_ioa, MonitorType.FLOAT, INTERFACE_VERSION
+            ),
+            *self.measurement_values(powers),
+        ]

@@ -1,0 +1,1 @@
+"""Tests of the Netflex data model (no Home Assistant)."""
