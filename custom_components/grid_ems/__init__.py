@@ -15,6 +15,7 @@ from homeassistant.helpers import config_validation as cv
 
 from . import grid_link, modbus_device, p1_meter
 from .const import CONF_KIND, DOMAIN, EntryKind
+from .frontend import async_setup_frontend
 from .services import async_setup_services
 
 if TYPE_CHECKING:
@@ -46,8 +47,9 @@ def _handler(entry: GridEmsConfigEntry) -> _KindHandler:
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's services, shared by all entries."""
+    """Register the integration's services and its Lovelace card, shared by all entries."""
     async_setup_services(hass)
+    async_setup_frontend(hass)
     return True
 
 

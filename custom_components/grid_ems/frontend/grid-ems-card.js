@@ -1,0 +1,1368 @@
+// node_modules/@lit/reactive-element/css-tag.js
+var e = globalThis, t = e.ShadowRoot && (e.ShadyCSS === void 0 || e.ShadyCSS.nativeShadow) && "adoptedStyleSheets" in Document.prototype && "replace" in CSSStyleSheet.prototype, n = Symbol(), r = /* @__PURE__ */ new WeakMap(), i = class {
+	constructor(e, t, r) {
+		if (this._$cssResult$ = !0, r !== n) throw Error("CSSResult is not constructable. Use `unsafeCSS` or `css` instead.");
+		this.cssText = e, this.t = t;
+	}
+	get styleSheet() {
+		let e = this.o, n = this.t;
+		if (t && e === void 0) {
+			let t = n !== void 0 && n.length === 1;
+			t && (e = r.get(n)), e === void 0 && ((this.o = e = new CSSStyleSheet()).replaceSync(this.cssText), t && r.set(n, e));
+		}
+		return e;
+	}
+	toString() {
+		return this.cssText;
+	}
+}, a = (e) => new i(typeof e == "string" ? e : e + "", void 0, n), o = (e, ...t) => new i(e.length === 1 ? e[0] : t.reduce((t, n, r) => t + ((e) => {
+	if (!0 === e._$cssResult$) return e.cssText;
+	if (typeof e == "number") return e;
+	throw Error("Value passed to 'css' function must be a 'css' function result: " + e + ". Use 'unsafeCSS' to pass non-literal values, but take care to ensure page security.");
+})(n) + e[r + 1], e[0]), e, n), s = (n, r) => {
+	if (t) n.adoptedStyleSheets = r.map((e) => e instanceof CSSStyleSheet ? e : e.styleSheet);
+	else for (let t of r) {
+		let r = document.createElement("style"), i = e.litNonce;
+		i !== void 0 && r.setAttribute("nonce", i), r.textContent = t.cssText, n.appendChild(r);
+	}
+}, c = t ? (e) => e : (e) => e instanceof CSSStyleSheet ? ((e) => {
+	let t = "";
+	for (let n of e.cssRules) t += n.cssText;
+	return a(t);
+})(e) : e, { is: l, defineProperty: u, getOwnPropertyDescriptor: d, getOwnPropertyNames: ee, getOwnPropertySymbols: te, getPrototypeOf: ne } = Object, f = globalThis, re = f.trustedTypes, ie = re ? re.emptyScript : "", ae = f.reactiveElementPolyfillSupport, p = (e, t) => e, m = {
+	toAttribute(e, t) {
+		switch (t) {
+			case Boolean:
+				e = e ? ie : null;
+				break;
+			case Object:
+			case Array: e = e == null ? e : JSON.stringify(e);
+		}
+		return e;
+	},
+	fromAttribute(e, t) {
+		let n = e;
+		switch (t) {
+			case Boolean:
+				n = e !== null;
+				break;
+			case Number:
+				n = e === null ? null : Number(e);
+				break;
+			case Object:
+			case Array: try {
+				n = JSON.parse(e);
+			} catch {
+				n = null;
+			}
+		}
+		return n;
+	}
+}, h = (e, t) => !l(e, t), oe = {
+	attribute: !0,
+	type: String,
+	converter: m,
+	reflect: !1,
+	useDefault: !1,
+	hasChanged: h
+};
+Symbol.metadata ??= Symbol("metadata"), f.litPropertyMetadata ??= /* @__PURE__ */ new WeakMap();
+var g = class extends HTMLElement {
+	static addInitializer(e) {
+		this._$Ei(), (this.l ??= []).push(e);
+	}
+	static get observedAttributes() {
+		return this.finalize(), this._$Eh && [...this._$Eh.keys()];
+	}
+	static createProperty(e, t = oe) {
+		if (t.state && (t.attribute = !1), this._$Ei(), this.prototype.hasOwnProperty(e) && ((t = Object.create(t)).wrapped = !0), this.elementProperties.set(e, t), !t.noAccessor) {
+			let n = Symbol(), r = this.getPropertyDescriptor(e, n, t);
+			r !== void 0 && u(this.prototype, e, r);
+		}
+	}
+	static getPropertyDescriptor(e, t, n) {
+		let { get: r, set: i } = d(this.prototype, e) ?? {
+			get() {
+				return this[t];
+			},
+			set(e) {
+				this[t] = e;
+			}
+		};
+		return {
+			get: r,
+			set(t) {
+				let a = r?.call(this);
+				i?.call(this, t), this.requestUpdate(e, a, n);
+			},
+			configurable: !0,
+			enumerable: !0
+		};
+	}
+	static getPropertyOptions(e) {
+		return this.elementProperties.get(e) ?? oe;
+	}
+	static _$Ei() {
+		if (this.hasOwnProperty(p("elementProperties"))) return;
+		let e = ne(this);
+		e.finalize(), e.l !== void 0 && (this.l = [...e.l]), this.elementProperties = new Map(e.elementProperties);
+	}
+	static finalize() {
+		if (this.hasOwnProperty(p("finalized"))) return;
+		if (this.finalized = !0, this._$Ei(), this.hasOwnProperty(p("properties"))) {
+			let e = this.properties, t = [...ee(e), ...te(e)];
+			for (let n of t) this.createProperty(n, e[n]);
+		}
+		let e = this[Symbol.metadata];
+		if (e !== null) {
+			let t = litPropertyMetadata.get(e);
+			if (t !== void 0) for (let [e, n] of t) this.elementProperties.set(e, n);
+		}
+		this._$Eh = /* @__PURE__ */ new Map();
+		for (let [e, t] of this.elementProperties) {
+			let n = this._$Eu(e, t);
+			n !== void 0 && this._$Eh.set(n, e);
+		}
+		this.elementStyles = this.finalizeStyles(this.styles);
+	}
+	static finalizeStyles(e) {
+		let t = [];
+		if (Array.isArray(e)) {
+			let n = new Set(e.flat(1 / 0).reverse());
+			for (let e of n) t.unshift(c(e));
+		} else e !== void 0 && t.push(c(e));
+		return t;
+	}
+	static _$Eu(e, t) {
+		let n = t.attribute;
+		return !1 === n ? void 0 : typeof n == "string" ? n : typeof e == "string" ? e.toLowerCase() : void 0;
+	}
+	constructor() {
+		super(), this._$Ep = void 0, this.isUpdatePending = !1, this.hasUpdated = !1, this._$Em = null, this._$Ev();
+	}
+	_$Ev() {
+		this._$ES = new Promise((e) => this.enableUpdating = e), this._$AL = /* @__PURE__ */ new Map(), this._$E_(), this.requestUpdate(), this.constructor.l?.forEach((e) => e(this));
+	}
+	addController(e) {
+		(this._$EO ??= /* @__PURE__ */ new Set()).add(e), this.renderRoot !== void 0 && this.isConnected && e.hostConnected?.();
+	}
+	removeController(e) {
+		this._$EO?.delete(e);
+	}
+	_$E_() {
+		let e = /* @__PURE__ */ new Map(), t = this.constructor.elementProperties;
+		for (let n of t.keys()) this.hasOwnProperty(n) && (e.set(n, this[n]), delete this[n]);
+		e.size > 0 && (this._$Ep = e);
+	}
+	createRenderRoot() {
+		let e = this.shadowRoot ?? this.attachShadow(this.constructor.shadowRootOptions);
+		return s(e, this.constructor.elementStyles), e;
+	}
+	connectedCallback() {
+		this.renderRoot ??= this.createRenderRoot(), this.enableUpdating(!0), this._$EO?.forEach((e) => e.hostConnected?.());
+	}
+	enableUpdating(e) {}
+	disconnectedCallback() {
+		this._$EO?.forEach((e) => e.hostDisconnected?.());
+	}
+	attributeChangedCallback(e, t, n) {
+		this._$AK(e, n);
+	}
+	_$ET(e, t) {
+		let n = this.constructor.elementProperties.get(e), r = this.constructor._$Eu(e, n);
+		if (r !== void 0 && !0 === n.reflect) {
+			let i = (n.converter?.toAttribute === void 0 ? m : n.converter).toAttribute(t, n.type);
+			this._$Em = e, i == null ? this.removeAttribute(r) : this.setAttribute(r, i), this._$Em = null;
+		}
+	}
+	_$AK(e, t) {
+		let n = this.constructor, r = n._$Eh.get(e);
+		if (r !== void 0 && this._$Em !== r) {
+			let e = n.getPropertyOptions(r), i = typeof e.converter == "function" ? { fromAttribute: e.converter } : e.converter?.fromAttribute === void 0 ? m : e.converter;
+			this._$Em = r;
+			let a = i.fromAttribute(t, e.type);
+			this[r] = a ?? this._$Ej?.get(r) ?? a, this._$Em = null;
+		}
+	}
+	requestUpdate(e, t, n, r = !1, i) {
+		if (e !== void 0) {
+			let a = this.constructor;
+			if (!1 === r && (i = this[e]), n ??= a.getPropertyOptions(e), !((n.hasChanged ?? h)(i, t) || n.useDefault && n.reflect && i === this._$Ej?.get(e) && !this.hasAttribute(a._$Eu(e, n)))) return;
+			this.C(e, t, n);
+		}
+		!1 === this.isUpdatePending && (this._$ES = this._$EP());
+	}
+	C(e, t, { useDefault: n, reflect: r, wrapped: i }, a) {
+		n && !(this._$Ej ??= /* @__PURE__ */ new Map()).has(e) && (this._$Ej.set(e, a ?? t ?? this[e]), !0 !== i || a !== void 0) || (this._$AL.has(e) || (this.hasUpdated || n || (t = void 0), this._$AL.set(e, t)), !0 === r && this._$Em !== e && (this._$Eq ??= /* @__PURE__ */ new Set()).add(e));
+	}
+	async _$EP() {
+		this.isUpdatePending = !0;
+		try {
+			await this._$ES;
+		} catch (e) {
+			Promise.reject(e);
+		}
+		let e = this.scheduleUpdate();
+		return e != null && await e, !this.isUpdatePending;
+	}
+	scheduleUpdate() {
+		return this.performUpdate();
+	}
+	performUpdate() {
+		if (!this.isUpdatePending) return;
+		if (!this.hasUpdated) {
+			if (this.renderRoot ??= this.createRenderRoot(), this._$Ep) {
+				for (let [e, t] of this._$Ep) this[e] = t;
+				this._$Ep = void 0;
+			}
+			let e = this.constructor.elementProperties;
+			if (e.size > 0) for (let [t, n] of e) {
+				let { wrapped: e } = n, r = this[t];
+				!0 !== e || this._$AL.has(t) || r === void 0 || this.C(t, void 0, n, r);
+			}
+		}
+		let e = !1, t = this._$AL;
+		try {
+			e = this.shouldUpdate(t), e ? (this.willUpdate(t), this._$EO?.forEach((e) => e.hostUpdate?.()), this.update(t)) : this._$EM();
+		} catch (t) {
+			throw e = !1, this._$EM(), t;
+		}
+		e && this._$AE(t);
+	}
+	willUpdate(e) {}
+	_$AE(e) {
+		this._$EO?.forEach((e) => e.hostUpdated?.()), this.hasUpdated || (this.hasUpdated = !0, this.firstUpdated(e)), this.updated(e);
+	}
+	_$EM() {
+		this._$AL = /* @__PURE__ */ new Map(), this.isUpdatePending = !1;
+	}
+	get updateComplete() {
+		return this.getUpdateComplete();
+	}
+	getUpdateComplete() {
+		return this._$ES;
+	}
+	shouldUpdate(e) {
+		return !0;
+	}
+	update(e) {
+		this._$Eq &&= this._$Eq.forEach((e) => this._$ET(e, this[e])), this._$EM();
+	}
+	updated(e) {}
+	firstUpdated(e) {}
+};
+g.elementStyles = [], g.shadowRootOptions = { mode: "open" }, g[p("elementProperties")] = /* @__PURE__ */ new Map(), g[p("finalized")] = /* @__PURE__ */ new Map(), ae?.({ ReactiveElement: g }), (f.reactiveElementVersions ??= []).push("2.1.2");
+// node_modules/lit-html/lit-html.js
+var _ = globalThis, v = (e) => e, y = _.trustedTypes, b = y ? y.createPolicy("lit-html", { createHTML: (e) => e }) : void 0, x = "$lit$", S = `lit$${Math.random().toFixed(9).slice(2)}$`, C = "?" + S, se = `<${C}>`, w = document, T = () => w.createComment(""), E = (e) => e === null || typeof e != "object" && typeof e != "function", D = Array.isArray, ce = (e) => D(e) || typeof e?.[Symbol.iterator] == "function", O = "[ 	\n\f\r]", k = /<(?:(!--|\/[^a-zA-Z])|(\/?[a-zA-Z][^>\s]*)|(\/?$))/g, A = /-->/g, j = />/g, M = RegExp(`>|${O}(?:([^\\s"'>=/]+)(${O}*=${O}*(?:[^ \t\n\f\r"'\`<>=]|("|')|))|$)`, "g"), N = /'/g, P = /"/g, F = /^(?:script|style|textarea|title)$/i, I = ((e) => (t, ...n) => ({
+	_$litType$: e,
+	strings: t,
+	values: n
+}))(1), L = Symbol.for("lit-noChange"), R = Symbol.for("lit-nothing"), z = /* @__PURE__ */ new WeakMap(), B = w.createTreeWalker(w, 129);
+function V(e, t) {
+	if (!D(e) || !e.hasOwnProperty("raw")) throw Error("invalid template strings array");
+	return b === void 0 ? t : b.createHTML(t);
+}
+var le = (e, t) => {
+	let n = e.length - 1, r = [], i, a = t === 2 ? "<svg>" : t === 3 ? "<math>" : "", o = k;
+	for (let t = 0; t < n; t++) {
+		let n = e[t], s, c, l = -1, u = 0;
+		for (; u < n.length && (o.lastIndex = u, c = o.exec(n), c !== null);) u = o.lastIndex, o === k ? c[1] === "!--" ? o = A : c[1] === void 0 ? c[2] === void 0 ? c[3] !== void 0 && (o = M) : (F.test(c[2]) && (i = RegExp("</" + c[2], "g")), o = M) : o = j : o === M ? c[0] === ">" ? (o = i ?? k, l = -1) : c[1] === void 0 ? l = -2 : (l = o.lastIndex - c[2].length, s = c[1], o = c[3] === void 0 ? M : c[3] === "\"" ? P : N) : o === P || o === N ? o = M : o === A || o === j ? o = k : (o = M, i = void 0);
+		let d = o === M && e[t + 1].startsWith("/>") ? " " : "";
+		a += o === k ? n + se : l >= 0 ? (r.push(s), n.slice(0, l) + x + n.slice(l) + S + d) : n + S + (l === -2 ? t : d);
+	}
+	return [V(e, a + (e[n] || "<?>") + (t === 2 ? "</svg>" : t === 3 ? "</math>" : "")), r];
+}, H = class e {
+	constructor({ strings: t, _$litType$: n }, r) {
+		let i;
+		this.parts = [];
+		let a = 0, o = 0, s = t.length - 1, c = this.parts, [l, u] = le(t, n);
+		if (this.el = e.createElement(l, r), B.currentNode = this.el.content, n === 2 || n === 3) {
+			let e = this.el.content.firstChild;
+			e.replaceWith(...e.childNodes);
+		}
+		for (; (i = B.nextNode()) !== null && c.length < s;) {
+			if (i.nodeType === 1) {
+				if (i.hasAttributes()) for (let e of i.getAttributeNames()) if (e.endsWith(x)) {
+					let t = u[o++], n = i.getAttribute(e).split(S), r = /([.?@])?(.*)/.exec(t);
+					c.push({
+						type: 1,
+						index: a,
+						name: r[2],
+						strings: n,
+						ctor: r[1] === "." ? de : r[1] === "?" ? fe : r[1] === "@" ? pe : G
+					}), i.removeAttribute(e);
+				} else e.startsWith(S) && (c.push({
+					type: 6,
+					index: a
+				}), i.removeAttribute(e));
+				if (F.test(i.tagName)) {
+					let e = i.textContent.split(S), t = e.length - 1;
+					if (t > 0) {
+						i.textContent = y ? y.emptyScript : "";
+						for (let n = 0; n < t; n++) i.append(e[n], T()), B.nextNode(), c.push({
+							type: 2,
+							index: ++a
+						});
+						i.append(e[t], T());
+					}
+				}
+			} else if (i.nodeType === 8) {
+				if (i.data === C) c.push({
+					type: 2,
+					index: a
+				});
+				else {
+					let e = -1;
+					for (; (e = i.data.indexOf(S, e + 1)) !== -1;) c.push({
+						type: 7,
+						index: a
+					}), e += S.length - 1;
+				}
+			}
+			a++;
+		}
+	}
+	static createElement(e, t) {
+		let n = w.createElement("template");
+		return n.innerHTML = e, n;
+	}
+};
+function U(e, t, n = e, r) {
+	if (t === L) return t;
+	let i = r === void 0 ? n._$Cl : n._$Co?.[r], a = E(t) ? void 0 : t._$litDirective$;
+	return i?.constructor !== a && (i?._$AO?.(!1), a === void 0 ? i = void 0 : (i = new a(e), i._$AT(e, n, r)), r === void 0 ? n._$Cl = i : (n._$Co ??= [])[r] = i), i !== void 0 && (t = U(e, i._$AS(e, t.values), i, r)), t;
+}
+var ue = class {
+	constructor(e, t) {
+		this._$AV = [], this._$AN = void 0, this._$AD = e, this._$AM = t;
+	}
+	get parentNode() {
+		return this._$AM.parentNode;
+	}
+	get _$AU() {
+		return this._$AM._$AU;
+	}
+	u(e) {
+		let { el: { content: t }, parts: n } = this._$AD, r = (e?.creationScope ?? w).importNode(t, !0);
+		B.currentNode = r;
+		let i = B.nextNode(), a = 0, o = 0, s = n[0];
+		for (; s !== void 0;) {
+			if (a === s.index) {
+				let t;
+				s.type === 2 ? t = new W(i, i.nextSibling, this, e) : s.type === 1 ? t = new s.ctor(i, s.name, s.strings, this, e) : s.type === 6 && (t = new me(i, this, e)), this._$AV.push(t), s = n[++o];
+			}
+			a !== s?.index && (i = B.nextNode(), a++);
+		}
+		return B.currentNode = w, r;
+	}
+	p(e) {
+		let t = 0;
+		for (let n of this._$AV) n !== void 0 && (n.strings === void 0 ? n._$AI(e[t]) : (n._$AI(e, n, t), t += n.strings.length - 2)), t++;
+	}
+}, W = class e {
+	get _$AU() {
+		return this._$AM?._$AU ?? this._$Cv;
+	}
+	constructor(e, t, n, r) {
+		this.type = 2, this._$AH = R, this._$AN = void 0, this._$AA = e, this._$AB = t, this._$AM = n, this.options = r, this._$Cv = r?.isConnected ?? !0;
+	}
+	get parentNode() {
+		let e = this._$AA.parentNode, t = this._$AM;
+		return t !== void 0 && e?.nodeType === 11 && (e = t.parentNode), e;
+	}
+	get startNode() {
+		return this._$AA;
+	}
+	get endNode() {
+		return this._$AB;
+	}
+	_$AI(e, t = this) {
+		e = U(this, e, t), E(e) ? e === R || e == null || e === "" ? (this._$AH !== R && this._$AR(), this._$AH = R) : e !== this._$AH && e !== L && this._(e) : e._$litType$ === void 0 ? e.nodeType === void 0 ? ce(e) ? this.k(e) : this._(e) : this.T(e) : this.$(e);
+	}
+	O(e) {
+		return this._$AA.parentNode.insertBefore(e, this._$AB);
+	}
+	T(e) {
+		this._$AH !== e && (this._$AR(), this._$AH = this.O(e));
+	}
+	_(e) {
+		this._$AH !== R && E(this._$AH) ? this._$AA.nextSibling.data = e : this.T(w.createTextNode(e)), this._$AH = e;
+	}
+	$(e) {
+		let { values: t, _$litType$: n } = e, r = typeof n == "number" ? this._$AC(e) : (n.el === void 0 && (n.el = H.createElement(V(n.h, n.h[0]), this.options)), n);
+		if (this._$AH?._$AD === r) this._$AH.p(t);
+		else {
+			let e = new ue(r, this), n = e.u(this.options);
+			e.p(t), this.T(n), this._$AH = e;
+		}
+	}
+	_$AC(e) {
+		let t = z.get(e.strings);
+		return t === void 0 && z.set(e.strings, t = new H(e)), t;
+	}
+	k(t) {
+		D(this._$AH) || (this._$AH = [], this._$AR());
+		let n = this._$AH, r, i = 0;
+		for (let a of t) i === n.length ? n.push(r = new e(this.O(T()), this.O(T()), this, this.options)) : r = n[i], r._$AI(a), i++;
+		i < n.length && (this._$AR(r && r._$AB.nextSibling, i), n.length = i);
+	}
+	_$AR(e = this._$AA.nextSibling, t) {
+		for (this._$AP?.(!1, !0, t); e !== this._$AB;) {
+			let t = v(e).nextSibling;
+			v(e).remove(), e = t;
+		}
+	}
+	setConnected(e) {
+		this._$AM === void 0 && (this._$Cv = e, this._$AP?.(e));
+	}
+}, G = class {
+	get tagName() {
+		return this.element.tagName;
+	}
+	get _$AU() {
+		return this._$AM._$AU;
+	}
+	constructor(e, t, n, r, i) {
+		this.type = 1, this._$AH = R, this._$AN = void 0, this.element = e, this.name = t, this._$AM = r, this.options = i, n.length > 2 || n[0] !== "" || n[1] !== "" ? (this._$AH = Array(n.length - 1).fill(/* @__PURE__ */ new String()), this.strings = n) : this._$AH = R;
+	}
+	_$AI(e, t = this, n, r) {
+		let i = this.strings, a = !1;
+		if (i === void 0) e = U(this, e, t, 0), a = !E(e) || e !== this._$AH && e !== L, a && (this._$AH = e);
+		else {
+			let r = e, o, s;
+			for (e = i[0], o = 0; o < i.length - 1; o++) s = U(this, r[n + o], t, o), s === L && (s = this._$AH[o]), a ||= !E(s) || s !== this._$AH[o], s === R ? e = R : e !== R && (e += (s ?? "") + i[o + 1]), this._$AH[o] = s;
+		}
+		a && !r && this.j(e);
+	}
+	j(e) {
+		e === R ? this.element.removeAttribute(this.name) : this.element.setAttribute(this.name, e ?? "");
+	}
+}, de = class extends G {
+	constructor() {
+		super(...arguments), this.type = 3;
+	}
+	j(e) {
+		this.element[this.name] = e === R ? void 0 : e;
+	}
+}, fe = class extends G {
+	constructor() {
+		super(...arguments), this.type = 4;
+	}
+	j(e) {
+		this.element.toggleAttribute(this.name, !!e && e !== R);
+	}
+}, pe = class extends G {
+	constructor(e, t, n, r, i) {
+		super(e, t, n, r, i), this.type = 5;
+	}
+	_$AI(e, t = this) {
+		if ((e = U(this, e, t, 0) ?? R) === L) return;
+		let n = this._$AH, r = e === R && n !== R || e.capture !== n.capture || e.once !== n.once || e.passive !== n.passive, i = e !== R && (n === R || r);
+		r && this.element.removeEventListener(this.name, this, n), i && this.element.addEventListener(this.name, this, e), this._$AH = e;
+	}
+	handleEvent(e) {
+		typeof this._$AH == "function" ? this._$AH.call(this.options?.host ?? this.element, e) : this._$AH.handleEvent(e);
+	}
+}, me = class {
+	constructor(e, t, n) {
+		this.element = e, this.type = 6, this._$AN = void 0, this._$AM = t, this.options = n;
+	}
+	get _$AU() {
+		return this._$AM._$AU;
+	}
+	_$AI(e) {
+		U(this, e);
+	}
+}, he = _.litHtmlPolyfillSupport;
+he?.(H, W), (_.litHtmlVersions ??= []).push("3.3.3");
+var ge = (e, t, n) => {
+	let r = n?.renderBefore ?? t, i = r._$litPart$;
+	if (i === void 0) {
+		let e = n?.renderBefore ?? null;
+		r._$litPart$ = i = new W(t.insertBefore(T(), e), e, void 0, n ?? {});
+	}
+	return i._$AI(e), i;
+}, K = globalThis, q = class extends g {
+	constructor() {
+		super(...arguments), this.renderOptions = { host: this }, this._$Do = void 0;
+	}
+	createRenderRoot() {
+		let e = super.createRenderRoot();
+		return this.renderOptions.renderBefore ??= e.firstChild, e;
+	}
+	update(e) {
+		let t = this.render();
+		this.hasUpdated || (this.renderOptions.isConnected = this.isConnected), super.update(e), this._$Do = ge(t, this.renderRoot, this.renderOptions);
+	}
+	connectedCallback() {
+		super.connectedCallback(), this._$Do?.setConnected(!0);
+	}
+	disconnectedCallback() {
+		super.disconnectedCallback(), this._$Do?.setConnected(!1);
+	}
+	render() {
+		return L;
+	}
+};
+q._$litElement$ = !0, q.finalized = !0, K.litElementHydrateSupport?.({ LitElement: q });
+var _e = K.litElementPolyfillSupport;
+_e?.({ LitElement: q }), (K.litElementVersions ??= []).push("4.2.2");
+// src/localize.ts
+var J = {
+	title: "Grid EMS",
+	connection_point: "Connection point",
+	grid_power: "Grid power",
+	importing: "importing",
+	exporting: "exporting",
+	of_capacity: "of contractual capacity",
+	injection_limit: "Injection limit",
+	consumption_limit: "Consumption limit",
+	asset_production_limit: "Asset production",
+	asset_consumption_limit: "Asset consumption",
+	no_limit: "none",
+	stop_production: "Emergency stop production",
+	stop_consumption: "Emergency stop consumption",
+	test_mode: "Test mode",
+	reason_p: "Reason P",
+	reason_q: "Reason Q",
+	reason_normal: "Normal",
+	reason_congestion: "Congestion",
+	reason_test: "Test",
+	reason_unknown: "Unknown",
+	q_mode: "Q mode",
+	q_band: "Q band",
+	link: "RTU link",
+	connected: "Connected",
+	disconnected: "Disconnected",
+	last_command: "Last command",
+	battery: "Battery",
+	state_of_energy: "State of energy",
+	battery_power: "Power",
+	relays: "Relays",
+	categories: "P per asset category",
+	unavailable: "Unavailable",
+	on: "On",
+	off: "Off",
+	active: "ACTIVE",
+	no_entities: "No Grid EMS entities found. Add Grid EMS devices, or choose other entries in the card editor.",
+	editor_title: "Title",
+	editor_entries: "Grid EMS entries to show (none chosen: all)",
+	editor_no_entries: "No Grid EMS entries are configured yet.",
+	cat_solar: "Solar",
+	cat_wind: "Wind",
+	cat_chp: "CHP",
+	cat_storage: "Storage",
+	cat_ev: "EV",
+	cat_flexible_consumption: "Flexible consumption",
+	cat_other_production: "Other production"
+}, ve = {
+	en: J,
+	nl: {
+		title: "Grid EMS",
+		connection_point: "Aansluitpunt",
+		grid_power: "Netvermogen",
+		importing: "afname",
+		exporting: "injectie",
+		of_capacity: "van het contractuele vermogen",
+		injection_limit: "Injectielimiet",
+		consumption_limit: "Afnamelimiet",
+		asset_production_limit: "Productie installaties",
+		asset_consumption_limit: "Verbruik installaties",
+		no_limit: "geen",
+		stop_production: "Noodstop productie",
+		stop_consumption: "Noodstop afname",
+		test_mode: "Testmodus",
+		reason_p: "Reden P",
+		reason_q: "Reden Q",
+		reason_normal: "Normaal",
+		reason_congestion: "Congestie",
+		reason_test: "Test",
+		reason_unknown: "Onbekend",
+		q_mode: "Q-modus",
+		q_band: "Q-band",
+		link: "RTU-verbinding",
+		connected: "Verbonden",
+		disconnected: "Niet verbonden",
+		last_command: "Laatste commando",
+		battery: "Batterij",
+		state_of_energy: "Laadtoestand",
+		battery_power: "Vermogen",
+		relays: "Relais",
+		categories: "P per installatiecategorie",
+		unavailable: "Niet beschikbaar",
+		on: "Aan",
+		off: "Uit",
+		active: "ACTIEF",
+		no_entities: "Geen Grid EMS-entiteiten gevonden. Voeg Grid EMS-toestellen toe of kies andere items in de kaarteditor.",
+		editor_title: "Titel",
+		editor_entries: "Te tonen Grid EMS-items (geen gekozen: alle)",
+		editor_no_entries: "Er zijn nog geen Grid EMS-items geconfigureerd.",
+		cat_solar: "Zon",
+		cat_wind: "Wind",
+		cat_chp: "WKK",
+		cat_storage: "Opslag",
+		cat_ev: "Elektrische voertuigen",
+		cat_flexible_consumption: "Flexibel verbruik",
+		cat_other_production: "Andere productie"
+	},
+	fr: {
+		title: "Grid EMS",
+		connection_point: "Point de raccordement",
+		grid_power: "Puissance réseau",
+		importing: "prélèvement",
+		exporting: "injection",
+		of_capacity: "de la puissance contractuelle",
+		injection_limit: "Limite d'injection",
+		consumption_limit: "Limite de prélèvement",
+		asset_production_limit: "Production des installations",
+		asset_consumption_limit: "Consommation des installations",
+		no_limit: "aucune",
+		stop_production: "Arrêt d'urgence production",
+		stop_consumption: "Arrêt d'urgence prélèvement",
+		test_mode: "Mode test",
+		reason_p: "Raison P",
+		reason_q: "Raison Q",
+		reason_normal: "Normal",
+		reason_congestion: "Congestion",
+		reason_test: "Test",
+		reason_unknown: "Inconnue",
+		q_mode: "Mode Q",
+		q_band: "Bande Q",
+		link: "Liaison RTU",
+		connected: "Connectée",
+		disconnected: "Déconnectée",
+		last_command: "Dernière commande",
+		battery: "Batterie",
+		state_of_energy: "État de charge",
+		battery_power: "Puissance",
+		relays: "Relais",
+		categories: "P par catégorie d'installation",
+		unavailable: "Indisponible",
+		on: "Marche",
+		off: "Arrêt",
+		active: "ACTIF",
+		no_entities: "Aucune entité Grid EMS trouvée. Ajoutez des appareils Grid EMS ou choisissez d'autres entrées dans l'éditeur de carte.",
+		editor_title: "Titre",
+		editor_entries: "Entrées Grid EMS à afficher (aucune choisie : toutes)",
+		editor_no_entries: "Aucune entrée Grid EMS n'est encore configurée.",
+		cat_solar: "Solaire",
+		cat_wind: "Éolien",
+		cat_chp: "Cogénération",
+		cat_storage: "Stockage",
+		cat_ev: "Véhicules électriques",
+		cat_flexible_consumption: "Consommation flexible",
+		cat_other_production: "Autre production"
+	}
+};
+function Y(e) {
+	let t = ve[(e ?? "en").split("-")[0]] ?? J;
+	return (e) => t[e];
+}
+// src/roles.ts
+var ye = [
+	"solar",
+	"wind",
+	"chp",
+	"storage",
+	"ev",
+	"flexible_consumption",
+	"other_production"
+], be = [
+	{
+		role: "link_connected",
+		domains: ["binary_sensor"],
+		keys: ["rtu_connected", "link_connected"]
+	},
+	{
+		role: "last_command",
+		domains: ["sensor"],
+		keys: ["last_command"]
+	},
+	{
+		role: "emergency_stop_production",
+		domains: ["binary_sensor"],
+		keys: ["emergency_stop_production"]
+	},
+	{
+		role: "emergency_stop_consumption",
+		domains: ["binary_sensor"],
+		keys: ["emergency_stop_consumption"]
+	},
+	{
+		role: "test_mode",
+		domains: ["binary_sensor"],
+		keys: ["test_mode", "test"]
+	},
+	{
+		role: "injection_limit_pct",
+		domains: ["sensor"],
+		keys: ["min_set_p", "injection_limit"]
+	},
+	{
+		role: "consumption_limit_pct",
+		domains: ["sensor"],
+		keys: ["max_set_p", "consumption_limit"]
+	},
+	{
+		role: "asset_production_limit_pct",
+		domains: ["sensor"],
+		keys: ["max_set_ap", "asset_production_limit"]
+	},
+	{
+		role: "asset_consumption_limit_pct",
+		domains: ["sensor"],
+		keys: ["min_set_ap", "asset_consumption_limit"]
+	},
+	{
+		role: "injection_limit_kw",
+		domains: ["sensor"],
+		keys: ["injection_limit_power"]
+	},
+	{
+		role: "consumption_limit_kw",
+		domains: ["sensor"],
+		keys: ["consumption_limit_power"]
+	},
+	{
+		role: "import_capacity_kw",
+		domains: ["sensor"],
+		keys: ["import_capacity"]
+	},
+	{
+		role: "export_capacity_kw",
+		domains: ["sensor"],
+		keys: ["export_capacity"]
+	},
+	{
+		role: "q_band_min_pct",
+		domains: ["sensor"],
+		keys: ["min_set_q", "q_band_min"]
+	},
+	{
+		role: "q_band_max_pct",
+		domains: ["sensor"],
+		keys: ["max_set_q", "q_band_max"]
+	},
+	{
+		role: "reason_p",
+		domains: ["sensor"],
+		keys: ["reason_p"]
+	},
+	{
+		role: "reason_q",
+		domains: ["sensor"],
+		keys: ["reason_q"]
+	},
+	{
+		role: "q_mode",
+		domains: ["sensor", "binary_sensor"],
+		keys: ["q_mode", "q_control_mode"]
+	},
+	{
+		role: "grid_power",
+		domains: ["sensor"],
+		keys: ["connection_point_power", "grid_power"]
+	},
+	{
+		role: "grid_power_import",
+		domains: ["sensor"],
+		keys: ["power_delivered", "power_consumption"]
+	},
+	{
+		role: "grid_power_export",
+		domains: ["sensor"],
+		keys: ["power_returned", "power_production"]
+	},
+	{
+		role: "grid_power",
+		domains: ["sensor"],
+		keys: ["active_power", "power"]
+	},
+	{
+		role: "bess_soe",
+		domains: ["sensor"],
+		keys: ["state_of_energy"]
+	},
+	{
+		role: "bess_power",
+		domains: ["sensor"],
+		keys: [
+			"bess_power",
+			"battery_power",
+			"target_power"
+		]
+	}
+], xe = [{
+	role: "relay",
+	domains: ["switch"],
+	keys: [/^relay(_\d+)?$/, /^digital_output(_\d+)?$/]
+}], Se = {
+	solar: ["p_solar", "power_solar"],
+	wind: ["p_wind", "power_wind"],
+	chp: ["p_chp", "power_chp"],
+	storage: ["p_storage", "power_storage"],
+	ev: ["p_ev", "power_ev"],
+	flexible_consumption: ["p_flexible_consumption", "power_flexible_consumption"],
+	other_production: ["p_other_production", "power_other_production"]
+}, X = {
+	normal: "normal",
+	congestion: "congestion",
+	test: "test",
+	0: "normal",
+	1: "congestion",
+	99: "test"
+};
+function Z(e, t) {
+	return e.some((e) => typeof e == "string" ? e === t : e.test(t));
+}
+function Ce(e, t, n) {
+	return e.domains.includes(t) && Z(e.keys, n);
+}
+// src/model.ts
+var we = "grid_ems", Te = /* @__PURE__ */ new Set(["unavailable", "unknown"]);
+function Ee(e, t) {
+	let n = new Set(t.entries ?? []);
+	return Object.values(e.entities ?? {}).filter((e) => e.platform === we).filter((t) => n.size === 0 ? !0 : (t.device_id ? e.devices?.[t.device_id] : void 0)?.config_entries.some((e) => n.has(e)) ?? !1).sort((e, t) => e.entity_id.localeCompare(t.entity_id));
+}
+function De(e) {
+	switch (e) {
+		case "W": return .001;
+		case "MW": return 1e3;
+		default: return 1;
+	}
+}
+function Q(e, t) {
+	let n = e.states[t];
+	if (!n) return {
+		entityId: t,
+		name: t,
+		state: "unavailable",
+		available: !1,
+		value: null
+	};
+	let r = !Te.has(n.state), i = r ? Number.parseFloat(n.state) : NaN, a = Number.isFinite(i) ? i * De(n.attributes.unit_of_measurement) : null;
+	return {
+		entityId: t,
+		name: String(n.attributes.friendly_name ?? t),
+		state: n.state,
+		available: r,
+		value: a,
+		stateObj: n
+	};
+}
+function $(e) {
+	return e.split(".", 1)[0];
+}
+function Oe(e) {
+	return e ? e.available ? X[e.state] ?? X[String(e.value ?? "")] ?? "unknown" : "unknown" : null;
+}
+function ke(e, t, n) {
+	return e?.value == null ? t?.value != null && n?.value != null ? Math.abs(t.value) * n.value / 100 : null : e.value;
+}
+function Ae(e, t) {
+	let n = Ee(e, t), r = /* @__PURE__ */ new Set(), i = {};
+	for (let t of be) {
+		if (i[t.role]) continue;
+		let a = n.find((e) => !r.has(e.entity_id) && Ce(t, $(e.entity_id), e.translation_key ?? ""));
+		a && (r.add(a.entity_id), i[t.role] = Q(e, a.entity_id));
+	}
+	let a = { relay: [] };
+	for (let t of xe) for (let i of n) !r.has(i.entity_id) && Ce(t, $(i.entity_id), i.translation_key ?? "") && (r.add(i.entity_id), a[t.role].push(Q(e, i.entity_id)));
+	let o = [];
+	for (let t of ye) {
+		let i = n.find((e) => !r.has(e.entity_id) && $(e.entity_id) === "sensor" && Z(Se[t], e.translation_key ?? ""));
+		i && (r.add(i.entity_id), o.push({
+			category: t,
+			reading: Q(e, i.entity_id)
+		}));
+	}
+	let s = je(i), c = ke(i.injection_limit_kw, i.injection_limit_pct, i.export_capacity_kw), l = ke(i.consumption_limit_kw, i.consumption_limit_pct, i.import_capacity_kw), u = s != null && s < 0 ? i.export_capacity_kw : i.import_capacity_kw, d = s != null && u?.value ? Math.abs(s) / u.value * 100 : null;
+	return {
+		entityIds: [...r],
+		readings: i,
+		relays: a.relay,
+		categories: o,
+		gridPowerKw: s,
+		hasGridPower: !!(i.grid_power ?? i.grid_power_import ?? i.grid_power_export),
+		injectionLimitKw: c,
+		consumptionLimitKw: l,
+		gridPowerPct: d,
+		reasonP: Oe(i.reason_p),
+		reasonQ: Oe(i.reason_q)
+	};
+}
+function je(e) {
+	if (e.grid_power) return e.grid_power.value;
+	let t = e.grid_power_import?.value, n = e.grid_power_export?.value;
+	return t == null && n == null || !e.grid_power_import?.available && e.grid_power_import || !e.grid_power_export?.available && e.grid_power_export ? null : (t ?? 0) - (n ?? 0);
+}
+function Me(e, t, n) {
+	return !e || !t || t.entities !== n.entities || t.devices !== n.devices || t.themes !== n.themes || t.language !== n.language || e.entityIds.some((e) => t.states[e] !== n.states[e]);
+}
+// src/editor.ts
+var Ne = class extends q {
+	constructor(...e) {
+		super(...e), this._loading = !1;
+	}
+	static {
+		this.properties = {
+			hass: { attribute: !1 },
+			_config: { state: !0 },
+			_entries: { state: !0 }
+		};
+	}
+	setConfig(e) {
+		this._config = e;
+	}
+	willUpdate() {
+		this.hass && this._entries === void 0 && !this._loading && (this._loading = !0, this.hass.callWS({
+			type: "config_entries/get",
+			domain: we
+		}).then((e) => {
+			this._entries = e;
+		}).catch(() => {
+			this._entries = [];
+		}));
+	}
+	render() {
+		if (!this.hass || !this._config) return R;
+		let e = Y(this.hass.locale?.language ?? this.hass.language), t = new Set(this._config.entries ?? []);
+		return I`
+      <label class="field">
+        <span>${e("editor_title")}</span>
+        <input
+          type="text"
+          name="title"
+          .value=${this._config.title ?? ""}
+          placeholder=${e("title")}
+          @change=${(e) => this._setTitle(e.target.value)}
+        />
+      </label>
+      <fieldset>
+        <legend>${e("editor_entries")}</legend>
+        ${this._entries?.length === 0 ? I`<p>${e("editor_no_entries")}</p>` : R}
+        ${(this._entries ?? []).map((e) => I`<label class="entry">
+            <input
+              type="checkbox"
+              name="entry"
+              .value=${e.entry_id}
+              .checked=${t.has(e.entry_id)}
+              @change=${(t) => this._toggle(e.entry_id, t.target.checked)}
+            />
+            ${e.title}
+          </label>`)}
+      </fieldset>
+    `;
+	}
+	_setTitle(e) {
+		let t = { ...this._config };
+		e ? t.title = e : delete t.title, this._emit(t);
+	}
+	_toggle(e, t) {
+		let n = new Set(this._config?.entries ?? []);
+		t ? n.add(e) : n.delete(e);
+		let r = (this._entries ?? []).map((e) => e.entry_id).filter((e) => n.has(e));
+		this._emit({
+			...this._config,
+			entries: r
+		});
+	}
+	_emit(e) {
+		this._config = e, this.dispatchEvent(new CustomEvent("config-changed", {
+			detail: { config: e },
+			bubbles: !0,
+			composed: !0
+		}));
+	}
+	static {
+		this.styles = o`
+    :host {
+      display: block;
+      color: var(--primary-text-color);
+    }
+    .field {
+      display: flex;
+      flex-direction: column;
+      gap: 4px;
+      margin-bottom: 12px;
+    }
+    input[type="text"] {
+      padding: 8px;
+      font: inherit;
+      color: var(--primary-text-color);
+      background: var(--card-background-color, transparent);
+      border: 1px solid var(--divider-color, #ccc);
+      border-radius: 4px;
+    }
+    fieldset {
+      border: 1px solid var(--divider-color, #ccc);
+      border-radius: 4px;
+    }
+    .entry {
+      display: flex;
+      align-items: center;
+      gap: 8px;
+      padding: 4px 0;
+    }
+  `;
+	}
+}, Pe = "grid-ems-card", Fe = "grid-ems-card-editor", Ie = class extends q {
+	static {
+		this.properties = {
+			hass: { attribute: !1 },
+			_config: { state: !0 }
+		};
+	}
+	static getConfigElement() {
+		return document.createElement(Fe);
+	}
+	static getStubConfig() {
+		return { entries: [] };
+	}
+	setConfig(e) {
+		if (!e || typeof e != "object") throw Error("Invalid configuration");
+		if (e.entries !== void 0 && !Array.isArray(e.entries)) throw Error("'entries' must be a list of config entry ids");
+		this._config = e;
+	}
+	getCardSize() {
+		return 8;
+	}
+	shouldUpdate(e) {
+		return e.has("_config") || !this._view ? !0 : e.has("hass") && this.hass ? Me(this._view, e.get("hass"), this.hass) : e.size > 0;
+	}
+	render() {
+		if (!this.hass || !this._config) return R;
+		let e = Ae(this.hass, this._config);
+		this._view = e;
+		let t = Y(this.hass.locale?.language ?? this.hass.language), n = e.entityIds.length === 0;
+		return I`
+      <ha-card>
+        <div class="header">
+          <span class="title">${this._config.title ?? t("title")}</span>
+          ${this._link(e, t)}
+        </div>
+        <div class="content">
+          ${n ? I`<div class="empty" data-role="empty">${t("no_entities")}</div>` : I`${this._stops(e, t)} ${this._connectionPoint(e, t)} ${this._control(e, t)}
+              ${this._battery(e, t)} ${this._relays(e, t)} ${this._categories(e, t)}`}
+        </div>
+      </ha-card>
+    `;
+	}
+	_format(e, t) {
+		let n = this.hass?.locale?.language ?? this.hass?.language ?? "en";
+		return new Intl.NumberFormat(n, {
+			maximumFractionDigits: t,
+			minimumFractionDigits: t
+		}).format(e);
+	}
+	_kw(e) {
+		return e == null ? "—" : `${this._format(e, 2)} kW`;
+	}
+	_pct(e) {
+		return e?.value == null ? "—" : `${this._format(e.value, 0)} %`;
+	}
+	_stateText(e, t) {
+		return e.available ? e.stateObj && this.hass?.formatEntityState ? this.hass.formatEntityState(e.stateObj) : e.state : t("unavailable");
+	}
+	_link(e, t) {
+		let n = e.readings.link_connected, r = e.readings.last_command;
+		if (!n && !r) return R;
+		let i = n?.available && n.state === "on";
+		return I`<div class="link">
+      ${n ? I`<span
+            class="chip ${i ? "ok" : "alarm"}"
+            data-role="link"
+            data-state=${i ? "connected" : "disconnected"}
+            title=${t("link")}
+            >${t("link")}: ${i ? t("connected") : n.available ? t("disconnected") : t("unavailable")}</span
+          >` : R}
+      ${r ? I`<span class="secondary" data-role="last-command"
+            >${t("last_command")}: ${this._stateText(r, t)}</span
+          >` : R}
+    </div>`;
+	}
+	_stops(e, t) {
+		return I`<div class="flags">
+      ${[
+			[
+				"stop_production",
+				e.readings.emergency_stop_production,
+				"stop-production"
+			],
+			[
+				"stop_consumption",
+				e.readings.emergency_stop_consumption,
+				"stop-consumption"
+			],
+			[
+				"test_mode",
+				e.readings.test_mode,
+				"test-mode"
+			]
+		].filter(([, e]) => e).map(([e, n, r]) => {
+			let i = n, a = i.available && i.state === "on";
+			return I`<span class="chip ${i.available ? a ? r === "test-mode" ? "warn" : "alarm" : "ok" : "unavailable"}" data-role=${r} data-state=${i.available ? i.state : "unavailable"}
+            >${t(e)}: ${i.available ? t(a ? "active" : "off") : t("unavailable")}</span
+          >`;
+		})}
+    </div>`;
+	}
+	_connectionPoint(e, t) {
+		let n = e.readings;
+		if (!e.hasGridPower && !n.injection_limit_pct && !n.consumption_limit_pct) return R;
+		let r = e.gridPowerKw, i = r == null ? "" : t(r < 0 ? "exporting" : "importing");
+		return I`<section>
+      <h3>${t("connection_point")}</h3>
+      ${e.hasGridPower ? I`<div class="big ${r == null ? "unavailable" : ""}" data-role="grid-power">
+            ${r == null ? t("unavailable") : I`${this._kw(Math.abs(r))} <small>${i}</small>`}
+            ${e.gridPowerPct == null ? R : I`<small data-role="grid-power-pct">(${this._format(e.gridPowerPct, 0)} % ${t("of_capacity")})</small>`}
+          </div>
+          ${this._bar(e)}` : R}
+      <div class="limits">
+        ${this._limit(t, "injection_limit", n.injection_limit_pct, e.injectionLimitKw)}
+        ${this._limit(t, "consumption_limit", n.consumption_limit_pct, e.consumptionLimitKw)}
+        ${this._limit(t, "asset_production_limit", n.asset_production_limit_pct, null)}
+        ${this._limit(t, "asset_consumption_limit", n.asset_consumption_limit_pct, null)}
+      </div>
+    </section>`;
+	}
+	_limit(e, t, n, r) {
+		if (!n && r == null) return R;
+		let i = n !== void 0 && !n.available;
+		return I`<div class="limit ${i ? "unavailable" : ""}" data-role=${t.replaceAll("_", "-")}>
+      <span class="label">${e(t)}</span>
+      <span class="value"
+        >${i ? e("unavailable") : I`${this._pct(n)}${r == null ? R : I` · ${this._kw(r)}`}`}</span
+      >
+    </div>`;
+	}
+	_bar(e) {
+		let t = e.gridPowerKw, n = e.injectionLimitKw, r = e.consumptionLimitKw;
+		if (t == null || n == null && r == null) return R;
+		let i = Math.max(n ?? 0, r ?? 0, Math.abs(t), .001) * 1.1, a = (e) => 50 + e / i * 50, o = t > 0 && r != null && t > r || t < 0 && n != null && -t > n;
+		return I`<div class="bar" aria-hidden="true">
+      ${n == null ? R : I`<div class="bound" style="left:${a(-n)}%"></div>`}
+      ${r == null ? R : I`<div class="bound" style="left:${a(r)}%"></div>`}
+      <div class="zero" style="left:50%"></div>
+      <div
+        class="fill ${o ? "over" : ""}"
+        style="left:${Math.min(50, a(t))}%;width:${Math.abs(a(t) - 50)}%"
+      ></div>
+    </div>`;
+	}
+	_control(e, t) {
+		let n = e.readings, r = [], i = (e, n, i) => {
+			n && r.push(I`<div class="row" data-role=${i} data-state=${n}>
+          <span class="label">${t(e)}</span>
+          <span class="value reason ${n}">${t(`reason_${n}`)}</span>
+        </div>`);
+		};
+		return i("reason_p", e.reasonP, "reason-p"), i("reason_q", e.reasonQ, "reason-q"), n.q_mode && r.push(I`<div class="row" data-role="q-mode">
+        <span class="label">${t("q_mode")}</span> <span class="value">${this._stateText(n.q_mode, t)}</span>
+      </div>`), (n.q_band_min_pct || n.q_band_max_pct) && r.push(I`<div class="row" data-role="q-band">
+        <span class="label">${t("q_band")}</span>
+        <span class="value">${this._pct(n.q_band_min_pct)} … ${this._pct(n.q_band_max_pct)}</span>
+      </div>`), r.length ? I`<section class="rows">${r}</section>` : R;
+	}
+	_battery(e, t) {
+		let n = e.readings.bess_soe, r = e.readings.bess_power;
+		return !n && !r ? R : I`<section>
+      <h3>${t("battery")}</h3>
+      ${n ? I`<div class="row" data-role="bess-soe">
+            <span class="label">${t("state_of_energy")}</span>
+            <span class="value ${n.available ? "" : "unavailable"}"
+              >${n.available ? this._pct(n) : t("unavailable")}</span
+            >
+          </div>
+          ${n.value == null ? R : I`<div class="soe"><div style="width:${Math.max(0, Math.min(100, n.value))}%"></div></div>`}` : R}
+      ${r ? I`<div class="row" data-role="bess-power">
+            <span class="label">${t("battery_power")}</span>
+            <span class="value ${r.available ? "" : "unavailable"}"
+              >${r.available ? this._kw(r.value) : t("unavailable")}</span
+            >
+          </div>` : R}
+    </section>`;
+	}
+	_relays(e, t) {
+		return e.relays.length ? I`<section>
+      <h3>${t("relays")}</h3>
+      <div class="flags">
+        ${e.relays.map((e) => I`<span
+              class="chip ${e.available ? e.state === "on" ? "on" : "off" : "unavailable"}"
+              data-role="relay"
+              data-entity=${e.entityId}
+              >${e.name}: ${e.available ? e.state === "on" ? t("on") : t("off") : t("unavailable")}</span
+            >`)}
+      </div>
+    </section>` : R;
+	}
+	_categories(e, t) {
+		return e.categories.length ? I`<section>
+      <h3>${t("categories")}</h3>
+      <div class="grid">
+        ${e.categories.map(({ category: e, reading: n }) => I`<div class="row" data-role="category" data-category=${e}>
+              <span class="label">${t(`cat_${e}`)}</span>
+              <span class="value ${n.available ? "" : "unavailable"}"
+                >${n.available ? this._kw(n.value) : t("unavailable")}</span
+              >
+            </div>`)}
+      </div>
+    </section>` : R;
+	}
+	static {
+		this.styles = o`
+    :host {
+      display: block;
+    }
+    ha-card {
+      display: block;
+      padding: 16px;
+      color: var(--primary-text-color, #212121);
+      background: var(--ha-card-background, var(--card-background-color, #fff));
+      border-radius: var(--ha-card-border-radius, 12px);
+    }
+    .header {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      justify-content: space-between;
+      gap: 8px;
+      margin-bottom: 8px;
+    }
+    .title {
+      font-size: 1.4em;
+      font-weight: 500;
+    }
+    .link {
+      display: flex;
+      flex-direction: column;
+      align-items: flex-end;
+      gap: 2px;
+    }
+    .secondary,
+    small,
+    .label {
+      color: var(--secondary-text-color, #727272);
+    }
+    section {
+      margin-top: 12px;
+    }
+    h3 {
+      margin: 0 0 6px;
+      font-size: 0.95em;
+      font-weight: 500;
+      text-transform: uppercase;
+      letter-spacing: 0.04em;
+      color: var(--secondary-text-color, #727272);
+    }
+    .big {
+      font-size: 1.8em;
+      font-weight: 400;
+    }
+    .big small {
+      font-size: 0.5em;
+    }
+    .flags {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 6px;
+    }
+    .chip {
+      border-radius: 12px;
+      padding: 2px 10px;
+      font-size: 0.9em;
+      border: 1px solid var(--divider-color, #e0e0e0);
+    }
+    .chip.ok,
+    .chip.on {
+      color: var(--success-color, #43a047);
+      border-color: var(--success-color, #43a047);
+    }
+    .chip.off {
+      color: var(--secondary-text-color, #727272);
+    }
+    .chip.alarm {
+      color: var(--text-primary-color, #fff);
+      background: var(--error-color, #db4437);
+      border-color: var(--error-color, #db4437);
+      font-weight: 600;
+    }
+    .chip.warn {
+      color: var(--text-primary-color, #fff);
+      background: var(--warning-color, #ffa600);
+      border-color: var(--warning-color, #ffa600);
+    }
+    .unavailable,
+    .chip.unavailable {
+      color: var(--disabled-text-color, #bdbdbd);
+      font-style: italic;
+    }
+    .limits,
+    .grid {
+      display: grid;
+      grid-template-columns: repeat(auto-fill, minmax(180px, 1fr));
+      gap: 4px 16px;
+      margin-top: 8px;
+    }
+    .row,
+    .limit {
+      display: flex;
+      justify-content: space-between;
+      gap: 8px;
+    }
+    .reason.congestion {
+      color: var(--warning-color, #ffa600);
+      font-weight: 600;
+    }
+    .reason.test {
+      color: var(--info-color, #039be5);
+      font-weight: 600;
+    }
+    .bar,
+    .soe {
+      position: relative;
+      height: 10px;
+      margin: 6px 0;
+      border-radius: 5px;
+      background: var(--secondary-background-color, #e5e5e5);
+      overflow: hidden;
+    }
+    .bar .fill,
+    .soe div {
+      position: absolute;
+      top: 0;
+      bottom: 0;
+      background: var(--primary-color, #03a9f4);
+    }
+    .soe div {
+      left: 0;
+      background: var(--success-color, #43a047);
+    }
+    .bar .fill.over {
+      background: var(--error-color, #db4437);
+    }
+    .bar .bound,
+    .bar .zero {
+      position: absolute;
+      top: 0;
+      bottom: 0;
+      width: 2px;
+      z-index: 1;
+      background: var(--error-color, #db4437);
+    }
+    .bar .zero {
+      background: var(--primary-text-color, #212121);
+      opacity: 0.4;
+    }
+    .empty {
+      color: var(--secondary-text-color, #727272);
+    }
+  `;
+	}
+};
+customElements.get("grid-ems-card") || customElements.define(Pe, Ie), customElements.get("grid-ems-card-editor") || customElements.define(Fe, Ne), window.customCards = window.customCards ?? [], window.customCards.some((e) => e.type === "grid-ems-card") || window.customCards.push({
+	type: Pe,
+	name: "Grid EMS",
+	description: "Grid power against the grid operator's limits, emergency stops, the RTU link, battery and relays.",
+	preview: !0
+});

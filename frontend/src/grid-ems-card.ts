@@ -1,0 +1,432 @@
+/** The Grid EMS Lovelace card: the site at the connection point, as the grid operator sees it. */
+
+import { LitElement, type PropertyValues, type TemplateResult, css, html, nothing } from "lit";
+
+import { type Localize, type TextKey, localizer } from "./localize";
+import { type Reading, type SiteView, buildSiteView, changed } from "./model";
+import type { GridEmsCardConfig, HomeAssistant } from "./types";
+
+export const CARD_TYPE = "grid-ems-card";
+export const EDITOR_TYPE = "grid-ems-card-editor";
+
+export class GridEmsCard extends LitElement {
+  static properties = {
+    hass: { attribute: false },
+    _config: { state: true },
+  };
+
+  declare hass?: HomeAssistant;
+  declare _config?: GridEmsCardConfig;
+  private _view?: SiteView;
+
+  static getConfigElement(): HTMLElement {
+    return document.createElement(EDITOR_TYPE);
+  }
+
+  static getStubConfig(): Partial<GridEmsCardConfig> {
+    return { entries: [] };
+  }
+
+  setConfig(config: GridEmsCardConfig): void {
+    if (!config || typeof config !== "object") throw new Error("Invalid configuration");
+    if (config.entries !== undefined && !Array.isArray(config.entries)) {
+      throw new Error("'entries' must be a list of config entry ids");
+    }
+    this._config = config;
+  }
+
+  getCardSize(): number {
+    return 8;
+  }
+
+  protected shouldUpdate(changedProperties: PropertyValues<this>): boolean {
+    if (changedProperties.has("_config") || !this._view) return true;
+    if (changedProperties.has("hass") && this.hass) {
+      return changed(this._view, changedProperties.get("hass") as HomeAssistant | undefined, this.hass);
+    }
+    return changedProperties.size > 0;
+  }
+
+  protected render(): TemplateResult | typeof nothing {
+    if (!this.hass || !this._config) return nothing;
+    const view = buildSiteView(this.hass, this._config);
+    this._view = view;
+    const t = localizer(this.hass.locale?.language ?? this.hass.language);
+    const empty = view.entityIds.length === 0;
+    return html`
+      <ha-card>
+        <div class="header">
+          <span class="title">${this._config.title ?? t("title")}</span>
+          ${this._link(view, t)}
+        </div>
+        <div class="content">
+          ${empty
+            ? html`<div class="empty" data-role="empty">${t("no_entities")}</div>`
+            : html`${this._stops(view, t)} ${this._connectionPoint(view, t)} ${this._control(view, t)}
+              ${this._battery(view, t)} ${this._relays(view, t)} ${this._categories(view, t)}`}
+        </div>
+      </ha-card>
+    `;
+  }
+
+  private _format(value: number, digits: number): string {
+    const language = this.hass?.locale?.language ?? this.hass?.language ?? "en";
+    return new Intl.NumberFormat(language, { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(
+      value,
+    );
+  }
+
+  private _kw(value: number | null): string {
+    return value == null ? "—" : `${this._format(value, 2)} kW`;
+  }
+
+  private _pct(reading: Reading | undefined): string {
+    return reading?.value == null ? "—" : `${this._format(reading.value, 0)} %`;
+  }
+
+  /** The entity's state as Home Assistant words it (translated enum states, units). */
+  private _stateText(reading: Reading, t: Localize): string {
+    if (!reading.available) return t("unavailable");
+    if (reading.stateObj && this.hass?.formatEntityState) return this.hass.formatEntityState(reading.stateObj);
+    return reading.state;
+  }
+
+  private _link(view: SiteView, t: Localize): TemplateResult | typeof nothing {
+    const link = view.readings.link_connected;
+    const last = view.readings.last_command;
+    if (!link && !last) return nothing;
+    const connected = link?.available && link.state === "on";
+    return html`<div class="link">
+      ${link
+        ? html`<span
+            class="chip ${connected ? "ok" : "alarm"}"
+            data-role="link"
+            data-state=${connected ? "connected" : "disconnected"}
+            title=${t("link")}
+            >${t("link")}: ${connected ? t("connected") : link.available ? t("disconnected") : t("unavailable")}</span
+          >`
+        : nothing}
+      ${last
+        ? html`<span class="secondary" data-role="last-command"
+            >${t("last_command")}: ${this._stateText(last, t)}</span
+          >`
+        : nothing}
+    </div>`;
+  }
+
+  private _stops(view: SiteView, t: Localize): TemplateResult {
+    const flags: [TextKey, Reading | undefined, string][] = [
+      ["stop_production", view.readings.emergency_stop_production, "stop-production"],
+      ["stop_consumption", view.readings.emergency_stop_consumption, "stop-consumption"],
+      ["test_mode", view.readings.test_mode, "test-mode"],
+    ];
+    return html`<div class="flags">
+      ${flags
+        .filter(([, reading]) => reading)
+        .map(([label, reading, role]) => {
+          const r = reading as Reading;
+          const on = r.available && r.state === "on";
+          const level = !r.available ? "unavailable" : on ? (role === "test-mode" ? "warn" : "alarm") : "ok";
+          return html`<span class="chip ${level}" data-role=${role} data-state=${r.available ? r.state : "unavailable"}
+            >${t(label)}: ${r.available ? (on ? t("active") : t("off")) : t("unavailable")}</span
+          >`;
+        })}
+    </div>`;
+  }
+
+  private _connectionPoint(view: SiteView, t: Localize): TemplateResult | typeof nothing {
+    const r = view.readings;
+    if (!view.hasGridPower && !r.injection_limit_pct && !r.consumption_limit_pct) return nothing;
+    const power = view.gridPowerKw;
+    const direction = power == null ? "" : power < 0 ? t("exporting") : t("importing");
+    return html`<section>
+      <h3>${t("connection_point")}</h3>
+      ${view.hasGridPower
+        ? html`<div class="big ${power == null ? "unavailable" : ""}" data-role="grid-power">
+            ${power == null ? t("unavailable") : html`${this._kw(Math.abs(power))} <small>${direction}</small>`}
+            ${view.gridPowerPct == null
+              ? nothing
+              : html`<small data-role="grid-power-pct">(${this._format(view.gridPowerPct, 0)} % ${t("of_capacity")})</small>`}
+          </div>
+          ${this._bar(view)}`
+        : nothing}
+      <div class="limits">
+        ${this._limit(t, "injection_limit", r.injection_limit_pct, view.injectionLimitKw)}
+        ${this._limit(t, "consumption_limit", r.consumption_limit_pct, view.consumptionLimitKw)}
+        ${this._limit(t, "asset_production_limit", r.asset_production_limit_pct, null)}
+        ${this._limit(t, "asset_consumption_limit", r.asset_consumption_limit_pct, null)}
+      </div>
+    </section>`;
+  }
+
+  private _limit(t: Localize, label: TextKey, pct: Reading | undefined, kw: number | null): TemplateResult | typeof nothing {
+    if (!pct && kw == null) return nothing;
+    const unavailable = pct !== undefined && !pct.available;
+    return html`<div class="limit ${unavailable ? "unavailable" : ""}" data-role=${label.replaceAll("_", "-")}>
+      <span class="label">${t(label)}</span>
+      <span class="value"
+        >${unavailable ? t("unavailable") : html`${this._pct(pct)}${kw == null ? nothing : html` · ${this._kw(kw)}`}`}</span
+      >
+    </div>`;
+  }
+
+  /** A bar from the injection limit (left) to the consumption limit (right) with the grid power on it. */
+  private _bar(view: SiteView): TemplateResult | typeof nothing {
+    const power = view.gridPowerKw;
+    const left = view.injectionLimitKw;
+    const right = view.consumptionLimitKw;
+    if (power == null || (left == null && right == null)) return nothing;
+    const span = Math.max(left ?? 0, right ?? 0, Math.abs(power), 0.001) * 1.1;
+    const position = (kw: number): number => 50 + (kw / span) * 50;
+    const over = (power > 0 && right != null && power > right) || (power < 0 && left != null && -power > left);
+    return html`<div class="bar" aria-hidden="true">
+      ${left == null ? nothing : html`<div class="bound" style="left:${position(-left)}%"></div>`}
+      ${right == null ? nothing : html`<div class="bound" style="left:${position(right)}%"></div>`}
+      <div class="zero" style="left:50%"></div>
+      <div
+        class="fill ${over ? "over" : ""}"
+        style="left:${Math.min(50, position(power))}%;width:${Math.abs(position(power) - 50)}%"
+      ></div>
+    </div>`;
+  }
+
+  private _control(view: SiteView, t: Localize): TemplateResult | typeof nothing {
+    const r = view.readings;
+    const rows: TemplateResult[] = [];
+    const reason = (label: TextKey, value: SiteView["reasonP"], role: string): void => {
+      if (value) {
+        rows.push(html`<div class="row" data-role=${role} data-state=${value}>
+          <span class="label">${t(label)}</span>
+          <span class="value reason ${value}">${t(`reason_${value}` as TextKey)}</span>
+        </div>`);
+      }
+    };
+    reason("reason_p", view.reasonP, "reason-p");
+    reason("reason_q", view.reasonQ, "reason-q");
+    if (r.q_mode) {
+      rows.push(html`<div class="row" data-role="q-mode">
+        <span class="label">${t("q_mode")}</span> <span class="value">${this._stateText(r.q_mode, t)}</span>
+      </div>`);
+    }
+    if (r.q_band_min_pct || r.q_band_max_pct) {
+      rows.push(html`<div class="row" data-role="q-band">
+        <span class="label">${t("q_band")}</span>
+        <span class="value">${this._pct(r.q_band_min_pct)} … ${this._pct(r.q_band_max_pct)}</span>
+      </div>`);
+    }
+    return rows.length ? html`<section class="rows">${rows}</section>` : nothing;
+  }
+
+  private _battery(view: SiteView, t: Localize): TemplateResult | typeof nothing {
+    const soe = view.readings.bess_soe;
+    const power = view.readings.bess_power;
+    if (!soe && !power) return nothing;
+    return html`<section>
+      <h3>${t("battery")}</h3>
+      ${soe
+        ? html`<div class="row" data-role="bess-soe">
+            <span class="label">${t("state_of_energy")}</span>
+            <span class="value ${soe.available ? "" : "unavailable"}"
+              >${soe.available ? this._pct(soe) : t("unavailable")}</span
+            >
+          </div>
+          ${soe.value == null
+            ? nothing
+            : html`<div class="soe"><div style="width:${Math.max(0, Math.min(100, soe.value))}%"></div></div>`}`
+        : nothing}
+      ${power
+        ? html`<div class="row" data-role="bess-power">
+            <span class="label">${t("battery_power")}</span>
+            <span class="value ${power.available ? "" : "unavailable"}"
+              >${power.available ? this._kw(power.value) : t("unavailable")}</span
+            >
+          </div>`
+        : nothing}
+    </section>`;
+  }
+
+  private _relays(view: SiteView, t: Localize): TemplateResult | typeof nothing {
+    if (!view.relays.length) return nothing;
+    return html`<section>
+      <h3>${t("relays")}</h3>
+      <div class="flags">
+        ${view.relays.map(
+          (relay) =>
+            html`<span
+              class="chip ${relay.available ? (relay.state === "on" ? "on" : "off") : "unavailable"}"
+              data-role="relay"
+              data-entity=${relay.entityId}
+              >${relay.name}: ${relay.available ? (relay.state === "on" ? t("on") : t("off")) : t("unavailable")}</span
+            >`,
+        )}
+      </div>
+    </section>`;
+  }
+
+  private _categories(view: SiteView, t: Localize): TemplateResult | typeof nothing {
+    if (!view.categories.length) return nothing;
+    return html`<section>
+      <h3>${t("categories")}</h3>
+      <div class="grid">
+        ${view.categories.map(
+          ({ category, reading }) =>
+            html`<div class="row" data-role="category" data-category=${category}>
+              <span class="label">${t(`cat_${category}` as TextKey)}</span>
+              <span class="value ${reading.available ? "" : "unavailable"}"
+                >${reading.available ? this._kw(reading.value) : t("unavailable")}</span
+              >
+            </div>`,
+        )}
+      </div>
+    </section>`;
+  }
+
+  static styles = css`
+    :host {
+      display: block;
+    }
+    ha-card {
+      display: block;
+      padding: 16px;
+      color: var(--primary-text-color, #212121);
+      background: var(--ha-card-background, var(--card-background-color, #fff));
+      border-radius: var(--ha-card-border-radius, 12px);
+    }
+    .header {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      justify-content: space-between;
+      gap: 8px;
+      margin-bottom: 8px;
+    }
+    .title {
+      font-size: 1.4em;
+      font-weight: 500;
+    }
+    .link {
+      display: flex;
+      flex-direction: column;
+      align-items: flex-end;
+      gap: 2px;
+    }
+    .secondary,
+    small,
+    .label {
+      color: var(--secondary-text-color, #727272);
+    }
+    section {
+      margin-top: 12px;
+    }
+    h3 {
+      margin: 0 0 6px;
+      font-size: 0.95em;
+      font-weight: 500;
+      text-transform: uppercase;
+      letter-spacing: 0.04em;
+      color: var(--secondary-text-color, #727272);
+    }
+    .big {
+      font-size: 1.8em;
+      font-weight: 400;
+    }
+    .big small {
+      font-size: 0.5em;
+    }
+    .flags {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 6px;
+    }
+    .chip {
+      border-radius: 12px;
+      padding: 2px 10px;
+      font-size: 0.9em;
+      border: 1px solid var(--divider-color, #e0e0e0);
+    }
+    .chip.ok,
+    .chip.on {
+      color: var(--success-color, #43a047);
+      border-color: var(--success-color, #43a047);
+    }
+    .chip.off {
+      color: var(--secondary-text-color, #727272);
+    }
+    .chip.alarm {
+      color: var(--text-primary-color, #fff);
+      background: var(--error-color, #db4437);
+      border-color: var(--error-color, #db4437);
+      font-weight: 600;
+    }
+    .chip.warn {
+      color: var(--text-primary-color, #fff);
+      background: var(--warning-color, #ffa600);
+      border-color: var(--warning-color, #ffa600);
+    }
+    .unavailable,
+    .chip.unavailable {
+      color: var(--disabled-text-color, #bdbdbd);
+      font-style: italic;
+    }
+    .limits,
+    .grid {
+      display: grid;
+      grid-template-columns: repeat(auto-fill, minmax(180px, 1fr));
+      gap: 4px 16px;
+      margin-top: 8px;
+    }
+    .row,
+    .limit {
+      display: flex;
+      justify-content: space-between;
+      gap: 8px;
+    }
+    .reason.congestion {
+      color: var(--warning-color, #ffa600);
+      font-weight: 600;
+    }
+    .reason.test {
+      color: var(--info-color, #039be5);
+      font-weight: 600;
+    }
+    .bar,
+    .soe {
+      position: relative;
+      height: 10px;
+      margin: 6px 0;
+      border-radius: 5px;
+      background: var(--secondary-background-color, #e5e5e5);
+      overflow: hidden;
+    }
+    .bar .fill,
+    .soe div {
+      position: absolute;
+      top: 0;
+      bottom: 0;
+      background: var(--primary-color, #03a9f4);
+    }
+    .soe div {
+      left: 0;
+      background: var(--success-color, #43a047);
+    }
+    .bar .fill.over {
+      background: var(--error-color, #db4437);
+    }
+    .bar .bound,
+    .bar .zero {
+      position: absolute;
+      top: 0;
+      bottom: 0;
+      width: 2px;
+      z-index: 1;
+      background: var(--error-color, #db4437);
+    }
+    .bar .zero {
+      background: var(--primary-text-color, #212121);
+      opacity: 0.4;
+    }
+    .empty {
+      color: var(--secondary-text-color, #727272);
+    }
+  `;
+}

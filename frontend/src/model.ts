@@ -1,0 +1,198 @@
+/**
+ * What the card shows, computed from `hass` and the card configuration: pure functions, no DOM.
+ */
+
+import {
+  CATEGORIES,
+  CATEGORY_POWER_KEYS,
+  type Category,
+  LIST_ROLES,
+  type ListRole,
+  REASON_STATES,
+  SINGLE_ROLES,
+  type SingleRole,
+  keyMatches,
+  specMatches,
+} from "./roles";
+import type { GridEmsCardConfig, HassEntityRegistryEntry, HassEntityState, HomeAssistant } from "./types";
+
+export const PLATFORM = "grid_ems";
+const UNAVAILABLE_STATES = new Set(["unavailable", "unknown"]);
+
+/** One entity as the card reads it. */
+export interface Reading {
+  entityId: string;
+  name: string;
+  /** Raw state, "unavailable" when the entity has no state object. */
+  state: string;
+  available: boolean;
+  /** Numeric state, powers converted to kW; null when not a number or unavailable. */
+  value: number | null;
+  stateObj?: HassEntityState;
+}
+
+export interface CategoryPower {
+  category: Category;
+  reading: Reading;
+}
+
+export type Reason = "normal" | "congestion" | "test" | "unknown";
+
+export interface SiteView {
+  /** Entity ids the card depends on, to re-render only when one of them changes. */
+  entityIds: string[];
+  readings: Partial<Record<SingleRole, Reading>>;
+  relays: Reading[];
+  categories: CategoryPower[];
+  /** Grid power at the connection point in kW, load convention (import positive). */
+  gridPowerKw: number | null;
+  /** Whether some grid power entity exists (unavailable or not). */
+  hasGridPower: boolean;
+  injectionLimitKw: number | null;
+  consumptionLimitKw: number | null;
+  /** Grid power as % of the contractual capacity in its direction. */
+  gridPowerPct: number | null;
+  reasonP: Reason | null;
+  reasonQ: Reason | null;
+}
+
+/** Entities of Grid EMS in the chosen config entries (all Grid EMS entries when none chosen). */
+export function selectEntities(hass: HomeAssistant, config: GridEmsCardConfig): HassEntityRegistryEntry[] {
+  const chosen = new Set(config.entries ?? []);
+  return Object.values(hass.entities ?? {})
+    .filter((entity) => entity.platform === PLATFORM)
+    .filter((entity) => {
+      if (chosen.size === 0) return true;
+      const device = entity.device_id ? hass.devices?.[entity.device_id] : undefined;
+      return device?.config_entries.some((entryId) => chosen.has(entryId)) ?? false;
+    })
+    .sort((a, b) => a.entity_id.localeCompare(b.entity_id));
+}
+
+function powerFactorToKw(unit: unknown): number {
+  switch (unit) {
+    case "W":
+      return 0.001;
+    case "MW":
+      return 1000;
+    default:
+      return 1;
+  }
+}
+
+export function readEntity(hass: HomeAssistant, entityId: string): Reading {
+  const stateObj = hass.states[entityId];
+  if (!stateObj) {
+    return { entityId, name: entityId, state: "unavailable", available: false, value: null };
+  }
+  const available = !UNAVAILABLE_STATES.has(stateObj.state);
+  const number = available ? Number.parseFloat(stateObj.state) : Number.NaN;
+  const value = Number.isFinite(number)
+    ? number * powerFactorToKw(stateObj.attributes.unit_of_measurement)
+    : null;
+  const name = String(stateObj.attributes.friendly_name ?? entityId);
+  return { entityId, name, state: stateObj.state, available, value, stateObj };
+}
+
+function domainOf(entityId: string): string {
+  return entityId.split(".", 1)[0];
+}
+
+function reasonOf(reading: Reading | undefined): Reason | null {
+  if (!reading) return null;
+  if (!reading.available) return "unknown";
+  return REASON_STATES[reading.state] ?? REASON_STATES[String(reading.value ?? "")] ?? "unknown";
+}
+
+function limitKw(kw: Reading | undefined, pct: Reading | undefined, capacity: Reading | undefined): number | null {
+  if (kw?.value != null) return kw.value;
+  if (pct?.value != null && capacity?.value != null) return (Math.abs(pct.value) * capacity.value) / 100;
+  return null;
+}
+
+/** Compute everything the card shows. */
+export function buildSiteView(hass: HomeAssistant, config: GridEmsCardConfig): SiteView {
+  const entities = selectEntities(hass, config);
+  const taken = new Set<string>();
+  const readings: Partial<Record<SingleRole, Reading>> = {};
+
+  for (const spec of SINGLE_ROLES) {
+    if (readings[spec.role]) continue;
+    const match = entities.find(
+      (entity) =>
+        !taken.has(entity.entity_id) &&
+        specMatches(spec, domainOf(entity.entity_id), entity.translation_key ?? ""),
+    );
+    if (match) {
+      taken.add(match.entity_id);
+      readings[spec.role] = readEntity(hass, match.entity_id);
+    }
+  }
+
+  const lists: Record<ListRole, Reading[]> = { relay: [] };
+  for (const spec of LIST_ROLES) {
+    for (const entity of entities) {
+      if (!taken.has(entity.entity_id) && specMatches(spec, domainOf(entity.entity_id), entity.translation_key ?? "")) {
+        taken.add(entity.entity_id);
+        lists[spec.role].push(readEntity(hass, entity.entity_id));
+      }
+    }
+  }
+
+  const categories: CategoryPower[] = [];
+  for (const category of CATEGORIES) {
+    const entity = entities.find(
+      (candidate) =>
+        !taken.has(candidate.entity_id) &&
+        domainOf(candidate.entity_id) === "sensor" &&
+        keyMatches(CATEGORY_POWER_KEYS[category], candidate.translation_key ?? ""),
+    );
+    if (entity) {
+      taken.add(entity.entity_id);
+      categories.push({ category, reading: readEntity(hass, entity.entity_id) });
+    }
+  }
+
+  const gridPowerKw = netGridPower(readings);
+  const injectionLimitKw = limitKw(readings.injection_limit_kw, readings.injection_limit_pct, readings.export_capacity_kw);
+  const consumptionLimitKw = limitKw(
+    readings.consumption_limit_kw,
+    readings.consumption_limit_pct,
+    readings.import_capacity_kw,
+  );
+  const capacity = gridPowerKw != null && gridPowerKw < 0 ? readings.export_capacity_kw : readings.import_capacity_kw;
+  const gridPowerPct =
+    gridPowerKw != null && capacity?.value ? (Math.abs(gridPowerKw) / capacity.value) * 100 : null;
+
+  return {
+    entityIds: [...taken],
+    readings,
+    relays: lists.relay,
+    categories,
+    gridPowerKw,
+    hasGridPower: Boolean(readings.grid_power ?? readings.grid_power_import ?? readings.grid_power_export),
+    injectionLimitKw,
+    consumptionLimitKw,
+    gridPowerPct,
+    reasonP: reasonOf(readings.reason_p),
+    reasonQ: reasonOf(readings.reason_q),
+  };
+}
+
+function netGridPower(readings: Partial<Record<SingleRole, Reading>>): number | null {
+  if (readings.grid_power) return readings.grid_power.value;
+  const imported = readings.grid_power_import?.value;
+  const exported = readings.grid_power_export?.value;
+  if (imported == null && exported == null) return null;
+  if (!readings.grid_power_import?.available && readings.grid_power_import) return null;
+  if (!readings.grid_power_export?.available && readings.grid_power_export) return null;
+  return (imported ?? 0) - (exported ?? 0);
+}
+
+/** Whether a new `hass` changes anything the card shows. */
+export function changed(view: SiteView | undefined, oldHass: HomeAssistant | undefined, hass: HomeAssistant): boolean {
+  if (!view || !oldHass) return true;
+  if (oldHass.entities !== hass.entities || oldHass.devices !== hass.devices) return true;
+  if (oldHass.themes !== hass.themes || oldHass.language !== hass.language) return true;
+  return view.entityIds.some((entityId) => oldHass.states[entityId] !== hass.states[entityId]);
+}

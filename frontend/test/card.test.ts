@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it } from "vitest";
+
+import "../src/index";
+import type { GridEmsCard } from "../src/grid-ems-card";
+import type { HomeAssistant } from "../src/types";
+import { fakeHass, siteEntities, withStates } from "./fake-hass";
+
+async function renderCard(hass: HomeAssistant, config: Record<string, unknown> = {}): Promise<GridEmsCard> {
+  const card = document.createElement("grid-ems-card") as GridEmsCard;
+  card.setConfig({ type: "custom:grid-ems-card", ...config });
+  card.hass = hass;
+  document.body.appendChild(card);
+  await card.updateComplete;
+  return card;
+}
+
+function part(card: GridEmsCard, role: string): HTMLElement {
+  const element = card.shadowRoot?.querySelector<HTMLElement>(`[data-role="${role}"]`);
+  if (!element) throw new Error(`no ${role} in the card`);
+  return element;
+}
+
+function text(card: GridEmsCard, role: string): string {
+  return (part(card, role).textContent ?? "").replace(/\s+/g, " ").trim();
+}
+
+afterEach(() => {
+  document.body.innerHTML = "";
+});
+
+describe("grid-ems-card", () => {
+  it("shows grid power against the limits in kW and % of capacity", async () => {
+    const card = await renderCard(fakeHass(siteEntities()));
+    expect(text(card, "grid-power")).toContain("3.20 kW importing");
+    expect(text(card, "grid-power-pct")).toBe("(16 % of contractual capacity)");
+    expect(text(card, "injection-limit")).toBe("Injection limit 40 % · 4.00 kW");
+    expect(text(card, "consumption-limit")).toBe("Consumption limit 50 % · 10.00 kW");
+    expect(text(card, "q-band")).toBe("Q band -20 % … 30 %");
+    expect(part(card, "reason-p").dataset.state).toBe("congestion");
+    expect(text(card, "reason-p")).toBe("Reason P Congestion");
+    expect(text(card, "link")).toBe("RTU link: Connected");
+    expect(text(card, "last-command")).toBe("Last command: MAXSETP 50 %");
+    expect(text(card, "bess-soe")).toBe("State of energy 76 %");
+    expect(text(card, "bess-power")).toBe("Power -1.25 kW");
+  });
+
+  it("marks a grid power beyond its limit", async () => {
+    const card = await renderCard(withStates(fakeHass(siteEntities()), { "sensor.p1_power_delivered": "12500" }));
+    expect(card.shadowRoot?.querySelector(".bar .fill.over")).not.toBeNull();
+  });
+
+  it("shows emergency stops and test mode when active, and updates live", async () => {
+    const hass = fakeHass(siteEntities());
+    const card = await renderCard(hass);
+    expect(text(card, "stop-production")).toBe("Emergency stop production: Off");
+    expect(part(card, "stop-production").classList.contains("ok")).toBe(true);
+
+    card.hass = withStates(hass, {
+      "binary_sensor.link_stop_production": "on",
+      "binary_sensor.link_test": "on",
+      "sensor.link_reason_p": "test",
+    });
+    await card.updateComplete;
+    expect(text(card, "stop-production")).toBe("Emergency stop production: ACTIVE");
+    expect(part(card, "stop-production").classList.contains("alarm")).toBe(true);
+    expect(part(card, "test-mode").classList.contains("warn")).toBe(true);
+    expect(text(card, "reason-p")).toBe("Reason P Test");
+    expect(text(card, "stop-consumption")).toBe("Emergency stop consumption: Off");
+  });
+
+  it("shows unavailable entities as unavailable, not as values", async () => {
+    const hass = withStates(fakeHass(siteEntities()), {
+      "binary_sensor.link_rtu": "unavailable",
+      "binary_sensor.link_stop_consumption": "unavailable",
+      "sensor.link_maxsetp": "unavailable",
+      "sensor.p1_power_delivered": "unavailable",
+      "sensor.bess_soe": "unknown",
+      "switch.relay_2": "unavailable",
+      "sensor.link_reason_q": "unavailable",
+    });
+    const card = await renderCard(hass);
+    expect(text(card, "link")).toBe("RTU link: Unavailable");
+    expect(part(card, "link").classList.contains("alarm")).toBe(true);
+    expect(text(card, "stop-consumption")).toBe("Emergency stop consumption: Unavailable");
+    expect(part(card, "stop-consumption").dataset.state).toBe("unavailable");
+    expect(text(card, "consumption-limit")).toBe("Consumption limit Unavailable");
+    expect(text(card, "grid-power")).toBe("Unavailable");
+    expect(text(card, "bess-soe")).toBe("State of energy Unavailable");
+    expect(text(card, "reason-q")).toBe("Reason Q Unknown");
+    const relays = [...(card.shadowRoot?.querySelectorAll<HTMLElement>('[data-role="relay"]') ?? [])];
+    expect(relays.map((relay) => relay.textContent?.trim())).toEqual(["Relay 1: On", "Relay 2: Unavailable"]);
+  });
+
+  it("shows a disconnected link as an alarm and relies on HA's formatting of states", async () => {
+    const hass = withStates(fakeHass(siteEntities()), { "binary_sensor.link_rtu": "off" });
+    hass.formatEntityState = (stateObj) => `«${stateObj.state}»`;
+    const card = await renderCard(hass);
+    expect(text(card, "link")).toBe("RTU link: Disconnected");
+    expect(text(card, "q-mode")).toBe("Q mode «local»");
+  });
+
+  it("speaks Dutch and French", async () => {
+    const nl = await renderCard(fakeHass(siteEntities(), "nl"));
+    expect(text(nl, "grid-power")).toContain("3,20 kW afname");
+    expect(text(nl, "consumption-limit")).toBe("Afnamelimiet 50 % · 10,00 kW");
+    const fr = await renderCard(fakeHass(siteEntities(), "fr-BE"));
+    expect(text(fr, "stop-production")).toBe("Arrêt d'urgence production: Arrêt");
+  });
+
+  it("explains when there is nothing to show", async () => {
+    const card = await renderCard(fakeHass(siteEntities()), { entries: ["no-such-entry"], title: "Site" });
+    expect(text(card, "empty")).toContain("No Grid EMS entities found");
+    expect(card.shadowRoot?.querySelector(".title")?.textContent).toBe("Site");
+  });
+
+  it("rejects a configuration whose entries are not a list", () => {
+    const card = document.createElement("grid-ems-card") as GridEmsCard;
+    expect(() => card.setConfig({ type: "custom:grid-ems-card", entries: "x" as unknown as string[] })).toThrow(
+      /entries/,
+    );
+  });
+
+  it("is listed in the card picker with an editor", () => {
+    expect(window.customCards?.some((card) => card.type === "grid-ems-card")).toBe(true);
+    const cardClass = customElements.get("grid-ems-card") as unknown as typeof GridEmsCard;
+    expect(cardClass.getConfigElement().tagName.toLowerCase()).toBe("grid-ems-card-editor");
+    expect(cardClass.getStubConfig()).toEqual({ entries: [] });
+  });
+});

@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+
+import { buildSiteView, changed, selectEntities } from "../src/model";
+import { BESS_ENTRY, LINK_ENTRY, P1_ENTRY, fakeHass, siteEntities, withStates } from "./fake-hass";
+
+const CONFIG = { type: "custom:grid-ems-card" };
+
+describe("selectEntities", () => {
+  it("takes every Grid EMS entity when no entry is chosen, and no other platform", () => {
+    const hass = fakeHass([
+      ...siteEntities(),
+      { entityId: "sensor.other", key: "power_delivered", state: "1", platform: "dsmr" },
+    ]);
+    const ids = selectEntities(hass, CONFIG).map((entity) => entity.entity_id);
+    expect(ids).toHaveLength(siteEntities().length);
+    expect(ids).not.toContain("sensor.other");
+  });
+
+  it("keeps only the chosen config entries, through the entity's device", () => {
+    const hass = fakeHass(siteEntities());
+    const ids = selectEntities(hass, { ...CONFIG, entries: [P1_ENTRY, BESS_ENTRY] }).map((e) => e.entity_id);
+    expect(ids).toEqual(["sensor.bess_power", "sensor.bess_soe", "sensor.p1_power_delivered", "sensor.p1_power_returned"]);
+  });
+});
+
+describe("buildSiteView", () => {
+  it("maps translation keys to roles and computes the connection point", () => {
+    const view = buildSiteView(fakeHass(siteEntities()), CONFIG);
+    expect(view.readings.emergency_stop_production?.entityId).toBe("binary_sensor.link_stop_production");
+    expect(view.readings.q_band_min_pct?.value).toBe(-20);
+    // P1 import 3200 W, export 0 W: 3.2 kW imported, 16 % of the 20 kW import capacity.
+    expect(view.gridPowerKw).toBeCloseTo(3.2);
+    expect(view.gridPowerPct).toBeCloseTo(16);
+    // MINSETP 40 % of the 10 kW export capacity, MAXSETP 50 % of 20 kW import capacity.
+    expect(view.injectionLimitKw).toBeCloseTo(4);
+    expect(view.consumptionLimitKw).toBeCloseTo(10);
+    expect(view.reasonP).toBe("congestion");
+    expect(view.reasonQ).toBe("normal");
+    expect(view.relays.map((relay) => relay.name)).toEqual(["Relay 1", "Relay 2"]);
+    expect(view.categories.map((c) => [c.category, c.reading.value])).toEqual([
+      ["solar", 4.5],
+      ["storage", -1.25],
+    ]);
+  });
+
+  it("reads numeric reason codes and treats export as a share of the export capacity", () => {
+    const hass = withStates(fakeHass(siteEntities()), {
+      "sensor.link_reason_p": "99",
+      "sensor.p1_power_delivered": "0",
+      "sensor.p1_power_returned": "5000",
+    });
+    const view = buildSiteView(hass, CONFIG);
+    expect(view.reasonP).toBe("test");
+    expect(view.gridPowerKw).toBeCloseTo(-5);
+    expect(view.gridPowerPct).toBeCloseTo(50);
+  });
+
+  it("has no grid power when a P1 power is unavailable, and no limit kW without capacity", () => {
+    const hass = withStates(fakeHass(siteEntities()), { "sensor.p1_power_returned": "unavailable" });
+    expect(buildSiteView(hass, CONFIG).gridPowerKw).toBeNull();
+    const linkOnly = buildSiteView(fakeHass(siteEntities().filter((e) => !e.key.endsWith("capacity"))), {
+      ...CONFIG,
+      entries: [LINK_ENTRY],
+    });
+    expect(linkOnly.injectionLimitKw).toBeNull();
+    expect(linkOnly.hasGridPower).toBe(false);
+  });
+});
+
+describe("changed", () => {
+  it("re-renders only when an entity the card shows changes", () => {
+    const hass = fakeHass([...siteEntities(), { entityId: "sensor.unrelated", key: "x", state: "1", platform: "demo" }]);
+    const view = buildSiteView(hass, CONFIG);
+    expect(changed(view, hass, withStates(hass, { "sensor.unrelated": "2" }))).toBe(false);
+    expect(changed(view, hass, withStates(hass, { "sensor.bess_soe": "77" }))).toBe(true);
+    expect(changed(undefined, hass, hass)).toBe(true);
+  });
+});
