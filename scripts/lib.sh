@@ -40,3 +40,15 @@ ensure_demo_requirements() {
         echo "$wanted" > "$stamp"
     fi
 }
+
+# The card's npm packages (frontend/): installed from the lockfile when missing or out of date.
+ensure_frontend_modules() {
+    local stamp="$REPO_ROOT/frontend/node_modules/.package-lock.sha256"
+    local wanted
+    wanted="$(sha256sum "$REPO_ROOT/frontend/package-lock.json" | cut -d' ' -f1)"
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+        echo "Installing the card's npm packages (npm ci in frontend/)"
+        (cd "$REPO_ROOT/frontend" && npm ci --no-audit --no-fund --loglevel=error)
+        echo "$wanted" > "$stamp"
+    fi
+}
