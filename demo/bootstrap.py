@@ -7,13 +7,15 @@ Grid EMS entry of the demo site (``demo.site``) through the config flows, unless
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 import aiohttp
 
-from demo.site import DEMO_PASSWORD, DEMO_PORTS, DEMO_USER, DemoFlow, demo_flows
+from demo.site import DEMO_PASSWORD, DEMO_PORTS, DEMO_USER, DemoFlow, DemoPorts, demo_flows
 
-BASE = "http://127.0.0.1:8123"
+# The end-to-end test runs its own demo on a free port (tests/e2e).
+BASE = os.environ.get("GRID_EMS_DEMO_URL", "http://127.0.0.1:8123")
 CLIENT_ID = f"{BASE}/"
 STARTUP_TIMEOUT_S = 300
 
@@ -129,8 +131,8 @@ async def _add_entry(
     print(f"  added {result['title']}")
 
 
-async def main() -> None:
-    """Onboard Home Assistant and add the demo site's Grid EMS entries."""
+async def main(ports: DemoPorts = DEMO_PORTS) -> None:
+    """Onboard Home Assistant and add the demo site's Grid EMS entries (simulators on ``ports``)."""
     async with aiohttp.ClientSession() as session:
         await _wait_for_home_assistant(session)
         headers = {"Authorization": f"Bearer {await _onboard(session)}"}
@@ -141,7 +143,7 @@ async def main() -> None:
                 print("Grid EMS is already set up in config/.")
                 return
         print("Adding the demo site to Grid EMS:")
-        for flow in demo_flows(DEMO_PORTS):
+        for flow in demo_flows(ports):
             await _add_entry(session, headers, flow)
 
 
