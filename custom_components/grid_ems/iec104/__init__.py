@@ -1,0 +1,76 @@
+"""IEC 60870-5-104 server for Grid EMS, in pure Python on asyncio (no Home Assistant imports).
+
+Layers: `apci` (framing), `asdu` (application data codec), `connection` (sans-IO session with
+the k/w windows and t1-t3 timers), `station` (stations and points) and `server` (asyncio
+transport and dispatch). See README.md next to this file for an overview of the API.
+"""
+
+from .asdu import (
+    ASDU,
+    BROADCAST_ADDRESS,
+    ASDUDecodeError,
+    Cause,
+    DoubleCommand,
+    DoublePointValue,
+    InitializationCause,
+    Quality,
+    SetpointCommand,
+    SingleCommand,
+    TypeID,
+)
+from .connection import ProtocolParameters
+from .server import (
+    DEFAULT_PORT,
+    ClockSyncHandler,
+    ClockSyncRequest,
+    CommandHandler,
+    CommandRequest,
+    CommandResult,
+    ConnectionEvent,
+    ConnectionEventHandler,
+    ConnectionState,
+    Peer,
+    Server,
+    create_tls_context,
+)
+from .station import (
+    CommandPoint,
+    DoubleMonitorPoint,
+    FloatMonitorPoint,
+    MonitorPoint,
+    SingleMonitorPoint,
+    Station,
+)
+
+__all__ = [
+    "ASDU",
+    "BROADCAST_ADDRESS",
+    "DEFAULT_PORT",
+    "ASDUDecodeError",
+    "Cause",
+    "ClockSyncHandler",
+    "ClockSyncRequest",
+    "CommandHandler",
+    "CommandPoint",
+    "CommandRequest",
+    "CommandResult",
+    "ConnectionEvent",
+    "ConnectionEventHandler",
+    "ConnectionState",
+    "DoubleCommand",
+    "DoubleMonitorPoint",
+    "DoublePointValue",
+    "FloatMonitorPoint",
+    "InitializationCause",
+    "MonitorPoint",
+    "Peer",
+    "ProtocolParameters",
+    "Quality",
+    "Server",
+    "SetpointCommand",
+    "SingleCommand",
+    "SingleMonitorPoint",
+    "Station",
+    "TypeID",
+    "create_tls_context",
+]

@@ -1,0 +1,1 @@
+"""Tests of the IEC 60870-5-104 stack."""
