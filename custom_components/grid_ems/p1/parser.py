@@ -1,0 +1,233 @@
+"""Parse the body of a CRC-checked P1 telegram with dsmr_parser's object parsers.
+
+The specification is dsmr_parser's ``BELGIUM_FLUVIUS``, extended with the library's own entries
+for the objects of the Fluvius P1 port that it lacks (power failures, the power failure log,
+voltage sags and swells, the consumer message code, fuse thresholds L2/L3) and the DSMR version
+line of Dutch meters.
+
+dsmr_parser's ``TelegramParser.parse`` runs every object's regular expression over the whole
+telegram and recomputes the CRC in pure Python. Here the telegram is split into lines, each line
+is routed by its OBIS code to the specification entry whose pattern matches that code (looked up
+once per code, with the library's pattern), and parsed with that entry's value parser. A line
+identical to the previous telegram's line for the same code reuses the previous result: most
+lines (identifiers, counters within the same watt-hour, the peak history) do not change from
+one second to the next.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any, Final
+
+from dsmr_parser import telegram_specifications
+from dsmr_parser.exceptions import ParseError
+from dsmr_parser.parsers import MaxDemandParser, MBusParser, ProfileGenericParser
+from dsmr_parser.profile_generic_specifications import (
+    BUFFER_TYPES,
+    PG_HEAD_PARSERS,
+    PG_UNIDENTIFIED_BUFFERTYPE_PARSERS,
+)
+
+from .telegram import (
+    MBUS_DEVICE_TYPE,
+    MBUS_EQUIPMENT_IDENTIFIERS,
+    MBUS_READINGS,
+    MBUS_VALVE_STATE,
+    CapturedReading,
+    MBusDevice,
+    MonthlyPeak,
+    PowerFailure,
+    Reading,
+    Telegram,
+    TelegramObject,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+_LOGGER = logging.getLogger(__name__)
+
+type _Converter = Callable[[Any], TelegramObject]
+"""Turns what a dsmr_parser value parser returns into our typed object."""
+
+_OBIS_PATTERN_TAIL: Final = r".+?\r\n"
+"""dsmr_parser's references are ``^<OBIS code pattern>.+?\\r\\n``: the tail matches the values."""
+
+_MBUS_CHANNELS: Final = "123456789"
+
+_LINE_ERRORS: Final = (ParseError, ValueError, ArithmeticError, IndexError, TypeError)
+"""What a dsmr_parser value parser raises on a malformed line."""
+
+
+def _entries(spec: Mapping[str, Any], *names: str) -> list[dict[str, Any]]:
+    """Return the entries of a dsmr_parser specification with the given value names."""
+    return [entry for entry in spec["objects"] if entry["value_name"] in names]
+
+
+FLUVIUS_SPECIFICATION: Final[list[dict[str, Any]]] = [
+    *telegram_specifications.BELGIUM_FLUVIUS["objects"],
+    *_entries(
+        telegram_specifications.V5,
+        "P1_MESSAGE_HEADER",
+        "SHORT_POWER_FAILURE_COUNT",
+        "LONG_POWER_FAILURE_COUNT",
+        "POWER_EVENT_FAILURE_LOG",
+        "VOLTAGE_SAG_L1_COUNT",
+        "VOLTAGE_SAG_L2_COUNT",
+        "VOLTAGE_SAG_L3_COUNT",
+        "VOLTAGE_SWELL_L1_COUNT",
+        "VOLTAGE_SWELL_L2_COUNT",
+        "VOLTAGE_SWELL_L3_COUNT",
+    ),
+    *_entries(telegram_specifications.V4, "TEXT_MESSAGE_CODE"),
+    *_entries(telegram_specifications.EON_HUNGARY, "FUSE_THRESHOLD_L2", "FUSE_THRESHOLD_L3"),
+]
+"""dsmr_parser's BELGIUM_FLUVIUS plus the library's entries for what it lacks (see module doc)."""
+
+
+def _from_cosem(parsed: Any) -> TelegramObject:
+    return Reading(parsed.value, parsed.unit)
+
+
+def _from_mbus(parsed: Any) -> TelegramObject:
+    return CapturedReading(parsed.datetime, parsed.value, parsed.unit)
+
+
+def _from_peaks(parsed: Any) -> TelegramObject:
+    return tuple(
+        MonthlyPeak(peak.datetime, peak.occurred, peak.value, peak.unit) for peak in parsed
+    )
+
+
+def _from_power_failures(parsed: Any) -> TelegramObject:
+    return tuple(PowerFailure(event.datetime, event.value, event.unit) for event in parsed.buffer)
+
+
+def _parse_power_failures(line: str) -> Any:
+    # ProfileGenericParser appends to its own list of value parsers on every parse, so one
+    # instance kept for a year would grow without end: each line gets a fresh one.
+    parser = ProfileGenericParser(BUFFER_TYPES, PG_HEAD_PARSERS, PG_UNIDENTIFIED_BUFFERTYPE_PARSERS)
+    return parser.parse(line)
+
+
+class _Route:
+    """How the lines of one OBIS code are parsed: dsmr_parser's value parser, then our type."""
+
+    __slots__ = ("convert", "parse")
+
+    def __init__(self, value_parser: Any) -> None:
+        self.parse: Callable[[str], Any] = value_parser.parse
+        self.convert: _Converter = _from_cosem
+        if isinstance(value_parser, ProfileGenericParser):
+            self.parse = _parse_power_failures
+            self.convert = _from_power_failures
+        elif isinstance(value_parser, MaxDemandParser):
+            self.convert = _from_peaks
+        elif isinstance(value_parser, MBusParser):
+            self.convert = _from_mbus
+
+
+_ROUTE_PATTERNS: Final = [
+    (re.compile(entry["obis_reference"].removesuffix(_OBIS_PATTERN_TAIL)), entry["value_parser"])
+    for entry in FLUVIUS_SPECIFICATION
+]
+"""The OBIS code pattern of each entry (the reference without its value tail), first match wins."""
+
+
+class TelegramParser:
+    """Parses telegram bodies; keeps the previous telegram's lines to skip unchanged ones."""
+
+    __slots__ = ("_previous", "_routes", "malformed_lines")
+
+    def __init__(self) -> None:
+        """Start with no routes and no previous telegram."""
+        self._routes: dict[str, _Route | None] = {}
+        self._previous: dict[str, tuple[str, TelegramObject]] = {}
+        self.malformed_lines = 0
+        """Lines of CRC-valid telegrams that a value parser rejected (skipped)."""
+
+    def parse(self, frame: bytes) -> Telegram:
+        """Parse one telegram, from ``/`` up to ``!`` (the CRC is checked by the framer)."""
+        lines = frame.decode("latin-1").split("\n")
+        header = lines[0].strip().removeprefix("/")
+        objects: dict[str, TelegramObject] = {}
+        previous = self._previous
+        for raw_line in lines[1:]:
+            line = raw_line.rstrip("\r")
+            code, bracket, _ = line.partition("(")
+            if not bracket:
+                continue
+            cached = previous.get(code)
+            if cached is not None and cached[0] == line:
+                objects[code] = cached[1]
+                continue
+            route = self._route(code)
+            if route is None:
+                continue
+            try:
+                parsed = route.convert(route.parse(line))
+            except _LINE_ERRORS as err:
+                self.malformed_lines += 1
+                _LOGGER.debug("Skipping malformed P1 line %r: %s", line, err)
+                continue
+            objects[code] = parsed
+            previous[code] = (line, parsed)
+        return Telegram(header=header, objects=objects, mbus=group_mbus(objects))
+
+    def _route(self, code: str) -> _Route | None:
+        try:
+            return self._routes[code]
+        except KeyError:
+            pass
+        route = next(
+            (_Route(parser) for pattern, parser in _ROUTE_PATTERNS if pattern.fullmatch(code)),
+            None,
+        )
+        self._routes[code] = route
+        return route
+
+
+def group_mbus(objects: Mapping[str, TelegramObject]) -> dict[int, MBusDevice]:
+    """Group the M-Bus objects (``0-<channel>:...``, channel 1-9) per channel."""
+    channels = {
+        code[2]
+        for code in objects
+        if code[:2] == "0-" and code[2] in _MBUS_CHANNELS and code[3] == ":"
+    }
+    devices: dict[int, MBusDevice] = {}
+    for channel in sorted(channels):
+        prefix = f"0-{channel}:"
+        device_type = objects.get(prefix + MBUS_DEVICE_TYPE)
+        valve = objects.get(prefix + MBUS_VALVE_STATE)
+        identifier = next(
+            (
+                found.value
+                for suffix in MBUS_EQUIPMENT_IDENTIFIERS
+                if isinstance(found := objects.get(prefix + suffix), Reading)
+                and isinstance(found.value, str)
+            ),
+            None,
+        )
+        reading = next(
+            (
+                found
+                for suffix in MBUS_READINGS
+                if isinstance(found := objects.get(prefix + suffix), CapturedReading)
+            ),
+            None,
+        )
+        devices[int(channel)] = MBusDevice(
+            channel=int(channel),
+            device_type=_int_value(device_type),
+            equipment_identifier=identifier,
+            valve_state=_int_value(valve),
+            reading=reading,
+        )
+    return devices
+
+
+def _int_value(found: TelegramObject | None) -> int | None:
+    if isinstance(found, Reading) and isinstance(found.value, int):
+        return found.value
+    return None
