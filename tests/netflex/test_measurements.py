@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from custom_components.grid_ems.iec104 import Quality
 from custom_components.grid_ems.netflex import (
     ZERO_POWERS,
     Asset,
     AssetCategory,
     CategoryPower,
-    Quality,
     SignConvention,
     category_sums,
     to_kilo,

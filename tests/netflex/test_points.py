@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from custom_components.grid_ems.iec104 import TypeID
 from custom_components.grid_ems.netflex import (
     DEFAULT_IOAS,
     DEFAULT_POINT_MAP,
     AssetCategory,
     Command,
-    CommandType,
-    MonitorType,
     PointMap,
     PointMapError,
 )
@@ -19,23 +18,23 @@ from custom_components.grid_ems.netflex import (
 def test_default_command_points() -> None:
     """Commands sit at 1001-1003, 1101 and 2001-2008 with their types."""
     expected = {
-        1001: (Command.EMERGENCY_STOP_PRODUCTION, CommandType.SINGLE),
-        1002: (Command.EMERGENCY_STOP_CONSUMPTION, CommandType.SINGLE),
-        1003: (Command.TEST, CommandType.SINGLE),
-        1101: (Command.Q_MODE, CommandType.DOUBLE),
-        2001: (Command.MIN_SET_P, CommandType.SETPOINT_FLOAT),
-        2002: (Command.MAX_SET_P, CommandType.SETPOINT_FLOAT),
-        2003: (Command.MAX_SET_AP, CommandType.SETPOINT_FLOAT),
-        2004: (Command.MIN_SET_AP, CommandType.SETPOINT_FLOAT),
-        2005: (Command.MIN_SET_Q, CommandType.SETPOINT_FLOAT),
-        2006: (Command.MAX_SET_Q, CommandType.SETPOINT_FLOAT),
-        2007: (Command.REASON_P, CommandType.SETPOINT_FLOAT),
-        2008: (Command.REASON_Q, CommandType.SETPOINT_FLOAT),
+        1001: (Command.EMERGENCY_STOP_PRODUCTION, TypeID.C_SC_NA_1),
+        1002: (Command.EMERGENCY_STOP_CONSUMPTION, TypeID.C_SC_NA_1),
+        1003: (Command.TEST, TypeID.C_SC_NA_1),
+        1101: (Command.Q_MODE, TypeID.C_DC_NA_1),
+        2001: (Command.MIN_SET_P, TypeID.C_SE_NC_1),
+        2002: (Command.MAX_SET_P, TypeID.C_SE_NC_1),
+        2003: (Command.MAX_SET_AP, TypeID.C_SE_NC_1),
+        2004: (Command.MIN_SET_AP, TypeID.C_SE_NC_1),
+        2005: (Command.MIN_SET_Q, TypeID.C_SE_NC_1),
+        2006: (Command.MAX_SET_Q, TypeID.C_SE_NC_1),
+        2007: (Command.REASON_P, TypeID.C_SE_NC_1),
+        2008: (Command.REASON_Q, TypeID.C_SE_NC_1),
     }
-    for ioa, (command, command_type) in expected.items():
+    for ioa, (command, type_id) in expected.items():
         assert DEFAULT_POINT_MAP.command_at(ioa) is command
         assert DEFAULT_POINT_MAP.command_ioa(command) == ioa
-        assert command.command_type is command_type
+        assert type_id in command.accepted_types
         assert DEFAULT_POINT_MAP.feedback_ioa(command) == ioa + 10000
     assert DEFAULT_POINT_MAP.command_at(11001) is None
     assert DEFAULT_POINT_MAP.command_at(3000) is None
@@ -51,9 +50,9 @@ def test_default_monitor_points() -> None:
     assert DEFAULT_POINT_MAP.active_power_ioa(AssetCategory.OTHER_PRODUCTION) == 13007
     assert DEFAULT_POINT_MAP.reactive_power_ioa(AssetCategory.SOLAR) == 13101
     assert DEFAULT_POINT_MAP.reactive_power_ioa(AssetCategory.OTHER_PRODUCTION) == 13107
-    assert Command.Q_MODE.feedback_type is MonitorType.DOUBLE_POINT
-    assert Command.TEST.feedback_type is MonitorType.SINGLE_POINT
-    assert Command.REASON_Q.feedback_type is MonitorType.FLOAT
+    assert Command.Q_MODE.feedback_type is TypeID.M_DP_NA_1
+    assert Command.TEST.feedback_type is TypeID.M_SP_NA_1
+    assert Command.REASON_Q.feedback_type is TypeID.M_ME_NC_1
     assert len(DEFAULT_IOAS) == 12 + 27
 
 

@@ -30,11 +30,8 @@ from .points import (
     DEFAULT_POINT_MAP,
     INTERFACE_VERSION,
     Command,
-    CommandType,
-    MonitorType,
     PointMap,
     PointMapError,
-    Quality,
 )
 from .provider import GridOperatorModel, Provider, create_model
 from .state import DsoState, PowerLimits, QMode, Reason
@@ -57,12 +54,10 @@ __all__ = [
     "CategoryPowers",
     "Command",
     "CommandRequest",
-    "CommandType",
     "CommandValue",
     "Decision",
     "DsoState",
     "GridOperatorModel",
-    "MonitorType",
     "MonitorValue",
     "NetflexModel",
     "PointMap",
@@ -70,7 +65,6 @@ __all__ = [
     "PowerLimits",
     "Provider",
     "QMode",
-    "Quality",
     "Reason",
     "Refusal",
     "Refused",

@@ -60,6 +60,7 @@ class AuditRecord:
             "value": str(value) if isinstance(value, float) and not math.isfinite(value) else value,
             "accepted": self.accepted,
             "refusal": self.refusal,
+            "local": self.local,
         }
 
     @classmethod

@@ -11,11 +11,12 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Final
 
-from .points import Command, CommandType, PointMap
-from .state import DOUBLE_OFF, DOUBLE_ON, DsoState, QMode, Reason
+from ..iec104 import DoublePointValue, TypeID
+from .points import Command, PointMap
+from .state import DsoState, QMode, Reason
 
 type CommandValue = bool | int | float
-"""Single commands carry a bool, double commands an int (0..3), setpoints a float."""
+"""Single commands carry a bool, double commands a ``DoublePointValue``, setpoints a float."""
 
 
 class Refusal(StrEnum):
@@ -50,10 +51,10 @@ SETPOINT_RANGES: Final[dict[Command, tuple[float, float]]] = {
 
 @dataclass(frozen=True, slots=True)
 class CommandRequest:
-    """A command as received: ``command_type`` is None for a type the data model never accepts."""
+    """A command as received, with its type identification."""
 
     ioa: int
-    command_type: CommandType | None
+    type_id: TypeID
     value: CommandValue
     select: bool = False
 
@@ -80,21 +81,20 @@ type Decision = Accepted | Refused
 def apply_command(state: DsoState, command: Command, value: CommandValue) -> DsoState | None:
     """Return the state after a command, or None if the value is not valid for it."""
     match command.command_type:
-        case CommandType.SINGLE:
+        case TypeID.C_SC_NA_1:
             if not isinstance(value, bool):
                 return None
-            match command:
-                case Command.EMERGENCY_STOP_PRODUCTION:
-                    return replace(state, stop_production=value)
-                case Command.EMERGENCY_STOP_CONSUMPTION:
-                    return replace(state, stop_consumption=value)
-                case _:
-                    return replace(state, test_mode=value)
-        case CommandType.DOUBLE:
-            if isinstance(value, bool) or value not in (DOUBLE_OFF, DOUBLE_ON):
+            if command is Command.EMERGENCY_STOP_PRODUCTION:
+                return replace(state, stop_production=value)
+            if command is Command.EMERGENCY_STOP_CONSUMPTION:
+                return replace(state, stop_consumption=value)
+            return replace(state, test_mode=value)
+        case TypeID.C_DC_NA_1:
+            if isinstance(value, bool) or value not in (DoublePointValue.OFF, DoublePointValue.ON):
                 return None
-            return replace(state, q_mode=QMode.REMOTE if value == DOUBLE_ON else QMode.LOCAL)
-        case CommandType.SETPOINT_FLOAT:
+            remote = value == DoublePointValue.ON
+            return replace(state, q_mode=QMode.REMOTE if remote else QMode.LOCAL)
+        case _:
             if isinstance(value, bool) or not math.isfinite(value):
                 return None
             return _apply_setpoint(state, command, float(value))
@@ -130,7 +130,7 @@ def decide(state: DsoState, point_map: PointMap, request: CommandRequest) -> Dec
     command = point_map.command_at(request.ioa)
     if command is None:
         return Refused(Refusal.UNKNOWN_IOA)
-    if request.command_type is not command.command_type:
+    if request.type_id not in command.accepted_types:
         return Refused(Refusal.UNKNOWN_TYPE, command)
     if request.select:
         return Refused(Refusal.SELECT_NOT_SUPPORTED, command)

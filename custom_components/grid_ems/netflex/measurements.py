@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from ..iec104 import Quality
 from .assets import Asset, AssetCategory
-from .points import Quality
 
 _TO_KILO: Final[Mapping[str, float]] = {
     "W": 1e-3,

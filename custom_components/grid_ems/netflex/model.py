@@ -5,20 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..iec104 import DoublePointValue, Quality, TypeID
 from .assets import AssetCategory
 from .commands import CommandRequest, Decision, decide
 from .measurements import CategoryPowers
-from .points import INTERFACE_VERSION, Command, MonitorType, PointMap, Quality
+from .points import INTERFACE_VERSION, Command, PointMap
 from .state import DsoState
 
 
 @dataclass(frozen=True, slots=True)
 class MonitorValue:
-    """One monitor point to report: bool (single point), 1/2 (double point) or float."""
+    """One monitor point to report: bool (single point), double point value or float."""
 
     ioa: int
-    monitor_type: MonitorType
-    value: bool | int | float
+    type_id: TypeID
+    value: bool | DoublePointValue | float
     quality: Quality = Quality.GOOD
 
 
@@ -34,6 +35,14 @@ class NetflexModel:
     def command_at(self, ioa: int) -> Command | None:
         """The command received on an IOA, if it is a command point."""
         return self.point_map.command_at(ioa)
+
+    def command_ioa(self, command: Command) -> int:
+        """IOA a command is received on."""
+        return self.point_map.command_ioa(command)
+
+    def command_points(self) -> dict[int, frozenset[TypeID]]:
+        """IOA of every command point and the types it accepts."""
+        return {self.point_map.command_ioa(command): command.accepted_types for command in Command}
 
     def decide(self, state: DsoState, request: CommandRequest) -> Decision:
         """Accept or refuse a command."""
@@ -55,7 +64,7 @@ class NetflexModel:
         active = [
             MonitorValue(
                 self.point_map.active_power_ioa(category),
-                MonitorType.FLOAT,
+                TypeID.M_ME_NC_1,
                 powers[category].p_kw,
                 powers[category].p_quality,
             )
@@ -64,7 +73,7 @@ class NetflexModel:
         reactive = [
             MonitorValue(
                 self.point_map.reactive_power_ioa(category),
-                MonitorType.FLOAT,
+                TypeID.M_ME_NC_1,
                 powers[category].q_kvar,
                 powers[category].q_quality,
             )
@@ -84,8 +93,6 @@ class NetflexModel:
                 self.feedback_value(state, command, feedback_quality.get(command, Quality.GOOD))
                 for command in Command
             ),
-            MonitorValue(
-                self.point_map.interface_version_ioa, MonitorType.FLOAT, INTERFACE_VERSION
-            ),
+            MonitorValue(self.point_map.interface_version_ioa, TypeID.M_ME_NC_1, INTERFACE_VERSION),
             *self.measurement_values(powers),
         ]

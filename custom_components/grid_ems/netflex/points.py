@@ -9,35 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import IntFlag, StrEnum
+from enum import StrEnum
 from typing import Final
 
+from ..iec104 import TypeID
 from .assets import AssetCategory
 
 MAX_IOA: Final = 0xFFFFFF
 """IOAs are three octets; 0 means 'irrelevant' and is never a point."""
-
-
-class CommandType(StrEnum):
-    """The command families of the data model; each accepts its plain and time-tagged type."""
-
-    SINGLE = "single"
-    """C_SC_NA_1 / C_SC_TA_1: a boolean."""
-    DOUBLE = "double"
-    """C_DC_NA_1 / C_DC_TA_1: 0..3, where 1 is OFF and 2 is ON."""
-    SETPOINT_FLOAT = "setpoint_float"
-    """C_SE_NC_1 / C_SE_TC_1: a short floating point value."""
-
-
-class MonitorType(StrEnum):
-    """The monitor types the data model reports."""
-
-    SINGLE_POINT = "single_point"
-    """M_SP_NA_1: a boolean."""
-    DOUBLE_POINT = "double_point"
-    """M_DP_NA_1: 1 is OFF, 2 is ON."""
-    FLOAT = "float"
-    """M_ME_NC_1: a short floating point measured value."""
 
 
 class Command(StrEnum):
@@ -57,42 +36,41 @@ class Command(StrEnum):
     REASON_Q = "reason_q"
 
     @property
-    def command_type(self) -> CommandType:
-        """The command family this function is sent with."""
+    def command_type(self) -> TypeID:
+        """The plain command type of this function (without time tag)."""
         match self:
             case (
                 Command.EMERGENCY_STOP_PRODUCTION
                 | Command.EMERGENCY_STOP_CONSUMPTION
                 | Command.TEST
             ):
-                return CommandType.SINGLE
+                return TypeID.C_SC_NA_1
             case Command.Q_MODE:
-                return CommandType.DOUBLE
+                return TypeID.C_DC_NA_1
             case _:
-                return CommandType.SETPOINT_FLOAT
+                return TypeID.C_SE_NC_1
 
     @property
-    def feedback_type(self) -> MonitorType:
+    def accepted_types(self) -> frozenset[TypeID]:
+        """The types this function may be sent with: plain and time-tagged."""
+        return _ACCEPTED_TYPES[self.command_type]
+
+    @property
+    def feedback_type(self) -> TypeID:
         """The monitor type of the point mirroring this function."""
         return _FEEDBACK_TYPES[self.command_type]
 
 
-_FEEDBACK_TYPES: Final = {
-    CommandType.SINGLE: MonitorType.SINGLE_POINT,
-    CommandType.DOUBLE: MonitorType.DOUBLE_POINT,
-    CommandType.SETPOINT_FLOAT: MonitorType.FLOAT,
+_ACCEPTED_TYPES: Final = {
+    TypeID.C_SC_NA_1: frozenset({TypeID.C_SC_NA_1, TypeID.C_SC_TA_1}),
+    TypeID.C_DC_NA_1: frozenset({TypeID.C_DC_NA_1, TypeID.C_DC_TA_1}),
+    TypeID.C_SE_NC_1: frozenset({TypeID.C_SE_NC_1, TypeID.C_SE_TC_1}),
 }
-
-
-class Quality(IntFlag):
-    """Quality descriptor of a monitor value; the bits are those of IEC 60870-5-101 7.2.6.3."""
-
-    GOOD = 0
-    OVERFLOW = 0x01
-    BLOCKED = 0x10
-    SUBSTITUTED = 0x20
-    NOT_TOPICAL = 0x40
-    INVALID = 0x80
+_FEEDBACK_TYPES: Final = {
+    TypeID.C_SC_NA_1: TypeID.M_SP_NA_1,
+    TypeID.C_DC_NA_1: TypeID.M_DP_NA_1,
+    TypeID.C_SE_NC_1: TypeID.M_ME_NC_1,
+}
 
 
 INTERFACE_VERSION: Final = 1.0

@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Protocol
 
+from ..iec104 import Quality, TypeID
 from .commands import CommandRequest, Decision
 from .measurements import CategoryPowers
 from .model import MonitorValue, NetflexModel
-from .points import Command, PointMap, Quality
+from .points import Command, PointMap
 from .state import DsoState
 
 
@@ -28,6 +29,12 @@ class GridOperatorModel(Protocol):
 
     def command_at(self, ioa: int) -> Command | None:
         """The command received on an IOA, if it is a command point."""
+
+    def command_ioa(self, command: Command) -> int:
+        """IOA a command is received on."""
+
+    def command_points(self) -> dict[int, frozenset[TypeID]]:
+        """IOA of every command point and the types it accepts."""
 
     def decide(self, state: DsoState, request: CommandRequest) -> Decision:
         """Accept or refuse a command."""

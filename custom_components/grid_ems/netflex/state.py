@@ -5,12 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
+from ..iec104 import DoublePointValue
 from .assets import SiteParameters
 from .points import Command
-
-# IEC 60870-5-101 double command / double point states.
-DOUBLE_OFF = 1
-DOUBLE_ON = 2
 
 
 class QMode(StrEnum):
@@ -81,7 +78,7 @@ class DsoState:
     reason_p: Reason = Reason.NORMAL_OPERATION
     reason_q: Reason = Reason.NORMAL_OPERATION
 
-    def feedback(self, command: Command) -> bool | int | float:
+    def feedback(self, command: Command) -> bool | DoublePointValue | float:
         """Value of the point mirroring a command: bool, double point state, or float."""
         match command:
             case Command.EMERGENCY_STOP_PRODUCTION:
@@ -91,7 +88,9 @@ class DsoState:
             case Command.TEST:
                 return self.test_mode
             case Command.Q_MODE:
-                return DOUBLE_ON if self.q_mode is QMode.REMOTE else DOUBLE_OFF
+                if self.q_mode is QMode.REMOTE:
+                    return DoublePointValue.ON
+                return DoublePointValue.OFF
             case Command.MIN_SET_P:
                 return self.min_set_p
             case Command.MAX_SET_P:
