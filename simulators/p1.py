@@ -212,12 +212,7 @@ class SimulatedMeter:
         self.net_power = 0.0
 
     def _advance(self, now: datetime) -> None:
-        elapsed = (now - self._start).total_seconds()
-        self.net_power = (
-            self.override_power
-            if self.override_power is not None
-            else round(self.power_source(elapsed))
-        )
+        """Integrate the power held since the last telegram, then take the power of ``now``."""
         hours = max(0.0, (now - self._last).total_seconds()) / 3600
         self._last = now
         registers = self._registers
@@ -228,6 +223,7 @@ class SimulatedMeter:
         registers.gas += 0.25 * hours
         registers.water += 0.02 * hours
         registers.heat += 0.01 * hours
+        registers.quarter_energy += imported_kw * hours
         quarter = _quarter_hour(now)
         if registers.quarter_start != quarter:
             demand = registers.quarter_energy * 4
@@ -235,7 +231,12 @@ class SimulatedMeter:
             if new_month or demand > registers.month_peak:
                 registers.month_peak, registers.month_peak_at = demand, quarter
             registers.quarter_start, registers.quarter_energy = quarter, 0.0
-        registers.quarter_energy += imported_kw * hours
+        elapsed = (now - self._start).total_seconds()
+        self.net_power = (
+            self.override_power
+            if self.override_power is not None
+            else round(self.power_source(elapsed))
+        )
 
     def average_demand(self, now: datetime) -> float:
         """Return the running average import power of the current quarter-hour, in kW."""
