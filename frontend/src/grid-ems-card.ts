@@ -3,7 +3,7 @@
 import { LitElement, type PropertyValues, type TemplateResult, css, html, nothing } from "lit";
 
 import { type Localize, type TextKey, localizer } from "./localize";
-import { type Reading, type SiteView, buildSiteView, changed } from "./model";
+import { type Capacities, type Reading, type SiteView, buildSiteView, changed } from "./model";
 import type { GridEmsCardConfig, HomeAssistant } from "./types";
 
 export const CARD_TYPE = "grid-ems-card";
@@ -18,6 +18,7 @@ export class GridEmsCard extends LitElement {
   declare hass?: HomeAssistant;
   declare _config?: GridEmsCardConfig;
   private _view?: SiteView;
+  private _capacities: Capacities = {};
 
   static getConfigElement(): HTMLElement {
     return document.createElement(EDITOR_TYPE);
@@ -33,6 +34,7 @@ export class GridEmsCard extends LitElement {
       throw new Error("'entries' must be a list of config entry ids");
     }
     this._config = config;
+    this._capacities = {};
   }
 
   getCardSize(): number {
@@ -49,7 +51,7 @@ export class GridEmsCard extends LitElement {
 
   protected render(): TemplateResult | typeof nothing {
     if (!this.hass || !this._config) return nothing;
-    const view = buildSiteView(this.hass, this._config);
+    const view = buildSiteView(this.hass, this._config, this._capacities);
     this._view = view;
     const t = localizer(this.hass.locale?.language ?? this.hass.language);
     const empty = view.entityIds.length === 0;

@@ -104,14 +104,23 @@ function reasonOf(reading: Reading | undefined): Reason | null {
   return REASON_STATES[reading.state] ?? REASON_STATES[String(reading.value ?? "")] ?? "unknown";
 }
 
-function limitKw(kw: Reading | undefined, pct: Reading | undefined, capacity: Reading | undefined): number | null {
-  if (kw?.value != null) return kw.value;
-  if (pct?.value != null && capacity?.value != null) return (Math.abs(pct.value) * capacity.value) / 100;
-  return null;
+/**
+ * Contractual capacities, learnt from the link's limits: a limit in kW is its percentage of the
+ * capacity, except while an emergency stop holds it at 0. Kept per card, so the share of capacity
+ * stays known during a stop.
+ */
+export interface Capacities {
+  importKw?: number;
+  exportKw?: number;
 }
 
-/** Compute everything the card shows. */
-export function buildSiteView(hass: HomeAssistant, config: GridEmsCardConfig): SiteView {
+function capacityFrom(kw: Reading | undefined, pct: Reading | undefined, stop: Reading | undefined): number | undefined {
+  if (kw?.value == null || !pct?.value || !stop?.available || stop.state === "on") return undefined;
+  return kw.value / (Math.abs(pct.value) / 100);
+}
+
+/** Compute everything the card shows; `capacities` is updated with what the limits tell. */
+export function buildSiteView(hass: HomeAssistant, config: GridEmsCardConfig, capacities: Capacities = {}): SiteView {
   const entities = selectEntities(hass, config);
   const taken = new Set<string>();
   const readings: Partial<Record<SingleRole, Reading>> = {};
@@ -154,15 +163,14 @@ export function buildSiteView(hass: HomeAssistant, config: GridEmsCardConfig): S
   }
 
   const gridPowerKw = netGridPower(readings);
-  const injectionLimitKw = limitKw(readings.injection_limit_kw, readings.injection_limit_pct, readings.export_capacity_kw);
-  const consumptionLimitKw = limitKw(
-    readings.consumption_limit_kw,
-    readings.consumption_limit_pct,
-    readings.import_capacity_kw,
-  );
-  const capacity = gridPowerKw != null && gridPowerKw < 0 ? readings.export_capacity_kw : readings.import_capacity_kw;
-  const gridPowerPct =
-    gridPowerKw != null && capacity?.value ? (Math.abs(gridPowerKw) / capacity.value) * 100 : null;
+  capacities.exportKw =
+    capacityFrom(readings.injection_limit_kw, readings.injection_limit_pct, readings.emergency_stop_production) ??
+    capacities.exportKw;
+  capacities.importKw =
+    capacityFrom(readings.consumption_limit_kw, readings.consumption_limit_pct, readings.emergency_stop_consumption) ??
+    capacities.importKw;
+  const capacity = gridPowerKw != null && gridPowerKw < 0 ? capacities.exportKw : capacities.importKw;
+  const gridPowerPct = gridPowerKw != null && capacity ? (Math.abs(gridPowerKw) / capacity) * 100 : null;
 
   return {
     entityIds: [...taken],
@@ -171,8 +179,8 @@ export function buildSiteView(hass: HomeAssistant, config: GridEmsCardConfig): S
     categories,
     gridPowerKw,
     hasGridPower: Boolean(readings.grid_power ?? readings.grid_power_import ?? readings.grid_power_export),
-    injectionLimitKw,
-    consumptionLimitKw,
+    injectionLimitKw: readings.injection_limit_kw?.value ?? null,
+    consumptionLimitKw: readings.consumption_limit_kw?.value ?? null,
     gridPowerPct,
     reasonP: reasonOf(readings.reason_p),
     reasonQ: reasonOf(readings.reason_q),

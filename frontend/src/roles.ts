@@ -19,8 +19,6 @@ export type SingleRole =
   | "asset_consumption_limit_pct"
   | "injection_limit_kw"
   | "consumption_limit_kw"
-  | "import_capacity_kw"
-  | "export_capacity_kw"
   | "q_band_min_pct"
   | "q_band_max_pct"
   | "reason_p"
@@ -60,58 +58,52 @@ interface RoleSpec<R> {
 /** Single roles; when several entities match one role, the first spec line that matches wins. */
 export const SINGLE_ROLES: readonly RoleSpec<SingleRole>[] = [
   // --- Grid operator link (grid_link.py) ---
-  { role: "link_connected", domains: ["binary_sensor"], keys: ["rtu_connected", "link_connected"] },
+  { role: "link_connected", domains: ["binary_sensor"], keys: ["rtu_connected"] },
   { role: "last_command", domains: ["sensor"], keys: ["last_command"] },
   { role: "emergency_stop_production", domains: ["binary_sensor"], keys: ["emergency_stop_production"] },
   { role: "emergency_stop_consumption", domains: ["binary_sensor"], keys: ["emergency_stop_consumption"] },
-  { role: "test_mode", domains: ["binary_sensor"], keys: ["test_mode", "test"] },
-  { role: "injection_limit_pct", domains: ["sensor"], keys: ["min_set_p", "injection_limit"] },
-  { role: "consumption_limit_pct", domains: ["sensor"], keys: ["max_set_p", "consumption_limit"] },
-  { role: "asset_production_limit_pct", domains: ["sensor"], keys: ["max_set_ap", "asset_production_limit"] },
-  { role: "asset_consumption_limit_pct", domains: ["sensor"], keys: ["min_set_ap", "asset_consumption_limit"] },
-  { role: "injection_limit_kw", domains: ["sensor"], keys: ["injection_limit_power"] },
-  { role: "consumption_limit_kw", domains: ["sensor"], keys: ["consumption_limit_power"] },
-  { role: "import_capacity_kw", domains: ["sensor"], keys: ["import_capacity"] },
-  { role: "export_capacity_kw", domains: ["sensor"], keys: ["export_capacity"] },
-  { role: "q_band_min_pct", domains: ["sensor"], keys: ["min_set_q", "q_band_min"] },
-  { role: "q_band_max_pct", domains: ["sensor"], keys: ["max_set_q", "q_band_max"] },
+  { role: "test_mode", domains: ["binary_sensor"], keys: ["test_mode"] },
+  { role: "injection_limit_pct", domains: ["sensor"], keys: ["min_set_p"] },
+  { role: "consumption_limit_pct", domains: ["sensor"], keys: ["max_set_p"] },
+  { role: "asset_production_limit_pct", domains: ["sensor"], keys: ["max_set_ap"] },
+  { role: "asset_consumption_limit_pct", domains: ["sensor"], keys: ["min_set_ap"] },
+  { role: "injection_limit_kw", domains: ["sensor"], keys: ["max_injection"] },
+  { role: "consumption_limit_kw", domains: ["sensor"], keys: ["max_consumption"] },
+  { role: "q_band_min_pct", domains: ["sensor"], keys: ["min_set_q"] },
+  { role: "q_band_max_pct", domains: ["sensor"], keys: ["max_set_q"] },
   { role: "reason_p", domains: ["sensor"], keys: ["reason_p"] },
   { role: "reason_q", domains: ["sensor"], keys: ["reason_q"] },
-  { role: "q_mode", domains: ["sensor", "binary_sensor"], keys: ["q_mode", "q_control_mode"] },
-  { role: "grid_power", domains: ["sensor"], keys: ["connection_point_power", "grid_power"] },
+  { role: "q_mode", domains: ["sensor"], keys: ["q_mode"] },
   // --- P1 meter (p1_meter.py) ---
-  { role: "grid_power_import", domains: ["sensor"], keys: ["power_delivered", "power_consumption"] },
-  { role: "grid_power_export", domains: ["sensor"], keys: ["power_returned", "power_production"] },
+  { role: "grid_power_import", domains: ["sensor"], keys: ["power_delivered"] },
+  { role: "grid_power_export", domains: ["sensor"], keys: ["power_returned"] },
   // --- Modbus devices (modbus_device.py): grid meter and BESS ---
-  { role: "grid_power", domains: ["sensor"], keys: ["active_power", "power"] },
+  { role: "grid_power", domains: ["sensor"], keys: ["grid_power"] },
   { role: "bess_soe", domains: ["sensor"], keys: ["state_of_energy"] },
-  { role: "bess_power", domains: ["sensor"], keys: ["bess_power", "battery_power", "target_power"] },
+  { role: "bess_power", domains: ["sensor"], keys: ["battery_power"] },
 ];
 
 /** Roles with many entities (Moxa relay modules). */
 export const LIST_ROLES: readonly RoleSpec<ListRole>[] = [
-  { role: "relay", domains: ["switch"], keys: [/^relay(_\d+)?$/, /^digital_output(_\d+)?$/] },
+  { role: "relay", domains: ["switch"], keys: [/^relay(_\d+)?$/] },
 ];
 
 /** P per asset category, reported by the link (points 13001..13007). */
 export const CATEGORY_POWER_KEYS: Readonly<Record<Category, readonly KeyPattern[]>> = {
-  solar: ["p_solar", "power_solar"],
-  wind: ["p_wind", "power_wind"],
-  chp: ["p_chp", "power_chp"],
-  storage: ["p_storage", "power_storage"],
-  ev: ["p_ev", "power_ev"],
-  flexible_consumption: ["p_flexible_consumption", "power_flexible_consumption"],
-  other_production: ["p_other_production", "power_other_production"],
+  solar: ["active_power_solar"],
+  wind: ["active_power_wind"],
+  chp: ["active_power_chp"],
+  storage: ["active_power_storage"],
+  ev: ["active_power_ev"],
+  flexible_consumption: ["active_power_flexible_consumption"],
+  other_production: ["active_power_other_production"],
 };
 
-/** State values of the reason sensors (REDENP/REDENQ), as the integration names them. */
+/** States of the reason sensors (REDENP/REDENQ) as the integration names them. */
 export const REASON_STATES: Readonly<Record<string, "normal" | "congestion" | "test">> = {
-  normal: "normal",
-  congestion: "congestion",
+  normal_operation: "normal",
+  grid_congestion: "congestion",
   test: "test",
-  "0": "normal",
-  "1": "congestion",
-  "99": "test",
 };
 
 export function keyMatches(patterns: readonly KeyPattern[], key: string): boolean {

@@ -39,7 +39,7 @@ describe("grid-ems-card", () => {
     expect(part(card, "reason-p").dataset.state).toBe("congestion");
     expect(text(card, "reason-p")).toBe("Reason P Congestion");
     expect(text(card, "link")).toBe("RTU link: Connected");
-    expect(text(card, "last-command")).toBe("Last command: MAXSETP 50 %");
+    expect(text(card, "last-command")).toBe("Last command: 2025-04-11T10:15:00+00:00");
     expect(text(card, "bess-soe")).toBe("State of energy 76 %");
     expect(text(card, "bess-power")).toBe("Power -1.25 kW");
   });
@@ -59,6 +59,7 @@ describe("grid-ems-card", () => {
       "binary_sensor.link_stop_production": "on",
       "binary_sensor.link_test": "on",
       "sensor.link_reason_p": "test",
+      "sensor.link_max_injection": "0",
     });
     await card.updateComplete;
     expect(text(card, "stop-production")).toBe("Emergency stop production: ACTIVE");
@@ -66,6 +67,7 @@ describe("grid-ems-card", () => {
     expect(part(card, "test-mode").classList.contains("warn")).toBe(true);
     expect(text(card, "reason-p")).toBe("Reason P Test");
     expect(text(card, "stop-consumption")).toBe("Emergency stop consumption: Off");
+    expect(text(card, "injection-limit")).toBe("Injection limit 40 % · 0.00 kW");
   });
 
   it("shows unavailable entities as unavailable, not as values", async () => {
@@ -73,6 +75,7 @@ describe("grid-ems-card", () => {
       "binary_sensor.link_rtu": "unavailable",
       "binary_sensor.link_stop_consumption": "unavailable",
       "sensor.link_maxsetp": "unavailable",
+      "sensor.link_max_consumption": "unavailable",
       "sensor.p1_power_delivered": "unavailable",
       "sensor.bess_soe": "unknown",
       "switch.relay_2": "unavailable",

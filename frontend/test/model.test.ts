@@ -43,9 +43,9 @@ describe("buildSiteView", () => {
     ]);
   });
 
-  it("reads numeric reason codes and treats export as a share of the export capacity", () => {
+  it("reads the reason states and treats export as a share of the export capacity", () => {
     const hass = withStates(fakeHass(siteEntities()), {
-      "sensor.link_reason_p": "99",
+      "sensor.link_reason_p": "test",
       "sensor.p1_power_delivered": "0",
       "sensor.p1_power_returned": "5000",
     });
@@ -55,15 +55,26 @@ describe("buildSiteView", () => {
     expect(view.gridPowerPct).toBeCloseTo(50);
   });
 
-  it("has no grid power when a P1 power is unavailable, and no limit kW without capacity", () => {
+  it("has no grid power when a P1 power is unavailable, nor one without a meter", () => {
     const hass = withStates(fakeHass(siteEntities()), { "sensor.p1_power_returned": "unavailable" });
     expect(buildSiteView(hass, CONFIG).gridPowerKw).toBeNull();
-    const linkOnly = buildSiteView(fakeHass(siteEntities().filter((e) => !e.key.endsWith("capacity"))), {
-      ...CONFIG,
-      entries: [LINK_ENTRY],
-    });
-    expect(linkOnly.injectionLimitKw).toBeNull();
+    const linkOnly = buildSiteView(hass, { ...CONFIG, entries: [LINK_ENTRY] });
     expect(linkOnly.hasGridPower).toBe(false);
+    expect(linkOnly.injectionLimitKw).toBeCloseTo(4);
+  });
+
+  it("remembers the capacity learnt from the limits while an emergency stop holds them at 0", () => {
+    const hass = fakeHass(siteEntities());
+    const stopped = withStates(hass, {
+      "binary_sensor.link_stop_consumption": "on",
+      "sensor.link_max_consumption": "0",
+    });
+    expect(buildSiteView(stopped, CONFIG).gridPowerPct).toBeNull();
+    const capacities = {};
+    expect(buildSiteView(hass, CONFIG, capacities).gridPowerPct).toBeCloseTo(16);
+    const view = buildSiteView(stopped, CONFIG, capacities);
+    expect(view.consumptionLimitKw).toBe(0);
+    expect(view.gridPowerPct).toBeCloseTo(16);
   });
 });
 

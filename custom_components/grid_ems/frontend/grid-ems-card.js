@@ -671,7 +671,7 @@ var ye = [
 	{
 		role: "link_connected",
 		domains: ["binary_sensor"],
-		keys: ["rtu_connected", "link_connected"]
+		keys: ["rtu_connected"]
 	},
 	{
 		role: "last_command",
@@ -691,57 +691,47 @@ var ye = [
 	{
 		role: "test_mode",
 		domains: ["binary_sensor"],
-		keys: ["test_mode", "test"]
+		keys: ["test_mode"]
 	},
 	{
 		role: "injection_limit_pct",
 		domains: ["sensor"],
-		keys: ["min_set_p", "injection_limit"]
+		keys: ["min_set_p"]
 	},
 	{
 		role: "consumption_limit_pct",
 		domains: ["sensor"],
-		keys: ["max_set_p", "consumption_limit"]
+		keys: ["max_set_p"]
 	},
 	{
 		role: "asset_production_limit_pct",
 		domains: ["sensor"],
-		keys: ["max_set_ap", "asset_production_limit"]
+		keys: ["max_set_ap"]
 	},
 	{
 		role: "asset_consumption_limit_pct",
 		domains: ["sensor"],
-		keys: ["min_set_ap", "asset_consumption_limit"]
+		keys: ["min_set_ap"]
 	},
 	{
 		role: "injection_limit_kw",
 		domains: ["sensor"],
-		keys: ["injection_limit_power"]
+		keys: ["max_injection"]
 	},
 	{
 		role: "consumption_limit_kw",
 		domains: ["sensor"],
-		keys: ["consumption_limit_power"]
-	},
-	{
-		role: "import_capacity_kw",
-		domains: ["sensor"],
-		keys: ["import_capacity"]
-	},
-	{
-		role: "export_capacity_kw",
-		domains: ["sensor"],
-		keys: ["export_capacity"]
+		keys: ["max_consumption"]
 	},
 	{
 		role: "q_band_min_pct",
 		domains: ["sensor"],
-		keys: ["min_set_q", "q_band_min"]
+		keys: ["min_set_q"]
 	},
 	{
 		role: "q_band_max_pct",
 		domains: ["sensor"],
-		keys: ["max_set_q", "q_band_max"]
+		keys: ["max_set_q"]
 	},
 	{
 		role: "reason_p",
@@ -755,28 +745,23 @@ var ye = [
 	},
 	{
 		role: "q_mode",
-		domains: ["sensor", "binary_sensor"],
-		keys: ["q_mode", "q_control_mode"]
-	},
-	{
-		role: "grid_power",
 		domains: ["sensor"],
-		keys: ["connection_point_power", "grid_power"]
+		keys: ["q_mode"]
 	},
 	{
 		role: "grid_power_import",
 		domains: ["sensor"],
-		keys: ["power_delivered", "power_consumption"]
+		keys: ["power_delivered"]
 	},
 	{
 		role: "grid_power_export",
 		domains: ["sensor"],
-		keys: ["power_returned", "power_production"]
+		keys: ["power_returned"]
 	},
 	{
 		role: "grid_power",
 		domains: ["sensor"],
-		keys: ["active_power", "power"]
+		keys: ["grid_power"]
 	},
 	{
 		role: "bess_soe",
@@ -786,31 +771,24 @@ var ye = [
 	{
 		role: "bess_power",
 		domains: ["sensor"],
-		keys: [
-			"bess_power",
-			"battery_power",
-			"target_power"
-		]
+		keys: ["battery_power"]
 	}
 ], xe = [{
 	role: "relay",
 	domains: ["switch"],
-	keys: [/^relay(_\d+)?$/, /^digital_output(_\d+)?$/]
+	keys: [/^relay(_\d+)?$/]
 }], Se = {
-	solar: ["p_solar", "power_solar"],
-	wind: ["p_wind", "power_wind"],
-	chp: ["p_chp", "power_chp"],
-	storage: ["p_storage", "power_storage"],
-	ev: ["p_ev", "power_ev"],
-	flexible_consumption: ["p_flexible_consumption", "power_flexible_consumption"],
-	other_production: ["p_other_production", "power_other_production"]
+	solar: ["active_power_solar"],
+	wind: ["active_power_wind"],
+	chp: ["active_power_chp"],
+	storage: ["active_power_storage"],
+	ev: ["active_power_ev"],
+	flexible_consumption: ["active_power_flexible_consumption"],
+	other_production: ["active_power_other_production"]
 }, X = {
-	normal: "normal",
-	congestion: "congestion",
-	test: "test",
-	0: "normal",
-	1: "congestion",
-	99: "test"
+	normal_operation: "normal",
+	grid_congestion: "congestion",
+	test: "test"
 };
 function Z(e, t) {
 	return e.some((e) => typeof e == "string" ? e === t : e.test(t));
@@ -857,38 +835,40 @@ function Oe(e) {
 	return e ? e.available ? X[e.state] ?? X[String(e.value ?? "")] ?? "unknown" : "unknown" : null;
 }
 function ke(e, t, n) {
-	return e?.value == null ? t?.value != null && n?.value != null ? Math.abs(t.value) * n.value / 100 : null : e.value;
+	if (e?.value != null && t?.value && n?.available && n.state !== "on") return e.value / (Math.abs(t.value) / 100);
 }
-function Ae(e, t) {
-	let n = Ee(e, t), r = /* @__PURE__ */ new Set(), i = {};
+function Ae(e, t, n = {}) {
+	let r = Ee(e, t), i = /* @__PURE__ */ new Set(), a = {};
 	for (let t of be) {
-		if (i[t.role]) continue;
-		let a = n.find((e) => !r.has(e.entity_id) && Ce(t, $(e.entity_id), e.translation_key ?? ""));
-		a && (r.add(a.entity_id), i[t.role] = Q(e, a.entity_id));
+		if (a[t.role]) continue;
+		let n = r.find((e) => !i.has(e.entity_id) && Ce(t, $(e.entity_id), e.translation_key ?? ""));
+		n && (i.add(n.entity_id), a[t.role] = Q(e, n.entity_id));
 	}
-	let a = { relay: [] };
-	for (let t of xe) for (let i of n) !r.has(i.entity_id) && Ce(t, $(i.entity_id), i.translation_key ?? "") && (r.add(i.entity_id), a[t.role].push(Q(e, i.entity_id)));
-	let o = [];
+	let o = { relay: [] };
+	for (let t of xe) for (let n of r) !i.has(n.entity_id) && Ce(t, $(n.entity_id), n.translation_key ?? "") && (i.add(n.entity_id), o[t.role].push(Q(e, n.entity_id)));
+	let s = [];
 	for (let t of ye) {
-		let i = n.find((e) => !r.has(e.entity_id) && $(e.entity_id) === "sensor" && Z(Se[t], e.translation_key ?? ""));
-		i && (r.add(i.entity_id), o.push({
+		let n = r.find((e) => !i.has(e.entity_id) && $(e.entity_id) === "sensor" && Z(Se[t], e.translation_key ?? ""));
+		n && (i.add(n.entity_id), s.push({
 			category: t,
-			reading: Q(e, i.entity_id)
+			reading: Q(e, n.entity_id)
 		}));
 	}
-	let s = je(i), c = ke(i.injection_limit_kw, i.injection_limit_pct, i.export_capacity_kw), l = ke(i.consumption_limit_kw, i.consumption_limit_pct, i.import_capacity_kw), u = s != null && s < 0 ? i.export_capacity_kw : i.import_capacity_kw, d = s != null && u?.value ? Math.abs(s) / u.value * 100 : null;
+	let c = je(a);
+	n.exportKw = ke(a.injection_limit_kw, a.injection_limit_pct, a.emergency_stop_production) ?? n.exportKw, n.importKw = ke(a.consumption_limit_kw, a.consumption_limit_pct, a.emergency_stop_consumption) ?? n.importKw;
+	let l = c != null && c < 0 ? n.exportKw : n.importKw, u = c != null && l ? Math.abs(c) / l * 100 : null;
 	return {
-		entityIds: [...r],
-		readings: i,
-		relays: a.relay,
-		categories: o,
-		gridPowerKw: s,
-		hasGridPower: !!(i.grid_power ?? i.grid_power_import ?? i.grid_power_export),
-		injectionLimitKw: c,
-		consumptionLimitKw: l,
-		gridPowerPct: d,
-		reasonP: Oe(i.reason_p),
-		reasonQ: Oe(i.reason_q)
+		entityIds: [...i],
+		readings: a,
+		relays: o.relay,
+		categories: s,
+		gridPowerKw: c,
+		hasGridPower: !!(a.grid_power ?? a.grid_power_import ?? a.grid_power_export),
+		injectionLimitKw: a.injection_limit_kw?.value ?? null,
+		consumptionLimitKw: a.consumption_limit_kw?.value ?? null,
+		gridPowerPct: u,
+		reasonP: Oe(a.reason_p),
+		reasonQ: Oe(a.reason_q)
 	};
 }
 function je(e) {
@@ -1007,6 +987,9 @@ var Ne = class extends q {
   `;
 	}
 }, Pe = "grid-ems-card", Fe = "grid-ems-card-editor", Ie = class extends q {
+	constructor(...e) {
+		super(...e), this._capacities = {};
+	}
 	static {
 		this.properties = {
 			hass: { attribute: !1 },
@@ -1022,7 +1005,7 @@ var Ne = class extends q {
 	setConfig(e) {
 		if (!e || typeof e != "object") throw Error("Invalid configuration");
 		if (e.entries !== void 0 && !Array.isArray(e.entries)) throw Error("'entries' must be a list of config entry ids");
-		this._config = e;
+		this._config = e, this._capacities = {};
 	}
 	getCardSize() {
 		return 8;
@@ -1032,7 +1015,7 @@ var Ne = class extends q {
 	}
 	render() {
 		if (!this.hass || !this._config) return R;
-		let e = Ae(this.hass, this._config);
+		let e = Ae(this.hass, this._config, this._capacities);
 		this._view = e;
 		let t = Y(this.hass.locale?.language ?? this.hass.language), n = e.entityIds.length === 0;
 		return I`
