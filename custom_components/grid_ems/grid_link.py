@@ -1,28 +1,717 @@
-"""Home Assistant side of the grid operator link entries (placeholder until its issue lands)."""
+"""Home Assistant side of the grid operator link: the IEC-104 server wired to the Netflex model.
+
+The link coordinator owns the DSO state. It decides each command with the provider's data
+model, saves an accepted state before confirming it, mirrors it on the feedback points, reports
+the category measurements, records clock syncs and keeps the audit trail. The enforcement reads
+the state through ``GridLinkData`` (documented in netflex/README.md).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+import asyncio
+import logging
+import math
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, CONF_PORT, Platform
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady, ServiceValidationError
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, TITLE
+from .iec104 import (
+    Cause,
+    ClockSyncRequest,
+    CommandRequest as Iec104CommandRequest,
+    CommandResult,
+    ConnectionEvent,
+    ConnectionState,
+    DoubleMonitorPoint,
+    DoublePointValue,
+    FloatMonitorPoint,
+    MonitorPoint,
+    Quality,
+    Server,
+    SingleMonitorPoint,
+    Station,
+    TypeID,
+    create_tls_context,
+)
+from .netflex import (
+    AUDIT_STORAGE_VERSION,
+    DEFAULT_IOAS,
+    INTERFACE_VERSION,
+    LOCAL_SOURCE,
+    STATE_STORAGE_VERSION,
+    ZERO_POWERS,
+    Accepted,
+    Asset,
+    AssetCategory,
+    AuditRecord,
+    AuditTrail,
+    CategoryPowers,
+    Command,
+    CommandRequest,
+    CommandValue,
+    DsoState,
+    GridOperatorModel,
+    MonitorValue,
+    PowerLimits,
+    Provider,
+    SignConvention,
+    SiteParameters,
+    category_sums,
+    create_model,
+    dump_state,
+    load_state,
+    to_kilo,
+)
 
 if TYPE_CHECKING:
-    from homeassistant.const import Platform
-    from homeassistant.core import HomeAssistant
+    from homeassistant.config_entries import ConfigSubentry
 
     from .models import GridEmsConfigEntry
 
-PLATFORMS: tuple[Platform, ...] = ()
+_LOGGER = logging.getLogger(__name__)
+
+PLATFORMS: tuple[Platform, ...] = (Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR)
+
+# Entry data: what the server is built from (a change reloads the entry) and the capacities.
+CONF_PROVIDER: Final = "provider"
+CONF_BIND_HOST: Final = "bind_host"
+CONF_COMMON_ADDRESS: Final = "common_address"
+CONF_ALLOWED_CLIENTS: Final = "allowed_clients"
+CONF_TLS_CERTIFICATE: Final = "tls_certificate"
+CONF_TLS_KEY: Final = "tls_key"
+CONF_TLS_CLIENT_CA: Final = "tls_client_ca"
+CONF_IMPORT_CAPACITY: Final = "import_capacity_kw"
+CONF_EXPORT_CAPACITY: Final = "export_capacity_kw"
+# Entry options besides the IOAs (``DEFAULT_IOAS`` keys).
+CONF_MEASUREMENT_PERIOD: Final = "measurement_period"
+CONF_SIGN_CONVENTION: Final = "sign_convention"
+CONF_TEST_MODE: Final = "test_mode"
+# Asset subentries; the subentry title is the asset's name.
+SUBENTRY_ASSET: Final = "asset"
+CONF_CATEGORY: Final = "category"
+CONF_INSTALLED_POWER: Final = "installed_power_kw"
+CONF_P_SENSOR: Final = "p_sensor"
+CONF_Q_SENSOR: Final = "q_sensor"
+CONF_INVERT_SIGN: Final = "invert_sign"
+
+DEFAULT_BIND_HOST: Final = "0.0.0.0"  # noqa: S104  (the RTU connects over the site LAN)
+DEFAULT_PORT: Final = 2404
+DEFAULT_COMMON_ADDRESS: Final = 100
+DEFAULT_MEASUREMENT_PERIOD: Final = 30
+MAX_CONNECTIONS: Final = 1
+AUDIT_SAVE_DELAY: Final = 5
+"""Seconds the audit trail may wait before it is written; accepted states never wait."""
+
+EVENT_DSO_COMMAND: Final = f"{DOMAIN}_dso_command"
+"""Fired on the bus for every command received, accepted or refused (data: ``AuditRecord``)."""
+
+type DsoStateListener = Callable[[DsoState, AuditRecord], None]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSettings:
+    """What the running server is built from; any change restarts the link."""
+
+    provider: Provider
+    bind_host: str
+    port: int
+    common_address: int
+    allowed_clients: tuple[str, ...]
+    tls_certificate: str | None
+    tls_key: str | None
+    tls_client_ca: str | None
+    points: Mapping[str, object]
+    """The IOA options; the provider's model fills in the defaults."""
+
+    @classmethod
+    def from_entry(cls, entry: GridEmsConfigEntry) -> LinkSettings:
+        """Read the settings of a link entry."""
+        data = entry.data
+        return cls(
+            provider=Provider(data[CONF_PROVIDER]),
+            bind_host=data[CONF_BIND_HOST],
+            port=int(data[CONF_PORT]),
+            common_address=int(data[CONF_COMMON_ADDRESS]),
+            allowed_clients=tuple(data.get(CONF_ALLOWED_CLIENTS, ())),
+            tls_certificate=data.get(CONF_TLS_CERTIFICATE),
+            tls_key=data.get(CONF_TLS_KEY),
+            tls_client_ca=data.get(CONF_TLS_CLIENT_CA),
+            points={key: entry.options[key] for key in DEFAULT_IOAS if key in entry.options},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LinkOptions:
+    """Options the running link applies in place."""
+
+    measurement_period: timedelta
+    sign_convention: SignConvention
+    test_mode: bool
+    """Allows simulated commands (``grid_ems.simulate_dso_command``) for commissioning."""
+
+    @classmethod
+    def from_entry(cls, entry: GridEmsConfigEntry) -> LinkOptions:
+        """Read the options of a link entry."""
+        options = entry.options
+        return cls(
+            measurement_period=timedelta(
+                seconds=options.get(CONF_MEASUREMENT_PERIOD, DEFAULT_MEASUREMENT_PERIOD)
+            ),
+            sign_convention=SignConvention(
+                options.get(CONF_SIGN_CONVENTION, SignConvention.PRODUCTION_POSITIVE)
+            ),
+            test_mode=bool(options.get(CONF_TEST_MODE, False)),
+        )
+
+
+def tls_context(data: Mapping[str, Any]) -> ssl.SSLContext | None:
+    """The TLS server context of link entry data, None without certificate.
+
+    Blocking (reads the files); raises OSError or ssl.SSLError if they are not usable.
+    """
+    certificate, key = data.get(CONF_TLS_CERTIFICATE), data.get(CONF_TLS_KEY)
+    if certificate is None or key is None:
+        return None
+    return create_tls_context(certificate, key, client_ca_file=data.get(CONF_TLS_CLIENT_CA))
+
+
+def asset_from_subentry(subentry: ConfigSubentry) -> Asset:
+    """The asset an ``asset`` subentry registers."""
+    data = subentry.data
+    return Asset(
+        asset_id=subentry.subentry_id,
+        name=subentry.title,
+        category=AssetCategory(data[CONF_CATEGORY]),
+        installed_power_kw=float(data[CONF_INSTALLED_POWER]),
+        p_sensor=data[CONF_P_SENSOR],
+        q_sensor=data.get(CONF_Q_SENSOR) or None,
+        invert_sign=bool(data.get(CONF_INVERT_SIGN, False)),
+    )
+
+
+def site_from_entry(entry: GridEmsConfigEntry) -> SiteParameters:
+    """Contractual capacities from the entry data and the assets from its subentries."""
+    return SiteParameters(
+        import_capacity_kw=float(entry.data[CONF_IMPORT_CAPACITY]),
+        export_capacity_kw=float(entry.data[CONF_EXPORT_CAPACITY]),
+        assets=tuple(
+            asset_from_subentry(subentry)
+            for subentry in entry.subentries.values()
+            if subentry.subentry_type == SUBENTRY_ASSET
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RtuConnection:
+    """The connected RTU."""
+
+    address: str
+    connected_at: datetime
+    started: bool
+    """Whether data transfer is started (STARTDT); the RTU may keep a stopped standby link."""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSnapshot:
+    """What the link's entities show."""
+
+    state: DsoState
+    site: SiteParameters
+    measurements: CategoryPowers
+    rtu: RtuConnection | None = None
+    last_command: AuditRecord | None = None
+    clock_offset: timedelta | None = None
+    """RTU clock minus Home Assistant's clock at the last clock synchronization."""
+    clock_synced_at: datetime | None = None
+
+    @property
+    def limits(self) -> PowerLimits:
+        """The DSO state resolved against the site."""
+        return self.state.limits(self.site)
+
+
+def _read_kilo(hass: HomeAssistant, entity_id: str) -> float | None:
+    """A power sensor's value in kW or kvar, None if unavailable or not a power."""
+    state = hass.states.get(entity_id)
+    if state is None:
+        return None
+    try:
+        value = float(state.state)
+    except ValueError:
+        return None
+    if not math.isfinite(value):
+        return None
+    return to_kilo(value, state.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
+
+
+def _update_point(point: MonitorPoint, value: MonitorValue) -> None:
+    match point:
+        case SingleMonitorPoint():
+            point.update(bool(value.value), value.quality)
+        case DoubleMonitorPoint():
+            point.update(DoublePointValue(int(value.value)), value.quality)
+        case FloatMonitorPoint():
+            point.update(float(value.value), value.quality)
+
+
+def _add_point(station: Station, value: MonitorValue) -> MonitorPoint:
+    point: MonitorPoint
+    match value.type_id:
+        case TypeID.M_SP_NA_1:
+            point = station.add_single_point(value.ioa)
+        case TypeID.M_DP_NA_1:
+            point = station.add_double_point(value.ioa)
+        case _:
+            point = station.add_float_point(value.ioa)
+    _update_point(point, value)
+    return point
+
+
+def _service_value(command: Command, number: float) -> CommandValue:
+    """A simulated command's number as the protocol would carry it (1/0 for ON/OFF)."""
+    match command.command_type:
+        case TypeID.C_SC_NA_1 if number in (0, 1):
+            return bool(number)
+        case TypeID.C_DC_NA_1 if number.is_integer():
+            return int(number)
+        case _:
+            return number
+
+
+class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
+    """The grid operator link: IEC-104 server, DSO state, storage, measurements and audit."""
+
+    config_entry: GridEmsConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
+        """Read the entry; ``async_start`` restores the state and starts the server."""
+        super().__init__(hass, _LOGGER, config_entry=entry, name=f"{DOMAIN} grid operator link")
+        self.settings = LinkSettings.from_entry(entry)
+        self.options = LinkOptions.from_entry(entry)
+        self.model: GridOperatorModel = create_model(self.settings.provider, self.settings.points)
+        self.audit = AuditTrail()
+        self.data = LinkSnapshot(DsoState(), site_from_entry(entry), ZERO_POWERS)
+        self.server: Server | None = None
+        self._state_store: Store[dict[str, CommandValue]] = Store(
+            hass, STATE_STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.dso_state", atomic_writes=True
+        )
+        self._audit_store: Store[dict[str, list[dict[str, Any]]]] = Store(
+            hass, AUDIT_STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.audit"
+        )
+        self._command_lock = asyncio.Lock()
+        self._points: dict[int, MonitorPoint] = {}
+        self._feedback_quality: dict[Command, Quality] = {}
+        self._state_listeners: list[DsoStateListener] = []
+        self._cancel_report: CALLBACK_TYPE | None = None
+
+    # Life cycle ----------------------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Restore state and audit trail, then start the server with the restored points."""
+        state = await self._async_load_state()
+        await self._async_load_audit()
+        self.data = replace(
+            self.data,
+            state=state,
+            measurements=self._read_measurements(),
+            last_command=self.audit.last,
+        )
+        server = await self._async_create_server()
+        try:
+            await server.start()
+        except OSError as err:
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key="link_cannot_listen",
+                translation_placeholders={"port": str(self.settings.port), "error": str(err)},
+            ) from err
+        self.server = server
+        self._schedule_reports()
+
+    async def async_stop(self) -> None:
+        """Stop reporting and the server, and write the audit trail now."""
+        if self._cancel_report is not None:
+            self._cancel_report()
+            self._cancel_report = None
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
+        await self._audit_store.async_save(self._audit_data())
+
+    async def _async_load_state(self) -> DsoState:
+        stored = await self._state_store.async_load()
+        if stored is None:
+            return DsoState()
+        try:
+            return load_state(stored)
+        except ValueError as err:
+            _LOGGER.error(
+                "Stored DSO state is not valid (%s); starting from the start-up state until the "
+                "grid operator sends its commands again",
+                err,
+            )
+            return DsoState()
+
+    async def _async_load_audit(self) -> None:
+        stored = await self._audit_store.async_load()
+        if stored is None:
+            return
+        try:
+            self.audit = AuditTrail.from_list(stored["records"])
+        except (KeyError, TypeError, ValueError) as err:
+            _LOGGER.warning("Stored audit trail is not readable (%s); starting a new one", err)
+
+    async def _async_create_server(self) -> Server:
+        settings = self.settings
+        try:
+            ssl_context = await self.hass.async_add_executor_job(
+                tls_context, self.config_entry.data
+            )
+        except (OSError, ssl.SSLError) as err:
+            raise ConfigEntryError(
+                translation_domain=DOMAIN,
+                translation_key="link_tls_invalid",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        server = Server(
+            settings.bind_host,
+            settings.port,
+            allowed_clients=settings.allowed_clients or None,
+            max_connections=MAX_CONNECTIONS,
+            ssl_context=ssl_context,
+            on_command=self._async_on_command,
+            on_clock_sync=self._async_on_clock_sync,
+            on_connection_event=self._on_connection_event,
+        )
+        station = server.add_station(settings.common_address)
+        for ioa, accepted_types in self.model.command_points().items():
+            station.add_command_point(ioa, accepted_types)
+        for value in self.model.monitor_values(self.data.state, {}, self.data.measurements):
+            self._points[value.ioa] = _add_point(station, value)
+        return server
+
+    @property
+    def device_unique_id(self) -> str:
+        """Unique id of the link's device, the prefix of its entities' unique ids."""
+        return self.config_entry.entry_id
+
+    @property
+    def device_info(self) -> DeviceInfo:
+        """The link's device: Grid EMS's side of the grid operator's telecontrol."""
+        return DeviceInfo(
+            identifiers={(DOMAIN, self.device_unique_id)},
+            translation_key="grid_link",
+            manufacturer=TITLE,
+            model=f"{self.settings.provider.title()} Netflex {INTERFACE_VERSION} (IEC 60870-5-104)",
+            entry_type=DeviceEntryType.SERVICE,
+        )
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on (the real one when configured with 0)."""
+        assert self.server is not None
+        return self.server.address[1]
+
+    # Public API of the link (see netflex/README.md) ------------------------------------------
+
+    @property
+    def state(self) -> DsoState:
+        """The DSO state: the last accepted value of every command."""
+        return self.data.state
+
+    @property
+    def site(self) -> SiteParameters:
+        """Contractual capacities and the registered assets."""
+        return self.data.site
+
+    @callback
+    def async_subscribe(self, listener: DsoStateListener) -> CALLBACK_TYPE:
+        """Call ``listener(state, record)`` after every accepted command; return unsubscribe."""
+        self._state_listeners.append(listener)
+        return lambda: self._state_listeners.remove(listener)
+
+    @callback
+    def async_set_feedback_quality(self, command: Command, quality: Quality) -> None:
+        """Set the quality of a command's feedback point and send it spontaneously.
+
+        The enforcement lowers it (INVALID, NOT_TOPICAL...) when it cannot execute the command
+        and restores GOOD when it can; a newly accepted command starts again at GOOD.
+        """
+        self._feedback_quality[command] = quality
+        self._transmit(
+            [self._show(self.model.feedback_value(self.data.state, command, quality))],
+            Cause.SPONTANEOUS,
+        )
+
+    # Commands ------------------------------------------------------------------------------
+
+    async def _async_on_command(self, request: Iec104CommandRequest) -> CommandResult:
+        """Decide a command from the RTU; the server confirms and sends the feedback."""
+        _, feedback = await self._async_execute(
+            CommandRequest(request.ioa, request.type_id, request.value),
+            source=request.peer[0],
+            common_address=request.common_address,
+        )
+        if feedback is None:
+            return CommandResult.reject()
+        return CommandResult.accept(feedback=(feedback,))
+
+    async def async_simulate_command(self, command: Command, number: float) -> AuditRecord:
+        """Execute a command as if the RTU sent it (commissioning); only in test mode."""
+        if not self.options.test_mode:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="link_not_in_test_mode"
+            )
+        record, feedback = await self._async_execute(
+            CommandRequest(
+                self.model.command_ioa(command),
+                command.command_type,
+                _service_value(command, number),
+            ),
+            source=LOCAL_SOURCE,
+            common_address=self.settings.common_address,
+        )
+        if feedback is not None:
+            self._transmit([feedback], Cause.SPONTANEOUS)
+        return record
+
+    async def _async_execute(
+        self, request: CommandRequest, *, source: str, common_address: int
+    ) -> tuple[AuditRecord, MonitorPoint | None]:
+        """Decide, save an accepted state, update its feedback point and record the command.
+
+        Commands are decided one at a time so that each sees the state the previous one left.
+        Listeners, the bus event and the entities follow on the next loop iteration, after the
+        server has sent the confirmation and the feedback.
+        """
+        async with self._command_lock:
+            state = self.data.state
+            decision = self.model.decide(state, request)
+            feedback: MonitorPoint | None = None
+            if isinstance(decision, Accepted):
+                if decision.state != state:
+                    await self._state_store.async_save(dump_state(decision.state))
+                state = decision.state
+                self._feedback_quality.pop(decision.command, None)
+                feedback = self._show(
+                    self.model.feedback_value(state, decision.command, Quality.GOOD)
+                )
+            record = AuditRecord(
+                time=dt_util.utcnow(),
+                source=source,
+                common_address=common_address,
+                ioa=request.ioa,
+                type_name=request.type_id.name,
+                command=decision.command,
+                value=request.value,
+                refusal=None if isinstance(decision, Accepted) else decision.refusal,
+            )
+            self.audit.append(record)
+            self._audit_store.async_delay_save(self._audit_data, AUDIT_SAVE_DELAY)
+            self.data = replace(self.data, state=state, last_command=record)
+        if record.accepted:
+            _LOGGER.info("Grid operator command accepted: %s", record)
+        else:
+            _LOGGER.warning("Grid operator command refused: %s", record)
+        self.hass.loop.call_soon(self._announce, record, state)
+        return record, feedback
+
+    @callback
+    def _announce(self, record: AuditRecord, state: DsoState) -> None:
+        if record.accepted:
+            for listener in list(self._state_listeners):
+                try:
+                    listener(state, record)
+                except Exception:
+                    _LOGGER.exception("DSO state listener failed on %s", record)
+        self.hass.bus.async_fire(
+            EVENT_DSO_COMMAND, {"entry_id": self.config_entry.entry_id, **record.as_dict()}
+        )
+        self.async_update_listeners()
+
+    def _audit_data(self) -> dict[str, list[dict[str, Any]]]:
+        return {"records": self.audit.as_list()}
+
+    # Monitor direction ---------------------------------------------------------------------
+
+    def _show(self, value: MonitorValue) -> MonitorPoint:
+        """Put a value on its point (what the next GI returns) and return the point."""
+        point = self._points[value.ioa]
+        _update_point(point, value)
+        return point
+
+    def _transmit(self, points: list[MonitorPoint], cause: Cause) -> None:
+        if self.server is not None:
+            self.server.transmit(points, cause)
+
+    def _read_measurements(self) -> CategoryPowers:
+        site = self.data.site
+        readings = {
+            entity_id: _read_kilo(self.hass, entity_id)
+            for asset in site.assets
+            for entity_id in (asset.p_sensor, asset.q_sensor)
+            if entity_id is not None
+        }
+        return category_sums(site.assets, readings, self.options.sign_convention)
+
+    @callback
+    def async_report_measurements(self, cause: Cause = Cause.PERIODIC) -> None:
+        """Read the asset sensors and send the category sums (periodically, COT 1)."""
+        measurements = self._read_measurements()
+        points = [self._show(value) for value in self.model.measurement_values(measurements)]
+        self._transmit(points, cause)
+        self.async_set_updated_data(replace(self.data, measurements=measurements))
+
+    def _schedule_reports(self) -> None:
+        if self._cancel_report is not None:
+            self._cancel_report()
+        self._cancel_report = async_track_time_interval(
+            self.hass,
+            lambda _now: self.async_report_measurements(),
+            self.options.measurement_period,
+            name=f"{DOMAIN} grid link measurements",
+            cancel_on_shutdown=True,
+        )
+
+    @callback
+    def async_apply(self, options: LinkOptions, site: SiteParameters) -> None:
+        """Apply new options and assets without restarting the server."""
+        period_changed = options.measurement_period != self.options.measurement_period
+        self.options = options
+        self.data = replace(self.data, site=site)
+        measurements = self._read_measurements()
+        for value in self.model.measurement_values(measurements):
+            self._show(value)
+        self.async_set_updated_data(replace(self.data, measurements=measurements))
+        if period_changed:
+            self._schedule_reports()
+
+    # Server events -------------------------------------------------------------------------
+
+    async def _async_on_clock_sync(self, request: ClockSyncRequest) -> bool:
+        """Accept the RTU's clock synchronization and record the offset from ours."""
+        now = dt_util.utcnow()
+        offset = request.time - now
+        _LOGGER.info(
+            "Clock synchronized by %s: %s (offset %.3f s)",
+            request.peer[0],
+            request.time.isoformat(),
+            offset.total_seconds(),
+        )
+        self.async_set_updated_data(replace(self.data, clock_offset=offset, clock_synced_at=now))
+        return True
+
+    @callback
+    def _on_connection_event(self, event: ConnectionEvent) -> None:
+        rtu = self.data.rtu
+        match event.state:
+            case ConnectionState.CONNECTED:
+                rtu = RtuConnection(event.peer[0], dt_util.utcnow(), started=False)
+            case ConnectionState.STARTED | ConnectionState.STOPPED if rtu is not None:
+                rtu = replace(rtu, started=event.state is ConnectionState.STARTED)
+            case ConnectionState.CLOSED:
+                _LOGGER.info("RTU %s disconnected: %s", event.peer[0], event.reason)
+                rtu = None
+        self.async_set_updated_data(replace(self.data, rtu=rtu))
+
+    # Diagnostics ---------------------------------------------------------------------------
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The link's runtime state and audit trail; network addresses redacted."""
+        data = self.data
+        return async_redact_data(
+            {
+                "port": self.port if self.server is not None else None,
+                "state": dump_state(data.state),
+                "limits": asdict(data.limits),
+                "site": asdict(data.site),
+                "measurements": {
+                    category.value: asdict(power) for category, power in data.measurements.items()
+                },
+                "feedback_quality": {
+                    command.value: quality.name
+                    for command, quality in self._feedback_quality.items()
+                },
+                "rtu": None if data.rtu is None else asdict(data.rtu),
+                "clock_offset_s": None
+                if data.clock_offset is None
+                else data.clock_offset.total_seconds(),
+                "clock_synced_at": data.clock_synced_at,
+                "options": {
+                    CONF_MEASUREMENT_PERIOD: self.options.measurement_period.total_seconds(),
+                    CONF_SIGN_CONVENTION: self.options.sign_convention,
+                    CONF_TEST_MODE: self.options.test_mode,
+                },
+                "audit": self.audit.as_list(),
+            },
+            {"address", "source", CONF_PORT},
+        )
 
 
 @dataclass(slots=True)
 class GridLinkData:
-    """Runtime data of a grid operator link entry."""
+    """Runtime data of a grid operator link entry: what the enforcement uses.
+
+    ``state`` and ``site`` are immutable snapshots; ``async_subscribe`` calls back after every
+    accepted command; ``async_set_feedback_quality`` flags a feedback point the enforcement
+    could not honour.
+    """
+
+    coordinator: GridLinkCoordinator
+
+    @property
+    def state(self) -> DsoState:
+        """The DSO state."""
+        return self.coordinator.state
+
+    @property
+    def site(self) -> SiteParameters:
+        """Contractual capacities and assets."""
+        return self.coordinator.site
+
+    @callback
+    def async_subscribe(self, listener: DsoStateListener) -> CALLBACK_TYPE:
+        """Call ``listener(state, record)`` after every accepted command."""
+        return self.coordinator.async_subscribe(listener)
+
+    @callback
+    def async_set_feedback_quality(self, command: Command, quality: Quality) -> None:
+        """Set and send the quality of a command's feedback point."""
+        self.coordinator.async_set_feedback_quality(command, quality)
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the entry's runtime state for diagnostics, identifiers redacted."""
-        return {}
+        return self.coordinator.diagnostics()
+
+
+async def _async_entry_updated(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
+    """Restart the link for new connection settings; apply anything else in place."""
+    data = entry.runtime_data
+    assert isinstance(data, GridLinkData)
+    if LinkSettings.from_entry(entry) != data.coordinator.settings:
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+        return
+    data.coordinator.async_apply(LinkOptions.from_entry(entry), site_from_entry(entry))
 
 
 async def async_setup_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> GridLinkData:
-    """Set up a grid operator link entry."""
-    return GridLinkData()
+    """Restore the DSO state and start the IEC-104 server of a grid operator link entry."""
+    coordinator = GridLinkCoordinator(hass, entry)
+    entry.async_on_unload(coordinator.async_stop)
+    await coordinator.async_start()
+    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
+    return GridLinkData(coordinator)

@@ -26,9 +26,13 @@ from .measurements import (
 from .model import MonitorValue, NetflexModel
 from .persistence import AUDIT_STORAGE_VERSION, STATE_STORAGE_VERSION, dump_state, load_state
 from .points import (
+    COMMAND_KEYS,
     DEFAULT_IOAS,
     DEFAULT_POINT_MAP,
+    FEEDBACK_KEYS,
     INTERFACE_VERSION,
+    MAX_IOA,
+    MEASUREMENT_KEYS,
     Command,
     PointMap,
     PointMapError,
@@ -39,10 +43,14 @@ from .state import DsoState, PowerLimits, QMode, Reason
 __all__ = [
     "AUDIT_CAPACITY",
     "AUDIT_STORAGE_VERSION",
+    "COMMAND_KEYS",
     "DEFAULT_IOAS",
     "DEFAULT_POINT_MAP",
+    "FEEDBACK_KEYS",
     "INTERFACE_VERSION",
     "LOCAL_SOURCE",
+    "MAX_IOA",
+    "MEASUREMENT_KEYS",
     "STATE_STORAGE_VERSION",
     "ZERO_POWERS",
     "Accepted",

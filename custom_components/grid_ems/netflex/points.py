@@ -119,7 +119,12 @@ DEFAULT_IOAS: Final[Mapping[str, int]] = _default_ioas()
 """Every point's option key and its default IOA, commands first, then the monitor points."""
 
 COMMAND_KEYS: Final = tuple(command_key(command) for command in Command)
-MONITOR_KEYS: Final = tuple(key for key in DEFAULT_IOAS if key not in COMMAND_KEYS)
+FEEDBACK_KEYS: Final = (*(feedback_key(command) for command in Command), INTERFACE_VERSION_KEY)
+MEASUREMENT_KEYS: Final = tuple(
+    key(category) for key in (active_power_key, reactive_power_key) for category in AssetCategory
+)
+MONITOR_KEYS: Final = FEEDBACK_KEYS + MEASUREMENT_KEYS
+"""Option keys of the 27 monitor points, in the order of a general interrogation."""
 
 
 class PointMapError(ValueError):

@@ -1,0 +1,764 @@
+"""Sensors of Grid EMS: one section per kind of entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfPower,
+    UnitOfReactivePower,
+    UnitOfTime,
+    UnitOfVolume,
+)
+from homeassistant.core import callback
+
+from .entity import GridEmsEntity
+from .grid_link import GridLinkCoordinator, GridLinkData, LinkSnapshot
+from .iec104 import Quality
+from .modbus.profile import EntityPlatform, RegisterSpec
+from .modbus_device import ModbusDeviceData, ModbusEntity, entity_fields, entity_registers
+from .netflex import AssetCategory, QMode, Reason
+from .p1 import telegram as p1
+from .p1.telegram import MBusDevice, Telegram, decode_hex_text
+from .p1_meter import P1Coordinator, P1MeterData
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+    from homeassistant.helpers.typing import StateType
+
+    from .models import GridEmsConfigEntry
+
+# Coordinators push their data; entities never poll.
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: GridEmsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors of an entry."""
+    match entry.runtime_data:
+        case P1MeterData(coordinator=p1_coordinator):
+            _async_add_p1_sensors(entry, p1_coordinator, async_add_entities)
+        case GridLinkData(coordinator=coordinator):
+            async_add_entities(
+                GridLinkSensor(coordinator, description) for description in GRID_LINK_SENSORS
+            )
+        case ModbusDeviceData(coordinator=modbus_coordinator, settings=settings):
+            async_add_entities(
+                ModbusSensor(modbus_coordinator, modbus_sensor_description(register))
+                for register in entity_registers(settings.profile, EntityPlatform.SENSOR)
+            )
+
+
+# --- Grid operator link ---
+
+
+@dataclass(frozen=True, kw_only=True)
+class GridLinkSensorDescription(SensorEntityDescription):
+    """A sensor of the grid operator link and how it reads the link's snapshot."""
+
+    value_fn: Callable[[LinkSnapshot], StateType | datetime]
+
+
+def _percentage(key: str, value_fn: Callable[[LinkSnapshot], float]) -> GridLinkSensorDescription:
+    return GridLinkSensorDescription(
+        key=key,
+        translation_key=key,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        value_fn=value_fn,
+    )
+
+
+def _power(key: str, value_fn: Callable[[LinkSnapshot], float]) -> GridLinkSensorDescription:
+    return GridLinkSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=1,
+        value_fn=value_fn,
+    )
+
+
+def _reactive(key: str, value_fn: Callable[[LinkSnapshot], float]) -> GridLinkSensorDescription:
+    """Reactive power in var: the unit Home Assistant's reactive power class accepts."""
+    return GridLinkSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.REACTIVE_POWER,
+        native_unit_of_measurement=UnitOfReactivePower.VOLT_AMPERE_REACTIVE,
+        suggested_display_precision=0,
+        value_fn=lambda snapshot: value_fn(snapshot) * 1000,
+    )
+
+
+def _category_sensors(category: AssetCategory) -> tuple[GridLinkSensorDescription, ...]:
+    """Reported P and Q of a category; unknown while an asset's sensor has no reading."""
+
+    def active(snapshot: LinkSnapshot) -> float | None:
+        power = snapshot.measurements[category]
+        return None if power.p_quality & Quality.INVALID else power.p_kw
+
+    def reactive(snapshot: LinkSnapshot) -> float | None:
+        power = snapshot.measurements[category]
+        return None if power.q_quality & Quality.INVALID else power.q_kvar * 1000
+
+    return (
+        GridLinkSensorDescription(
+            key=f"active_power_{category}",
+            translation_key=f"active_power_{category}",
+            device_class=SensorDeviceClass.POWER,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfPower.KILO_WATT,
+            suggested_display_precision=2,
+            value_fn=active,
+        ),
+        GridLinkSensorDescription(
+            key=f"reactive_power_{category}",
+            translation_key=f"reactive_power_{category}",
+            device_class=SensorDeviceClass.REACTIVE_POWER,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfReactivePower.VOLT_AMPERE_REACTIVE,
+            suggested_display_precision=0,
+            entity_registry_enabled_default=False,
+            value_fn=reactive,
+        ),
+    )
+
+
+GRID_LINK_SENSORS: tuple[GridLinkSensorDescription, ...] = (
+    _percentage("min_set_p", lambda snapshot: snapshot.state.min_set_p),
+    _percentage("max_set_p", lambda snapshot: snapshot.state.max_set_p),
+    _percentage("max_set_ap", lambda snapshot: snapshot.state.max_set_ap),
+    _percentage("min_set_ap", lambda snapshot: snapshot.state.min_set_ap),
+    _percentage("min_set_q", lambda snapshot: snapshot.state.min_set_q),
+    _percentage("max_set_q", lambda snapshot: snapshot.state.max_set_q),
+    _power("max_injection", lambda snapshot: snapshot.limits.max_injection_kw),
+    _power("max_consumption", lambda snapshot: snapshot.limits.max_consumption_kw),
+    _power("max_asset_production", lambda snapshot: snapshot.limits.max_asset_production_kw),
+    _power("max_asset_consumption", lambda snapshot: snapshot.limits.max_asset_consumption_kw),
+    _reactive("min_reactive_power", lambda snapshot: snapshot.limits.min_reactive_kvar),
+    _reactive("max_reactive_power", lambda snapshot: snapshot.limits.max_reactive_kvar),
+    GridLinkSensorDescription(
+        key="reason_p",
+        translation_key="reason_p",
+        device_class=SensorDeviceClass.ENUM,
+        options=[reason.key for reason in Reason],
+        value_fn=lambda snapshot: snapshot.state.reason_p.key,
+    ),
+    GridLinkSensorDescription(
+        key="reason_q",
+        translation_key="reason_q",
+        device_class=SensorDeviceClass.ENUM,
+        options=[reason.key for reason in Reason],
+        value_fn=lambda snapshot: snapshot.state.reason_q.key,
+    ),
+    GridLinkSensorDescription(
+        key="q_mode",
+        translation_key="q_mode",
+        device_class=SensorDeviceClass.ENUM,
+        options=[mode.value for mode in QMode],
+        value_fn=lambda snapshot: snapshot.state.q_mode.value,
+    ),
+    GridLinkSensorDescription(
+        key="last_command",
+        translation_key="last_command",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda snapshot: (
+            None if snapshot.last_command is None else snapshot.last_command.time
+        ),
+    ),
+    GridLinkSensorDescription(
+        key="clock_offset",
+        translation_key="clock_offset",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_display_precision=3,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda snapshot: (
+            None if snapshot.clock_offset is None else snapshot.clock_offset.total_seconds()
+        ),
+    ),
+    GridLinkSensorDescription(
+        key="rtu_address",
+        translation_key="rtu_address",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda snapshot: None if snapshot.rtu is None else snapshot.rtu.address,
+    ),
+    *(description for category in AssetCategory for description in _category_sensors(category)),
+)
+
+
+class GridLinkSensor(GridEmsEntity[GridLinkCoordinator], SensorEntity):
+    """A value of the grid operator link."""
+
+    entity_description: GridLinkSensorDescription
+
+    def __init__(
+        self, coordinator: GridLinkCoordinator, description: GridLinkSensorDescription
+    ) -> None:
+        """Attach the sensor to the link's device."""
+        super().__init__(
+            coordinator, description, coordinator.device_info, coordinator.device_unique_id
+        )
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The value from the link's latest snapshot."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+
+# --- Modbus device ---
+
+
+def modbus_sensor_description(register: RegisterSpec) -> SensorEntityDescription:
+    """The sensor a profile register becomes, with the profile's class, unit and precision."""
+    entity = register.entity
+    assert entity is not None
+    return SensorEntityDescription(
+        **entity_fields(register),
+        device_class=SensorDeviceClass(entity.device_class) if entity.device_class else None,
+        state_class=SensorStateClass(entity.state_class) if entity.state_class else None,
+        native_unit_of_measurement=register.unit,
+        suggested_display_precision=entity.precision,
+        options=list(register.options.values()) or None,
+    )
+
+
+class ModbusSensor(ModbusEntity, SensorEntity):
+    """A measured or reported register of a Modbus device."""
+
+    @property
+    def native_value(self) -> StateType:
+        """The register's value: a number, or an option key for an enumeration."""
+        return self.register_value
+
+
+# --- P1 meter ---
+
+type P1Value = StateType | datetime | Decimal
+
+_P1_KILO: Final = Decimal(1000)
+_P1_MILLI: Final = Decimal("0.001")
+_P1_STATE_MAX_LENGTH: Final = 255
+_P1_SWITCH_STATES: Final = {0: "disconnected", 1: "connected", 2: "ready_for_reconnection"}
+"""Disconnect control state (COSEM class 70) of the breaker and of an M-Bus valve."""
+_P1_TARIFFS: Final = {"0001": "normal", "0002": "low"}
+"""Belgian meters: tariff 1 is normal (day), tariff 2 is low (night); Dutch meters swap them."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class P1SensorDescription(SensorEntityDescription):
+    """A sensor of the P1 meter: whether the meter sends it and how it reads a telegram."""
+
+    exists_fn: Callable[[Telegram], bool]
+    value_fn: Callable[[Telegram], P1Value]
+    attributes_fn: Callable[[Telegram], dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class P1MBusSensorDescription(SensorEntityDescription):
+    """A sensor of a gas, water or heat meter connected to the P1 meter."""
+
+    exists_fn: Callable[[MBusDevice], bool] = lambda device: True
+    value_fn: Callable[[MBusDevice], P1Value]
+
+
+def _p1_decimal(code: str) -> Callable[[Telegram], Decimal | None]:
+    return lambda telegram: telegram.decimal(code)
+
+
+def _p1_present(*codes: str) -> Callable[[Telegram], bool]:
+    """The sensor exists when the meter sends every one of ``codes``."""
+    return lambda telegram: all(code in telegram.objects for code in codes)
+
+
+def _p1_watts(code: str) -> Callable[[Telegram], int | None]:
+    """Power in W (the meter writes kW with three decimals: 1 W resolution)."""
+
+    def value(telegram: Telegram) -> int | None:
+        kilowatts = telegram.decimal(code)
+        return None if kilowatts is None else int(kilowatts * _P1_KILO)
+
+    return value
+
+
+def _p1_sum(*codes: str) -> Callable[[Telegram], Decimal | None]:
+    def value(telegram: Telegram) -> Decimal | None:
+        parts = [telegram.decimal(code) for code in codes]
+        if None in parts:
+            return None
+        return sum((part for part in parts if part is not None), Decimal(0))
+
+    return value
+
+
+def _p1_energy(key: str, *codes: str) -> P1SensorDescription:
+    return P1SensorDescription(
+        key=key,
+        translation_key=f"p1_{key}",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=3,
+        exists_fn=_p1_present(*codes),
+        value_fn=_p1_sum(*codes),
+    )
+
+
+def _p1_power(key: str, code: str, *, enabled: bool = True) -> P1SensorDescription:
+    return P1SensorDescription(
+        key=key,
+        translation_key=f"p1_{key}",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        entity_registry_enabled_default=enabled,
+        exists_fn=_p1_present(code),
+        value_fn=_p1_watts(code),
+    )
+
+
+def _p1_phase(
+    key: str, code: str, device_class: SensorDeviceClass, unit: str
+) -> P1SensorDescription:
+    """Voltage or current of one phase: diagnostic and disabled, as in HA core's dsmr."""
+    return P1SensorDescription(
+        key=key,
+        translation_key=f"p1_{key}",
+        device_class=device_class,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=unit,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        exists_fn=_p1_present(code),
+        value_fn=_p1_decimal(code),
+    )
+
+
+def _p1_count(key: str, code: str) -> P1SensorDescription:
+    """Power failures, voltage sags and swells: diagnostic and disabled, as in HA core's dsmr."""
+    return P1SensorDescription(
+        key=key,
+        translation_key=f"p1_{key}",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        exists_fn=_p1_present(code),
+        value_fn=lambda telegram: telegram.integer(code),
+    )
+
+
+def _p1_text(key: str, code: str, *, enabled: bool = True) -> P1SensorDescription:
+    """Identifiers, versions and messages; hex-encoded ones are decoded."""
+
+    def value(telegram: Telegram) -> str | None:
+        text = telegram.text(code)
+        return None if text is None else decode_hex_text(text)[:_P1_STATE_MAX_LENGTH]
+
+    return P1SensorDescription(
+        key=key,
+        translation_key=f"p1_{key}",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=enabled,
+        exists_fn=_p1_present(code),
+        value_fn=value,
+    )
+
+
+def _p1_switch_state(value: int | None) -> str | None:
+    return None if value is None else _P1_SWITCH_STATES.get(value)
+
+
+def _p1_month_peak_time(telegram: Telegram) -> datetime | None:
+    peak = telegram.captured(p1.MONTH_PEAK_DEMAND)
+    return None if peak is None else peak.captured_at
+
+
+def _p1_month_peak(telegram: Telegram) -> Decimal | None:
+    peak = telegram.captured(p1.MONTH_PEAK_DEMAND)
+    return None if peak is None else peak.value
+
+
+def _p1_average_monthly_peak(telegram: Telegram) -> Decimal | None:
+    """Average of the 12 latest recorded monthly peaks: what the Flemish capacity tariff bills.
+
+    The meter's placeholder months (no peak time) are left out.
+    """
+    recorded = sorted(
+        (peak.month_start, peak.value)
+        for peak in telegram.peak_history or ()
+        if peak.month_start is not None and peak.occurred_at is not None and peak.value is not None
+    )
+    latest = [value for _, value in recorded[-12:]]
+    if not latest:
+        return None
+    return (sum(latest, Decimal(0)) / len(latest)).quantize(_P1_MILLI)
+
+
+def _p1_peak_history_attributes(telegram: Telegram) -> dict[str, Any]:
+    return {
+        "peaks": [
+            {
+                "month": None if peak.month_start is None else peak.month_start.isoformat(),
+                "occurred": None if peak.occurred_at is None else peak.occurred_at.isoformat(),
+                "peak_kw": None if peak.value is None else float(peak.value),
+            }
+            for peak in telegram.peak_history or ()
+        ]
+    }
+
+
+def _p1_last_power_failure(telegram: Telegram) -> datetime | None:
+    ends = [failure.ended_at for failure in telegram.power_failure_log or () if failure.ended_at]
+    return max(ends, default=None)
+
+
+def _p1_power_failure_attributes(telegram: Telegram) -> dict[str, Any]:
+    return {
+        "failures": [
+            {
+                "ended": None if failure.ended_at is None else failure.ended_at.isoformat(),
+                "duration_s": failure.duration,
+            }
+            for failure in telegram.power_failure_log or ()
+        ]
+    }
+
+
+P1_SENSORS: Final[tuple[P1SensorDescription, ...]] = (
+    _p1_energy("energy_import_tariff_1", p1.ENERGY_IMPORT_TARIFF_1),
+    _p1_energy("energy_import_tariff_2", p1.ENERGY_IMPORT_TARIFF_2),
+    _p1_energy("energy_export_tariff_1", p1.ENERGY_EXPORT_TARIFF_1),
+    _p1_energy("energy_export_tariff_2", p1.ENERGY_EXPORT_TARIFF_2),
+    _p1_energy("energy_import", p1.ENERGY_IMPORT_TARIFF_1, p1.ENERGY_IMPORT_TARIFF_2),
+    _p1_energy("energy_export", p1.ENERGY_EXPORT_TARIFF_1, p1.ENERGY_EXPORT_TARIFF_2),
+    P1SensorDescription(
+        key="net_power",
+        translation_key="p1_net_power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        exists_fn=lambda telegram: telegram.net_power is not None,
+        value_fn=lambda telegram: None if (power := telegram.net_power) is None else int(power),
+    ),
+    _p1_power("power_import", p1.POWER_IMPORT),
+    _p1_power("power_export", p1.POWER_EXPORT),
+    *(
+        description
+        for phase, codes in enumerate(
+            zip(p1.VOLTAGE, p1.CURRENT, p1.PHASE_POWER_IMPORT, p1.PHASE_POWER_EXPORT, strict=True),
+            start=1,
+        )
+        for description in (
+            _p1_phase(
+                f"voltage_l{phase}",
+                codes[0],
+                SensorDeviceClass.VOLTAGE,
+                UnitOfElectricPotential.VOLT,
+            ),
+            _p1_phase(
+                f"current_l{phase}",
+                codes[1],
+                SensorDeviceClass.CURRENT,
+                UnitOfElectricCurrent.AMPERE,
+            ),
+            _p1_power(f"power_import_l{phase}", codes[2], enabled=False),
+            _p1_power(f"power_export_l{phase}", codes[3], enabled=False),
+        )
+    ),
+    P1SensorDescription(
+        key="active_tariff",
+        translation_key="p1_active_tariff",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(_P1_TARIFFS.values()),
+        exists_fn=_p1_present(p1.ACTIVE_TARIFF),
+        value_fn=lambda telegram: _P1_TARIFFS.get(telegram.text(p1.ACTIVE_TARIFF) or ""),
+    ),
+    P1SensorDescription(
+        key="average_demand",
+        translation_key="p1_average_demand",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=3,
+        exists_fn=_p1_present(p1.AVERAGE_DEMAND),
+        value_fn=_p1_decimal(p1.AVERAGE_DEMAND),
+    ),
+    P1SensorDescription(
+        key="month_peak_demand",
+        translation_key="p1_month_peak_demand",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=3,
+        exists_fn=_p1_present(p1.MONTH_PEAK_DEMAND),
+        value_fn=_p1_month_peak,
+    ),
+    P1SensorDescription(
+        key="month_peak_demand_time",
+        translation_key="p1_month_peak_demand_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        exists_fn=_p1_present(p1.MONTH_PEAK_DEMAND),
+        value_fn=_p1_month_peak_time,
+    ),
+    P1SensorDescription(
+        key="peak_demand_history",
+        translation_key="p1_peak_demand_history",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=3,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=_p1_present(p1.PEAK_DEMAND_HISTORY),
+        value_fn=_p1_average_monthly_peak,
+        attributes_fn=_p1_peak_history_attributes,
+    ),
+    _p1_count("power_failures", p1.POWER_FAILURES),
+    _p1_count("long_power_failures", p1.LONG_POWER_FAILURES),
+    P1SensorDescription(
+        key="last_power_failure",
+        translation_key="p1_last_power_failure",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        exists_fn=_p1_present(p1.POWER_FAILURE_LOG),
+        value_fn=_p1_last_power_failure,
+        attributes_fn=_p1_power_failure_attributes,
+    ),
+    *(_p1_count(f"voltage_sags_l{phase}", code) for phase, code in enumerate(p1.VOLTAGE_SAGS, 1)),
+    *(
+        _p1_count(f"voltage_swells_l{phase}", code)
+        for phase, code in enumerate(p1.VOLTAGE_SWELLS, 1)
+    ),
+    P1SensorDescription(
+        key="breaker_state",
+        translation_key="p1_breaker_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(_P1_SWITCH_STATES.values()),
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=_p1_present(p1.BREAKER_STATE),
+        value_fn=lambda telegram: _p1_switch_state(telegram.integer(p1.BREAKER_STATE)),
+    ),
+    P1SensorDescription(
+        key="limiter_threshold",
+        translation_key="p1_limiter_threshold",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        exists_fn=_p1_present(p1.LIMITER_THRESHOLD),
+        value_fn=_p1_decimal(p1.LIMITER_THRESHOLD),
+    ),
+    *(
+        P1SensorDescription(
+            key=f"fuse_threshold_l{phase}",
+            translation_key=f"p1_fuse_threshold_l{phase}",
+            device_class=SensorDeviceClass.CURRENT,
+            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+            entity_category=EntityCategory.DIAGNOSTIC,
+            entity_registry_enabled_default=False,
+            exists_fn=_p1_present(code),
+            value_fn=_p1_decimal(code),
+        )
+        for phase, code in enumerate(p1.FUSE_THRESHOLDS, 1)
+    ),
+    _p1_text("text_message", p1.TEXT_MESSAGE, enabled=False),
+    _p1_text("message_code", p1.MESSAGE_CODE, enabled=False),
+    _p1_text("version", p1.VERSION),
+    _p1_text("dsmr_version", p1.DSMR_VERSION),
+    _p1_text("equipment_identifier", p1.EQUIPMENT_IDENTIFIER),
+)
+
+
+def _p1_mbus_reading(
+    medium: p1.MBusMedium, device_class: SensorDeviceClass, unit: str, meter_unit: str
+) -> P1MBusSensorDescription:
+    """The meter reading; a placeholder (no capture time) or a foreign unit reads as unknown."""
+
+    def value(device: MBusDevice) -> Decimal | None:
+        reading = device.reading
+        if reading is None or reading.captured_at is None or reading.unit != meter_unit:
+            return None
+        return reading.value
+
+    return P1MBusSensorDescription(
+        key="reading",
+        translation_key=f"p1_{medium}_reading",
+        device_class=device_class,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=unit,
+        suggested_display_precision=3,
+        value_fn=value,
+    )
+
+
+P1_MBUS_READINGS: Final[dict[p1.MBusMedium, P1MBusSensorDescription]] = {
+    p1.MBusMedium.GAS: _p1_mbus_reading(
+        p1.MBusMedium.GAS, SensorDeviceClass.GAS, UnitOfVolume.CUBIC_METERS, "m3"
+    ),
+    p1.MBusMedium.WATER: _p1_mbus_reading(
+        p1.MBusMedium.WATER, SensorDeviceClass.WATER, UnitOfVolume.CUBIC_METERS, "m3"
+    ),
+    p1.MBusMedium.HEAT: _p1_mbus_reading(
+        p1.MBusMedium.HEAT, SensorDeviceClass.ENERGY, UnitOfEnergy.GIGA_JOULE, "GJ"
+    ),
+}
+
+P1_MBUS_SENSORS: Final[tuple[P1MBusSensorDescription, ...]] = (
+    P1MBusSensorDescription(
+        key="reading_time",
+        translation_key="p1_reading_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda device: None if device.reading is None else device.reading.captured_at,
+    ),
+    P1MBusSensorDescription(
+        key="valve_state",
+        translation_key="p1_valve_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(_P1_SWITCH_STATES.values()),
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda device: device.valve_state is not None,
+        value_fn=lambda device: _p1_switch_state(device.valve_state),
+    ),
+    P1MBusSensorDescription(
+        key="equipment_identifier",
+        translation_key="p1_equipment_identifier",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda device: device.equipment_identifier is not None,
+        value_fn=lambda device: decode_hex_text(device.equipment_identifier or ""),
+    ),
+)
+
+
+@callback
+def _async_add_p1_sensors(
+    entry: GridEmsConfigEntry,
+    coordinator: P1Coordinator,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a sensor for every object the meter sends, now and whenever new ones appear."""
+    added: set[str] = set()
+    seen_codes: frozenset[str] = frozenset()
+
+    @callback
+    def add_new_sensors() -> None:
+        nonlocal seen_codes
+        telegram = coordinator.data
+        codes = frozenset(telegram.objects)
+        if codes == seen_codes:
+            return
+        seen_codes = codes
+        new: list[SensorEntity] = [
+            P1Sensor(coordinator, description)
+            for description in P1_SENSORS
+            if description.key not in added and description.exists_fn(telegram)
+        ]
+        added.update(sensor.entity_description.key for sensor in new)
+        for device in telegram.mbus.values():
+            if (medium := device.medium) is None:
+                continue
+            for description in (P1_MBUS_READINGS[medium], *P1_MBUS_SENSORS):
+                key = f"{coordinator.mbus_unique_id(device)}_{description.key}"
+                if key not in added and description.exists_fn(device):
+                    added.add(key)
+                    new.append(P1MBusSensor(coordinator, description, device, medium))
+        if new:
+            async_add_entities(new)
+
+    add_new_sensors()
+    entry.async_on_unload(coordinator.async_add_listener(add_new_sensors))
+
+
+class _P1SensorBase(GridEmsEntity[P1Coordinator], SensorEntity):
+    """A P1 sensor that writes its state only when the value (or availability) changed."""
+
+    _shown: tuple[bool, P1Value, dict[str, Any] | None] | None = None
+
+    def _read(self) -> tuple[P1Value, dict[str, Any] | None]:
+        """The value and the attributes from the coordinator's telegram."""
+        raise NotImplementedError
+
+    def _refresh(self) -> bool:
+        """Take the latest value; return whether anything shown changed."""
+        value, attributes = self._read()
+        shown = (self.coordinator.last_update_success, value, attributes)
+        if shown == self._shown:
+            return False
+        self._shown = shown
+        self._attr_native_value = value
+        if attributes is not None:
+            self._attr_extra_state_attributes = attributes
+        return True
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        if self._refresh():
+            self.async_write_ha_state()
+
+
+class P1Sensor(_P1SensorBase):
+    """A value of the P1 meter itself."""
+
+    entity_description: P1SensorDescription
+
+    def __init__(self, coordinator: P1Coordinator, description: P1SensorDescription) -> None:
+        """Attach the sensor to the meter's device."""
+        super().__init__(
+            coordinator, description, coordinator.device_info, coordinator.device_unique_id
+        )
+        self._refresh()
+
+    def _read(self) -> tuple[P1Value, dict[str, Any] | None]:
+        telegram = self.coordinator.data
+        description = self.entity_description
+        attributes = (
+            None if description.attributes_fn is None else description.attributes_fn(telegram)
+        )
+        return description.value_fn(telegram), attributes
+
+
+class P1MBusSensor(_P1SensorBase):
+    """A value of a gas, water or heat meter, read through the P1 meter."""
+
+    entity_description: P1MBusSensorDescription
+
+    def __init__(
+        self,
+        coordinator: P1Coordinator,
+        description: P1MBusSensorDescription,
+        device: MBusDevice,
+        medium: p1.MBusMedium,
+    ) -> None:
+        """Attach the sensor to the M-Bus device's own device."""
+        super().__init__(
+            coordinator,
+            description,
+            coordinator.mbus_device_info(device, f"p1_{medium}_meter"),
+            coordinator.mbus_unique_id(device),
+        )
+        self._channel = device.channel
+        self._refresh()
+
+    def _read(self) -> tuple[P1Value, dict[str, Any] | None]:
+        device = self.coordinator.data.mbus.get(self._channel)
+        return (None if device is None else self.entity_description.value_fn(device)), None

@@ -1,0 +1,1 @@
+"""Tests of the grid operator link in a Home Assistant test instance."""

@@ -1,0 +1,128 @@
+"""Fixtures of the grid operator link tests: a link on an ephemeral port and the RTU simulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.grid_ems.const import CONF_KIND, DOMAIN, EntryKind
+from custom_components.grid_ems.grid_link import (
+    CONF_ALLOWED_CLIENTS,
+    CONF_BIND_HOST,
+    CONF_CATEGORY,
+    CONF_COMMON_ADDRESS,
+    CONF_EXPORT_CAPACITY,
+    CONF_IMPORT_CAPACITY,
+    CONF_INSTALLED_POWER,
+    CONF_INVERT_SIGN,
+    CONF_P_SENSOR,
+    CONF_PROVIDER,
+    CONF_Q_SENSOR,
+    CONF_TEST_MODE,
+    SUBENTRY_ASSET,
+    GridLinkCoordinator,
+    GridLinkData,
+)
+from simulators.rtu import RtuSimulator
+
+LINK_DATA: dict[str, Any] = {
+    CONF_KIND: EntryKind.GRID_LINK.value,
+    CONF_PROVIDER: "fluvius",
+    CONF_BIND_HOST: "127.0.0.1",
+    "port": 0,
+    CONF_COMMON_ADDRESS: 100,
+    CONF_ALLOWED_CLIENTS: ["127.0.0.1"],
+    CONF_IMPORT_CAPACITY: 200.0,
+    CONF_EXPORT_CAPACITY: 150.0,
+}
+
+PV_POWER = "sensor.pv_power"
+PV_REACTIVE = "sensor.pv_reactive_power"
+CARPORT_POWER = "sensor.carport_pv_power"
+BATTERY_POWER = "sensor.battery_power"
+CHARGER_POWER = "sensor.charger_power"
+
+
+def asset(
+    title: str,
+    category: str,
+    installed_kw: float,
+    p_sensor: str,
+    q_sensor: str | None = None,
+    *,
+    invert_sign: bool = False,
+) -> ConfigSubentryData:
+    """An asset subentry as the asset flow stores it."""
+    data: dict[str, Any] = {
+        CONF_CATEGORY: category,
+        CONF_INSTALLED_POWER: installed_kw,
+        CONF_P_SENSOR: p_sensor,
+        CONF_INVERT_SIGN: invert_sign,
+    }
+    if q_sensor is not None:
+        data[CONF_Q_SENSOR] = q_sensor
+    return ConfigSubentryData(
+        data=data, subentry_type=SUBENTRY_ASSET, title=title, unique_id=None
+    )
+
+
+ASSETS = [
+    asset("PV roof", "solar", 100.0, PV_POWER, PV_REACTIVE),
+    asset("PV carport", "solar", 50.0, CARPORT_POWER),
+    # The battery's meter counts charging positive.
+    asset("Battery", "storage", 50.0, BATTERY_POWER, invert_sign=True),
+    asset("Chargers", "ev", 44.0, CHARGER_POWER, invert_sign=True),
+]
+
+
+@pytest.fixture(autouse=True)
+def loopback_sockets(socket_enabled: None) -> None:
+    """Allow sockets; the HA test plugin still restricts connections to 127.0.0.1."""
+
+
+@pytest.fixture
+def link_options() -> dict[str, Any]:
+    """Options of the link entry: test mode on for the simulation service."""
+    return {CONF_TEST_MODE: True}
+
+
+@pytest.fixture
+def link_entry(hass: HomeAssistant, link_options: dict[str, Any]) -> MockConfigEntry:
+    """The grid operator link entry with the site's four assets, added to hass."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Grid operator link (Fluvius)",
+        unique_id=EntryKind.GRID_LINK.value,
+        data=LINK_DATA,
+        options=link_options,
+        subentries_data=ASSETS,
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+async def setup_link(hass: HomeAssistant, entry: MockConfigEntry) -> GridLinkCoordinator:
+    """Set the link entry up and return its coordinator."""
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    data = entry.runtime_data
+    assert isinstance(data, GridLinkData)
+    return data.coordinator
+
+
+@pytest.fixture
+async def link(hass: HomeAssistant, link_entry: MockConfigEntry) -> GridLinkCoordinator:
+    """The link, listening on an ephemeral port."""
+    return await setup_link(hass, link_entry)
+
+
+@pytest.fixture
+async def rtu(link: GridLinkCoordinator) -> AsyncIterator[RtuSimulator]:
+    """The RTU simulator, connected, interrogated and clock synchronized."""
+    async with RtuSimulator(port=link.port) as simulator:
+        yield simulator
