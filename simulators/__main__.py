@@ -12,7 +12,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Coroutine
 
-from . import modbus, p1
+from . import modbus, p1, rtu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
         subcommands.add_parser("modbus", help="PowerPack BESS, Acuvim II, Moxa E1214 and E1211")
     )
     p1.add_arguments(subcommands.add_parser("p1", help="Fluvius digital meter, P1 port over TCP"))
+    rtu.add_arguments(
+        subcommands.add_parser("rtu", help="grid operator RTU (Fluvius Netflex, IEC 60870-5-104)")
+    )
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], Coroutine[object, object, int]] = args.run
     with contextlib.suppress(KeyboardInterrupt):
