@@ -8,7 +8,7 @@ export default defineConfig({
       formats: ["es"],
       fileName: () => "grid-ems-card.js",
     },
-    outDir: "../custom_components/grid_ems/frontend",
+    outDir: "../custom_components/grid_ems/dist",
     // The folder holds only the bundle; emptying it keeps stale chunks out.
     emptyOutDir: true,
     target: "es2022",

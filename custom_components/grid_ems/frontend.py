@@ -18,7 +18,7 @@ from homeassistant.setup import async_when_setup
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
-CARD_BUNDLE: Final = Path(__file__).parent / "frontend" / "grid-ems-card.js"
+CARD_BUNDLE: Final = Path(__file__).parent / "dist" / "grid-ems-card.js"
 CARD_URL_PATH: Final = "/grid_ems/grid-ems-card.js"
 
 

@@ -40,7 +40,7 @@ def test_bundle_is_committed() -> None:
     """The committed bundle defines the card and its editor (built from frontend/)."""
     bundle = CARD_BUNDLE.read_text("utf-8")
     assert CARD_BUNDLE.relative_to(CARD_BUNDLE.parents[2]).as_posix() == (
-        "grid_ems/frontend/grid-ems-card.js"
+        "grid_ems/dist/grid-ems-card.js"
     )
     for name in ('"grid-ems-card"', '"grid-ems-card-editor"', "customCards"):
         assert name in bundle
