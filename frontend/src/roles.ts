@@ -74,9 +74,10 @@ export const SINGLE_ROLES: readonly RoleSpec<SingleRole>[] = [
   { role: "reason_p", domains: ["sensor"], keys: ["reason_p"] },
   { role: "reason_q", domains: ["sensor"], keys: ["reason_q"] },
   { role: "q_mode", domains: ["sensor"], keys: ["q_mode"] },
-  // --- P1 meter (p1_meter.py) ---
-  { role: "grid_power_import", domains: ["sensor"], keys: ["power_delivered"] },
-  { role: "grid_power_export", domains: ["sensor"], keys: ["power_returned"] },
+  // --- P1 meter (p1_meter.py): net power, or import and export when the meter has no net ---
+  { role: "grid_power", domains: ["sensor"], keys: ["p1_net_power"] },
+  { role: "grid_power_import", domains: ["sensor"], keys: ["p1_power_import"] },
+  { role: "grid_power_export", domains: ["sensor"], keys: ["p1_power_export"] },
   // --- Modbus devices (modbus_device.py): grid meter and BESS ---
   { role: "grid_power", domains: ["sensor"], keys: ["grid_power"] },
   { role: "bess_soe", domains: ["sensor"], keys: ["state_of_energy"] },

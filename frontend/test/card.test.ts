@@ -45,7 +45,7 @@ describe("grid-ems-card", () => {
   });
 
   it("marks a grid power beyond its limit", async () => {
-    const card = await renderCard(withStates(fakeHass(siteEntities()), { "sensor.p1_power_delivered": "12500" }));
+    const card = await renderCard(withStates(fakeHass(siteEntities()), { "sensor.p1_power_import": "12500" }));
     expect(card.shadowRoot?.querySelector(".bar .fill.over")).not.toBeNull();
   });
 
@@ -76,7 +76,7 @@ describe("grid-ems-card", () => {
       "binary_sensor.link_stop_consumption": "unavailable",
       "sensor.link_maxsetp": "unavailable",
       "sensor.link_max_consumption": "unavailable",
-      "sensor.p1_power_delivered": "unavailable",
+      "sensor.p1_power_import": "unavailable",
       "sensor.bess_soe": "unknown",
       "switch.relay_2": "unavailable",
       "sensor.link_reason_q": "unavailable",

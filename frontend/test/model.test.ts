@@ -9,7 +9,7 @@ describe("selectEntities", () => {
   it("takes every Grid EMS entity when no entry is chosen, and no other platform", () => {
     const hass = fakeHass([
       ...siteEntities(),
-      { entityId: "sensor.other", key: "power_delivered", state: "1", platform: "dsmr" },
+      { entityId: "sensor.other", key: "p1_power_import", state: "1", platform: "dsmr" },
     ]);
     const ids = selectEntities(hass, CONFIG).map((entity) => entity.entity_id);
     expect(ids).toHaveLength(siteEntities().length);
@@ -19,7 +19,7 @@ describe("selectEntities", () => {
   it("keeps only the chosen config entries, through the entity's device", () => {
     const hass = fakeHass(siteEntities());
     const ids = selectEntities(hass, { ...CONFIG, entries: [P1_ENTRY, BESS_ENTRY] }).map((e) => e.entity_id);
-    expect(ids).toEqual(["sensor.bess_power", "sensor.bess_soe", "sensor.p1_power_delivered", "sensor.p1_power_returned"]);
+    expect(ids).toEqual(["sensor.bess_power", "sensor.bess_soe", "sensor.p1_power_export", "sensor.p1_power_import"]);
   });
 });
 
@@ -46,8 +46,8 @@ describe("buildSiteView", () => {
   it("reads the reason states and treats export as a share of the export capacity", () => {
     const hass = withStates(fakeHass(siteEntities()), {
       "sensor.link_reason_p": "test",
-      "sensor.p1_power_delivered": "0",
-      "sensor.p1_power_returned": "5000",
+      "sensor.p1_power_import": "0",
+      "sensor.p1_power_export": "5000",
     });
     const view = buildSiteView(hass, CONFIG);
     expect(view.reasonP).toBe("test");
@@ -56,7 +56,7 @@ describe("buildSiteView", () => {
   });
 
   it("has no grid power when a P1 power is unavailable, nor one without a meter", () => {
-    const hass = withStates(fakeHass(siteEntities()), { "sensor.p1_power_returned": "unavailable" });
+    const hass = withStates(fakeHass(siteEntities()), { "sensor.p1_power_export": "unavailable" });
     expect(buildSiteView(hass, CONFIG).gridPowerKw).toBeNull();
     const linkOnly = buildSiteView(hass, { ...CONFIG, entries: [LINK_ENTRY] });
     expect(linkOnly.hasGridPower).toBe(false);
@@ -85,5 +85,19 @@ describe("changed", () => {
     expect(changed(view, hass, withStates(hass, { "sensor.unrelated": "2" }))).toBe(false);
     expect(changed(view, hass, withStates(hass, { "sensor.bess_soe": "77" }))).toBe(true);
     expect(changed(undefined, hass, hass)).toBe(true);
+  });
+});
+
+describe("grid power sources", () => {
+  it("prefers the P1 meter's net power over import and export", () => {
+    const hass = fakeHass([
+      ...siteEntities(),
+      { entityId: "sensor.p1_net_power", key: "p1_net_power", state: "-1500", unit: "W", device: "p1" },
+    ]);
+    const view = buildSiteView(hass, CONFIG);
+    expect(view.readings.grid_power?.entityId).toBe("sensor.p1_net_power");
+    expect(view.gridPowerKw).toBeCloseTo(-1.5);
+    // 1.5 kW exported of the 10 kW export capacity.
+    expect(view.gridPowerPct).toBeCloseTo(15);
   });
 });

@@ -749,14 +749,19 @@ var ye = [
 		keys: ["q_mode"]
 	},
 	{
+		role: "grid_power",
+		domains: ["sensor"],
+		keys: ["p1_net_power"]
+	},
+	{
 		role: "grid_power_import",
 		domains: ["sensor"],
-		keys: ["power_delivered"]
+		keys: ["p1_power_import"]
 	},
 	{
 		role: "grid_power_export",
 		domains: ["sensor"],
-		keys: ["power_returned"]
+		keys: ["p1_power_export"]
 	},
 	{
 		role: "grid_power",
