@@ -22,13 +22,17 @@ class DemoPorts:
     p1: int
     bess: int
     meter: int
-    moxa_e1214: int
-    moxa_e1211: int
+    e1214: int
+    """Moxa ioLogik E1214 (6 relays, 6 digital inputs)."""
+    e1211: int
+    """Moxa ioLogik E1211 (16 digital outputs)."""
     link: int
+    rtu_control: int
+    """Where the demo's RTU simulator takes grid-operator commands, one ``name=value`` a line."""
 
 
 DEMO_PORTS: Final = DemoPorts(
-    p1=8899, bess=5020, meter=5021, moxa_e1214=5022, moxa_e1211=5023, link=2404
+    p1=8899, bess=5020, meter=5021, e1214=5022, e1211=5023, link=2404, rtu_control=2405
 )
 
 

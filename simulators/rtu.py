@@ -114,16 +114,8 @@ DEMO: Final = (
 
 SCENARIOS: Final = {"demo": DEMO, "certification": CERTIFICATION}
 
-_COMMAND_TYPES: Final = frozenset(
-    {
-        TypeID.C_SC_NA_1,
-        TypeID.C_DC_NA_1,
-        TypeID.C_SE_NC_1,
-        TypeID.C_SC_TA_1,
-        TypeID.C_DC_TA_1,
-        TypeID.C_SE_TC_1,
-    }
-)
+_COMMAND_TYPES: Final = frozenset({*range(45, 52), *range(58, 65)})
+"""Type identifications of process commands (C_SC_NA_1..C_BO_NA_1, C_SC_TA_1..C_BO_TA_1)."""
 _CONFIRMATION_CAUSES: Final = frozenset(
     {
         Cause.ACTIVATION_CON,
@@ -142,11 +134,11 @@ def _double(value: Value) -> c104.Double:
     return c104.Double.__members__[DoublePointValue(int(value)).name]
 
 
-def _c104_value(type_id: TypeID, value: Value) -> bool | float | c104.Double:
-    match type_id:
-        case TypeID.C_DC_NA_1 | TypeID.C_DC_TA_1:
+def _c104_value(point_type: c104.Type, value: Value) -> bool | float | c104.Double:
+    match point_type.name[:4]:
+        case "C_DC":
             return _double(value)
-        case TypeID.C_SC_NA_1 | TypeID.C_SC_TA_1:
+        case "C_SC":
             return bool(value)
         case _:
             return float(value)
@@ -374,7 +366,7 @@ class RtuSimulator:
     async def send(
         self,
         ioa: int,
-        type_id: TypeID,
+        point_type: c104.Type,
         value: Value,
         *,
         common_address: int | None = None,
@@ -385,7 +377,6 @@ class RtuSimulator:
         address = self.common_address if common_address is None else common_address
         station = self._station(address)
         point = self._command_points.get((address, ioa))
-        point_type = getattr(c104.Type, type_id.name)
         if point is None or point.type != point_type:
             if point is not None:
                 station.remove_point(io_address=ioa)
@@ -393,19 +384,23 @@ class RtuSimulator:
             assert point is not None
             self._command_points[address, ioa] = point
         if time is None:
-            point.value = _c104_value(type_id, value)
+            point.value = _c104_value(point_type, value)
         else:
-            point.info = _timed_command(type_id, value, time)
+            point.info = _timed_command(point_type, value, time)
         assert self._loop is not None
         future: asyncio.Future[Confirmation] = self._loop.create_future()
-        self._pending[int(type_id), address, ioa] = future
+        self._pending[point_type.value, address, ioa] = future
         await asyncio.to_thread(point.transmit, cause=getattr(c104.Cot, cause.name))
         async with asyncio.timeout(TIMEOUT):
             return await future
 
     async def command(self, command: Command, value: Value) -> Confirmation:
         """Send a Netflex command on its point of the map, with its plain type."""
-        return await self.send(self.point_map.command_ioa(command), command.command_type, value)
+        return await self.send(
+            self.point_map.command_ioa(command),
+            getattr(c104.Type, command.command_type.name),
+            value,
+        )
 
     async def play(self, steps: Sequence[Step], delay: float = 0.0) -> list[Confirmation]:
         """Send the steps in order, ``delay`` seconds apart; return the confirmations."""
@@ -424,11 +419,11 @@ class RtuSimulator:
         return confirmations
 
 
-def _timed_command(type_id: TypeID, value: Value, time: datetime) -> c104.Information:
-    match type_id:
-        case TypeID.C_SC_TA_1:
+def _timed_command(point_type: c104.Type, value: Value, time: datetime) -> c104.Information:
+    match point_type.name[:4]:
+        case "C_SC":
             return c104.SingleCmd(on=bool(value), recorded_at=time)
-        case TypeID.C_DC_TA_1:
+        case "C_DC":
             return c104.DoubleCmd(state=_double(value), recorded_at=time)
         case _:
             return c104.ShortCmd(target=float(value), recorded_at=time)
@@ -437,7 +432,7 @@ def _timed_command(type_id: TypeID, value: Value, time: datetime) -> c104.Inform
 # Command line ----------------------------------------------------------------------------------
 
 
-def _parse_command(text: str) -> Step:
+def parse_command(text: str) -> Step:
     name, separator, value = text.partition("=")
     if not separator:
         raise argparse.ArgumentTypeError(f"{text!r} is not COMMAND=VALUE")
@@ -470,7 +465,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "commands",
         nargs="*",
-        type=_parse_command,
+        type=parse_command,
         metavar="COMMAND=VALUE",
         help=f"commands to send, e.g. min_set_p=40 ({', '.join(Command)})",
     )

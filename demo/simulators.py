@@ -1,0 +1,129 @@
+"""Run every simulator of the demo site: ``python -m demo.simulators [--no-rtu]``.
+
+The P1 meter reports the site's load and PV (the simulators' demo curve) minus what the battery
+simulator actually delivers, so Grid EMS's control of the battery shows at the connection point.
+The RTU connects once Home Assistant's link is up and keeps the link until stopped; one-line
+commands such as ``emergency_stop_production=1`` sent to its control port (or typed on stdin)
+go to Grid EMS as the grid operator's commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from typing import TYPE_CHECKING
+
+from simulators import modbus, p1
+from simulators.rtu import RtuSimulator, parse_command
+
+from .site import DEMO_PORTS, DemoPorts
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_LOGGER = logging.getLogger("demo.simulators")
+RTU_RETRY_S = 2.0
+
+
+def site_power(bess: modbus.PowerPackModel) -> Callable[[float], float]:
+    """Grid power in W (import positive): the demo curve less the battery's discharge."""
+
+    def power(elapsed: float) -> float:
+        return p1.demo_power(elapsed) - bess.active_kw * 1000
+
+    return power
+
+
+async def _connect_rtu(ports: DemoPorts) -> RtuSimulator:
+    """Connect the RTU as soon as Home Assistant's link accepts it."""
+    while True:
+        rtu = RtuSimulator(port=ports.link)
+        try:
+            await rtu.start()
+        except (ConnectionError, TimeoutError, ValueError) as err:
+            await rtu.stop()
+            _LOGGER.debug("link not ready (%s); retrying", err)
+            await asyncio.sleep(RTU_RETRY_S)
+        else:
+            _LOGGER.info("RTU connected to 127.0.0.1:%s", ports.link)
+            return rtu
+
+
+async def _rtu_command(rtu: RtuSimulator | None, line: str) -> str:
+    if rtu is None:
+        return "the RTU is not connected yet"
+    try:
+        step = parse_command(line.strip())
+    except (argparse.ArgumentTypeError, ValueError) as err:
+        return f"error: {err}"
+    confirmation = await rtu.command(step.command, step.value)
+    return f"{step.command}={step.value}: {'confirmed' if confirmation.positive else 'refused'}"
+
+
+async def run(ports: DemoPorts, *, with_rtu: bool) -> None:
+    """Run the demo's simulators until cancelled."""
+    devices = modbus.demo_site()
+    for name, device in devices.items():
+        device.port = getattr(ports, name)
+        await device.start()
+    bess = devices["bess"].units[1]
+    assert isinstance(bess, modbus.PowerPackModel)
+    meter = p1.P1Simulator(p1.SimulatedMeter(power=site_power(bess)), port=ports.p1)
+    await meter.start()
+    rtu: RtuSimulator | None = None
+    control: asyncio.Server | None = None
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while line := await reader.readline():
+                answer = await _rtu_command(rtu, line.decode(errors="replace"))
+                writer.write(f"{answer}\n".encode())
+                await writer.drain()
+        writer.close()
+
+    print(
+        f"Simulators up: P1 on socket://127.0.0.1:{ports.p1}, Modbus devices on 127.0.0.1:"
+        f"{ports.bess}-{ports.e1211}",
+        flush=True,
+    )
+    try:
+        if with_rtu:
+            control = await asyncio.start_server(handle, "127.0.0.1", ports.rtu_control)
+            print(f"RTU commands: send 'name=value' lines to 127.0.0.1:{ports.rtu_control}")
+            rtu = await _connect_rtu(ports)
+        await asyncio.Event().wait()
+    finally:
+        if control is not None:
+            control.close()
+        if rtu is not None:
+            await rtu.stop()
+        await meter.stop()
+        for device in devices.values():
+            await device.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run until SIGINT or SIGTERM."""
+    parser = argparse.ArgumentParser(prog="python -m demo.simulators", description=__doc__)
+    parser.add_argument("--no-rtu", action="store_true", help="leave the RTU simulator out")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+
+    async def run_until_signalled() -> None:
+        task = asyncio.create_task(run(DEMO_PORTS, with_rtu=not args.no_rtu))
+        loop = asyncio.get_running_loop()
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(stop_signal, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(run_until_signalled())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
