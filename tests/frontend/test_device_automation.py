@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.core import HomeAssistant, ServiceCall
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -23,55 +23,9 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.grid_ems import device_condition, device_trigger
 from custom_components.grid_ems.const import CONF_KIND, DOMAIN, EntryKind
 from custom_components.grid_ems.grid_link import EVENT_DSO_COMMAND
+from tests.frontend.conftest import LINK_ENTITIES, set_link_states
 
 TRANSLATIONS = Path(__file__).parents[2] / "custom_components" / "grid_ems" / "translations"
-LINK_ENTITIES = {
-    "rtu_connected": "binary_sensor.link_rtu_connected",
-    "emergency_stop_production": "binary_sensor.link_emergency_stop_production",
-    "emergency_stop_consumption": "binary_sensor.link_emergency_stop_consumption",
-    "test_mode": "binary_sensor.link_test_mode",
-    "reason_p": "sensor.link_reason_p",
-    "min_set_p": "sensor.link_min_set_p",
-    "max_set_p": "sensor.link_max_set_p",
-}
-START_UP = {
-    "rtu_connected": "on",
-    "emergency_stop_production": "off",
-    "emergency_stop_consumption": "off",
-    "test_mode": "off",
-    "reason_p": "normal_operation",
-    "min_set_p": "100.0",
-    "max_set_p": "100.0",
-}
-
-
-def _set(hass: HomeAssistant, **states: str) -> None:
-    for key, state in states.items():
-        hass.states.async_set(LINK_ENTITIES[key], state)
-
-
-@pytest.fixture(name="link")
-def link_fixture(hass: HomeAssistant) -> tuple[MockConfigEntry, str]:
-    """A grid operator link entry with its device, entities and start-up states."""
-    entry = MockConfigEntry(domain=DOMAIN, data={CONF_KIND: EntryKind.GRID_LINK})
-    entry.add_to_hass(hass)
-    device = dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id, identifiers={(DOMAIN, "link")}, name="Link"
-    )
-    registry = er.async_get(hass)
-    for key, entity_id in LINK_ENTITIES.items():
-        domain, object_id = entity_id.split(".")
-        registry.async_get_or_create(
-            domain,
-            DOMAIN,
-            f"link_{key}",
-            suggested_object_id=object_id,
-            config_entry=entry,
-            device_id=device.id,
-            translation_key=key,
-        )
-    _set(hass, **START_UP)
-    return entry, device.id
 
 
 async def _automate(hass: HomeAssistant, device_id: str, *types: str, **condition: str) -> None:
@@ -140,19 +94,19 @@ async def test_emergency_stop_triggers(
     await _automate(
         hass, device_id, "emergency_stop_production_started", "emergency_stop_production_ended"
     )
-    _set(hass, emergency_stop_production="on")
+    set_link_states(hass, emergency_stop_production="on")
     await hass.async_block_till_done()
     assert [call.data["type"] for call in service_calls] == ["emergency_stop_production_started"]
     assert service_calls[0].data["entity"] == LINK_ENTITIES["emergency_stop_production"]
 
     # Unavailable and back to the same state is no transition: nothing fires.
-    _set(hass, emergency_stop_production="unavailable")
-    _set(hass, emergency_stop_production="on")
-    _set(hass, test_mode="on")
+    set_link_states(hass, emergency_stop_production="unavailable")
+    set_link_states(hass, emergency_stop_production="on")
+    set_link_states(hass, test_mode="on")
     await hass.async_block_till_done()
     assert len(service_calls) == 1
 
-    _set(hass, emergency_stop_production="off")
+    set_link_states(hass, emergency_stop_production="off")
     await hass.async_block_till_done()
     assert [call.data["type"] for call in service_calls] == [
         "emergency_stop_production_started",
@@ -166,14 +120,14 @@ async def test_congestion_limit_whatever_the_command_order(
     """A congestion limit is set once the reason and a setpoint below 100 % are both there."""
     _, device_id = link
     await _automate(hass, device_id, "congestion_limit_set", "congestion_limit_cleared")
-    _set(hass, max_set_p="40.0")
+    set_link_states(hass, max_set_p="40.0")
     await hass.async_block_till_done()
     assert service_calls == []
-    _set(hass, reason_p="grid_congestion")
+    set_link_states(hass, reason_p="grid_congestion")
     await hass.async_block_till_done()
     assert [call.data["type"] for call in service_calls] == ["congestion_limit_set"]
 
-    _set(hass, max_set_p="100.0")
+    set_link_states(hass, max_set_p="100.0")
     await hass.async_block_till_done()
     assert [call.data["type"] for call in service_calls][-1] == "congestion_limit_cleared"
 
@@ -192,11 +146,11 @@ async def test_consumption_limit_and_link_triggers(
         "link_lost",
         "link_restored",
     )
-    _set(hass, emergency_stop_consumption="on")
-    _set(hass, min_set_p="-30.0")
-    _set(hass, rtu_connected="off")
-    _set(hass, rtu_connected="on")
-    _set(hass, emergency_stop_consumption="off")
+    set_link_states(hass, emergency_stop_consumption="on")
+    set_link_states(hass, min_set_p="-30.0")
+    set_link_states(hass, rtu_connected="off")
+    set_link_states(hass, rtu_connected="on")
+    set_link_states(hass, emergency_stop_consumption="off")
     await hass.async_block_till_done()
     assert [call.data["type"] for call in service_calls] == [
         "consumption_limit_started",
@@ -258,10 +212,10 @@ async def test_conditions(
     """Each condition, in an automation, lets the action run only when it holds."""
     _, device_id = link
     await _automate(hass, device_id, "test_mode_started", type=condition)
-    _set(hass, **states)
-    _set(hass, test_mode="off")
+    set_link_states(hass, **states)
+    set_link_states(hass, test_mode="off")
     await hass.async_block_till_done()
-    _set(hass, test_mode="on")
+    set_link_states(hass, test_mode="on")
     await hass.async_block_till_done()
     assert len(service_calls) == (1 if expected else 0)
 
