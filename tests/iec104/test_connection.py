@@ -84,6 +84,12 @@ def test_start_and_receive_asdu() -> None:
     assert session.next_deadline() == 11.0
 
 
+def test_repeated_startdt_is_confirmed_without_event() -> None:
+    session = started_session()
+    assert session.receive_data(STARTDT, 1.0) == []
+    assert output(session) == [UFrame(UFunction.STARTDT_CON)]
+
+
 def test_testfr_is_answered_in_any_state() -> None:
     session = Session(PARAMETERS, 0.0)
     assert session.receive_data(encode_apdu(UFrame(UFunction.TESTFR_ACT)), 1.0) == []

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -237,7 +238,7 @@ async def test_undecodable_asdus_are_answered_with_their_cause(
     "raw",
     [
         "2d0206006400e9030001",  # two objects announced, one present
-        "2d0206006400e903000101ea030000",  # two commands in one ASDU
+        "2d0206006400e9030001ea030000",  # two commands in one ASDU
     ],
 )
 async def test_malformed_asdus_are_ignored(
@@ -472,6 +473,17 @@ async def test_transmit_spontaneous_and_periodic(
         server.transmit([double], Cause.ACTIVATION)
 
 
+async def test_transmit_skips_connections_not_started(
+    make_server: ServerFactory, connect: Connect
+) -> None:
+    server = await make_server()
+    client = await connect(server)
+    server.transmit(server.stations[COMMON_ADDRESS].monitor_points.values())
+    await client.start()  # end of initialization first: the transmission was not queued
+    await client.send_asdu(GI)
+    assert (await client.read_asdu()).cause is Cause.ACTIVATION_CON
+
+
 async def test_large_transmissions_respect_the_k_window(
     make_server: ServerFactory, connect: Connect
 ) -> None:
@@ -651,13 +663,50 @@ async def test_stop_aborts_connections_that_do_not_close(
     assert server.connection_count == 0
 
 
-async def test_server_lifecycle_errors() -> None:
+async def test_server_lifecycle_errors(connect: Connect) -> None:
     server = Server("127.0.0.1", 0)
+    server.add_station(COMMON_ADDRESS)
     with pytest.raises(RuntimeError, match="not started"):
         _ = server.address
     async with server:
         with pytest.raises(RuntimeError, match="already started"):
             await server.start()
         assert server.address[0] == "127.0.0.1"
+        client = await connect(server)  # no event handler: events are dropped
+        assert (await client.start()).type_id is TypeID.M_EI_NA_1
     with pytest.raises(ValueError, match="max_connections"):
         Server(max_connections=0)
+
+
+async def test_admission_rules() -> None:
+    server = Server("127.0.0.1", 0, allowed_clients=["127.0.0.1"])
+    assert server._admit(("127.0.0.1", 1)) == "server stopping"  # not listening
+    async with server:
+        assert server._admit(("::ffff:127.0.0.1", 1)) is None
+        assert server._admit(("fe80::1%eth0", 1)) == "address not in the allow-list"
+
+
+async def test_dispatch_bugs_are_contained(
+    make_server: ServerFactory,
+    connect: Connect,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = await make_server()
+    dispatch = server._dispatch
+    calls = 0
+
+    async def first_call_fails(*args: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("dispatch bug")
+        await dispatch(*args)
+
+    monkeypatch.setattr(server, "_dispatch", first_call_fails)
+    client = await started(server, connect)
+    await client.send_asdu(GI)
+    await client.send_asdu(GI)
+    assert (await client.read_asdu()).cause is Cause.ACTIVATION_CON
+    assert "failed to answer" in caplog.text
+    assert "dispatch bug" in caplog.text

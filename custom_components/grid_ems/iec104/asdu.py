@@ -437,19 +437,11 @@ def _encode_element(obj: InformationObject, time_tagged: bool) -> bytes:
         case TestCommand(counter, _, _):
             element = _UINT16.pack(_qualifier(counter, 0xFFFF, "TSC"))
     if time_tagged:
-        time = _time_of(obj)
+        time: datetime | None = getattr(obj, "time", None)
         if time is None:
             raise ValueError(f"{type(obj).__name__} at IOA {obj.ioa} needs a time tag")
         element += encode_cp56time2a(time)
     return element
-
-
-def _time_of(obj: InformationObject) -> datetime | None:
-    match obj:
-        case EndOfInitialization() | InterrogationCommand() | ReadCommand():
-            return None
-        case _:
-            return obj.time
 
 
 def _decode_element(

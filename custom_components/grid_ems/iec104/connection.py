@@ -199,9 +199,10 @@ class Session:
         match function:
             case UFunction.STARTDT_ACT:
                 self._write_u(UFunction.STARTDT_CON)
+                was_started = self._started
                 self._started = True
                 self._stopping = False
-                return DataTransferStarted()
+                return None if was_started else DataTransferStarted()
             case UFunction.STOPDT_ACT:
                 was_started = self._started
                 self._started = False

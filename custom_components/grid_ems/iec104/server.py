@@ -542,6 +542,7 @@ class _Connection(asyncio.Protocol):
         self._registered = False
         self._finished = asyncio.Event()
         self._close_reason: str | None = None
+        self._early_data = bytearray()
 
     def __str__(self) -> str:
         return f"IEC 104 client {self.peer[0]}:{self.peer[1]}"
@@ -581,12 +582,11 @@ class _Connection(asyncio.Protocol):
                 server_side=True,
                 ssl_handshake_timeout=self._server.parameters.t0,
             )
+            if tls_transport is None:
+                raise ConnectionResetError("closed during the TLS handshake")
         except (OSError, TimeoutError, ssl.SSLError) as err:
             _LOGGER.warning("TLS handshake with %s failed: %s", self.peer[0], err)
             transport.abort()
-            self._unregister()
-            return
-        if tls_transport is None:  # the client went away during the handshake
             self._unregister()
             return
         self._begin(tls_transport)
@@ -598,10 +598,15 @@ class _Connection(asyncio.Protocol):
         _LOGGER.info("%s connected", self)
         self._server._notify(self.peer, ConnectionState.CONNECTED)
         self._schedule_timer()
+        if self._early_data:
+            self.data_received(bytes(self._early_data))
+            self._early_data.clear()
 
     def data_received(self, data: bytes) -> None:
         session = self._session
         if session is None:
+            # TLS delivers data as soon as its handshake ends, before start_tls returns.
+            self._early_data += data
             return
         self._handle_events(session.receive_data(data, self._loop.time()))
         self._flush()
@@ -623,8 +628,6 @@ class _Connection(asyncio.Protocol):
             self._timer = None
         if self._worker is not None:
             self._worker.cancel()
-        if self._handshake is not None and not self._handshake.done():
-            self._handshake.cancel()
         if self._session is not None:
             reason = self._close_reason or (str(exc) if exc else "closed by peer")
             _LOGGER.info("%s closed: %s", self, reason)
@@ -666,8 +669,8 @@ class _Connection(asyncio.Protocol):
     def _flush(self) -> None:
         session = self._session
         transport = self._transport
-        if session is None or transport is None:
-            return
+        assert session is not None
+        assert transport is not None
         data = session.data_to_send()
         if data and not transport.is_closing():
             transport.write(data)
@@ -684,8 +687,7 @@ class _Connection(asyncio.Protocol):
         """
         assert self._session is not None
         deadline = self._session.next_deadline()
-        if deadline is None:
-            return
+        assert deadline is not None  # only a closed session has none, and it is not rearmed
         if self._timer is not None:
             assert self._timer_deadline is not None
             if self._timer_deadline <= deadline:
@@ -718,8 +720,7 @@ class _Connection(asyncio.Protocol):
     def send(self, asdus: Iterable[bytes]) -> None:
         """Queue encoded ASDUs on the session and write what the k window lets through."""
         session = self._session
-        if session is None:
-            return
+        assert session is not None  # only dispatch and started connections send
         now = self._loop.time()
         for asdu in asdus:
             session.send_asdu(asdu, now)
@@ -756,13 +757,13 @@ class _Connection(asyncio.Protocol):
     # Shutdown -----------------------------------------------------------------------------
 
     def close(self) -> None:
-        if self._transport is not None:
-            self._close_reason = self._close_reason or "server stopped"
-            self._transport.close()
+        assert self._transport is not None  # set before the connection is registered
+        self._close_reason = self._close_reason or "server stopped"
+        self._transport.close()
 
     def abort(self) -> None:
-        if self._transport is not None:
-            self._transport.abort()
+        assert self._transport is not None
+        self._transport.abort()
 
     async def wait_finished(self) -> None:
         await self._finished.wait()
