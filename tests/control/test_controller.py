@@ -182,8 +182,9 @@ def test_emergency_stop_production_on_both_layers_and_exact_release() -> None:
     restored = written(decision.actions)
     assert restored["switch.relay_injection"] is False
     assert restored["number.pv_limit"] == 100.0
+    # Restores, each with the stop that had held the entity.
     assert all(
-        action.cause is None
+        action.restore and action.cause == Cause(Constraint.EMERGENCY_STOP_PRODUCTION)
         for action in decision.actions
         if action.entity_id != "number.bess_target"
     )

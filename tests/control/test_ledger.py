@@ -14,6 +14,7 @@ from custom_components.grid_ems.control.ledger import (
 )
 
 LIMIT = "number.pv_limit"
+RESTORE_100: Write[str] = Write(LIMIT, 100.0, "cap", restore=True, tolerance=0.05)
 
 
 def limit(value: float) -> dict[str, Desire[str]]:
@@ -63,13 +64,15 @@ def test_a_limit_looser_than_the_current_value_is_not_written() -> None:
 def test_hold_write_and_restore() -> None:
     ledger: EntityLedger[str] = EntityLedger()
     writes, _ = ledger.reconcile(limit(30.0), {LIMIT: 100.0})
-    assert writes == [Write(LIMIT, 30.0, "cap")]
+    assert writes == [Write(LIMIT, 30.0, "cap", tolerance=0.05)]
     assert ledger.original(LIMIT) == 100.0
     # Not yet read back: written again; once read back, nothing more to do.
-    assert ledger.reconcile(limit(30.0), {LIMIT: 100.0})[0] == [Write(LIMIT, 30.0, "cap")]
+    assert ledger.reconcile(limit(30.0), {LIMIT: 100.0})[0] == [
+        Write(LIMIT, 30.0, "cap", tolerance=0.05)
+    ]
     assert ledger.reconcile(limit(30.0), {LIMIT: 30.02})[0] == []
     # Released: the original comes back, and the entity is let go once it shows it.
-    assert ledger.reconcile({}, {LIMIT: 30.0})[0] == [Write(LIMIT, 100.0, None)]
+    assert ledger.reconcile({}, {LIMIT: 30.0})[0] == [RESTORE_100]
     assert ledger.reconcile({}, {LIMIT: 100.0}) == ([], [])
     assert LIMIT not in ledger
     assert ledger.original(LIMIT) is None
@@ -79,7 +82,7 @@ def test_release_when_the_limit_is_no_longer_stricter_than_the_owners() -> None:
     ledger: EntityLedger[str] = EntityLedger()
     ledger.reconcile(limit(30.0), {LIMIT: 60.0})
     writes, _ = ledger.reconcile(limit(70.0), {LIMIT: 30.0})
-    assert writes == [Write(LIMIT, 60.0, None)]
+    assert writes == [Write(LIMIT, 60.0, "cap", restore=True, tolerance=0.05)]
 
 
 def test_a_value_changed_by_someone_else_is_left_alone_on_release() -> None:
@@ -94,7 +97,9 @@ def test_a_value_changed_by_someone_else_is_left_alone_on_release() -> None:
 def test_a_looser_value_set_meanwhile_is_overridden_while_held() -> None:
     ledger: EntityLedger[str] = EntityLedger()
     ledger.reconcile(limit(30.0), {LIMIT: 100.0})
-    assert ledger.reconcile(limit(30.0), {LIMIT: 80.0})[0] == [Write(LIMIT, 30.0, "cap")]
+    assert ledger.reconcile(limit(30.0), {LIMIT: 80.0})[0] == [
+        Write(LIMIT, 30.0, "cap", tolerance=0.05)
+    ]
 
 
 def test_a_stricter_value_set_meanwhile_stands() -> None:
@@ -109,7 +114,7 @@ def test_a_stricter_value_set_meanwhile_stands() -> None:
 
 def test_unknown_value_is_written_and_forgotten_on_release() -> None:
     ledger: EntityLedger[str] = EntityLedger()
-    assert ledger.reconcile(limit(30.0), {})[0] == [Write(LIMIT, 30.0, "cap")]
+    assert ledger.reconcile(limit(30.0), {})[0] == [Write(LIMIT, 30.0, "cap", tolerance=0.05)]
     assert ledger.original(LIMIT) is None
     assert ledger.reconcile({}, {LIMIT: 30.0}) == ([], [])
     assert LIMIT not in ledger
@@ -120,7 +125,7 @@ def test_release_waits_while_the_entity_is_unavailable() -> None:
     ledger.reconcile(limit(30.0), {LIMIT: 100.0})
     assert ledger.reconcile({}, {LIMIT: None}) == ([], [])
     assert LIMIT in ledger
-    assert ledger.reconcile({}, {LIMIT: 30.0})[0] == [Write(LIMIT, 100.0, None)]
+    assert ledger.reconcile({}, {LIMIT: 30.0})[0] == [RESTORE_100]
 
 
 def test_exact_targets_and_switches() -> None:
@@ -148,9 +153,9 @@ def test_exact_targets_and_switches() -> None:
     writes, _ = ledger.reconcile({}, values)
     # Restores run in the reverse order of taking: the setpoint before its command source.
     assert writes == [
-        Write("switch.relay", False, None),
-        Write("number.target", 0.0, None),
-        Write("select.source", "local", None),
+        Write("switch.relay", False, "stop", restore=True),
+        Write("number.target", 0.0, "steer", restore=True, tolerance=0.05),
+        Write("select.source", "local", "steer", restore=True),
     ]
 
 
@@ -176,6 +181,7 @@ def test_round_trip_through_storage() -> None:
     )
     assert restored.as_dict() == stored
     assert restored.reconcile({}, {LIMIT: 30.0, "switch.relay": True})[0] == [
-        Write("switch.relay", False, None),
-        Write(LIMIT, 100.0, None),
+        # The cause of a hold does not survive a restart.
+        Write("switch.relay", False, None, restore=True),
+        Write(LIMIT, 100.0, None, restore=True, tolerance=0.05),
     ]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Final
 
+from ..modbus.profile import RelayRole
 from ..netflex.state import DsoState, QMode
 from .demand import QuarterHourDemand
 from .ledger import Desire, EntityLedger, Strictness
@@ -38,7 +39,6 @@ from .model import (
     ControlSetup,
     Decision,
     Measurements,
-    RelayRole,
     Source,
 )
 
@@ -760,6 +760,8 @@ class Controller:
                 write.entity_id,
                 write.value,
                 write.cause,
+                write.restore,
+                write.tolerance,
             )
             for write in writes
         )

@@ -42,11 +42,16 @@ class Desire[CauseT]:
 
 @dataclass(frozen=True, slots=True)
 class Write[CauseT]:
-    """A value to write; ``cause`` is None for a restore of the value from before the EMS."""
+    """A value to write; a ``restore`` puts back the value from before the EMS.
+
+    A restore's ``cause`` is the last one the entity was held for (None when unknown).
+    """
 
     entity_id: str
     value: EntityValue
     cause: CauseT | None
+    restore: bool = False
+    tolerance: float = 0.0
 
 
 _RECENT_WRITES: Final = 4
@@ -54,11 +59,12 @@ _RECENT_WRITES: Final = 4
 
 
 @dataclass(slots=True)
-class _Held:
+class _Held[CauseT]:
     original: EntityValue | None
     written: EntityValue
     tolerance: float
     recent: tuple[EntityValue, ...] = ()
+    cause: CauseT | None = None
 
     def write(self, value: EntityValue, tolerance: float) -> None:
         self.written, self.tolerance = value, tolerance
@@ -104,7 +110,7 @@ class EntityLedger[CauseT]:
 
     def __init__(self) -> None:
         """Start holding nothing."""
-        self._held: dict[str, _Held] = {}
+        self._held: dict[str, _Held[CauseT]] = {}
 
     def __contains__(self, entity_id: object) -> bool:
         """Whether the EMS holds an entity."""
@@ -138,9 +144,11 @@ class EntityLedger[CauseT]:
                 ):
                     continue
                 self._held[entity_id] = _Held(
-                    current, desire.value, desire.tolerance, (desire.value,)
+                    current, desire.value, desire.tolerance, (desire.value,), desire.cause
                 )
-                writes.append(Write(entity_id, desire.value, desire.cause))
+                writes.append(
+                    Write(entity_id, desire.value, desire.cause, tolerance=desire.tolerance)
+                )
                 continue
             if desire.strictness is not Strictness.EXACT:
                 if held.original is not None and not stricter(
@@ -160,8 +168,11 @@ class EntityLedger[CauseT]:
                     continue
             if not same(held.written, desire.value, desire.tolerance):
                 held.write(desire.value, desire.tolerance)
+            held.cause = desire.cause
             if not same(current, desire.value, desire.tolerance):
-                writes.append(Write(entity_id, desire.value, desire.cause))
+                writes.append(
+                    Write(entity_id, desire.value, desire.cause, tolerance=desire.tolerance)
+                )
         for entity_id in reversed(list(self._held)):
             if entity_id in desires and entity_id not in releasing:
                 continue
@@ -184,7 +195,9 @@ class EntityLedger[CauseT]:
         elif same(current, held.original, held.tolerance):
             del self._held[entity_id]
         elif held.ours(current):
-            writes.append(Write(entity_id, held.original, None))
+            writes.append(
+                Write(entity_id, held.original, held.cause, restore=True, tolerance=held.tolerance)
+            )
         else:
             del self._held[entity_id]
             abandoned.append(entity_id)

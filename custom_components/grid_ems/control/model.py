@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ..modbus.profile import RelayRole
 from ..netflex.assets import AssetCategory, SiteParameters
 from ..netflex.points import Command
 from ..netflex.state import DsoState
@@ -130,18 +131,13 @@ class AssetControl:
         return self.power is not None or self.switch_entity_id is not None
 
 
-class RelayRole(StrEnum):
-    """Which emergency stop a relay output carries out."""
-
-    INJECTION = "injection"
-    """On = emergency stop production."""
-    CONSUMPTION = "consumption"
-    """On = emergency stop consumption."""
-
-
 @dataclass(frozen=True, slots=True)
 class Relay:
-    """A relay output of the hardware emergency-stop layer."""
+    """A relay output of the hardware emergency-stop layer: on while its stop is active.
+
+    ``role`` is INJECTION (emergency stop production) or CONSUMPTION (emergency stop
+    consumption); outputs without a role are no relays of the controller.
+    """
 
     entity_id: str
     role: RelayRole
@@ -240,15 +236,20 @@ class ControllerState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """One entity write. ``cause`` is None when it restores the value from before the EMS.
+    """One entity write, and why.
 
-    Actions of one ``group`` (an asset or a relay) run in order; groups are independent.
+    ``restore`` marks a write of the value from before the EMS (a release); its ``cause`` is
+    then the constraint that held the entity (None if unknown, after a restart). Actions of one
+    ``group`` (an asset or a relay) run in order; groups are independent. ``tolerance`` is how
+    far the read-back value may differ.
     """
 
     group: str
     entity_id: str
     value: EntityValue
     cause: Cause | None
+    restore: bool = False
+    tolerance: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
