@@ -3,6 +3,10 @@
 Layers: `apci` (framing), `asdu` (application data codec), `connection` (sans-IO session with
 the k/w windows and t1-t3 timers), `station` (stations and points) and `server` (asyncio
 transport and dispatch). See README.md next to this file for an overview of the API.
+
+The names below are the public API for the data model built on top: declare stations and
+points on a `Server`, handle `CommandRequest`s with a `CommandResult`, follow connections
+through `ConnectionEvent`s and send monitor data with `Server.transmit`.
 """
 
 from .asdu import (

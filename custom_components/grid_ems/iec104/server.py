@@ -672,7 +672,9 @@ class _Connection(asyncio.Protocol):
         assert session is not None
         assert transport is not None
         data = session.data_to_send()
-        if data and not transport.is_closing():
+        if transport.is_closing():
+            return  # connection_lost follows; no timer may outlive it
+        if data:
             transport.write(data)
         if session.closed:
             transport.close()
