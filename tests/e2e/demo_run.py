@@ -1,0 +1,149 @@
+"""The demo site, run for the end-to-end test in a fresh copy of its configuration.
+
+Everything listens on free loopback ports, so the test never touches a user's ``config/`` or a
+demo started with ``scripts/develop``: the simulators run in this process, Home Assistant in a
+child process, and the demo's own bootstrap onboards it and adds the entries through the config
+flows; the RTU simulator then connects to the link as the grid operator. A spare battery
+simulator (unit id ``SPARE_UNIT_ID``) waits to be added in the browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from demo.site import DemoPorts
+from simulators.modbus import ModbusSimulator, PowerPackModel, start_demo
+from simulators.p1 import P1Simulator, SimulatedMeter
+from simulators.rtu import RtuSimulator
+
+REPO: Final = Path(__file__).parents[2]
+DEMO: Final = REPO / "demo"
+GRID_POWER_W: Final = 2500.0
+"""Net grid power the P1 simulator reports (import), steady so the card can be checked."""
+SPARE_UNIT_ID: Final = 3
+SPARE_LATENCY_S: Final = 0.03
+"""Answer delay of the spare battery: the unit id scan (247 probes, 4 at a time) then takes about
+two seconds, long enough to see its progress step in the browser."""
+STOP_TIMEOUT_S: Final = 30
+
+
+@dataclass(slots=True)
+class RunningDemo:
+    """The demo while it runs: where Home Assistant answers and the simulators behind it."""
+
+    url: str
+    config_dir: Path
+    ports: DemoPorts
+    p1: P1Simulator
+    modbus: dict[str, ModbusSimulator]
+    spare_bess: ModbusSimulator
+    rtu: RtuSimulator
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def prepare_config(config_dir: Path, http_port: int) -> None:
+    """Copy the demo's configuration into ``config_dir``, Home Assistant on ``http_port``."""
+    for name in ("configuration.yaml", "automations.yaml", "dashboard.yaml"):
+        shutil.copy(DEMO / name, config_dir / name)
+    configuration = config_dir / "configuration.yaml"
+    text = configuration.read_text("utf-8")
+    configuration.write_text(
+        text.replace("server_port: 8123", f"server_port: {http_port}"), "utf-8"
+    )
+    (config_dir / "custom_components").symlink_to(REPO / "custom_components")
+
+
+async def _stop_process(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is not None:
+        return
+    process.terminate()
+    try:
+        async with asyncio.timeout(STOP_TIMEOUT_S):
+            await process.wait()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
+@contextlib.asynccontextmanager
+async def running_demo(keep: Path | None = None) -> AsyncIterator[RunningDemo]:
+    """Run the demo until the block ends; ``keep``: copy Home Assistant's log there."""
+    config_dir = Path(tempfile.mkdtemp(prefix="grid-ems-e2e-"))
+    http_port = free_port()
+    url = f"http://127.0.0.1:{http_port}"
+    prepare_config(config_dir, http_port)
+
+    p1 = P1Simulator(SimulatedMeter())
+    p1.meter.override_power = GRID_POWER_W
+    modbus = await start_demo(ephemeral=True)
+    spare_bess = ModbusSimulator({SPARE_UNIT_ID: PowerPackModel()}, name="spare-bess")
+    spare_bess.faults.latency = SPARE_LATENCY_S
+    hass: asyncio.subprocess.Process | None = None
+    rtu: RtuSimulator | None = None
+    try:
+        ports = DemoPorts(
+            p1=await p1.start(),
+            bess=modbus["bess"].port,
+            meter=modbus["meter"].port,
+            e1214=modbus["e1214"].port,
+            e1211=modbus["e1211"].port,
+            link=free_port(),
+            # The test plays the RTU itself (``RunningDemo.rtu``): no control port.
+            rtu_control=0,
+        )
+        await spare_bess.start()
+        log = (config_dir / "hass-console.log").open("wb")
+        hass = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).parent / "hass"),
+            "--config",
+            str(config_dir),
+            "--skip-pip",
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+            cwd=REPO,
+        )
+        log.close()
+        # The demo's bootstrap reads Home Assistant's address when it is imported.
+        os.environ["GRID_EMS_DEMO_URL"] = url
+        from demo import bootstrap
+
+        await bootstrap.main(ports)
+        rtu = RtuSimulator(port=ports.link)
+        await rtu.start()
+        yield RunningDemo(url, config_dir, ports, p1, modbus, spare_bess, rtu)
+    finally:
+        if rtu is not None:
+            await rtu.stop()
+        if hass is not None:
+            await _stop_process(hass)
+        for simulator in (*modbus.values(), spare_bess):
+            await simulator.stop()
+        await p1.stop()
+        await asyncio.to_thread(_clean_up, config_dir, keep)
+
+
+def _clean_up(config_dir: Path, keep: Path | None) -> None:
+    """Remove the demo's configuration, keeping Home Assistant's logs in ``keep``."""
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        for name in ("home-assistant.log", "hass-console.log"):
+            if (config_dir / name).exists():
+                shutil.copy(config_dir / name, keep / name)
+    shutil.rmtree(config_dir, ignore_errors=True)
