@@ -4,6 +4,7 @@ import { LitElement, type PropertyValues, type TemplateResult, css, html, nothin
 
 import { type Localize, type TextKey, localizer } from "./localize";
 import { type Capacities, type Reading, type SiteView, buildSiteView, changed } from "./model";
+import { COMMAND_NAMES, COMMAND_REFUSED } from "./roles";
 import type { GridEmsCardConfig, HomeAssistant } from "./types";
 
 export const CARD_TYPE = "grid-ems-card";
@@ -93,6 +94,16 @@ export class GridEmsCard extends LitElement {
     return reading.state;
   }
 
+  /** "MAXSETP = 40 · 10:15" from the link's command event (its state is the time it fired). */
+  private _commandText(event: Reading, t: Localize): string {
+    const { command, value, event_type: eventType } = event.stateObj?.attributes ?? {};
+    if (!event.available || typeof command !== "string") return "—";
+    const name = COMMAND_NAMES[command] ?? t(`cmd_${command}` as TextKey) ?? command;
+    const shown = typeof value === "boolean" ? t(value ? "on" : "off") : String(value);
+    const refused = eventType === COMMAND_REFUSED ? ` (${t("refused")})` : "";
+    return `${name} = ${shown}${refused} · ${this._stateText(event, t)}`;
+  }
+
   private _link(view: SiteView, t: Localize): TemplateResult | typeof nothing {
     const link = view.readings.link_connected;
     const last = view.readings.last_command;
@@ -110,7 +121,7 @@ export class GridEmsCard extends LitElement {
         : nothing}
       ${last
         ? html`<span class="secondary" data-role="last-command"
-            >${t("last_command")}: ${this._stateText(last, t)}</span
+            >${t("last_command")}: ${this._commandText(last, t)}</span
           >`
         : nothing}
     </div>`;

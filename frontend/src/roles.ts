@@ -59,7 +59,7 @@ interface RoleSpec<R> {
 export const SINGLE_ROLES: readonly RoleSpec<SingleRole>[] = [
   // --- Grid operator link (grid_link.py) ---
   { role: "link_connected", domains: ["binary_sensor"], keys: ["rtu_connected"] },
-  { role: "last_command", domains: ["sensor"], keys: ["last_command"] },
+  { role: "last_command", domains: ["event"], keys: ["dso_command"] },
   { role: "emergency_stop_production", domains: ["binary_sensor"], keys: ["emergency_stop_production"] },
   { role: "emergency_stop_consumption", domains: ["binary_sensor"], keys: ["emergency_stop_consumption"] },
   { role: "test_mode", domains: ["binary_sensor"], keys: ["test_mode"] },
@@ -99,6 +99,23 @@ export const CATEGORY_POWER_KEYS: Readonly<Record<Category, readonly KeyPattern[
   flexible_consumption: ["active_power_flexible_consumption"],
   other_production: ["active_power_other_production"],
 };
+
+/**
+ * How the card names the commands of the link's command event (attribute "command"): the Netflex
+ * mnemonic of setpoints, the card's own text for the others.
+ */
+export const COMMAND_NAMES: Readonly<Record<string, string>> = {
+  min_set_p: "MINSETP",
+  max_set_p: "MAXSETP",
+  max_set_ap: "MAXSETAP",
+  min_set_ap: "MINSETAP",
+  min_set_q: "MINSETQ",
+  max_set_q: "MAXSETQ",
+  reason_p: "REDENP",
+  reason_q: "REDENQ",
+};
+/** Event type of a refused command. */
+export const COMMAND_REFUSED = "command_refused";
 
 /** States of the reason sensors (REDENP/REDENQ) as the integration names them. */
 export const REASON_STATES: Readonly<Record<string, "normal" | "congestion" | "test">> = {

@@ -39,7 +39,7 @@ describe("grid-ems-card", () => {
     expect(part(card, "reason-p").dataset.state).toBe("congestion");
     expect(text(card, "reason-p")).toBe("Reason P Congestion");
     expect(text(card, "link")).toBe("RTU link: Connected");
-    expect(text(card, "last-command")).toBe("Last command: 2025-04-11T10:15:00+00:00");
+    expect(text(card, "last-command")).toBe("Last command: MAXSETP = 50 · 2025-04-11T10:15:00.000+00:00");
     expect(text(card, "bess-soe")).toBe("State of energy 76 %");
     expect(text(card, "bess-power")).toBe("Power -1.25 kW");
   });
@@ -100,6 +100,20 @@ describe("grid-ems-card", () => {
     const card = await renderCard(hass);
     expect(text(card, "link")).toBe("RTU link: Disconnected");
     expect(text(card, "q-mode")).toBe("Q mode «local»");
+  });
+
+  it("names the last command, refused or not", async () => {
+    const hass = fakeHass(siteEntities());
+    hass.states["event.link_dso_command"] = {
+      ...hass.states["event.link_dso_command"],
+      attributes: { event_type: "command_refused", command: "emergency_stop_production", value: true },
+    };
+    hass.formatEntityState = () => "10:15";
+    const card = await renderCard(hass);
+    expect(text(card, "last-command")).toBe("Last command: Emergency stop production = On (refused) · 10:15");
+    card.hass = withStates(hass, { "event.link_dso_command": "unknown" });
+    await card.updateComplete;
+    expect(text(card, "last-command")).toBe("Last command: —");
   });
 
   it("speaks Dutch and French", async () => {

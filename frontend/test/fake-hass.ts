@@ -10,6 +10,7 @@ export interface FakeEntity {
   name?: string;
   device?: string;
   platform?: string;
+  attributes?: Record<string, unknown>;
 }
 
 export const LINK_ENTRY = "entry-link";
@@ -41,6 +42,7 @@ export function fakeHass(entities: FakeEntity[], language = "en", configEntries:
       attributes: {
         friendly_name: entity.name ?? entity.entityId,
         ...(entity.unit ? { unit_of_measurement: entity.unit } : {}),
+        ...entity.attributes,
       },
       last_changed: "2025-04-11T00:00:00Z",
       last_updated: "2025-04-11T00:00:00Z",
@@ -71,7 +73,12 @@ export function withStates(hass: HomeAssistant, changes: Record<string, string>)
 export function siteEntities(): FakeEntity[] {
   return [
     { entityId: "binary_sensor.link_rtu", key: "rtu_connected", state: "on" },
-    { entityId: "sensor.link_last_command", key: "last_command", state: "2025-04-11T10:15:00+00:00" },
+    {
+      entityId: "event.link_dso_command",
+      key: "dso_command",
+      state: "2025-04-11T10:15:00.000+00:00",
+      attributes: { event_type: "command_accepted", command: "max_set_p", value: 50.0 },
+    },
     { entityId: "binary_sensor.link_stop_production", key: "emergency_stop_production", state: "off" },
     { entityId: "binary_sensor.link_stop_consumption", key: "emergency_stop_consumption", state: "off" },
     { entityId: "binary_sensor.link_test", key: "test_mode", state: "off" },

@@ -58,7 +58,7 @@ var e = globalThis, t = e.ShadowRoot && (e.ShadyCSS === void 0 || e.ShadyCSS.nat
 		}
 		return n;
 	}
-}, h = (e, t) => !l(e, t), oe = {
+}, h = (e, t) => !l(e, t), g = {
 	attribute: !0,
 	type: String,
 	converter: m,
@@ -67,14 +67,14 @@ var e = globalThis, t = e.ShadowRoot && (e.ShadyCSS === void 0 || e.ShadyCSS.nat
 	hasChanged: h
 };
 Symbol.metadata ??= Symbol("metadata"), f.litPropertyMetadata ??= /* @__PURE__ */ new WeakMap();
-var g = class extends HTMLElement {
+var _ = class extends HTMLElement {
 	static addInitializer(e) {
 		this._$Ei(), (this.l ??= []).push(e);
 	}
 	static get observedAttributes() {
 		return this.finalize(), this._$Eh && [...this._$Eh.keys()];
 	}
-	static createProperty(e, t = oe) {
+	static createProperty(e, t = g) {
 		if (t.state && (t.attribute = !1), this._$Ei(), this.prototype.hasOwnProperty(e) && ((t = Object.create(t)).wrapped = !0), this.elementProperties.set(e, t), !t.noAccessor) {
 			let n = Symbol(), r = this.getPropertyDescriptor(e, n, t);
 			r !== void 0 && u(this.prototype, e, r);
@@ -100,7 +100,7 @@ var g = class extends HTMLElement {
 		};
 	}
 	static getPropertyOptions(e) {
-		return this.elementProperties.get(e) ?? oe;
+		return this.elementProperties.get(e) ?? g;
 	}
 	static _$Ei() {
 		if (this.hasOwnProperty(p("elementProperties"))) return;
@@ -251,24 +251,24 @@ var g = class extends HTMLElement {
 	updated(e) {}
 	firstUpdated(e) {}
 };
-g.elementStyles = [], g.shadowRootOptions = { mode: "open" }, g[p("elementProperties")] = /* @__PURE__ */ new Map(), g[p("finalized")] = /* @__PURE__ */ new Map(), ae?.({ ReactiveElement: g }), (f.reactiveElementVersions ??= []).push("2.1.2");
+_.elementStyles = [], _.shadowRootOptions = { mode: "open" }, _[p("elementProperties")] = /* @__PURE__ */ new Map(), _[p("finalized")] = /* @__PURE__ */ new Map(), ae?.({ ReactiveElement: _ }), (f.reactiveElementVersions ??= []).push("2.1.2");
 // node_modules/lit-html/lit-html.js
-var _ = globalThis, v = (e) => e, y = _.trustedTypes, b = y ? y.createPolicy("lit-html", { createHTML: (e) => e }) : void 0, x = "$lit$", S = `lit$${Math.random().toFixed(9).slice(2)}$`, C = "?" + S, se = `<${C}>`, w = document, T = () => w.createComment(""), E = (e) => e === null || typeof e != "object" && typeof e != "function", D = Array.isArray, ce = (e) => D(e) || typeof e?.[Symbol.iterator] == "function", O = "[ 	\n\f\r]", k = /<(?:(!--|\/[^a-zA-Z])|(\/?[a-zA-Z][^>\s]*)|(\/?$))/g, A = /-->/g, j = />/g, M = RegExp(`>|${O}(?:([^\\s"'>=/]+)(${O}*=${O}*(?:[^ \t\n\f\r"'\`<>=]|("|')|))|$)`, "g"), N = /'/g, P = /"/g, F = /^(?:script|style|textarea|title)$/i, I = ((e) => (t, ...n) => ({
+var v = globalThis, y = (e) => e, b = v.trustedTypes, x = b ? b.createPolicy("lit-html", { createHTML: (e) => e }) : void 0, S = "$lit$", C = `lit$${Math.random().toFixed(9).slice(2)}$`, w = "?" + C, oe = `<${w}>`, T = document, E = () => T.createComment(""), D = (e) => e === null || typeof e != "object" && typeof e != "function", O = Array.isArray, se = (e) => O(e) || typeof e?.[Symbol.iterator] == "function", k = "[ 	\n\f\r]", A = /<(?:(!--|\/[^a-zA-Z])|(\/?[a-zA-Z][^>\s]*)|(\/?$))/g, ce = /-->/g, j = />/g, M = RegExp(`>|${k}(?:([^\\s"'>=/]+)(${k}*=${k}*(?:[^ \t\n\f\r"'\`<>=]|("|')|))|$)`, "g"), N = /'/g, P = /"/g, F = /^(?:script|style|textarea|title)$/i, I = ((e) => (t, ...n) => ({
 	_$litType$: e,
 	strings: t,
 	values: n
-}))(1), L = Symbol.for("lit-noChange"), R = Symbol.for("lit-nothing"), z = /* @__PURE__ */ new WeakMap(), B = w.createTreeWalker(w, 129);
+}))(1), L = Symbol.for("lit-noChange"), R = Symbol.for("lit-nothing"), z = /* @__PURE__ */ new WeakMap(), B = T.createTreeWalker(T, 129);
 function V(e, t) {
-	if (!D(e) || !e.hasOwnProperty("raw")) throw Error("invalid template strings array");
-	return b === void 0 ? t : b.createHTML(t);
+	if (!O(e) || !e.hasOwnProperty("raw")) throw Error("invalid template strings array");
+	return x === void 0 ? t : x.createHTML(t);
 }
 var le = (e, t) => {
-	let n = e.length - 1, r = [], i, a = t === 2 ? "<svg>" : t === 3 ? "<math>" : "", o = k;
+	let n = e.length - 1, r = [], i, a = t === 2 ? "<svg>" : t === 3 ? "<math>" : "", o = A;
 	for (let t = 0; t < n; t++) {
 		let n = e[t], s, c, l = -1, u = 0;
-		for (; u < n.length && (o.lastIndex = u, c = o.exec(n), c !== null);) u = o.lastIndex, o === k ? c[1] === "!--" ? o = A : c[1] === void 0 ? c[2] === void 0 ? c[3] !== void 0 && (o = M) : (F.test(c[2]) && (i = RegExp("</" + c[2], "g")), o = M) : o = j : o === M ? c[0] === ">" ? (o = i ?? k, l = -1) : c[1] === void 0 ? l = -2 : (l = o.lastIndex - c[2].length, s = c[1], o = c[3] === void 0 ? M : c[3] === "\"" ? P : N) : o === P || o === N ? o = M : o === A || o === j ? o = k : (o = M, i = void 0);
+		for (; u < n.length && (o.lastIndex = u, c = o.exec(n), c !== null);) u = o.lastIndex, o === A ? c[1] === "!--" ? o = ce : c[1] === void 0 ? c[2] === void 0 ? c[3] !== void 0 && (o = M) : (F.test(c[2]) && (i = RegExp("</" + c[2], "g")), o = M) : o = j : o === M ? c[0] === ">" ? (o = i ?? A, l = -1) : c[1] === void 0 ? l = -2 : (l = o.lastIndex - c[2].length, s = c[1], o = c[3] === void 0 ? M : c[3] === "\"" ? P : N) : o === P || o === N ? o = M : o === ce || o === j ? o = A : (o = M, i = void 0);
 		let d = o === M && e[t + 1].startsWith("/>") ? " " : "";
-		a += o === k ? n + se : l >= 0 ? (r.push(s), n.slice(0, l) + x + n.slice(l) + S + d) : n + S + (l === -2 ? t : d);
+		a += o === A ? n + oe : l >= 0 ? (r.push(s), n.slice(0, l) + S + n.slice(l) + C + d) : n + C + (l === -2 ? t : d);
 	}
 	return [V(e, a + (e[n] || "<?>") + (t === 2 ? "</svg>" : t === 3 ? "</math>" : "")), r];
 }, H = class e {
@@ -282,8 +282,8 @@ var le = (e, t) => {
 		}
 		for (; (i = B.nextNode()) !== null && c.length < s;) {
 			if (i.nodeType === 1) {
-				if (i.hasAttributes()) for (let e of i.getAttributeNames()) if (e.endsWith(x)) {
-					let t = u[o++], n = i.getAttribute(e).split(S), r = /([.?@])?(.*)/.exec(t);
+				if (i.hasAttributes()) for (let e of i.getAttributeNames()) if (e.endsWith(S)) {
+					let t = u[o++], n = i.getAttribute(e).split(C), r = /([.?@])?(.*)/.exec(t);
 					c.push({
 						type: 1,
 						index: a,
@@ -291,45 +291,45 @@ var le = (e, t) => {
 						strings: n,
 						ctor: r[1] === "." ? de : r[1] === "?" ? fe : r[1] === "@" ? pe : G
 					}), i.removeAttribute(e);
-				} else e.startsWith(S) && (c.push({
+				} else e.startsWith(C) && (c.push({
 					type: 6,
 					index: a
 				}), i.removeAttribute(e));
 				if (F.test(i.tagName)) {
-					let e = i.textContent.split(S), t = e.length - 1;
+					let e = i.textContent.split(C), t = e.length - 1;
 					if (t > 0) {
-						i.textContent = y ? y.emptyScript : "";
-						for (let n = 0; n < t; n++) i.append(e[n], T()), B.nextNode(), c.push({
+						i.textContent = b ? b.emptyScript : "";
+						for (let n = 0; n < t; n++) i.append(e[n], E()), B.nextNode(), c.push({
 							type: 2,
 							index: ++a
 						});
-						i.append(e[t], T());
+						i.append(e[t], E());
 					}
 				}
 			} else if (i.nodeType === 8) {
-				if (i.data === C) c.push({
+				if (i.data === w) c.push({
 					type: 2,
 					index: a
 				});
 				else {
 					let e = -1;
-					for (; (e = i.data.indexOf(S, e + 1)) !== -1;) c.push({
+					for (; (e = i.data.indexOf(C, e + 1)) !== -1;) c.push({
 						type: 7,
 						index: a
-					}), e += S.length - 1;
+					}), e += C.length - 1;
 				}
 			}
 			a++;
 		}
 	}
 	static createElement(e, t) {
-		let n = w.createElement("template");
+		let n = T.createElement("template");
 		return n.innerHTML = e, n;
 	}
 };
 function U(e, t, n = e, r) {
 	if (t === L) return t;
-	let i = r === void 0 ? n._$Cl : n._$Co?.[r], a = E(t) ? void 0 : t._$litDirective$;
+	let i = r === void 0 ? n._$Cl : n._$Co?.[r], a = D(t) ? void 0 : t._$litDirective$;
 	return i?.constructor !== a && (i?._$AO?.(!1), a === void 0 ? i = void 0 : (i = new a(e), i._$AT(e, n, r)), r === void 0 ? n._$Cl = i : (n._$Co ??= [])[r] = i), i !== void 0 && (t = U(e, i._$AS(e, t.values), i, r)), t;
 }
 var ue = class {
@@ -343,7 +343,7 @@ var ue = class {
 		return this._$AM._$AU;
 	}
 	u(e) {
-		let { el: { content: t }, parts: n } = this._$AD, r = (e?.creationScope ?? w).importNode(t, !0);
+		let { el: { content: t }, parts: n } = this._$AD, r = (e?.creationScope ?? T).importNode(t, !0);
 		B.currentNode = r;
 		let i = B.nextNode(), a = 0, o = 0, s = n[0];
 		for (; s !== void 0;) {
@@ -353,7 +353,7 @@ var ue = class {
 			}
 			a !== s?.index && (i = B.nextNode(), a++);
 		}
-		return B.currentNode = w, r;
+		return B.currentNode = T, r;
 	}
 	p(e) {
 		let t = 0;
@@ -377,7 +377,7 @@ var ue = class {
 		return this._$AB;
 	}
 	_$AI(e, t = this) {
-		e = U(this, e, t), E(e) ? e === R || e == null || e === "" ? (this._$AH !== R && this._$AR(), this._$AH = R) : e !== this._$AH && e !== L && this._(e) : e._$litType$ === void 0 ? e.nodeType === void 0 ? ce(e) ? this.k(e) : this._(e) : this.T(e) : this.$(e);
+		e = U(this, e, t), D(e) ? e === R || e == null || e === "" ? (this._$AH !== R && this._$AR(), this._$AH = R) : e !== this._$AH && e !== L && this._(e) : e._$litType$ === void 0 ? e.nodeType === void 0 ? se(e) ? this.k(e) : this._(e) : this.T(e) : this.$(e);
 	}
 	O(e) {
 		return this._$AA.parentNode.insertBefore(e, this._$AB);
@@ -386,7 +386,7 @@ var ue = class {
 		this._$AH !== e && (this._$AR(), this._$AH = this.O(e));
 	}
 	_(e) {
-		this._$AH !== R && E(this._$AH) ? this._$AA.nextSibling.data = e : this.T(w.createTextNode(e)), this._$AH = e;
+		this._$AH !== R && D(this._$AH) ? this._$AA.nextSibling.data = e : this.T(T.createTextNode(e)), this._$AH = e;
 	}
 	$(e) {
 		let { values: t, _$litType$: n } = e, r = typeof n == "number" ? this._$AC(e) : (n.el === void 0 && (n.el = H.createElement(V(n.h, n.h[0]), this.options)), n);
@@ -401,15 +401,15 @@ var ue = class {
 		return t === void 0 && z.set(e.strings, t = new H(e)), t;
 	}
 	k(t) {
-		D(this._$AH) || (this._$AH = [], this._$AR());
+		O(this._$AH) || (this._$AH = [], this._$AR());
 		let n = this._$AH, r, i = 0;
-		for (let a of t) i === n.length ? n.push(r = new e(this.O(T()), this.O(T()), this, this.options)) : r = n[i], r._$AI(a), i++;
+		for (let a of t) i === n.length ? n.push(r = new e(this.O(E()), this.O(E()), this, this.options)) : r = n[i], r._$AI(a), i++;
 		i < n.length && (this._$AR(r && r._$AB.nextSibling, i), n.length = i);
 	}
 	_$AR(e = this._$AA.nextSibling, t) {
 		for (this._$AP?.(!1, !0, t); e !== this._$AB;) {
-			let t = v(e).nextSibling;
-			v(e).remove(), e = t;
+			let t = y(e).nextSibling;
+			y(e).remove(), e = t;
 		}
 	}
 	setConnected(e) {
@@ -427,10 +427,10 @@ var ue = class {
 	}
 	_$AI(e, t = this, n, r) {
 		let i = this.strings, a = !1;
-		if (i === void 0) e = U(this, e, t, 0), a = !E(e) || e !== this._$AH && e !== L, a && (this._$AH = e);
+		if (i === void 0) e = U(this, e, t, 0), a = !D(e) || e !== this._$AH && e !== L, a && (this._$AH = e);
 		else {
 			let r = e, o, s;
-			for (e = i[0], o = 0; o < i.length - 1; o++) s = U(this, r[n + o], t, o), s === L && (s = this._$AH[o]), a ||= !E(s) || s !== this._$AH[o], s === R ? e = R : e !== R && (e += (s ?? "") + i[o + 1]), this._$AH[o] = s;
+			for (e = i[0], o = 0; o < i.length - 1; o++) s = U(this, r[n + o], t, o), s === L && (s = this._$AH[o]), a ||= !D(s) || s !== this._$AH[o], s === R ? e = R : e !== R && (e += (s ?? "") + i[o + 1]), this._$AH[o] = s;
 		}
 		a && !r && this.j(e);
 	}
@@ -473,16 +473,16 @@ var ue = class {
 	_$AI(e) {
 		U(this, e);
 	}
-}, he = _.litHtmlPolyfillSupport;
-he?.(H, W), (_.litHtmlVersions ??= []).push("3.3.3");
+}, he = v.litHtmlPolyfillSupport;
+he?.(H, W), (v.litHtmlVersions ??= []).push("3.3.3");
 var ge = (e, t, n) => {
 	let r = n?.renderBefore ?? t, i = r._$litPart$;
 	if (i === void 0) {
 		let e = n?.renderBefore ?? null;
-		r._$litPart$ = i = new W(t.insertBefore(T(), e), e, void 0, n ?? {});
+		r._$litPart$ = i = new W(t.insertBefore(E(), e), e, void 0, n ?? {});
 	}
 	return i._$AI(e), i;
-}, K = globalThis, q = class extends g {
+}, K = globalThis, q = class extends _ {
 	constructor() {
 		super(...arguments), this.renderOptions = { host: this }, this._$Do = void 0;
 	}
@@ -535,6 +535,11 @@ var J = {
 	connected: "Connected",
 	disconnected: "Disconnected",
 	last_command: "Last command",
+	refused: "refused",
+	cmd_emergency_stop_production: "Emergency stop production",
+	cmd_emergency_stop_consumption: "Emergency stop consumption",
+	cmd_test: "Test",
+	cmd_q_mode: "Q mode",
 	battery: "Battery",
 	state_of_energy: "State of energy",
 	battery_power: "Power",
@@ -584,6 +589,11 @@ var J = {
 		connected: "Verbonden",
 		disconnected: "Niet verbonden",
 		last_command: "Laatste commando",
+		refused: "geweigerd",
+		cmd_emergency_stop_production: "Noodstop productie",
+		cmd_emergency_stop_consumption: "Noodstop afname",
+		cmd_test: "Test",
+		cmd_q_mode: "Q-modus",
 		battery: "Batterij",
 		state_of_energy: "Laadtoestand",
 		battery_power: "Vermogen",
@@ -632,6 +642,11 @@ var J = {
 		connected: "Connectée",
 		disconnected: "Déconnectée",
 		last_command: "Dernière commande",
+		refused: "refusée",
+		cmd_emergency_stop_production: "Arrêt d'urgence production",
+		cmd_emergency_stop_consumption: "Arrêt d'urgence prélèvement",
+		cmd_test: "Test",
+		cmd_q_mode: "Mode Q",
 		battery: "Batterie",
 		state_of_energy: "État de charge",
 		battery_power: "Puissance",
@@ -675,8 +690,8 @@ var ye = [
 	},
 	{
 		role: "last_command",
-		domains: ["sensor"],
-		keys: ["last_command"]
+		domains: ["event"],
+		keys: ["dso_command"]
 	},
 	{
 		role: "emergency_stop_production",
@@ -790,31 +805,40 @@ var ye = [
 	ev: ["active_power_ev"],
 	flexible_consumption: ["active_power_flexible_consumption"],
 	other_production: ["active_power_other_production"]
+}, Ce = {
+	min_set_p: "MINSETP",
+	max_set_p: "MAXSETP",
+	max_set_ap: "MAXSETAP",
+	min_set_ap: "MINSETAP",
+	min_set_q: "MINSETQ",
+	max_set_q: "MAXSETQ",
+	reason_p: "REDENP",
+	reason_q: "REDENQ"
 }, X = {
 	normal_operation: "normal",
 	grid_congestion: "congestion",
 	test: "test"
 };
-function Z(e, t) {
+function we(e, t) {
 	return e.some((e) => typeof e == "string" ? e === t : e.test(t));
 }
-function Ce(e, t, n) {
-	return e.domains.includes(t) && Z(e.keys, n);
+function Te(e, t, n) {
+	return e.domains.includes(t) && we(e.keys, n);
 }
 // src/model.ts
-var we = "grid_ems", Te = /* @__PURE__ */ new Set(["unavailable", "unknown"]);
-function Ee(e, t) {
+var Ee = "grid_ems", De = /* @__PURE__ */ new Set(["unavailable", "unknown"]);
+function Oe(e, t) {
 	let n = new Set(t.entries ?? []);
-	return Object.values(e.entities ?? {}).filter((e) => e.platform === we).filter((t) => n.size === 0 ? !0 : (t.device_id ? e.devices?.[t.device_id] : void 0)?.config_entries.some((e) => n.has(e)) ?? !1).sort((e, t) => e.entity_id.localeCompare(t.entity_id));
+	return Object.values(e.entities ?? {}).filter((e) => e.platform === Ee).filter((t) => n.size === 0 ? !0 : (t.device_id ? e.devices?.[t.device_id] : void 0)?.config_entries.some((e) => n.has(e)) ?? !1).sort((e, t) => e.entity_id.localeCompare(t.entity_id));
 }
-function De(e) {
+function ke(e) {
 	switch (e) {
 		case "W": return .001;
 		case "MW": return 1e3;
 		default: return 1;
 	}
 }
-function Q(e, t) {
+function Z(e, t) {
 	let n = e.states[t];
 	if (!n) return {
 		entityId: t,
@@ -823,7 +847,7 @@ function Q(e, t) {
 		available: !1,
 		value: null
 	};
-	let r = !Te.has(n.state), i = r ? Number.parseFloat(n.state) : NaN, a = Number.isFinite(i) ? i * De(n.attributes.unit_of_measurement) : null;
+	let r = !De.has(n.state), i = r ? Number.parseFloat(n.state) : NaN, a = Number.isFinite(i) ? i * ke(n.attributes.unit_of_measurement) : null;
 	return {
 		entityId: t,
 		name: String(n.attributes.friendly_name ?? t),
@@ -833,34 +857,34 @@ function Q(e, t) {
 		stateObj: n
 	};
 }
-function $(e) {
+function Q(e) {
 	return e.split(".", 1)[0];
 }
-function Oe(e) {
+function Ae(e) {
 	return e ? e.available ? X[e.state] ?? X[String(e.value ?? "")] ?? "unknown" : "unknown" : null;
 }
-function ke(e, t, n) {
+function $(e, t, n) {
 	if (e?.value != null && t?.value && n?.available && n.state !== "on") return e.value / (Math.abs(t.value) / 100);
 }
-function Ae(e, t, n = {}) {
-	let r = Ee(e, t), i = /* @__PURE__ */ new Set(), a = {};
+function je(e, t, n = {}) {
+	let r = Oe(e, t), i = /* @__PURE__ */ new Set(), a = {};
 	for (let t of be) {
 		if (a[t.role]) continue;
-		let n = r.find((e) => !i.has(e.entity_id) && Ce(t, $(e.entity_id), e.translation_key ?? ""));
-		n && (i.add(n.entity_id), a[t.role] = Q(e, n.entity_id));
+		let n = r.find((e) => !i.has(e.entity_id) && Te(t, Q(e.entity_id), e.translation_key ?? ""));
+		n && (i.add(n.entity_id), a[t.role] = Z(e, n.entity_id));
 	}
 	let o = { relay: [] };
-	for (let t of xe) for (let n of r) !i.has(n.entity_id) && Ce(t, $(n.entity_id), n.translation_key ?? "") && (i.add(n.entity_id), o[t.role].push(Q(e, n.entity_id)));
+	for (let t of xe) for (let n of r) !i.has(n.entity_id) && Te(t, Q(n.entity_id), n.translation_key ?? "") && (i.add(n.entity_id), o[t.role].push(Z(e, n.entity_id)));
 	let s = [];
 	for (let t of ye) {
-		let n = r.find((e) => !i.has(e.entity_id) && $(e.entity_id) === "sensor" && Z(Se[t], e.translation_key ?? ""));
+		let n = r.find((e) => !i.has(e.entity_id) && Q(e.entity_id) === "sensor" && we(Se[t], e.translation_key ?? ""));
 		n && (i.add(n.entity_id), s.push({
 			category: t,
-			reading: Q(e, n.entity_id)
+			reading: Z(e, n.entity_id)
 		}));
 	}
-	let c = je(a);
-	n.exportKw = ke(a.injection_limit_kw, a.injection_limit_pct, a.emergency_stop_production) ?? n.exportKw, n.importKw = ke(a.consumption_limit_kw, a.consumption_limit_pct, a.emergency_stop_consumption) ?? n.importKw;
+	let c = Me(a);
+	n.exportKw = $(a.injection_limit_kw, a.injection_limit_pct, a.emergency_stop_production) ?? n.exportKw, n.importKw = $(a.consumption_limit_kw, a.consumption_limit_pct, a.emergency_stop_consumption) ?? n.importKw;
 	let l = c != null && c < 0 ? n.exportKw : n.importKw, u = c != null && l ? Math.abs(c) / l * 100 : null;
 	return {
 		entityIds: [...i],
@@ -872,20 +896,20 @@ function Ae(e, t, n = {}) {
 		injectionLimitKw: a.injection_limit_kw?.value ?? null,
 		consumptionLimitKw: a.consumption_limit_kw?.value ?? null,
 		gridPowerPct: u,
-		reasonP: Oe(a.reason_p),
-		reasonQ: Oe(a.reason_q)
+		reasonP: Ae(a.reason_p),
+		reasonQ: Ae(a.reason_q)
 	};
 }
-function je(e) {
+function Me(e) {
 	if (e.grid_power) return e.grid_power.value;
 	let t = e.grid_power_import?.value, n = e.grid_power_export?.value;
 	return t == null && n == null || !e.grid_power_import?.available && e.grid_power_import || !e.grid_power_export?.available && e.grid_power_export ? null : (t ?? 0) - (n ?? 0);
 }
-function Me(e, t, n) {
+function Ne(e, t, n) {
 	return !e || !t || t.entities !== n.entities || t.devices !== n.devices || t.themes !== n.themes || t.language !== n.language || e.entityIds.some((e) => t.states[e] !== n.states[e]);
 }
 // src/editor.ts
-var Ne = class extends q {
+var Pe = class extends q {
 	constructor(...e) {
 		super(...e), this._loading = !1;
 	}
@@ -902,7 +926,7 @@ var Ne = class extends q {
 	willUpdate() {
 		this.hass && this._entries === void 0 && !this._loading && (this._loading = !0, this.hass.callWS({
 			type: "config_entries/get",
-			domain: we
+			domain: Ee
 		}).then((e) => {
 			this._entries = e;
 		}).catch(() => {
@@ -991,7 +1015,7 @@ var Ne = class extends q {
     }
   `;
 	}
-}, Pe = "grid-ems-card", Fe = "grid-ems-card-editor", Ie = class extends q {
+}, Fe = "grid-ems-card", Ie = "grid-ems-card-editor", Le = class extends q {
 	constructor(...e) {
 		super(...e), this._capacities = {};
 	}
@@ -1002,7 +1026,7 @@ var Ne = class extends q {
 		};
 	}
 	static getConfigElement() {
-		return document.createElement(Fe);
+		return document.createElement(Ie);
 	}
 	static getStubConfig() {
 		return { entries: [] };
@@ -1016,11 +1040,11 @@ var Ne = class extends q {
 		return 8;
 	}
 	shouldUpdate(e) {
-		return e.has("_config") || !this._view ? !0 : e.has("hass") && this.hass ? Me(this._view, e.get("hass"), this.hass) : e.size > 0;
+		return e.has("_config") || !this._view ? !0 : e.has("hass") && this.hass ? Ne(this._view, e.get("hass"), this.hass) : e.size > 0;
 	}
 	render() {
 		if (!this.hass || !this._config) return R;
-		let e = Ae(this.hass, this._config, this._capacities);
+		let e = je(this.hass, this._config, this._capacities);
 		this._view = e;
 		let t = Y(this.hass.locale?.language ?? this.hass.language), n = e.entityIds.length === 0;
 		return I`
@@ -1052,6 +1076,10 @@ var Ne = class extends q {
 	_stateText(e, t) {
 		return e.available ? e.stateObj && this.hass?.formatEntityState ? this.hass.formatEntityState(e.stateObj) : e.state : t("unavailable");
 	}
+	_commandText(e, t) {
+		let { command: n, value: r, event_type: i } = e.stateObj?.attributes ?? {};
+		return !e.available || typeof n != "string" ? "—" : `${Ce[n] ?? t(`cmd_${n}`) ?? n} = ${typeof r == "boolean" ? t(r ? "on" : "off") : String(r)}${i === "command_refused" ? ` (${t("refused")})` : ""} · ${this._stateText(e, t)}`;
+	}
 	_link(e, t) {
 		let n = e.readings.link_connected, r = e.readings.last_command;
 		if (!n && !r) return R;
@@ -1065,7 +1093,7 @@ var Ne = class extends q {
             >${t("link")}: ${i ? t("connected") : n.available ? t("disconnected") : t("unavailable")}</span
           >` : R}
       ${r ? I`<span class="secondary" data-role="last-command"
-            >${t("last_command")}: ${this._stateText(r, t)}</span
+            >${t("last_command")}: ${this._commandText(r, t)}</span
           >` : R}
     </div>`;
 	}
@@ -1348,8 +1376,8 @@ var Ne = class extends q {
   `;
 	}
 };
-customElements.get("grid-ems-card") || customElements.define(Pe, Ie), customElements.get("grid-ems-card-editor") || customElements.define(Fe, Ne), window.customCards = window.customCards ?? [], window.customCards.some((e) => e.type === "grid-ems-card") || window.customCards.push({
-	type: Pe,
+customElements.get("grid-ems-card") || customElements.define(Fe, Le), customElements.get("grid-ems-card-editor") || customElements.define(Ie, Pe), window.customCards = window.customCards ?? [], window.customCards.some((e) => e.type === "grid-ems-card") || window.customCards.push({
+	type: Fe,
 	name: "Grid EMS",
 	description: "Grid power against the grid operator's limits, emergency stops, the RTU link, battery and relays.",
 	preview: !0
