@@ -1,28 +1,309 @@
-"""Home Assistant side of the P1 meter entries (placeholder until its issue lands)."""
+"""Home Assistant side of the P1 meter entries: one push coordinator per meter.
+
+The coordinator runs the P1 port (``p1.P1Connection``) as a background task of the entry. Every
+valid telegram goes at once to the grid power listeners (the enforcement controller closes its
+loop on it, once a second, without the state machine); entities get the latest telegram at most
+once per ``update_interval`` seconds (option; 0 = every telegram) and write their state only
+when it changed. When the port is lost the entities go unavailable at once (logged once) and
+come back by themselves when telegrams flow again.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.const import CONF_PORT, Platform
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .p1 import (
+    Backoff,
+    ConnectionState,
+    P1Connection,
+    P1Event,
+    P1NoTelegramError,
+    P1PortError,
+    Telegram,
+    TelegramReceived,
+    read_telegram,
+)
+from .p1.telegram import (
+    EQUIPMENT_IDENTIFIER,
+    VERSION,
+    MBusDevice,
+    decode_hex_text,
+    redact_identifiers,
+)
 
 if TYPE_CHECKING:
-    from homeassistant.const import Platform
-    from homeassistant.core import HomeAssistant
+    from collections.abc import Callable
+    from datetime import datetime
 
     from .models import GridEmsConfigEntry
 
-PLATFORMS: tuple[Platform, ...] = ()
+_LOGGER = logging.getLogger(__name__)
+
+PLATFORMS: tuple[Platform, ...] = (Platform.SENSOR,)
+
+CONF_UPDATE_INTERVAL: Final = "update_interval"
+DEFAULT_UPDATE_INTERVAL: Final = 0
+"""Seconds between entity updates; 0 updates the entities on every telegram (every second)."""
+MAX_UPDATE_INTERVAL: Final = 3600
+FIRST_TELEGRAM_TIMEOUT: Final = 15.0
+"""Setup waits this long for the first telegram: the entities are made from its objects."""
+RECONNECT_BACKOFF: Final = Backoff(initial=1.0, maximum=60.0)
+PROBE_WAIT: Final = 10.0
+"""The config flow waits this long for a valid telegram from a new port."""
+TITLE: Final = "P1 meter"
+
+_MANUFACTURERS: Final = {"FLU": "Fluvius"}
+"""Manufacturer by the three-letter code that opens the meter's identification line."""
+
+
+class P1ProbeError(Exception):
+    """A port given in the config flow does not deliver a usable meter."""
+
+    def __init__(self, error: str) -> None:
+        """Keep the translation key of the form error."""
+        super().__init__(error)
+        self.error = error
+
+
+async def async_identify_meter(port: str) -> str:
+    """Read one telegram from ``port`` and return the meter's equipment identifier.
+
+    Raises ``P1ProbeError`` with the config flow's error key: ``p1_cannot_connect``,
+    ``p1_no_telegram``, ``p1_crc_errors`` (telegrams came, none valid) or ``p1_no_identifier``.
+    """
+    try:
+        telegram = await read_telegram(port, PROBE_WAIT)
+    except P1PortError as err:
+        _LOGGER.debug("Cannot open P1 port %s: %s", port, err)
+        raise P1ProbeError("p1_cannot_connect") from err
+    except P1NoTelegramError as err:
+        raise P1ProbeError("p1_crc_errors" if err.rejected else "p1_no_telegram") from err
+    if not (identifier := telegram.text(EQUIPMENT_IDENTIFIER)):
+        raise P1ProbeError("p1_no_identifier")
+    return identifier
+
+
+@dataclass(frozen=True, slots=True)
+class GridPowerReading:
+    """The grid power of one telegram, for the enforcement controller."""
+
+    power: float
+    """W, import positive."""
+    received_at: float
+    """When the telegram arrived, in event-loop time (``loop.time()``, monotonic)."""
+
+
+class P1Coordinator(DataUpdateCoordinator[Telegram]):
+    """Pushes the telegrams of one P1 meter to its entities and grid power listeners."""
+
+    config_entry: GridEmsConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
+        """Prepare the coordinator of ``entry``; ``async_start`` opens the port."""
+        super().__init__(hass, _LOGGER, config_entry=entry, name=f"P1 meter {entry.title}")
+        self.connection = P1Connection(
+            entry.data[CONF_PORT], self._handle_event, self._handle_state, backoff=RECONNECT_BACKOFF
+        )
+        self.entity_update_interval: float = entry.options.get(
+            CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL
+        )
+        self.device_unique_id = entry.unique_id or entry.entry_id
+        self.grid_power: GridPowerReading | None = None
+        """The latest grid power; None while the meter is unavailable."""
+        self.last_raw: bytes | None = None
+        self.last_received: datetime | None = None
+        self._grid_power_listeners: list[Callable[[GridPowerReading | None], None]] = []
+        self._first_telegram: asyncio.Future[None] = hass.loop.create_future()
+        self._last_dispatch = -float("inf")
+        self._pending_dispatch: asyncio.TimerHandle | None = None
+
+    async def async_start(self) -> None:
+        """Open the port and wait for the first telegram; ConfigEntryNotReady without it."""
+        self.config_entry.async_create_background_task(
+            self.hass, self.connection.run(), f"grid_ems P1 port {self.config_entry.title}"
+        )
+        try:
+            async with asyncio.timeout(FIRST_TELEGRAM_TIMEOUT):
+                await self._first_telegram
+        except TimeoutError as err:
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key="p1_no_telegram",
+                translation_placeholders={"port": self.config_entry.data[CONF_PORT]},
+            ) from err
+
+    @callback
+    def async_shutdown_dispatch(self) -> None:
+        """Cancel a deferred entity update (on unload)."""
+        if self._pending_dispatch is not None:
+            self._pending_dispatch.cancel()
+            self._pending_dispatch = None
+
+    @callback
+    def async_subscribe_grid_power(
+        self, listener: Callable[[GridPowerReading | None], None]
+    ) -> CALLBACK_TYPE:
+        """Call ``listener`` with every telegram's grid power, and None when the meter is lost."""
+        self._grid_power_listeners.append(listener)
+
+        @callback
+        def unsubscribe() -> None:
+            self._grid_power_listeners.remove(listener)
+
+        return unsubscribe
+
+    @property
+    def device_info(self) -> DeviceInfo:
+        """The meter's device, from the first telegram."""
+        telegram = self.data
+        identifier = telegram.text(EQUIPMENT_IDENTIFIER)
+        return DeviceInfo(
+            identifiers={(DOMAIN, self.device_unique_id)},
+            name=self.config_entry.title,
+            manufacturer=_MANUFACTURERS.get(telegram.header[:3]),
+            model=telegram.header,
+            serial_number=decode_hex_text(identifier) if identifier else None,
+            sw_version=telegram.text(VERSION),
+        )
+
+    def mbus_unique_id(self, device: MBusDevice) -> str:
+        """Unique id of an M-Bus device: the meter's id and the device's own id or channel."""
+        own = device.equipment_identifier or f"channel_{device.channel}"
+        return f"{self.device_unique_id}_mbus_{own}"
+
+    def mbus_device_info(self, device: MBusDevice, translation_key: str) -> DeviceInfo:
+        """The device of a gas, water or heat meter, connected through the P1 meter."""
+        identifier = device.equipment_identifier
+        return DeviceInfo(
+            identifiers={(DOMAIN, self.mbus_unique_id(device))},
+            translation_key=translation_key,
+            serial_number=decode_hex_text(identifier) if identifier else None,
+            via_device=(DOMAIN, self.device_unique_id),
+        )
+
+    @callback
+    def async_set_entity_update_interval(self, seconds: float) -> None:
+        """Apply a new entity update interval (options flow)."""
+        self.entity_update_interval = seconds
+
+    @callback
+    def _handle_event(self, event: P1Event) -> None:
+        if not isinstance(event, TelegramReceived):
+            _LOGGER.debug("P1 telegram rejected (%s)", event.reason)
+            return
+        telegram = event.telegram
+        self.last_raw = event.raw
+        self.last_received = dt_util.utcnow()
+        net_power = telegram.net_power
+        self.grid_power = (
+            None if net_power is None else GridPowerReading(float(net_power), self.hass.loop.time())
+        )
+        for listener in self._grid_power_listeners:
+            listener(self.grid_power)
+        if not self._first_telegram.done():
+            self.data = telegram
+            self._first_telegram.set_result(None)
+            return
+        self._schedule_dispatch(telegram)
+
+    def _schedule_dispatch(self, telegram: Telegram) -> None:
+        """Give the entities the telegram now, or at the end of the update interval."""
+        self.data = telegram
+        if not self.last_update_success:
+            _LOGGER.info("%s is back", self.config_entry.title)
+            self._dispatch()
+            return
+        due = self._last_dispatch + self.entity_update_interval
+        now = self.hass.loop.time()
+        if now >= due:
+            self._dispatch()
+        elif self._pending_dispatch is None:
+            self._pending_dispatch = self.hass.loop.call_at(due, self._dispatch)
+
+    @callback
+    def _dispatch(self) -> None:
+        self._pending_dispatch = None
+        self._last_dispatch = self.hass.loop.time()
+        self.async_set_updated_data(self.data)
+
+    @callback
+    def _handle_state(self, state: ConnectionState) -> None:
+        """Make the meter unavailable when its port is lost (once, not at every retry)."""
+        if (
+            state is not ConnectionState.DISCONNECTED
+            or not self._first_telegram.done()
+            or not self.last_update_success
+        ):
+            return
+        _LOGGER.warning(
+            "%s is unavailable: the connection to its port was lost; reconnecting",
+            self.config_entry.title,
+        )
+        self.async_shutdown_dispatch()
+        self.grid_power = None
+        for listener in self._grid_power_listeners:
+            listener(None)
+        self.last_update_success = False
+        self.async_update_listeners()
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The state of the port and the telegram counts, identifiers redacted."""
+        stats = self.connection.reader.stats
+        return {
+            "connection": {
+                "state": self.connection.state,
+                "connects": self.connection.connects,
+                "available": self.last_update_success,
+            },
+            "telegrams": {
+                "good": stats.telegrams,
+                "bad": stats.crc_errors,
+                "dropped": stats.dropped,
+                "garbage_bytes": stats.garbage_bytes,
+                "malformed_lines": self.connection.reader.malformed_lines,
+                "rejected_counter_values": stats.rejected_values,
+            },
+            "entity_update_interval": self.entity_update_interval,
+            "last_telegram": {
+                "received": None if self.last_received is None else self.last_received.isoformat(),
+                "raw": None if self.last_raw is None else redact_identifiers(self.last_raw),
+            },
+        }
 
 
 @dataclass(slots=True)
 class P1MeterData:
     """Runtime data of a P1 meter entry."""
 
+    coordinator: P1Coordinator
+
     def diagnostics(self) -> dict[str, Any]:
         """Return the entry's runtime state for diagnostics, identifiers redacted."""
-        return {}
+        return self.coordinator.diagnostics()
 
 
 async def async_setup_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> P1MeterData:
-    """Set up a P1 meter entry."""
-    return P1MeterData()
+    """Open the meter's port and wait for its first telegram."""
+    coordinator = P1Coordinator(hass, entry)
+
+    async def options_updated(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
+        """Apply the entity update interval without reconnecting."""
+        coordinator.async_set_entity_update_interval(
+            entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
+        )
+
+    entry.async_on_unload(coordinator.async_shutdown_dispatch)
+    entry.async_on_unload(entry.add_update_listener(options_updated))
+    await coordinator.async_start()
+    return P1MeterData(coordinator)

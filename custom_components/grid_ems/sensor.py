@@ -368,12 +368,16 @@ def _p1_count(key: str, code: str) -> P1SensorDescription:
     )
 
 
-def _p1_text(key: str, code: str, *, enabled: bool = True) -> P1SensorDescription:
-    """Identifiers, versions and messages; hex-encoded ones are decoded."""
+def _p1_text(
+    key: str, code: str, *, hex_encoded: bool, enabled: bool = True
+) -> P1SensorDescription:
+    """Versions, and identifiers and messages, which the meter sends hex-encoded."""
 
     def value(telegram: Telegram) -> str | None:
         text = telegram.text(code)
-        return None if text is None else decode_hex_text(text)[:_P1_STATE_MAX_LENGTH]
+        if text is None:
+            return None
+        return (decode_hex_text(text) if hex_encoded else text)[:_P1_STATE_MAX_LENGTH]
 
     return P1SensorDescription(
         key=key,
@@ -581,11 +585,11 @@ P1_SENSORS: Final[tuple[P1SensorDescription, ...]] = (
         )
         for phase, code in enumerate(p1.FUSE_THRESHOLDS, 1)
     ),
-    _p1_text("text_message", p1.TEXT_MESSAGE, enabled=False),
-    _p1_text("message_code", p1.MESSAGE_CODE, enabled=False),
-    _p1_text("version", p1.VERSION),
-    _p1_text("dsmr_version", p1.DSMR_VERSION),
-    _p1_text("equipment_identifier", p1.EQUIPMENT_IDENTIFIER),
+    _p1_text("text_message", p1.TEXT_MESSAGE, hex_encoded=True, enabled=False),
+    _p1_text("message_code", p1.MESSAGE_CODE, hex_encoded=True, enabled=False),
+    _p1_text("version", p1.VERSION, hex_encoded=False),
+    _p1_text("dsmr_version", p1.DSMR_VERSION, hex_encoded=False),
+    _p1_text("equipment_identifier", p1.EQUIPMENT_IDENTIFIER, hex_encoded=True),
 )
 
 
@@ -756,9 +760,24 @@ class P1MBusSensor(_P1SensorBase):
             coordinator.mbus_device_info(device, f"p1_{medium}_meter"),
             coordinator.mbus_unique_id(device),
         )
+        self._identifier = device.equipment_identifier
         self._channel = device.channel
         self._refresh()
 
+    def _device(self) -> MBusDevice | None:
+        """The device in the latest telegram: by its identifier (channels can shift), or channel."""
+        devices = self.coordinator.data.mbus
+        if self._identifier is None:
+            return devices.get(self._channel)
+        return next(
+            (
+                device
+                for device in devices.values()
+                if device.equipment_identifier == self._identifier
+            ),
+            None,
+        )
+
     def _read(self) -> tuple[P1Value, dict[str, Any] | None]:
-        device = self.coordinator.data.mbus.get(self._channel)
+        device = self._device()
         return (None if device is None else self.entity_description.value_fn(device)), None

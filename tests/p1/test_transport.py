@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -64,12 +65,23 @@ def _url(simulator: P1Simulator) -> str:
     return f"socket://127.0.0.1:{simulator.port}"
 
 
+@contextlib.asynccontextmanager
+async def running(connection: P1Connection) -> AsyncIterator[None]:
+    """Run the connection as a task for the duration of the block, then cancel it."""
+    task = asyncio.create_task(connection.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def test_connection_reads_and_reconnects(simulator: P1Simulator) -> None:
     """Telegrams flow; a dropped link is reopened by itself and telegrams flow again."""
     recorder = Recorder()
     connection = P1Connection(_url(simulator), recorder.on_event, recorder.on_state, backoff=FAST)
-    connection.start()
-    try:
+    async with running(connection):
         await simulator.wait_for_clients(1)
         await recorder.wait_for(lambda: ConnectionState.CONNECTED in recorder.states)
         await simulator.send_telegram()
@@ -80,8 +92,6 @@ async def test_connection_reads_and_reconnects(simulator: P1Simulator) -> None:
         await simulator.send_telegram(Fault.CORRUPT)
         await simulator.send_telegram()
         await recorder.wait_for(lambda: recorder.telegrams() == 2)
-    finally:
-        await connection.stop()
     assert recorder.states == [
         ConnectionState.CONNECTING,
         ConnectionState.CONNECTED,
@@ -96,7 +106,6 @@ async def test_connection_reads_and_reconnects(simulator: P1Simulator) -> None:
     ]
     assert connection.reader.stats.crc_errors == 1
     await simulator.wait_for_clients(0)
-    await connection.stop()  # stopping twice is harmless
 
 
 async def test_silent_port_is_reopened(simulator: P1Simulator) -> None:
@@ -105,16 +114,13 @@ async def test_silent_port_is_reopened(simulator: P1Simulator) -> None:
     connection = P1Connection(
         _url(simulator), recorder.on_event, recorder.on_state, telegram_timeout=0.2, backoff=FAST
     )
-    connection.start()
-    try:
+    async with running(connection):
         await simulator.wait_for_clients(1)
         # Telegrams keep the link open past the timeout.
         for _ in range(3):
             await simulator.send_telegram()
             await recorder.wait_for(lambda: recorder.telegrams() > 0)
         await recorder.wait_for(lambda: connection.connects >= 2)
-    finally:
-        await connection.stop()
     assert ConnectionState.DISCONNECTED in recorder.states
 
 
@@ -124,11 +130,8 @@ async def test_unreachable_port_retries_with_backoff(simulator: P1Simulator) -> 
     await simulator.stop()
     recorder = Recorder()
     connection = P1Connection(url, recorder.on_event, recorder.on_state, backoff=FAST)
-    connection.start()
-    try:
+    async with running(connection):
         await recorder.wait_for(lambda: recorder.states.count(ConnectionState.CONNECTING) >= 3)
-    finally:
-        await connection.stop()
     assert ConnectionState.CONNECTED not in recorder.states
     assert connection.connects == 0
 

@@ -20,9 +20,15 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any, Final
 
-from dsmr_parser import telegram_specifications
+from dsmr_parser import obis_references, telegram_specifications
 from dsmr_parser.exceptions import ParseError
-from dsmr_parser.parsers import MaxDemandParser, MBusParser, ProfileGenericParser
+from dsmr_parser.parsers import (
+    CosemParser,
+    MaxDemandParser,
+    MBusParser,
+    ProfileGenericParser,
+    ValueParser,
+)
 from dsmr_parser.profile_generic_specifications import (
     BUFFER_TYPES,
     PG_HEAD_PARSERS,
@@ -80,7 +86,12 @@ FLUVIUS_SPECIFICATION: Final[list[dict[str, Any]]] = [
         "VOLTAGE_SWELL_L2_COUNT",
         "VOLTAGE_SWELL_L3_COUNT",
     ),
-    *_entries(telegram_specifications.V4, "TEXT_MESSAGE_CODE"),
+    # V4 parses the message code as an integer; DSMR 5 sends it hex-encoded, like the text.
+    {
+        "obis_reference": obis_references.TEXT_MESSAGE_CODE,
+        "value_parser": CosemParser(ValueParser(str)),
+        "value_name": "TEXT_MESSAGE_CODE",
+    },
     *_entries(telegram_specifications.EON_HUNGARY, "FUSE_THRESHOLD_L2", "FUSE_THRESHOLD_L3"),
 ]
 """dsmr_parser's BELGIUM_FLUVIUS plus the library's entries for what it lacks (see module doc)."""

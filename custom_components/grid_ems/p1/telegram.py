@@ -37,7 +37,6 @@ LONG_POWER_FAILURES: Final = "0-0:96.7.9"
 POWER_FAILURE_LOG: Final = "1-0:99.97.0"
 BREAKER_STATE: Final = "0-0:96.3.10"
 LIMITER_THRESHOLD: Final = "0-0:17.0.0"
-FUSE_THRESHOLD_L1: Final = "1-0:31.4.0"
 TEXT_MESSAGE: Final = "0-0:96.13.0"
 MESSAGE_CODE: Final = "0-0:96.13.1"
 # Per phase: (L1, L2, L3).
@@ -47,6 +46,7 @@ PHASE_POWER_IMPORT: Final = ("1-0:21.7.0", "1-0:41.7.0", "1-0:61.7.0")
 PHASE_POWER_EXPORT: Final = ("1-0:22.7.0", "1-0:42.7.0", "1-0:62.7.0")
 VOLTAGE_SAGS: Final = ("1-0:32.32.0", "1-0:52.32.0", "1-0:72.32.0")
 VOLTAGE_SWELLS: Final = ("1-0:32.36.0", "1-0:52.36.0", "1-0:72.36.0")
+FUSE_THRESHOLDS: Final = ("1-0:31.4.0", "1-0:51.4.0", "1-0:71.4.0")
 
 ENERGY_COUNTERS: Final = frozenset(
     {ENERGY_IMPORT_TARIFF_1, ENERGY_IMPORT_TARIFF_2, ENERGY_EXPORT_TARIFF_1, ENERGY_EXPORT_TARIFF_2}
@@ -220,3 +220,20 @@ def decode_hex_text(value: str) -> str:
     except (binascii.Error, UnicodeDecodeError):
         return value
     return decoded if decoded.isprintable() else value
+
+
+REDACTED: Final = "**REDACTED**"
+_IDENTIFIER_SUFFIXES: Final = frozenset({"96.1.0", "96.1.1", "96.1.2"})
+
+
+def redact_identifiers(raw: bytes) -> str:
+    """Return a raw telegram as text with its equipment identifiers (96.1.0-2) redacted.
+
+    The CRC line is left as it is: it no longer matches, which is harmless in diagnostics.
+    """
+    lines = raw.decode("latin-1").split("\r\n")
+    for index, line in enumerate(lines):
+        code, bracket, _ = line.partition("(")
+        if bracket and code[4:] in _IDENTIFIER_SUFFIXES:
+            lines[index] = f"{code}({REDACTED})"
+    return "\r\n".join(lines)

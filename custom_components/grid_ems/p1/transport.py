@@ -13,7 +13,6 @@ once and waits for one telegram (used to validate a port before it is saved).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
@@ -160,7 +159,7 @@ class P1Connection:
         telegram_timeout: float = DEFAULT_TELEGRAM_TIMEOUT,
         backoff: Backoff = Backoff(),  # frozen, so one default instance is safe
     ) -> None:
-        """Prepare the connection; ``start`` opens it."""
+        """Prepare the connection; ``run`` opens it."""
         self.reader = P1Reader()
         self.state = ConnectionState.DISCONNECTED
         self.connects = 0
@@ -170,24 +169,11 @@ class P1Connection:
         self._on_state = on_state
         self._telegram_timeout = telegram_timeout
         self._backoff = backoff
-        self._task: asyncio.Task[None] | None = None
         self._watchdog: asyncio.TimerHandle | None = None
         self._last_telegram = 0.0
 
-    def start(self) -> None:
-        """Start connecting in the background."""
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="grid_ems P1 port")
-
-    async def stop(self) -> None:
-        """Close the port and stop reconnecting."""
-        if self._task is None:
-            return
-        task, self._task = self._task, None
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    async def _run(self) -> None:
+    async def run(self) -> None:
+        """Keep the port open until cancelled; run it as a task."""
         attempt = 0
         while True:
             if attempt:
