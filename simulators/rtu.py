@@ -134,12 +134,16 @@ def _double(value: Value) -> c104.Double:
     return c104.Double.__members__[DoublePointValue(int(value)).name]
 
 
-def _c104_value(point_type: c104.Type, value: Value) -> bool | float | c104.Double:
-    match point_type.name[:4]:
-        case "C_DC":
+def _c104_value(
+    point_type: c104.Type, value: Value
+) -> bool | float | c104.Double | c104.NormalizedFloat:
+    match point_type.name[:7]:
+        case "C_DC_NA" | "C_DC_TA":
             return _double(value)
-        case "C_SC":
+        case "C_SC_NA" | "C_SC_TA":
             return bool(value)
+        case "C_SE_NA" | "C_SE_TA":  # normalized: not a Netflex type
+            return c104.NormalizedFloat(value)
         case _:
             return float(value)
 
@@ -179,6 +183,7 @@ class RtuSimulator:
         self._pending: dict[tuple[int, int, int], asyncio.Future[Confirmation]] = {}
         self._waiters: list[asyncio.Future[None]] = []
         self._initializations = 0
+        self._connection_state = "CLOSED"
         self._started = False
         self._reinitialization: asyncio.Task[None] | None = None
 
@@ -188,7 +193,8 @@ class RtuSimulator:
         """Connect, wait for end of initialization, interrogate and synchronize the clock."""
         self._loop = asyncio.get_running_loop()
         client = c104.Client(tick_rate_ms=50, command_timeout_ms=int(TIMEOUT * 1000))
-        connection = client.add_connection(ip=self.host, port=self.port, init=c104.Init.NONE)
+        # Muted: this simulator starts data transfer itself (c104 sometimes fails to with NONE).
+        connection = client.add_connection(ip=self.host, port=self.port, init=c104.Init.MUTED)
         if connection is None:
             raise ValueError(f"c104 refused the connection to {self.host}:{self.port}")
         self._client, self._connection = client, connection
@@ -197,8 +203,9 @@ class RtuSimulator:
             self._watch(station.add_point(io_address=ioa, type=point_type))
         client.on_station_initialized(callable=self._on_initialized)
         connection.on_receive_raw(callable=self._on_receive_raw)
+        connection.on_state_change(callable=self._on_state_change)
         await asyncio.to_thread(client.start)
-        await self.wait_for(lambda: self._initializations > 0)
+        await self.wait_for(lambda: self._connection_state == "OPEN_MUTED")
         await self._initialize()
         self._started = True
 
@@ -220,6 +227,11 @@ class RtuSimulator:
         await self.stop()
 
     async def _initialize(self) -> None:
+        """STARTDT, wait for end of initialization, then GI and clock synchronization."""
+        assert self._connection is not None
+        initializations = self._initializations
+        await asyncio.to_thread(self._connection.unmute)
+        await self.wait_for(lambda: self._initializations > initializations)
         if not await self.interrogate():
             raise ConnectionError("the EMS refused the general interrogation")
         if not await self.clock_sync():
@@ -255,6 +267,9 @@ class RtuSimulator:
     def _on_initialized(self, client: c104.Client, station: c104.Station, cause: c104.Coi) -> None:
         self._post(self._initialized)
 
+    def _on_state_change(self, connection: c104.Connection, state: c104.ConnectionState) -> None:
+        self._post(self._state_changed, state.name)
+
     def _on_receive_raw(self, connection: c104.Connection, data: bytes) -> None:
         if len(data) > _IOA + 2 and not data[2] & 0x01 and data[_TYPE] in _COMMAND_TYPES:
             cot = data[_COT]
@@ -288,7 +303,11 @@ class RtuSimulator:
     def _initialized(self) -> None:
         self._initializations += 1
         self._notify()
-        if self._started:  # reconnected: initialize again, as a real RTU does
+
+    def _state_changed(self, state: str) -> None:
+        self._connection_state = state
+        self._notify()
+        if state == "OPEN_MUTED" and self._started:  # reconnected: initialize as a real RTU does
             assert self._loop is not None
             self._reinitialization = self._loop.create_task(self._reinitialize())
 
@@ -372,8 +391,13 @@ class RtuSimulator:
         common_address: int | None = None,
         cause: Cause = Cause.ACTIVATION,
         time: datetime | None = None,
+        select: bool = False,
     ) -> Confirmation:
-        """Send any command (also invalid ones) and return the EMS's confirmation."""
+        """Send any command (also invalid ones) and return the EMS's confirmation.
+
+        With ``select``, c104 first sends a select (select-before-operate); the confirmation is
+        the answer to that select.
+        """
         address = self.common_address if common_address is None else common_address
         station = self._station(address)
         point = self._command_points.get((address, ioa))
@@ -383,6 +407,9 @@ class RtuSimulator:
             point = station.add_point(io_address=ioa, type=point_type)
             assert point is not None
             self._command_points[address, ioa] = point
+        point.command_mode = (
+            c104.CommandMode.SELECT_AND_EXECUTE if select else c104.CommandMode.DIRECT
+        )
         if time is None:
             point.value = _c104_value(point_type, value)
         else:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import Event, callback
@@ -58,11 +59,14 @@ class DsoCommandEvent(GridEmsEntity[GridLinkCoordinator], EventEntity):
         """Listen to the link's command events."""
         await super().async_added_to_hass()
         entry_id = self.coordinator.config_entry.entry_id
+
+        @callback
+        def of_this_link(event_data: Mapping[str, Any]) -> bool:
+            return bool(event_data["entry_id"] == entry_id)
+
         self.async_on_remove(
             self.hass.bus.async_listen(
-                EVENT_DSO_COMMAND,
-                self._async_command,
-                event_filter=lambda event_data: event_data["entry_id"] == entry_id,
+                EVENT_DSO_COMMAND, self._async_command, event_filter=of_this_link
             )
         )
 

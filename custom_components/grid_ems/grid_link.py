@@ -28,24 +28,31 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, TITLE
+from .enforcement import EnforcementCoordinator, async_setup_enforcement
 from .iec104 import (
+    ASDU,
     Cause,
     ClockSyncRequest,
     CommandRequest as Iec104CommandRequest,
     CommandResult,
     ConnectionEvent,
     ConnectionState,
+    DoubleCommand,
     DoubleMonitorPoint,
     DoublePointValue,
     FloatMonitorPoint,
     MonitorPoint,
+    Peer,
     Quality,
     Server,
+    SetpointCommand,
+    SingleCommand,
     SingleMonitorPoint,
     Station,
     TypeID,
     create_tls_context,
 )
+from .iec104.asdu import COMMAND_TYPES
 from .netflex import (
     AUDIT_STORAGE_VERSION,
     DEFAULT_IOAS,
@@ -67,6 +74,7 @@ from .netflex import (
     MonitorValue,
     PowerLimits,
     Provider,
+    Refusal,
     SignConvention,
     SiteParameters,
     category_sums,
@@ -83,7 +91,13 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-PLATFORMS: tuple[Platform, ...] = (Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR)
+PLATFORMS: tuple[Platform, ...] = (
+    Platform.BINARY_SENSOR,
+    Platform.EVENT,
+    Platform.NUMBER,  # enforcement: peak-shaving target
+    Platform.SENSOR,
+    Platform.SWITCH,  # enforcement: local optimization
+)
 
 # Entry data: what the server is built from (a change reloads the entry) and the capacities.
 CONF_PROVIDER: Final = "provider"
@@ -292,6 +306,51 @@ def _service_value(command: Command, number: float) -> CommandValue:
             return number
 
 
+type RefusalHandler = Callable[[ASDU, Peer, Refusal], None]
+
+
+class _AuditedServer(Server):
+    """The IEC-104 server, also telling the link which commands it refuses by itself.
+
+    Workaround: the server answers a command with the wrong cause (45), common address (46),
+    IOA or type (47), a select or a double command state 0 or 3, without calling the command
+    handler. This classifies those
+    commands by the same rules before the server answers them, so the audit trail has them.
+    (What the server lacks: an ``on_command_refused`` callback with peer, ASDU and cause.)
+    """
+
+    on_refused: RefusalHandler | None = None
+    """Hears of every command the server is about to refuse by itself."""
+
+    async def _dispatch(self, connection: object, asdu: ASDU, raw: bytes) -> None:
+        if self.on_refused is not None and (refusal := self._refusal(asdu)) is not None:
+            peer: Peer = getattr(connection, "peer", ("?", 0))
+            self.on_refused(asdu, peer, refusal)
+        await super()._dispatch(connection, asdu, raw)  # type: ignore[arg-type]
+
+    def _refusal(self, asdu: ASDU) -> Refusal | None:
+        if asdu.type_id not in COMMAND_TYPES or len(asdu.objects) != 1:
+            return None
+        if asdu.cause is not Cause.ACTIVATION:
+            return Refusal.UNKNOWN_CAUSE
+        station = self.stations.get(asdu.common_address)
+        if station is None:
+            return Refusal.UNKNOWN_COMMON_ADDRESS
+        command = asdu.objects[0]
+        assert isinstance(command, SingleCommand | DoubleCommand | SetpointCommand)
+        point = station.command_points.get(command.ioa)
+        if point is None or asdu.type_id not in point.accepted_types:
+            return Refusal.UNKNOWN_IOA
+        if command.select:
+            return Refusal.SELECT_NOT_SUPPORTED
+        if isinstance(command, DoubleCommand) and command.value not in _DOUBLE_COMMAND_STATES:
+            return Refusal.INVALID_VALUE
+        return None
+
+
+_DOUBLE_COMMAND_STATES: Final = frozenset({DoublePointValue.OFF, DoublePointValue.ON})
+
+
 class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
     """The grid operator link: IEC-104 server, DSO state, storage, measurements and audit."""
 
@@ -387,7 +446,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
                 translation_key="link_tls_invalid",
                 translation_placeholders={"error": str(err)},
             ) from err
-        server = Server(
+        server = _AuditedServer(
             settings.bind_host,
             settings.port,
             allowed_clients=settings.allowed_clients or None,
@@ -397,6 +456,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             on_clock_sync=self._async_on_clock_sync,
             on_connection_event=self._on_connection_event,
         )
+        server.on_refused = self._on_refused
         station = server.add_station(settings.common_address)
         for ioa, accepted_types in self.model.command_points().items():
             station.add_command_point(ioa, accepted_types)
@@ -495,8 +555,6 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         """Decide, save an accepted state, update its feedback point and record the command.
 
         Commands are decided one at a time so that each sees the state the previous one left.
-        Listeners, the bus event and the entities follow on the next loop iteration, after the
-        server has sent the confirmation and the feedback.
         """
         async with self._command_lock:
             state = self.data.state
@@ -520,15 +578,43 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
                 value=request.value,
                 refusal=None if isinstance(decision, Accepted) else decision.refusal,
             )
-            self.audit.append(record)
-            self._audit_store.async_delay_save(self._audit_data, AUDIT_SAVE_DELAY)
-            self.data = replace(self.data, state=state, last_command=record)
+            self._record(record, state)
+        return record, feedback
+
+    @callback
+    def _on_refused(self, asdu: ASDU, peer: Peer, refusal: Refusal) -> None:
+        """Record a command the server refuses by itself (cause, address, type, select)."""
+        command = asdu.objects[0]
+        assert isinstance(command, SingleCommand | DoubleCommand | SetpointCommand)
+        self._record(
+            AuditRecord(
+                time=dt_util.utcnow(),
+                source=peer[0],
+                common_address=asdu.common_address,
+                ioa=command.ioa,
+                type_name=asdu.type_id.name,
+                command=self.model.command_at(command.ioa),
+                value=command.value,
+                refusal=refusal,
+            ),
+            self.data.state,
+        )
+
+    @callback
+    def _record(self, record: AuditRecord, state: DsoState) -> None:
+        """Keep a command in the audit trail and the snapshot; announce it after the reply.
+
+        Listeners, the bus event and the entities follow on the next loop iteration, after the
+        server has sent the confirmation and the feedback.
+        """
+        self.audit.append(record)
+        self._audit_store.async_delay_save(self._audit_data, AUDIT_SAVE_DELAY)
+        self.data = replace(self.data, state=state, last_command=record)
         if record.accepted:
             _LOGGER.info("Grid operator command accepted: %s", record)
         else:
             _LOGGER.warning("Grid operator command refused: %s", record)
         self.hass.loop.call_soon(self._announce, record, state)
-        return record, feedback
 
     @callback
     def _announce(self, record: AuditRecord, state: DsoState) -> None:
@@ -672,6 +758,8 @@ class GridLinkData:
     """
 
     coordinator: GridLinkCoordinator
+    enforcement: EnforcementCoordinator
+    """Carries the DSO state out on the site's assets (enforcement.py)."""
 
     @property
     def state(self) -> DsoState:
@@ -695,7 +783,7 @@ class GridLinkData:
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the entry's runtime state for diagnostics, identifiers redacted."""
-        return self.coordinator.diagnostics()
+        return {**self.coordinator.diagnostics(), "enforcement": self.enforcement.diagnostics()}
 
 
 async def _async_entry_updated(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
@@ -714,4 +802,6 @@ async def async_setup_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> Gr
     entry.async_on_unload(coordinator.async_stop)
     await coordinator.async_start()
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
-    return GridLinkData(coordinator)
+    # The restored DSO state is enforced at once, before the entities come up.
+    enforcement = await async_setup_enforcement(hass, entry, coordinator)
+    return GridLinkData(coordinator, enforcement)

@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.grid_ems.const import CONF_KIND, DOMAIN, EntryKind
@@ -66,9 +67,7 @@ def asset(
     }
     if q_sensor is not None:
         data[CONF_Q_SENSOR] = q_sensor
-    return ConfigSubentryData(
-        data=data, subentry_type=SUBENTRY_ASSET, title=title, unique_id=None
-    )
+    return ConfigSubentryData(data=data, subentry_type=SUBENTRY_ASSET, title=title, unique_id=None)
 
 
 ASSETS = [
@@ -116,9 +115,13 @@ async def setup_link(hass: HomeAssistant, entry: MockConfigEntry) -> GridLinkCoo
 
 
 @pytest.fixture
-async def link(hass: HomeAssistant, link_entry: MockConfigEntry) -> GridLinkCoordinator:
-    """The link, listening on an ephemeral port."""
-    return await setup_link(hass, link_entry)
+async def link(
+    hass: HomeAssistant, link_entry: MockConfigEntry
+) -> AsyncIterator[GridLinkCoordinator]:
+    """The link, listening on an ephemeral port; unloaded at the end."""
+    yield await setup_link(hass, link_entry)
+    if link_entry.state is ConfigEntryState.LOADED:
+        assert await hass.config_entries.async_unload(link_entry.entry_id)
 
 
 @pytest.fixture
@@ -126,3 +129,17 @@ async def rtu(link: GridLinkCoordinator) -> AsyncIterator[RtuSimulator]:
     """The RTU simulator, connected, interrogated and clock synchronized."""
     async with RtuSimulator(port=link.port) as simulator:
         yield simulator
+
+
+def entity_id(hass: HomeAssistant, entry: MockConfigEntry, platform: str, key: str) -> str:
+    """Entity id of one of the link's entities, found by its unique id."""
+    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{entry.entry_id}_{key}")
+    assert found is not None, key
+    return found
+
+
+def state_of(hass: HomeAssistant, entry: MockConfigEntry, platform: str, key: str) -> str:
+    """Current state of one of the link's entities."""
+    state = hass.states.get(entity_id(hass, entry, platform, key))
+    assert state is not None, key
+    return state.state

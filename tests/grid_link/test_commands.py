@@ -1,0 +1,281 @@
+"""Every command from the RTU is accepted or refused correctly, mirrored, persisted and shown."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+from unittest.mock import patch
+
+import c104
+import pytest
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.grid_ems.grid_link import GridLinkCoordinator
+from custom_components.grid_ems.iec104 import Cause
+from custom_components.grid_ems.netflex import (
+    DEFAULT_POINT_MAP,
+    Command,
+    DsoState,
+    QMode,
+    Reason,
+    Refusal,
+    dump_state,
+)
+from simulators.rtu import Confirmation, RtuSimulator, Value
+
+from .conftest import state_of
+
+CONFIRMED = Confirmation(positive=True, cause=Cause.ACTIVATION_CON)
+NEGATIVE = Confirmation(positive=False, cause=Cause.ACTIVATION_CON)
+
+EVERY_COMMAND: list[tuple[Command, Value]] = [
+    (Command.EMERGENCY_STOP_PRODUCTION, True),
+    (Command.EMERGENCY_STOP_CONSUMPTION, True),
+    (Command.TEST, True),
+    (Command.Q_MODE, 2),
+    (Command.MIN_SET_P, -40.0),
+    (Command.MAX_SET_P, 60.0),
+    (Command.MAX_SET_AP, 30.0),
+    (Command.MIN_SET_AP, 20.0),
+    (Command.MIN_SET_Q, -10.0),
+    (Command.MAX_SET_Q, 10.0),
+    (Command.REASON_P, 1.0),
+    (Command.REASON_Q, 99.0),
+]
+AFTER_EVERY_COMMAND = DsoState(
+    stop_production=True,
+    stop_consumption=True,
+    test_mode=True,
+    q_mode=QMode.REMOTE,
+    min_set_p=-40.0,
+    max_set_p=60.0,
+    max_set_ap=30.0,
+    min_set_ap=20.0,
+    min_set_q=-10.0,
+    max_set_q=10.0,
+    reason_p=Reason.GRID_CONGESTION,
+    reason_q=Reason.TEST,
+)
+
+
+def _stored_state(hass_storage: dict[str, Any], entry: MockConfigEntry) -> Any:
+    return hass_storage[f"grid_ems.{entry.entry_id}.dso_state"]["data"]
+
+
+async def test_every_command_accepted_mirrored_and_persisted(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    link_entry: MockConfigEntry,
+    link: GridLinkCoordinator,
+    rtu: RtuSimulator,
+) -> None:
+    """Positive ACT_CON, spontaneous feedback of the value, state saved by the confirmation."""
+    for command, value in EVERY_COMMAND:
+        before = len(rtu.reports)
+        assert await rtu.command(command, value) == CONFIRMED, command
+        stored = _stored_state(hass_storage, link_entry)
+        assert stored[command.value] == value, command
+        report = await rtu.wait_for_report(
+            DEFAULT_POINT_MAP.feedback_ioa(command), value, Cause.SPONTANEOUS, after=before
+        )
+        assert report.quality == 0
+    assert link.state == AFTER_EVERY_COMMAND
+    assert _stored_state(hass_storage, link_entry) == dump_state(AFTER_EVERY_COMMAND)
+    await hass.async_block_till_done()
+    assert state_of(hass, link_entry, "binary_sensor", "emergency_stop_production") == "on"
+    assert state_of(hass, link_entry, "binary_sensor", "emergency_stop_consumption") == "on"
+    assert state_of(hass, link_entry, "binary_sensor", "test_mode") == "on"
+    assert state_of(hass, link_entry, "sensor", "q_mode") == "remote"
+    assert state_of(hass, link_entry, "sensor", "min_set_p") == "-40.0"
+    assert state_of(hass, link_entry, "sensor", "reason_p") == "grid_congestion"
+    assert state_of(hass, link_entry, "sensor", "reason_q") == "test"
+    # Stops fold into the limits: nothing may be injected or consumed.
+    assert state_of(hass, link_entry, "sensor", "max_injection") == "0.0"
+    assert state_of(hass, link_entry, "sensor", "max_consumption") == "0.0"
+    assert state_of(hass, link_entry, "sensor", "min_reactive_power") == "-20000.0"
+    assert [record.accepted for record in link.audit] == [True] * len(EVERY_COMMAND)
+    assert {record.source for record in link.audit} == {"127.0.0.1"}
+
+
+async def test_limits_follow_the_setpoints(
+    hass: HomeAssistant, link_entry: MockConfigEntry, link: GridLinkCoordinator, rtu: RtuSimulator
+) -> None:
+    """The kW limits are the percentages of the capacities and of the installed power."""
+    for command, value in (
+        (Command.MIN_SET_P, -40.0),
+        (Command.MAX_SET_P, 25.0),
+        (Command.MAX_SET_AP, 50.0),
+        (Command.MIN_SET_AP, 50.0),
+    ):
+        assert await rtu.command(command, value) == CONFIRMED
+    await hass.async_block_till_done()
+    assert state_of(hass, link_entry, "sensor", "max_injection") == "60.0"
+    assert state_of(hass, link_entry, "sensor", "max_consumption") == "50.0"
+    # Producers: 150 kW of PV and the 50 kW battery; consumers: the battery and 44 kW of chargers.
+    assert state_of(hass, link_entry, "sensor", "max_asset_production") == "100.0"
+    assert state_of(hass, link_entry, "sensor", "max_asset_consumption") == "47.0"
+
+
+async def test_time_tagged_commands_accepted(link: GridLinkCoordinator, rtu: RtuSimulator) -> None:
+    """Each command point also accepts its time-tagged type."""
+    time = datetime.now(UTC)
+    assert await rtu.send(1001, c104.Type.C_SC_TA_1, True, time=time) == CONFIRMED
+    assert await rtu.send(1101, c104.Type.C_DC_TA_1, 2, time=time) == CONFIRMED
+    assert await rtu.send(2003, c104.Type.C_SE_TC_1, 12.5, time=time) == CONFIRMED
+    assert link.state == DsoState(stop_production=True, q_mode=QMode.REMOTE, max_set_ap=12.5)
+    assert [record.type_name for record in link.audit] == ["C_SC_TA_1", "C_DC_TA_1", "C_SE_TC_1"]
+
+
+INVALID_VALUES: list[tuple[Command, Value]] = [
+    (Command.Q_MODE, 0),
+    (Command.Q_MODE, 3),
+    (Command.MIN_SET_P, math.nan),
+    (Command.MIN_SET_P, -100.5),
+    (Command.MAX_SET_P, -1.0),
+    (Command.MAX_SET_AP, 101.0),
+    (Command.MIN_SET_AP, math.inf),
+    (Command.MIN_SET_Q, -100.1),
+    (Command.MAX_SET_Q, 150.0),
+    (Command.REASON_P, 2.0),
+    (Command.REASON_Q, 0.5),
+]
+
+
+async def test_invalid_values_refused_without_change(
+    hass_storage: dict[str, Any],
+    link_entry: MockConfigEntry,
+    link: GridLinkCoordinator,
+    rtu: RtuSimulator,
+) -> None:
+    """Negative ACT_CON, state and storage unchanged, no feedback, refusal recorded."""
+    start = len(rtu.reports)
+    for command, value in INVALID_VALUES:
+        assert await rtu.command(command, value) == NEGATIVE, (command, value)
+    # Replies come in order: once this feedback is in, any for the refused ones would be too.
+    assert await rtu.command(Command.TEST, True) == CONFIRMED
+    await rtu.wait_for_report(11003, True, Cause.SPONTANEOUS, after=start)
+    assert [report.ioa for report in rtu.reports[start:]] == [11003]
+    assert link.state == DsoState(test_mode=True)
+    assert _stored_state(hass_storage, link_entry) == dump_state(DsoState(test_mode=True))
+    refused = list(link.audit)[:-1]
+    assert [record.refusal for record in refused] == [Refusal.INVALID_VALUE] * len(INVALID_VALUES)
+    assert [record.command for record in refused] == [command for command, _ in INVALID_VALUES]
+
+
+class RefusalCase(NamedTuple):
+    """A command the protocol layer refuses, and how."""
+
+    ioa: int
+    point_type: c104.Type
+    value: Value
+    common_address: int
+    cause: Cause
+    answer: Cause
+    refusal: Refusal
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        RefusalCase(
+            1005,
+            c104.Type.C_SC_NA_1,
+            True,
+            100,
+            Cause.ACTIVATION,
+            Cause.UNKNOWN_IOA,
+            Refusal.UNKNOWN_IOA,
+        ),
+        # A type the point does not take: the server answers "unknown IOA" for that type.
+        RefusalCase(
+            1001,
+            c104.Type.C_SE_NC_1,
+            1.0,
+            100,
+            Cause.ACTIVATION,
+            Cause.UNKNOWN_IOA,
+            Refusal.UNKNOWN_IOA,
+        ),
+        RefusalCase(
+            1001,
+            c104.Type.C_SC_NA_1,
+            True,
+            101,
+            Cause.ACTIVATION,
+            Cause.UNKNOWN_COMMON_ADDRESS,
+            Refusal.UNKNOWN_COMMON_ADDRESS,
+        ),
+        RefusalCase(
+            1001,
+            c104.Type.C_SC_NA_1,
+            True,
+            100,
+            Cause.DEACTIVATION,
+            Cause.UNKNOWN_CAUSE,
+            Refusal.UNKNOWN_CAUSE,
+        ),
+    ],
+    ids=["unknown_ioa", "wrong_type", "wrong_common_address", "wrong_cause"],
+)
+async def test_protocol_refusals(
+    link: GridLinkCoordinator, rtu: RtuSimulator, case: RefusalCase
+) -> None:
+    """Unknown IOA, wrong type, wrong common address and wrong cause: the standard causes."""
+    confirmation = await rtu.send(
+        case.ioa,
+        case.point_type,
+        case.value,
+        common_address=case.common_address,
+        cause=case.cause,
+    )
+    assert confirmation == Confirmation(positive=False, cause=case.answer)
+    assert link.state == DsoState()
+    record = link.audit.last
+    assert record is not None
+    assert (record.ioa, record.common_address, record.refusal) == (
+        case.ioa,
+        case.common_address,
+        case.refusal,
+    )
+    assert record.source == "127.0.0.1"
+
+
+async def test_unknown_type_refused(link: GridLinkCoordinator, rtu: RtuSimulator) -> None:
+    """A type the interface does not use (normalized set-point) gets cause 44."""
+    assert await rtu.send(2001, c104.Type.C_SE_NA_1, 0.5) == Confirmation(False, Cause.UNKNOWN_TYPE)
+    assert link.state == DsoState()
+
+
+async def test_confirmation_waits_for_the_saved_state(
+    hass: HomeAssistant, link: GridLinkCoordinator, rtu: RtuSimulator
+) -> None:
+    """While the state is being written, the RTU has no confirmation."""
+    release = asyncio.Event()
+    saving = asyncio.Event()
+    original_save = Store.async_save
+
+    async def slow_save(store: Store[Any], data: Any) -> None:
+        saving.set()
+        await release.wait()
+        await original_save(store, data)
+
+    with patch.object(Store, "async_save", slow_save):
+        sent = hass.async_create_task(rtu.command(Command.MIN_SET_P, 10.0))
+        await asyncio.wait_for(saving.wait(), 5)
+        assert not sent.done()
+        assert link.state == DsoState()
+        release.set()
+        assert await sent == CONFIRMED
+    assert link.state == DsoState(min_set_p=10.0)
+
+
+async def test_select_refused(link: GridLinkCoordinator, rtu: RtuSimulator) -> None:
+    """Select-before-operate is refused: the points are direct execute."""
+    assert await rtu.send(1001, c104.Type.C_SC_NA_1, True, select=True) == NEGATIVE
+    assert link.state == DsoState()
+    assert link.audit.last is not None
+    assert link.audit.last.refusal is Refusal.SELECT_NOT_SUPPORTED
