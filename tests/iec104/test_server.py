@@ -176,9 +176,22 @@ async def test_general_interrogation(
 
 async def test_group_interrogation_is_refused(make_server: ServerFactory, connect: Connect) -> None:
     client = await started(await make_server(), connect)
-    sent = request(TypeID.C_IC_NA_1, InterrogationCommand(qualifier=21))
+    sent = ASDU(
+        TypeID.C_IC_NA_1,
+        Cause.ACTIVATION,
+        COMMON_ADDRESS,
+        (InterrogationCommand(qualifier=21),),
+        test=True,
+    )
     await client.send_asdu(sent)
-    assert await client.read_asdu() == reply(sent, Cause.ACTIVATION_CON, negative=True)
+    assert await client.read_asdu() == ASDU(
+        TypeID.C_IC_NA_1,
+        Cause.ACTIVATION_CON,
+        COMMON_ADDRESS,
+        (InterrogationCommand(qualifier=21),),
+        negative=True,
+        test=True,
+    )
 
 
 SELECTED = request(TypeID.C_DC_NA_1, DoubleCommand(1101, DoublePointValue.ON, select=True))
@@ -203,6 +216,13 @@ SELECTED = request(TypeID.C_DC_NA_1, DoubleCommand(1101, DoublePointValue.ON, se
         (request(TypeID.C_RD_NA_1, ReadCommand(12001), cause=Cause.REQUEST, common_address=9), 46),
         (request(TypeID.C_CS_NA_1, ClockSyncCommand(MOMENT), common_address=5), 46),
         (SELECTED, 7),
+        (request(TypeID.C_DC_NA_1, DoubleCommand(1101, DoublePointValue.INTERMEDIATE)), 7),
+        (
+            request(
+                TypeID.C_DC_TA_1, DoubleCommand(1101, DoublePointValue.INDETERMINATE, time=MOMENT)
+            ),
+            7,
+        ),
     ],
     ids=lambda value: value.type_id.name if isinstance(value, ASDU) else str(value),
 )

@@ -378,10 +378,9 @@ class Server:
         if point is None or asdu.type_id not in point.accepted_types:
             connection.reply(raw, Cause.UNKNOWN_IOA, negative=True)
             return
-        if command.select:
-            _LOGGER.warning(
-                "%s: select-before-operate is not supported; rejected %s", connection, command
-            )
+        refusal = _protocol_refusal(command)
+        if refusal is not None:
+            _LOGGER.warning("%s: rejected %s: %s", connection, command, refusal)
             connection.reply(raw, Cause.ACTIVATION_CON, negative=True)
             return
         request = CommandRequest(
@@ -421,6 +420,7 @@ class Server:
                 (command,),
                 negative=command.qualifier != QOI_STATION,
                 originator=asdu.originator,
+                test=asdu.test,
             )
             connection.send([encode_asdu(reply)])
             if reply.negative:
@@ -438,6 +438,7 @@ class Server:
                 station.common_address,
                 (command,),
                 originator=asdu.originator,
+                test=asdu.test,
             )
             connection.send([encode_asdu(terminate)])
 
@@ -466,6 +467,7 @@ class Server:
                 (command,),
                 negative=not accepted,
                 originator=asdu.originator,
+                test=asdu.test,
             )
             connection.send([encode_asdu(reply)])
 
@@ -498,6 +500,18 @@ _CONTROL_TYPES: Final = COMMAND_TYPES | {
 }
 _BROADCAST_TYPES: Final = frozenset({TypeID.C_IC_NA_1, TypeID.C_CS_NA_1})
 """Control types the broadcast common address 65535 may address (answered per station)."""
+
+
+def _protocol_refusal(command: Command) -> str | None:
+    """Why the protocol itself refuses a command, before any handler sees it."""
+    if command.select:
+        return "select-before-operate is not supported (direct execute only)"
+    if isinstance(command, DoubleCommand) and command.value not in _DOUBLE_COMMAND_STATES:
+        return "double command states 0 and 3 are not permitted"
+    return None
+
+
+_DOUBLE_COMMAND_STATES: Final = frozenset({DoublePointValue.OFF, DoublePointValue.ON})
 
 
 def _encode_points(points: Iterable[MonitorPoint], cause: Cause, *, originator: int) -> list[bytes]:
