@@ -463,6 +463,7 @@ class ModbusSimulator:
         self._writers: set[asyncio.StreamWriter] = set()
         self._handlers: set[asyncio.Task[None]] = set()
         self._request_seen = asyncio.Event()
+        self._connections_changed = asyncio.Event()
 
     async def start(self) -> int:
         """Listen and return the bound port."""
@@ -481,6 +482,11 @@ class ModbusSimulator:
         await self._server.wait_closed()
         self._server = None
 
+    def refuse_connections(self) -> None:
+        """Stop accepting new connections; open ones stay (a device at its connection limit)."""
+        if self._server is not None:
+            self._server.close()
+
     def drop_connections(self) -> None:
         """Close every open client connection now (a dropped link)."""
         for writer in list(self._writers):
@@ -492,14 +498,16 @@ class ModbusSimulator:
             self._request_seen.clear()
             await self._request_seen.wait()
 
-    @property
-    def open_connections(self) -> int:
-        """How many clients are connected now."""
-        return len(self._writers)
+    async def wait_for_no_connections(self) -> None:
+        """Return once no client is connected (tests wait on this, not on time)."""
+        while self._writers:
+            self._connections_changed.clear()
+            await self._connections_changed.wait()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.stats.connections += 1
         self._writers.add(writer)
+        self._connections_changed.set()
         handler = asyncio.current_task()
         assert handler is not None
         self._handlers.add(handler)
@@ -522,6 +530,7 @@ class ModbusSimulator:
         finally:
             self._writers.discard(writer)
             self._handlers.discard(handler)
+            self._connections_changed.set()
             writer.close()
 
     async def _answer(self, unit_id: int, pdu: bytes) -> bytes | None:

@@ -193,16 +193,23 @@ class GridEmsConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Add a Modbus device: kind, host, port and unit id, tested before the entry exists.
 
-        Ticking "scan" lists the unit ids that answer on the host instead of taking one.
+        Ticking "scan" probes unit ids 1..247 on the host, with progress shown in this step, and
+        then lets the user pick one of those that answered.
         """
+        if self._modbus_scan is not None:
+            return self._modbus_scan_progress()
         errors: dict[str, str] = {}
         if user_input is not None:
-            self._modbus_input = _modbus_address(user_input)
+            self._modbus_input = data = _modbus_address(user_input)
             if user_input[CONF_MODBUS_SCAN]:
-                return await self.async_step_modbus_scan()
-            errors = await _async_identify_modbus(self._modbus_input)
+                profile = PROFILES[data[modbus_device.CONF_PROFILE]]
+                self._modbus_scan = self.hass.async_create_task(
+                    modbus_device.async_scan(profile, data[CONF_HOST], data[CONF_PORT])
+                )
+                return self._modbus_scan_progress()
+            errors = await _async_identify_modbus(data)
             if not errors:
-                return await self._async_create_modbus_entry(self._modbus_input)
+                return await self._async_create_modbus_entry(data)
         return self._modbus_device_form(user_input, errors)
 
     def _modbus_device_form(
@@ -216,21 +223,13 @@ class GridEmsConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
-    async def async_step_modbus_scan(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Probe unit ids 1..247 on the host while showing progress."""
-        data = self._modbus_input
-        if self._modbus_scan is None:
-            profile = PROFILES[data[modbus_device.CONF_PROFILE]]
-            self._modbus_scan = self.hass.async_create_task(
-                modbus_device.async_scan(profile, data[CONF_HOST], data[CONF_PORT])
-            )
+    def _modbus_scan_progress(self) -> ConfigFlowResult:
+        assert self._modbus_scan is not None
         if not self._modbus_scan.done():
             return self.async_show_progress(
                 progress_action="modbus_scan",
                 progress_task=self._modbus_scan,
-                description_placeholders={"host": data[CONF_HOST]},
+                description_placeholders={"host": self._modbus_input[CONF_HOST]},
             )
         return self.async_show_progress_done(next_step_id="modbus_scan_result")
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pymodbus
 import pytest
+from pymodbus.exceptions import ConnectionException, ModbusIOException
 
 from custom_components.grid_ems.modbus import client as client_module
 from custom_components.grid_ems.modbus.client import (
@@ -24,7 +25,7 @@ from custom_components.grid_ems.modbus.errors import (
     ModbusValueError,
     ModbusWrongDeviceError,
 )
-from custom_components.grid_ems.modbus.profile import Table
+from custom_components.grid_ems.modbus.profile import DataType, DeviceProfile, RegisterSpec, Table
 from custom_components.grid_ems.modbus.profiles import PROFILES
 from simulators.modbus import (
     ACUVIM_FLOATS,
@@ -142,8 +143,9 @@ async def test_target_power_write_uses_fc06_and_reads_back(
     simulator = await start_simulator({1: model})
     device = connect(simulator, BESS)
 
-    await device.write("target_power", -100)
-    await device.write("command_source", "remote")
+    # The value comes back as the device reports it: rounded to the register's resolution.
+    assert await device.write("target_power", -100.2) == -100
+    assert await device.write("command_source", "remote") == "remote"
 
     assert [(w.function_code, w.address, w.values) for w in simulator.stats.writes] == [
         (0x06, 2008, [0xFF9C]),
@@ -591,3 +593,61 @@ async def test_short_reply_is_an_invalid_response(short_reply_server: int) -> No
             await connection.read_bits(1, Table.DISCRETE_INPUT, 0, 9, FAST)
     finally:
         connection.close()
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        # pymodbus' exception constructors are untyped.
+        (ConnectionException("Not connected"), ModbusConnectionError),  # type: ignore[no-untyped-call]
+        (ModbusIOException("device id=1 but received 2"), ModbusInvalidResponseError),  # type: ignore[no-untyped-call]
+    ],
+)
+async def test_pymodbus_errors_are_mapped(
+    monkeypatch: pytest.MonkeyPatch,
+    start_simulator: StartSimulator,
+    connect: Connect,
+    raised: Exception,
+    expected: type[Exception],
+) -> None:
+    """pymodbus' own errors become ours and close the connection for a clean restart."""
+    simulator = await start_simulator({1: MoxaE1214()})
+    device = connect(simulator, E1214, policy=RetryPolicy(timeout=1, retries=0))
+    await device.poll()
+
+    async def fail(*args: object, **kwargs: object) -> None:
+        raise raised
+
+    monkeypatch.setattr(client_module, "_call", fail)
+    with pytest.raises(expected):
+        await device.poll()
+    assert not device.connection.connected
+
+
+async def test_unverified_write_is_not_read_back(
+    start_simulator: StartSimulator, connect: Connect
+) -> None:
+    """A profile register without verify_write is written once, without a read."""
+    profile = DeviceProfile(
+        kind="test",
+        manufacturer="Test",
+        model="Test",
+        poll_interval=1,
+        identify_keys=(),
+        registers=(
+            RegisterSpec(
+                key="setpoint",
+                table=Table.HOLDING_REGISTER,
+                address=2008,
+                data_type=DataType.INT16,
+                writable=True,
+            ),
+        ),
+    )
+    model = PowerPackModel()
+    simulator = await start_simulator({1: model})
+
+    assert await connect(simulator, profile).write("setpoint", -20) == -20
+
+    assert simulator.stats.requests == {0x06: 1}
+    assert model.target_kw == -20

@@ -350,30 +350,28 @@ class Server:
             _LOGGER.warning(
                 "%s: ignoring %s with %d objects", connection, type_id.name, len(asdu.objects)
             )
+        elif not (
+            stations := self._targets(asdu.common_address, broadcast=type_id in _BROADCAST_TYPES)
+        ):
+            connection.reply(raw, Cause.UNKNOWN_COMMON_ADDRESS, negative=True)
         elif type_id in COMMAND_TYPES:
-            await self._command(connection, asdu, raw)
-        else:
-            stations = self._targets(asdu.common_address, broadcast=type_id in _BROADCAST_TYPES)
-            if not stations:
-                connection.reply(raw, Cause.UNKNOWN_COMMON_ADDRESS, negative=True)
-            elif type_id is TypeID.C_RD_NA_1:
-                self._read(connection, stations[0], asdu, raw)
-            elif asdu.objects[0].ioa != 0:
-                connection.reply(raw, Cause.UNKNOWN_IOA, negative=True)
-            elif type_id is TypeID.C_IC_NA_1:
-                self._interrogate(connection, stations, asdu)
-            elif type_id is TypeID.C_CS_NA_1:
-                await self._clock_sync(connection, stations, asdu)
-            else:  # C_TS_TA_1
-                connection.reply(raw, Cause.ACTIVATION_CON)
+            await self._command(connection, stations[0], asdu, raw)
+        elif type_id is TypeID.C_RD_NA_1:
+            self._read(connection, stations[0], asdu, raw)
+        elif asdu.objects[0].ioa != 0:
+            connection.reply(raw, Cause.UNKNOWN_IOA, negative=True)
+        elif type_id is TypeID.C_IC_NA_1:
+            self._interrogate(connection, stations, asdu)
+        elif type_id is TypeID.C_CS_NA_1:
+            await self._clock_sync(connection, stations, asdu)
+        else:  # C_TS_TA_1
+            connection.reply(raw, Cause.ACTIVATION_CON)
 
-    async def _command(self, connection: _Connection, asdu: ASDU, raw: bytes) -> None:
-        station = self._stations.get(asdu.common_address)
+    async def _command(
+        self, connection: _Connection, station: Station, asdu: ASDU, raw: bytes
+    ) -> None:
         command = asdu.objects[0]
         assert isinstance(command, SingleCommand | DoubleCommand | SetpointCommand)
-        if station is None:
-            connection.reply(raw, Cause.UNKNOWN_COMMON_ADDRESS, negative=True)
-            return
         point = station.command_points.get(command.ioa)
         if point is None or asdu.type_id not in point.accepted_types:
             connection.reply(raw, Cause.UNKNOWN_IOA, negative=True)

@@ -387,11 +387,12 @@ class ModbusDevice:
         else:
             raise ModbusValueError(table.value)
 
-    async def write(self, key: str, value: Value) -> None:
+    async def write(self, key: str, value: Value) -> Value:
         """Write a profile register's engineering value; verified when the profile says so.
 
         A verified write that reads back different is written again (``policy.retries`` times)
-        before ``ModbusReadbackError`` is raised.
+        before ``ModbusReadbackError`` is raised. Returns the value as the device now reports it
+        (rounded to the register's resolution).
         """
         spec = self.profile.register(key)
         if not spec.writable:
@@ -419,7 +420,9 @@ class ModbusDevice:
             _LOGGER.debug("%s read back %s after writing %s, writing again", key, read_back, value)
             await asyncio.sleep(self.policy.delay(attempt))
             attempt += 1
-        self.values[key] = value
+        written = extract_one(spec, expected)
+        self.values[key] = written
+        return written
 
 
 def extract_one(spec: RegisterSpec, data: Sequence[int] | Sequence[bool]) -> Value:

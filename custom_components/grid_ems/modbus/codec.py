@@ -36,11 +36,6 @@ class ReadBlock:
     count: int
     registers: tuple[RegisterSpec, ...]
 
-    @property
-    def end(self) -> int:
-        """The address just after the block."""
-        return self.address + self.count
-
 
 def words_to_number(data_type: DataType, word_order: WordOrder, words: Sequence[int]) -> float:
     """Read the raw number a register holds (before scaling)."""

@@ -95,12 +95,14 @@ class RelayRole(StrEnum):
 
 
 class SafeState(StrEnum):
-    """The state a module's host-connection watchdog puts an output in when the host goes silent."""
+    """The state a module's host-connection watchdog puts an output in when the host goes silent.
+
+    It is set on the module itself; the installer records it so the controller can rely on it.
+    """
 
     UNKNOWN = "unknown"
     OFF = "off"
     ON = "on"
-    HOLD = "hold"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,0 +1,1 @@
+"""Tests of the Modbus device entries in Home Assistant, against the simulators."""

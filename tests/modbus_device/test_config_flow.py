@@ -1,0 +1,346 @@
+"""Adding, scanning for, reconfiguring and tuning Modbus devices in the UI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_SCAN_INTERVAL, CONF_TIMEOUT
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.grid_ems import modbus_device
+from custom_components.grid_ems.const import CONF_KIND, DOMAIN, EntryKind
+from custom_components.grid_ems.modbus.client import RetryPolicy
+from custom_components.grid_ems.modbus_device import (
+    CONF_PROFILE,
+    CONF_RELAY_ROLES,
+    CONF_RETRIES,
+    CONF_SAFE_STATES,
+    CONF_UNIT_ID,
+)
+from simulators.modbus import AcuvimModel, ModbusSimulator, MoxaE1211, MoxaE1214, PowerPackModel
+
+from .conftest import MakeEntry, SetUpEntry, StartSimulator, modbus_data
+
+
+@pytest.fixture(autouse=True)
+def quick_identification(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connection test waits 0.2 s instead of 3 s for a silent device."""
+    monkeypatch.setattr(modbus_device, "IDENTIFY_POLICY", RetryPolicy(timeout=0.2, retries=0))
+
+
+def user_input(
+    profile: str, simulator: ModbusSimulator, unit_id: int = 1, *, scan: bool = False
+) -> dict[str, Any]:
+    """The form as the user fills it in (numbers come as floats from the number selectors)."""
+    return {
+        CONF_PROFILE: profile,
+        CONF_HOST: " 127.0.0.1 ",
+        CONF_PORT: float(simulator.port),
+        CONF_UNIT_ID: float(unit_id),
+        "scan": scan,
+    }
+
+
+async def open_form(hass: HomeAssistant) -> str:
+    """Open the Modbus device form from the menu; return the flow id."""
+    menu = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    form = await hass.config_entries.flow.async_configure(
+        menu["flow_id"], {"next_step_id": "modbus_device"}
+    )
+    assert form["type"] is FlowResultType.FORM
+    assert form["step_id"] == "modbus_device"
+    assert form["errors"] == {}
+    return str(form["flow_id"])
+
+
+async def unload_all(hass: HomeAssistant) -> None:
+    """Unload the entries a flow created and set up."""
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is ConfigEntryState.LOADED:
+            assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_add_a_device(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
+    """A device that answers like its kind becomes an entry, named after model and address."""
+    simulator = await start_simulator({1: PowerPackModel()})
+    flow_id = await open_form(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, user_input("powerpack_bess", simulator)
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"PowerPack BESS 127.0.0.1:{simulator.port} unit 1"
+    assert result["data"] == modbus_data("powerpack_bess", simulator.port)
+    entry = result["result"]
+    assert entry.unique_id == f"127.0.0.1:{simulator.port}:1"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    await unload_all(hass)
+
+
+@pytest.mark.parametrize(
+    ("situation", "error"),
+    [
+        ("stopped", "modbus_cannot_connect"),
+        ("stalled", "modbus_timeout"),
+        ("unknown_unit", "modbus_wrong_unit_id"),
+        ("other_kind", "modbus_wrong_device"),
+        ("failing", "modbus_device_error"),
+    ],
+)
+async def test_connection_test_errors_then_success(
+    hass: HomeAssistant, start_simulator: StartSimulator, situation: str, error: str
+) -> None:
+    """Each failure has its own message; once fixed, the same form creates the entry."""
+    simulator = await start_simulator({1: PowerPackModel(), 2: AcuvimModel()})
+    flow_id = await open_form(hass)
+    profile, unit_id = "powerpack_bess", 1
+    match situation:
+        case "stopped":
+            stopped = await start_simulator({1: PowerPackModel()})
+            await stopped.stop()
+            attempt = user_input(profile, stopped)
+        case "stalled":
+            simulator.faults.stall = True
+            attempt = user_input(profile, simulator)
+        case "unknown_unit":
+            attempt = user_input(profile, simulator, unit_id=9)
+        case "other_kind":
+            attempt = user_input("powerpack_bess", simulator, unit_id=2)
+            profile, unit_id = "acuvim_ii", 2
+        case _:
+            simulator.faults.exception_code = 0x04
+            attempt = user_input(profile, simulator)
+
+    failed = await hass.config_entries.flow.async_configure(flow_id, attempt)
+
+    assert failed["type"] is FlowResultType.FORM
+    assert failed["errors"] == {"base": error}
+    simulator.faults.clear()
+    created = await hass.config_entries.flow.async_configure(
+        flow_id, user_input(profile, simulator, unit_id)
+    )
+    assert created["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    await unload_all(hass)
+
+
+async def test_same_device_twice_is_refused(
+    hass: HomeAssistant, start_simulator: StartSimulator, make_entry: MakeEntry
+) -> None:
+    """The same unit id at the same host and port can be added only once."""
+    simulator = await start_simulator({1: PowerPackModel()})
+    make_entry("powerpack_bess", simulator, "Battery")
+    flow_id = await open_form(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, user_input("powerpack_bess", simulator)
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def _scan(hass: HomeAssistant, flow_id: str, form: dict[str, Any]) -> Any:
+    progress = await hass.config_entries.flow.async_configure(flow_id, form)
+    assert progress["type"] is FlowResultType.SHOW_PROGRESS
+    assert progress["progress_action"] == "modbus_scan"
+    await hass.async_block_till_done()
+    return await hass.config_entries.flow.async_configure(flow_id)
+
+
+async def test_scan_lists_answering_units_and_adds_the_chosen_one(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """A scan of 1..247 behind a gateway finds the batteries, mentions the meter, adds one."""
+    gateway = await start_simulator({1: PowerPackModel(), 3: PowerPackModel(), 5: AcuvimModel()})
+    flow_id = await open_form(hass)
+
+    result = await _scan(hass, flow_id, user_input("powerpack_bess", gateway, scan=True))
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "modbus_scan_result"
+    assert result["description_placeholders"] == {
+        "host": "127.0.0.1",
+        "found": "1, 3",
+        "others": "5",
+        "scanned": "247",
+    }
+    assert gateway.stats.connections <= 4
+    created = await hass.config_entries.flow.async_configure(flow_id, {CONF_UNIT_ID: "3"})
+    assert created["type"] is FlowResultType.CREATE_ENTRY
+    assert created["data"][CONF_UNIT_ID] == 3
+    await hass.async_block_till_done()
+    await unload_all(hass)
+
+
+async def test_scan_that_finds_nothing(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """When no unit answers like the chosen kind, the form says so."""
+    simulator = await start_simulator({1: PowerPackModel()})
+    flow_id = await open_form(hass)
+
+    result = await _scan(hass, flow_id, user_input("moxa_e1214", simulator, scan=True))
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "modbus_device"
+    assert result["errors"] == {"base": "modbus_scan_nothing_found"}
+
+
+async def test_scan_of_an_unreachable_host(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """A scan that cannot connect at all reports the connection error."""
+    simulator = await start_simulator({1: PowerPackModel()})
+    await simulator.stop()
+    flow_id = await open_form(hass)
+
+    result = await _scan(hass, flow_id, user_input("powerpack_bess", simulator, scan=True))
+
+    assert result["errors"] == {"base": "modbus_cannot_connect"}
+
+
+async def test_scanned_unit_that_then_fails_the_test(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """The chosen unit is still tested; a failure returns to the first form."""
+    simulator = await start_simulator({2: MoxaE1214()})
+    flow_id = await open_form(hass)
+    await _scan(hass, flow_id, user_input("moxa_e1214", simulator, scan=True))
+    simulator.faults.exception_code = 0x04
+
+    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_UNIT_ID: "2"})
+
+    assert result["step_id"] == "modbus_device"
+    assert result["errors"] == {"base": "modbus_device_error"}
+
+
+async def test_reconfigure_moves_the_device(
+    hass: HomeAssistant, start_simulator: StartSimulator, make_entry: MakeEntry, set_up: SetUpEntry
+) -> None:
+    """Reconfigure tests the new address, then updates the entry and reloads it."""
+    old = await start_simulator({1: PowerPackModel()})
+    new = await start_simulator({4: PowerPackModel(state_of_energy=80.0)})
+    other = await start_simulator({1: MoxaE1211()})
+    entry = make_entry("powerpack_bess", old, "Battery")
+    make_entry("moxa_e1211", other, "Outputs")
+    await set_up(entry)
+
+    flow = await entry.start_reconfigure_flow(hass)
+    assert flow["step_id"] == "reconfigure_modbus_device"
+    refused = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: new.port, CONF_UNIT_ID: 1}
+    )
+    assert refused["errors"] == {"base": "modbus_wrong_unit_id"}
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: new.port, CONF_UNIT_ID: 4}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data == modbus_data("powerpack_bess", new.port, 4)
+    assert entry.unique_id == f"127.0.0.1:{new.port}:4"
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.coordinator.data["state_of_energy"] == 80
+
+    taken = await entry.start_reconfigure_flow(hass)
+    duplicate = await hass.config_entries.flow.async_configure(
+        taken["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: other.port, CONF_UNIT_ID: 1}
+    )
+    assert duplicate["type"] is FlowResultType.ABORT
+    assert duplicate["reason"] == "already_configured"
+
+
+async def test_options_of_a_relay_module(
+    hass: HomeAssistant, start_simulator: StartSimulator, make_entry: MakeEntry, set_up: SetUpEntry
+) -> None:
+    """Polling, timeout, retries, the emergency-stop roles and the watchdog's safe states."""
+    simulator = await start_simulator({1: MoxaE1214()})
+    entry = make_entry(
+        "moxa_e1214", simulator, "Relays", options={CONF_RELAY_ROLES: {"relay_5": "consumption"}}
+    )
+    await set_up(entry)
+
+    form = await hass.config_entries.options.async_init(entry.entry_id)
+    assert form["step_id"] == "modbus_device"
+    assert form["data_schema"] is not None
+    schema = {str(key): key for key in form["data_schema"].schema}
+    assert list(schema) == [
+        CONF_SCAN_INTERVAL,
+        CONF_TIMEOUT,
+        CONF_RETRIES,
+        "injection_outputs",
+        "consumption_outputs",
+        "safe_on_outputs",
+        "safe_off_outputs",
+    ]
+    assert schema[CONF_SCAN_INTERVAL].description == {"suggested_value": 1.0}
+    assert schema["consumption_outputs"].description == {"suggested_value": ["relay_5"]}
+    common = {CONF_SCAN_INTERVAL: 0.5, CONF_TIMEOUT: 1.5, CONF_RETRIES: 3.0}
+
+    conflict = await hass.config_entries.options.async_configure(
+        form["flow_id"],
+        common | {"injection_outputs": ["relay_0"], "consumption_outputs": ["relay_0"]},
+    )
+    assert conflict["errors"] == {"base": "modbus_role_conflict"}
+    unsafe = await hass.config_entries.options.async_configure(
+        form["flow_id"],
+        common | {"safe_on_outputs": ["relay_1"], "safe_off_outputs": ["relay_1"]},
+    )
+    assert unsafe["errors"] == {"base": "modbus_safe_state_conflict"}
+    done = await hass.config_entries.options.async_configure(
+        form["flow_id"],
+        common
+        | {
+            "injection_outputs": ["relay_0"],
+            "consumption_outputs": ["relay_1", "relay_2"],
+            "safe_off_outputs": ["relay_0", "relay_1", "relay_2"],
+        },
+    )
+    await hass.async_block_till_done()
+
+    assert done["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {
+        CONF_SCAN_INTERVAL: 0.5,
+        CONF_TIMEOUT: 1.5,
+        CONF_RETRIES: 3,
+        CONF_RELAY_ROLES: {
+            "relay_0": "injection",
+            "relay_1": "consumption",
+            "relay_2": "consumption",
+        },
+        CONF_SAFE_STATES: {"relay_0": "off", "relay_1": "off", "relay_2": "off"},
+    }
+    relay = hass.states.get("switch.relays_relay_1")
+    assert relay is not None
+    assert (relay.attributes["role"], relay.attributes["safe_state"]) == ("consumption", "off")
+
+
+async def test_options_of_a_battery_have_no_outputs(
+    hass: HomeAssistant, start_simulator: StartSimulator, make_entry: MakeEntry, set_up: SetUpEntry
+) -> None:
+    """Devices without outputs only tune polling."""
+    simulator = await start_simulator({1: PowerPackModel()})
+    entry = make_entry("powerpack_bess", simulator, "Battery")
+    await set_up(entry)
+
+    form = await hass.config_entries.options.async_init(entry.entry_id)
+    assert form["data_schema"] is not None
+    assert [str(key) for key in form["data_schema"].schema] == [
+        CONF_SCAN_INTERVAL,
+        CONF_TIMEOUT,
+        CONF_RETRIES,
+    ]
+    done = await hass.config_entries.options.async_configure(
+        form["flow_id"], {CONF_SCAN_INTERVAL: 5, CONF_TIMEOUT: 2, CONF_RETRIES: 0}
+    )
+    await hass.async_block_till_done()
+    assert done["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_RELAY_ROLES] == {}
+    assert entry.data[CONF_KIND] == EntryKind.MODBUS_DEVICE
