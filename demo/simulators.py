@@ -15,6 +15,7 @@ import contextlib
 import logging
 import signal
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from simulators import modbus, p1
@@ -64,46 +65,74 @@ async def _rtu_command(rtu: RtuSimulator | None, line: str) -> str:
     return f"{step.command}={step.value}: {'confirmed' if confirmation.positive else 'refused'}"
 
 
-async def run(ports: DemoPorts, *, with_rtu: bool) -> None:
-    """Run the demo's simulators until cancelled."""
-    devices = modbus.demo_site()
-    for name, device in devices.items():
-        device.port = getattr(ports, name)
-        await device.start()
-    bess = devices["bess"].units[1]
-    assert isinstance(bess, modbus.PowerPackModel)
-    meter = p1.P1Simulator(p1.SimulatedMeter(power=site_power(bess)), port=ports.p1)
-    await meter.start()
-    rtu: RtuSimulator | None = None
-    control: asyncio.Server | None = None
+class DemoSimulators:
+    """The demo's simulators, started together and stopped together."""
 
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, ports: DemoPorts) -> None:
+        """Prepare the simulators; a port 0 is chosen by the system at start."""
+        self.ports = ports
+        self.devices = modbus.demo_site()
+        bess = self.devices["bess"].units[1]
+        assert isinstance(bess, modbus.PowerPackModel)
+        self.bess = bess
+        self.meter = p1.P1Simulator(p1.SimulatedMeter(power=site_power(bess)), port=ports.p1)
+        self.rtu: RtuSimulator | None = None
+        self._control: asyncio.Server | None = None
+
+    async def start(self) -> DemoPorts:
+        """Start the P1 meter and the Modbus devices; return the ports they listen on."""
+        bound = {}
+        for name, device in self.devices.items():
+            device.port = getattr(self.ports, name)
+            bound[name] = await device.start()
+        bound["p1"] = await self.meter.start()
+        self.ports = replace(self.ports, **bound)
+        return self.ports
+
+    async def run_rtu(self) -> None:
+        """Take RTU commands on the control port and connect the RTU once the link is up."""
+        self._control = await asyncio.start_server(
+            self._serve_control, "127.0.0.1", self.ports.rtu_control
+        )
+        self.rtu = await _connect_rtu(self.ports)
+
+    async def _serve_control(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         with contextlib.suppress(ConnectionError):
             while line := await reader.readline():
-                answer = await _rtu_command(rtu, line.decode(errors="replace"))
+                answer = await _rtu_command(self.rtu, line.decode(errors="replace"))
                 writer.write(f"{answer}\n".encode())
                 await writer.drain()
         writer.close()
 
-    print(
-        f"Simulators up: P1 on socket://127.0.0.1:{ports.p1}, Modbus devices on 127.0.0.1:"
-        f"{ports.bess}-{ports.e1211}",
-        flush=True,
-    )
+    async def stop(self) -> None:
+        """Stop every simulator and close their connections."""
+        if self._control is not None:
+            self._control.close()
+        if self.rtu is not None:
+            await self.rtu.stop()
+        await self.meter.stop()
+        for device in self.devices.values():
+            await device.stop()
+
+
+async def run(ports: DemoPorts, *, with_rtu: bool) -> None:
+    """Run the demo's simulators until cancelled."""
+    simulators = DemoSimulators(ports)
     try:
+        await simulators.start()
+        print(
+            f"Simulators up: P1 on socket://127.0.0.1:{ports.p1}, Modbus devices on 127.0.0.1:"
+            f"{ports.bess}-{ports.e1211}",
+            flush=True,
+        )
         if with_rtu:
-            control = await asyncio.start_server(handle, "127.0.0.1", ports.rtu_control)
             print(f"RTU commands: send 'name=value' lines to 127.0.0.1:{ports.rtu_control}")
-            rtu = await _connect_rtu(ports)
+            await simulators.run_rtu()
         await asyncio.Event().wait()
     finally:
-        if control is not None:
-            control.close()
-        if rtu is not None:
-            await rtu.stop()
-        await meter.stop()
-        for device in devices.values():
-            await device.stop()
+        await simulators.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

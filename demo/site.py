@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from homeassistant.util import slugify
+
+from custom_components.grid_ems.modbus_device import entry_title
+
 DEMO_USER: Final = "demo"
 # A documented local demo login: the demo listens on 127.0.0.1 only.
 DEMO_PASSWORD: Final = "grid-ems-demo"  # noqa: S105
@@ -56,4 +60,61 @@ def demo_flows(ports: DemoPorts) -> list[DemoFlow]:
     """Return the config flows that set up the demo site against simulators on ``ports``."""
     return [
         DemoFlow(steps=({"next_step_id": "p1_meter"}, {"port": f"socket://127.0.0.1:{ports.p1}"})),
+        _modbus_flow("powerpack_bess", ports.bess),
+        _modbus_flow("acuvim_ii", ports.meter),
+        _modbus_flow("moxa_e1214", ports.e1214),
+        _modbus_flow("moxa_e1211", ports.e1211),
+        DemoFlow(
+            steps=(
+                {"next_step_id": "grid_link"},
+                {
+                    "provider": "fluvius",
+                    "bind_host": "127.0.0.1",
+                    "port": ports.link,
+                    "common_address": 100,
+                    "allowed_clients": ["127.0.0.1"],
+                    "import_capacity_kw": 250,
+                    "export_capacity_kw": 150,
+                },
+            ),
+            subentries=(
+                _asset(
+                    "Battery",
+                    "storage",
+                    200,
+                    _modbus_entity("sensor", "powerpack_bess", ports.bess, "power"),
+                ),
+                _asset(
+                    "PV plant",
+                    "solar",
+                    120,
+                    _modbus_entity("sensor", "acuvim_ii", ports.meter, "power"),
+                ),
+            ),
+        ),
     ]
+
+
+def _modbus_address(profile: str, port: int) -> dict[str, Any]:
+    return {"profile": profile, "host": "127.0.0.1", "port": port, "unit_id": 1}
+
+
+def _modbus_flow(profile: str, port: int) -> DemoFlow:
+    user_input = _modbus_address(profile, port) | {"scan": False}
+    return DemoFlow(steps=({"next_step_id": "modbus_device"}, user_input))
+
+
+def _modbus_entity(domain: str, profile: str, port: int, object_id: str) -> str:
+    """The entity id HA gives a demo Modbus device's entity: device name, then entity name."""
+    return f"{domain}.{slugify(entry_title(_modbus_address(profile, port)))}_{object_id}"
+
+
+def _asset(name: str, category: str, installed_kw: float, p_sensor: str) -> DemoSubentry:
+    asset = {
+        "name": name,
+        "category": category,
+        "installed_power_kw": installed_kw,
+        "p_sensor": p_sensor,
+        "invert_sign": False,
+    }
+    return DemoSubentry("asset", (asset,))

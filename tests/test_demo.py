@@ -1,0 +1,89 @@
+"""The demo site (scripts/develop) set up in a real Home Assistant test instance.
+
+The same flows the demo's bootstrap walks over HTTP are walked here through the flow manager,
+against the demo's simulators on ephemeral ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.grid_ems.const import DOMAIN
+from demo.simulators import DemoSimulators
+from demo.site import DEMO_PORTS, DemoPorts, demo_flows
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture(name="simulators")
+async def simulators_fixture() -> AsyncIterator[DemoSimulators]:
+    """The demo's simulators on ephemeral ports."""
+    zero = dict.fromkeys(("p1", "bess", "meter", "e1214", "e1211", "rtu_control"), 0)
+    simulators = DemoSimulators(replace(DEMO_PORTS, link=_free_port(), **zero))
+    await simulators.start()
+    yield simulators
+    await simulators.stop()
+
+
+async def _walk(hass: HomeAssistant, ports: DemoPorts) -> None:
+    for flow in demo_flows(ports):
+        result: Any = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_USER}
+        )
+        for user_input in flow.steps:
+            result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+        assert result["type"] is FlowResultType.CREATE_ENTRY, result
+        await hass.async_block_till_done()
+        entry_id = result["result"].entry_id
+        for subentry in flow.subentries:
+            result = await hass.config_entries.subentries.async_init(
+                (entry_id, subentry.subentry_type), context={"source": SOURCE_USER}
+            )
+            for user_input in subentry.steps:
+                result = await hass.config_entries.subentries.async_configure(
+                    result["flow_id"], user_input
+                )
+            assert result["type"] is FlowResultType.CREATE_ENTRY, result
+            await hass.async_block_till_done()
+
+
+async def test_demo_site_loads_and_unloads(hass: HomeAssistant, simulators: DemoSimulators) -> None:
+    """The demo's entries load, the RTU links up, and removing them leaves nothing open."""
+    await _walk(hass, simulators.ports)
+    entries = hass.config_entries.async_entries(DOMAIN)
+    assert len(entries) == len(demo_flows(simulators.ports))
+    assert all(entry.state is ConfigEntryState.LOADED for entry in entries)
+
+    # The P1 demo meter reports live: its grid power has a value.
+    grid_power = hass.states.get("sensor.p1_meter_grid_power")
+    assert grid_power is not None
+    assert grid_power.state not in ("unknown", "unavailable")
+
+    # The grid operator's RTU connects, interrogates and synchronizes the clock.
+    await simulators.run_rtu()
+    assert simulators.rtu is not None
+    assert len(simulators.rtu.values) == 27
+
+    for entry in entries:
+        assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    async with asyncio.timeout(5):
+        await simulators.meter.wait_for_clients(0)
+        for device in simulators.devices.values():
+            await device.wait_for_no_connections()
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection("127.0.0.1", simulators.ports.link)
