@@ -18,6 +18,8 @@ from demo.site import DEMO_PASSWORD, DEMO_PORTS, DEMO_USER, DemoFlow, DemoPorts,
 BASE = os.environ.get("GRID_EMS_DEMO_URL", "http://127.0.0.1:8123")
 CLIENT_ID = f"{BASE}/"
 STARTUP_TIMEOUT_S = 300
+ONBOARDING_ENTRIES_TIMEOUT_S = 15
+ONLINE_INTEGRATIONS = ("met", "radio_browser")
 
 
 class BootstrapError(Exception):
@@ -95,7 +97,31 @@ async def _onboard(session: aiohttp.ClientSession) -> str:
             f"{BASE}/api/onboarding/{step}", json=body, headers=headers
         ) as response:
             await _json(response)
+    await _remove_online_integrations(session, headers)
     return token
+
+
+async def _remove_online_integrations(
+    session: aiohttp.ClientSession, headers: dict[str, str]
+) -> None:
+    """Remove what onboarding adds that needs the internet, which the demo does not have.
+
+    Onboarding starts their flows in the background, so wait (briefly) for their entries.
+    """
+    pending = set(ONLINE_INTEGRATIONS)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ONBOARDING_ENTRIES_TIMEOUT_S
+    while pending and loop.time() < deadline:
+        for domain in sorted(pending):
+            url = f"{BASE}/api/config/config_entries/entry?domain={domain}"
+            async with session.get(url, headers=headers) as response:
+                entries = await _json(response)
+            for entry in entries:
+                url = f"{BASE}/api/config/config_entries/entry/{entry['entry_id']}"
+                async with session.delete(url, headers=headers) as response:
+                    await _json(response)
+                pending.discard(domain)
+        await asyncio.sleep(0.5)
 
 
 async def _walk(
