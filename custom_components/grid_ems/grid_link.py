@@ -655,19 +655,23 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         return category_sums(site.assets, readings, self.options.sign_convention)
 
     @callback
-    def async_report_measurements(self, cause: Cause = Cause.PERIODIC) -> None:
-        """Read the asset sensors and send the category sums (periodically, COT 1)."""
+    def async_report_measurements(self) -> None:
+        """Read the asset sensors and send the category sums as periodic data (COT 1)."""
         measurements = self._read_measurements()
         points = [self._show(value) for value in self.model.measurement_values(measurements)]
-        self._transmit(points, cause)
+        self._transmit(points, Cause.PERIODIC)
         self.async_set_updated_data(replace(self.data, measurements=measurements))
+
+    @callback
+    def _async_report_periodically(self, _now: datetime) -> None:
+        self.async_report_measurements()
 
     def _schedule_reports(self) -> None:
         if self._cancel_report is not None:
             self._cancel_report()
         self._cancel_report = async_track_time_interval(
             self.hass,
-            lambda _now: self.async_report_measurements(),
+            self._async_report_periodically,
             self.options.measurement_period,
             name=f"{DOMAIN} grid link measurements",
             cancel_on_shutdown=True,

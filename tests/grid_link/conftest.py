@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from custom_components.grid_ems.grid_link import (
     SUBENTRY_ASSET,
     GridLinkCoordinator,
     GridLinkData,
+    LinkSnapshot,
 )
 from simulators.rtu import RtuSimulator
 
@@ -41,6 +43,9 @@ LINK_DATA: dict[str, Any] = {
     CONF_IMPORT_CAPACITY: 200.0,
     CONF_EXPORT_CAPACITY: 150.0,
 }
+
+LINK_ENTRY_ID = "01JGRIDLINK0000000000000000"
+"""Fixed, so that snapshots of unique ids do not change."""
 
 PV_POWER = "sensor.pv_power"
 PV_REACTIVE = "sensor.pv_reactive_power"
@@ -95,6 +100,7 @@ def link_entry(hass: HomeAssistant, link_options: dict[str, Any]) -> MockConfigE
     """The grid operator link entry with the site's four assets, added to hass."""
     entry = MockConfigEntry(
         domain=DOMAIN,
+        entry_id=LINK_ENTRY_ID,
         title="Grid operator link (Fluvius)",
         unique_id=EntryKind.GRID_LINK.value,
         data=LINK_DATA,
@@ -143,3 +149,18 @@ def state_of(hass: HomeAssistant, entry: MockConfigEntry, platform: str, key: st
     state = hass.states.get(entity_id(hass, entry, platform, key))
     assert state is not None, key
     return state.state
+
+
+async def wait_for_snapshot(
+    link: GridLinkCoordinator, condition: Callable[[LinkSnapshot], bool]
+) -> None:
+    """Wait until the link's snapshot meets the condition."""
+    changed = asyncio.Event()
+    unsubscribe = link.async_add_listener(changed.set)
+    try:
+        async with asyncio.timeout(5):
+            while not condition(link.data):
+                changed.clear()
+                await changed.wait()
+    finally:
+        unsubscribe()

@@ -54,7 +54,7 @@ ZERO_POWERS: Final[CategoryPowers] = {category: CategoryPower() for category in 
 
 def _sum(values: list[float | None]) -> tuple[float, Quality]:
     """Sum the available values; one missing value makes the sum invalid."""
-    total = sum(value for value in values if value is not None)
+    total = sum((value for value in values if value is not None), 0.0)
     return total, Quality.INVALID if None in values else Quality.GOOD
 
 

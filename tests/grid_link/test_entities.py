@@ -1,0 +1,185 @@
+"""What Home Assistant shows of the link: device, entities, command events, logbook, diagnostics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+from unittest.mock import PropertyMock, patch
+
+import c104
+import pytest
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.grid_ems.binary_sensor import GRID_LINK_BINARY_SENSORS
+from custom_components.grid_ems.const import DOMAIN
+from custom_components.grid_ems.diagnostics import async_get_config_entry_diagnostics
+from custom_components.grid_ems.event import DSO_COMMAND_EVENT
+from custom_components.grid_ems.grid_link import EVENT_DSO_COMMAND, GridLinkCoordinator
+from custom_components.grid_ems.logbook import async_describe_events
+from custom_components.grid_ems.netflex import Command
+from custom_components.grid_ems.sensor import GRID_LINK_SENSORS
+from simulators.rtu import RtuSimulator
+
+from .conftest import entity_id, setup_link
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots with Home Assistant's serializer (ids and times masked)."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def enable_all_entities() -> Iterator[None]:
+    """Create the entities that are disabled by default as enabled."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
+
+
+def _link_entities(
+    entries: list[er.RegistryEntry], link_entry: MockConfigEntry
+) -> list[er.RegistryEntry]:
+    """The entities of the link itself (the enforcement adds its own to the device)."""
+    keys = {
+        description.key
+        for description in (*GRID_LINK_SENSORS, *GRID_LINK_BINARY_SENSORS, DSO_COMMAND_EVENT)
+    }
+    return [
+        entry
+        for entry in entries
+        if entry.unique_id.removeprefix(f"{link_entry.entry_id}_") in keys
+    ]
+
+
+@pytest.mark.usefixtures("enable_all_entities")
+async def test_entities_snapshot(
+    hass: HomeAssistant,
+    link_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Registry entries and start-up states of every entity of the link."""
+    await setup_link(hass, link_entry)
+    entries = _link_entities(
+        er.async_entries_for_config_entry(entity_registry, link_entry.entry_id), link_entry
+    )
+    assert len(entries) == 4 + 1 + 18 + 14
+    for entry in sorted(entries, key=lambda entry: entry.entity_id):
+        assert entry == snapshot(name=f"{entry.entity_id}-entry")
+        assert hass.states.get(entry.entity_id) == snapshot(name=f"{entry.entity_id}-state")
+    assert await hass.config_entries.async_unload(link_entry.entry_id)
+
+
+async def test_device(
+    hass: HomeAssistant, link_entry: MockConfigEntry, link: GridLinkCoordinator
+) -> None:
+    """One device, "Grid operator link", holds every entity of the link."""
+    device = dr.async_get(hass).async_get_device({(DOMAIN, link_entry.entry_id)})
+    assert device is not None
+    assert device.name == "Grid operator link"
+    assert device.model == "Fluvius Netflex 1.0 (IEC 60870-5-104)"
+    assert device.entry_type is dr.DeviceEntryType.SERVICE
+    entries = er.async_entries_for_device(
+        er.async_get(hass), device.id, include_disabled_entities=True
+    )
+    assert len(_link_entities(entries, link_entry)) == 4 + 1 + 18 + 14
+
+
+async def test_command_event_entity(
+    hass: HomeAssistant, link_entry: MockConfigEntry, link: GridLinkCoordinator, rtu: RtuSimulator
+) -> None:
+    """The event entity fires on each command, accepted or refused, with its details."""
+    event_entity = entity_id(hass, link_entry, "event", "dso_command")
+    bus_events: list[Event] = []
+    hass.bus.async_listen(EVENT_DSO_COMMAND, bus_events.append)
+    assert (await rtu.command(Command.MIN_SET_P, 25.0)).positive
+    await hass.async_block_till_done()
+    state = hass.states.get(event_entity)
+    assert state is not None
+    assert state.attributes["event_type"] == "command_accepted"
+    assert state.attributes["command"] == "min_set_p"
+    assert state.attributes["value"] == 25.0
+    assert state.attributes["ioa"] == 2001
+    assert state.attributes["refusal"] is None
+    assert state.attributes["local"] is False
+    assert not (await rtu.command(Command.REASON_P, 7.0)).positive
+    await hass.async_block_till_done()
+    state = hass.states.get(event_entity)
+    assert state is not None
+    assert state.attributes["event_type"] == "command_refused"
+    assert state.attributes["refusal"] == "invalid_value"
+    assert [event.data["accepted"] for event in bus_events] == [True, False]
+    assert bus_events[0].data["entry_id"] == link_entry.entry_id
+
+
+def _describer(hass: HomeAssistant) -> Callable[[Event], dict[str, str]]:
+    described: dict[tuple[str, str], Callable[[Event], dict[str, str]]] = {}
+
+    def describe(domain: str, event_type: str, function: Callable[[Event], Any]) -> None:
+        described[domain, event_type] = function
+
+    async_describe_events(hass, describe)
+    return described[DOMAIN, EVENT_DSO_COMMAND]
+
+
+async def test_logbook(
+    hass: HomeAssistant, link_entry: MockConfigEntry, link: GridLinkCoordinator, rtu: RtuSimulator
+) -> None:
+    """Logbook lines name the command, value, origin and, if refused, why."""
+    bus_events: list[Event] = []
+    hass.bus.async_listen(EVENT_DSO_COMMAND, bus_events.append)
+    await rtu.command(Command.EMERGENCY_STOP_PRODUCTION, True)
+    await rtu.send(1005, c104.Type.C_SC_NA_1, True)
+    await hass.services.async_call(
+        DOMAIN,
+        "simulate_dso_command",
+        {"config_entry_id": link_entry.entry_id, "command": "max_set_p", "value": 80},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    describe = _describer(hass)
+    lines = [describe(event) for event in bus_events]
+    assert lines[0] == {
+        "name": "Grid operator",
+        "message": "accepted emergency_stop_production = True (IOA 1001, C_SC_NA_1) from 127.0.0.1",
+        "entity_id": entity_id(hass, link_entry, "event", "dso_command"),
+    }
+    assert lines[1]["message"] == (
+        "refused no command point = True (IOA 1005, C_SC_NA_1) from 127.0.0.1: unknown_ioa"
+    )
+    assert lines[2]["message"] == (
+        "accepted max_set_p = 80.0 (IOA 2002, C_SE_NC_1) simulated in Home Assistant"
+    )
+
+
+async def test_diagnostics(
+    hass: HomeAssistant, link_entry: MockConfigEntry, link: GridLinkCoordinator, rtu: RtuSimulator
+) -> None:
+    """State, limits, site, connection and the audit trail, addresses redacted."""
+    await rtu.command(Command.MAX_SET_P, 50.0)
+    await rtu.command(Command.MAX_SET_P, 500.0)
+    diagnostics = await async_get_config_entry_diagnostics(hass, link_entry)
+    runtime = diagnostics["runtime"]
+    assert runtime["state"]["max_set_p"] == 50.0
+    assert runtime["limits"]["max_consumption_kw"] == 100.0
+    assert len(runtime["site"]["assets"]) == 4
+    assert runtime["rtu"]["address"] == "**REDACTED**"
+    assert runtime["rtu"]["started"] is True
+    assert runtime["port"] == "**REDACTED**"
+    assert runtime["options"] == {
+        "measurement_period": 30.0,
+        "sign_convention": "production_positive",
+        "test_mode": True,
+    }
+    assert [record["accepted"] for record in runtime["audit"]] == [True, False]
+    assert {record["source"] for record in runtime["audit"]} == {"**REDACTED**"}
+    assert runtime["audit"][1]["refusal"] == "invalid_value"
+    assert abs(runtime["clock_offset_s"]) < 5
