@@ -92,3 +92,15 @@ async def test_scan_of_nothing(start_simulator: StartSimulator) -> None:
     gateway = await start_simulator({1: PowerPackModel()})
     report = await scan_unit_ids(gateway.host, gateway.port, BESS, unit_ids=[])
     assert (report.hits, report.scanned, report.complete) == ([], 0, True)
+
+
+async def test_scan_passes_over_silent_unit_ids(start_simulator: StartSimulator) -> None:
+    """A device that ignores other unit ids makes them time out; they are simply not listed."""
+    device = await start_simulator({2: PowerPackModel()}, unknown_unit_exception=None)
+
+    report = await scan_unit_ids(
+        device.host, device.port, BESS, unit_ids=[2, 3, 4], request_timeout=0.1, concurrency=2
+    )
+
+    assert report.hits == [ScanHit(2, matches=True)]
+    assert report.scanned == 3

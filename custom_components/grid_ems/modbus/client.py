@@ -44,6 +44,8 @@ _LOGGER = logging.getLogger(__name__)
 
 # Our own deadline (RetryPolicy.timeout) ends every request; pymodbus' only backs it up.
 _PYMODBUS_TIMEOUT: Final = 60.0
+# pymodbus' connect() (3.8 to 3.13) pauses this long after connecting; not the device's time.
+_PYMODBUS_CONNECT_PAUSE: Final = 0.1
 _DEVICE_BUSY: Final = 0x06
 _ILLEGAL_FUNCTION: Final = 0x01
 _ILLEGAL_ADDRESS: Final = 0x02
@@ -205,7 +207,7 @@ class ModbusHostConnection:
         if self._client.connected:
             return
         try:
-            async with asyncio.timeout(policy.timeout):
+            async with asyncio.timeout(policy.timeout + _PYMODBUS_CONNECT_PAUSE):
                 connected = await self._client.connect()
         except TimeoutError as err:
             self._client.close()
