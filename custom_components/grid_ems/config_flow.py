@@ -45,6 +45,16 @@ from homeassistant.helpers.selector import (
 
 from . import modbus_device, p1_meter
 from .const import CONF_KIND, DOMAIN, EntryKind
+from .enforcement import (
+    CONF_CONTROL,
+    CONF_ENFORCEMENT,
+    CONTROL_SCHEMA,
+    DEFAULT_OPTIONS as ENFORCEMENT_DEFAULTS,
+    OPTIONS_SCHEMA as ENFORCEMENT_OPTIONS_SCHEMA,
+    control_data,
+    enforcement_options,
+    validate_control,
+)
 from .grid_link import (
     CONF_ALLOWED_CLIENTS,
     CONF_BIND_HOST,
@@ -452,6 +462,8 @@ class GridLinkOptionsFlow(OptionsFlow):
                 CONF_MEASUREMENT_PERIOD: int(user_input[CONF_MEASUREMENT_PERIOD]),
                 CONF_SIGN_CONVENTION: user_input[CONF_SIGN_CONVENTION],
                 CONF_TEST_MODE: user_input[CONF_TEST_MODE],
+                # Enforcement (loop tuning and fail-safe), see enforcement.py.
+                CONF_ENFORCEMENT: enforcement_options(user_input[CONF_ENFORCEMENT]),
             }
             for section_key in _POINT_SECTIONS:
                 options.update((key, int(ioa)) for key, ioa in user_input[section_key].items())
@@ -472,6 +484,10 @@ class GridLinkOptionsFlow(OptionsFlow):
         suggested = {key: current[key] for key in _RUNTIME_OPTIONS} | {
             section_key: {key: current[key] for key in keys}
             for section_key, keys in _POINT_SECTIONS.items()
+        }
+        suggested[CONF_ENFORCEMENT] = {
+            **ENFORCEMENT_DEFAULTS,
+            **self.config_entry.options.get(CONF_ENFORCEMENT, {}),
         }
         return self.async_show_form(
             step_id="grid_link",
@@ -515,6 +531,7 @@ _LINK_OPTIONS_SCHEMA: Final = vol.Schema(
             )
             for section_key, keys in _POINT_SECTIONS.items()
         },
+        vol.Required(CONF_ENFORCEMENT): section(ENFORCEMENT_OPTIONS_SCHEMA, {"collapsed": True}),
     }
 )
 
@@ -553,6 +570,9 @@ class AssetSubentryFlow(ConfigSubentryFlow):
                 }
                 if q_sensor := user_input.get(CONF_Q_SENSOR):
                     data[CONF_Q_SENSOR] = q_sensor
+                # How the enforcement controls the asset (enforcement.py).
+                if control := control_data(user_input.get(CONF_CONTROL, {})):
+                    data[CONF_CONTROL] = control
                 if subentry is None:
                     return self.async_create_entry(title=name, data=data)
                 return self.async_update_and_abort(
@@ -591,6 +611,11 @@ class AssetSubentryFlow(ConfigSubentryFlow):
                 to_kilo(0.0, state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)) is None
             ):
                 errors.setdefault(key, "unsupported_unit")
+        # Enforcement: the control section's errors show on the section.
+        control = control_data(user_input.get(CONF_CONTROL, {}))
+        category = AssetCategory(user_input[CONF_CATEGORY])
+        if control_errors := validate_control(self.hass, category, control):
+            errors[CONF_CONTROL] = next(iter(control_errors.values()))
         return errors
 
 
@@ -613,6 +638,7 @@ _ASSET_SCHEMA: Final = vol.Schema(
             )
         ),
         vol.Required(CONF_INVERT_SIGN): BooleanSelector(),
+        vol.Optional(CONF_CONTROL): section(CONTROL_SCHEMA, {"collapsed": True}),
     }
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from homeassistant.components.number import (
     NumberDeviceClass,
@@ -10,7 +10,11 @@ from homeassistant.components.number import (
     NumberEntityDescription,
     NumberMode,
 )
+from homeassistant.const import EntityCategory, UnitOfPower
 
+from .enforcement import EnforcementCoordinator
+from .entity import GridEmsEntity
+from .grid_link import GridLinkData
 from .modbus.client import value_range
 from .modbus.profile import EntityPlatform, RegisterSpec
 from .modbus_device import ModbusDeviceData, ModbusEntity, entity_fields, entity_registers
@@ -32,6 +36,8 @@ async def async_setup_entry(
 ) -> None:
     """Add the numbers of an entry."""
     match entry.runtime_data:
+        case GridLinkData(enforcement=enforcement):
+            async_add_entities([PeakShavingTargetNumber(enforcement)])
         case ModbusDeviceData(coordinator=coordinator, settings=settings):
             async_add_entities(
                 ModbusNumber(coordinator, modbus_number_description(register))
@@ -77,3 +83,37 @@ class ModbusNumber(ModbusEntity, NumberEntity):
     async def async_set_native_value(self, value: float) -> None:
         """Write the setpoint."""
         await self.coordinator.async_write(self.entity_description.key, value)
+
+
+# --- Enforcement ---
+
+PEAK_SHAVING_TARGET: Final = NumberEntityDescription(
+    key="peak_shaving_target",
+    translation_key="peak_shaving_target",
+    device_class=NumberDeviceClass.POWER,
+    native_unit_of_measurement=UnitOfPower.KILO_WATT,
+    native_min_value=0.0,
+    native_max_value=10000.0,
+    native_step=0.1,
+    mode=NumberMode.BOX,
+    entity_category=EntityCategory.CONFIG,
+)
+
+
+class PeakShavingTargetNumber(GridEmsEntity[EnforcementCoordinator], NumberEntity):
+    """The quarter-hour average import that peak shaving keeps under (capacity tariff)."""
+
+    def __init__(self, enforcement: EnforcementCoordinator) -> None:
+        """Attach the number to the link's device."""
+        link = enforcement.link
+        super().__init__(enforcement, PEAK_SHAVING_TARGET, link.device_info, link.device_unique_id)
+
+    @property
+    def native_value(self) -> float:
+        """The target (kept across restarts by the enforcement)."""
+        return self.coordinator.peak_shaving_target_kw
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Set the target."""
+        self.coordinator.async_set_optimization(peak_shaving_target_kw=value)
+        self.async_write_ha_state()

@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
 
+from .enforcement import EnforcementCoordinator
+from .entity import GridEmsEntity
+from .grid_link import GridLinkData
 from .modbus.profile import EntityPlatform, RegisterSpec, RelayRole, SafeState
 from .modbus_device import (
     ModbusDeviceData,
@@ -17,7 +21,7 @@ from .modbus_device import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -35,6 +39,11 @@ async def async_setup_entry(
 ) -> None:
     """Add the switches of an entry."""
     match entry.runtime_data:
+        case GridLinkData(enforcement=enforcement):
+            async_add_entities(
+                OptimizationSwitch(enforcement, description)
+                for description in OPTIMIZATION_SWITCHES
+            )
         case ModbusDeviceData(coordinator=coordinator, settings=settings):
             async_add_entities(
                 ModbusSwitch(coordinator, modbus_switch_description(register, settings))
@@ -93,3 +102,60 @@ class ModbusSwitch(ModbusEntity, SwitchEntity):
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Switch the output off, verified by reading it back."""
         await self.coordinator.async_write(self.entity_description.key, False)
+
+
+# --- Enforcement ---
+
+
+@dataclass(frozen=True, kw_only=True)
+class OptimizationSwitchDescription(SwitchEntityDescription):
+    """A local optimization the DSO limits sit on top of, switched on the link's device."""
+
+    is_on_fn: Callable[[EnforcementCoordinator], bool]
+    turn_fn: Callable[[EnforcementCoordinator, bool], None]
+
+
+OPTIMIZATION_SWITCHES: tuple[OptimizationSwitchDescription, ...] = (
+    OptimizationSwitchDescription(
+        key="self_consumption",
+        translation_key="self_consumption",
+        entity_category=EntityCategory.CONFIG,
+        is_on_fn=lambda enforcement: enforcement.self_consumption,
+        turn_fn=lambda enforcement, on: enforcement.async_set_optimization(self_consumption=on),
+    ),
+    OptimizationSwitchDescription(
+        key="peak_shaving",
+        translation_key="peak_shaving",
+        entity_category=EntityCategory.CONFIG,
+        is_on_fn=lambda enforcement: enforcement.peak_shaving,
+        turn_fn=lambda enforcement, on: enforcement.async_set_optimization(peak_shaving=on),
+    ),
+)
+
+
+class OptimizationSwitch(GridEmsEntity[EnforcementCoordinator], SwitchEntity):
+    """Self-consumption with the batteries, or peak shaving against the capacity tariff."""
+
+    entity_description: OptimizationSwitchDescription
+
+    def __init__(
+        self, enforcement: EnforcementCoordinator, description: OptimizationSwitchDescription
+    ) -> None:
+        """Attach the switch to the link's device."""
+        link = enforcement.link
+        super().__init__(enforcement, description, link.device_info, link.device_unique_id)
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the optimization runs (kept across restarts by the enforcement)."""
+        return self.entity_description.is_on_fn(self.coordinator)
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Start the optimization."""
+        self.entity_description.turn_fn(self.coordinator, True)
+        self.async_write_ha_state()
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Stop the optimization; what it changed is restored."""
+        self.entity_description.turn_fn(self.coordinator, False)
+        self.async_write_ha_state()

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import socket
 import ssl
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -30,7 +24,7 @@ from custom_components.grid_ems.iec104.apci import UFrame, UFunction, encode_apd
 from custom_components.grid_ems.netflex import Command
 from simulators.rtu import RtuSimulator
 
-from .conftest import setup_link, state_of, wait_for_snapshot
+from .conftest import self_signed_certificate, setup_link, state_of, wait_for_snapshot
 
 STARTDT_ACT = encode_apdu(UFrame(UFunction.STARTDT_ACT))
 
@@ -124,41 +118,11 @@ async def test_unusable_tls_files(
     assert link_entry.state is ConfigEntryState.SETUP_ERROR
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and its key, as PEM files."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "grid-ems-test")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    certificate_file = directory / "link.pem"
-    key_file = directory / "link.key"
-    certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return certificate_file, key_file
-
-
 async def test_tls_link(hass: HomeAssistant, link_entry: MockConfigEntry, tmp_path: Path) -> None:
     """With certificate and key the link speaks TLS: the RTU starts data transfer over it."""
-    certificate_file, key_file = await hass.async_add_executor_job(_self_signed, tmp_path)
+    certificate_file, key_file = await hass.async_add_executor_job(
+        self_signed_certificate, tmp_path
+    )
     hass.config_entries.async_update_entry(
         link_entry,
         data={

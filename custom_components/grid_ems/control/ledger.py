@@ -116,6 +116,10 @@ class EntityLedger[CauseT]:
         """Whether the EMS holds an entity."""
         return entity_id in self._held
 
+    def entities(self) -> list[str]:
+        """The entities the EMS holds, in the order it took them."""
+        return list(self._held)
+
     def original(self, entity_id: str) -> EntityValue | None:
         """The value an entity had before the EMS first wrote it (None if unknown or not held)."""
         held = self._held.get(entity_id)

@@ -1,0 +1,930 @@
+"""Enforcement: the grid operator's limits carried out on the site's assets through Home Assistant.
+
+The Home Assistant adapter of the pure controller (``control/``), started by the grid operator
+link entry. It gathers the controller's inputs (the link's DSO state and asset registry, the
+grid power of a P1 meter or a grid meter, the assets' sensors and the entities that control
+them), runs a controller step on every accepted DSO command and about once a second, and carries
+out the resulting writes with Home Assistant's own services (``number.set_value``,
+``switch.turn_on``...), each verified by reading the entity back. A write that keeps failing is
+retried, raises a repair issue and lowers the quality of the feedback point the grid operator
+sees for the command behind it. Every action is logged, fired on the bus (and so in the
+logbook) and kept in a bounded action log, with the grid operator's command that caused it.
+
+How an asset is controlled is part of its asset subentry (the ``control`` section, see
+``CONTROL_SCHEMA``); the loop's tuning and the fail-safe on a lost RTU link are link options (the
+``enforcement`` section, see ``OPTIONS_SCHEMA``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+import voluptuous as vol
+from homeassistant.components.number import ATTR_MAX, ATTR_MIN, ATTR_STEP
+from homeassistant.components.select import ATTR_OPTIONS
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    ConfigEntry,
+    ConfigEntryChange,
+    ConfigEntryState,
+)
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    ATTR_UNIT_OF_MEASUREMENT,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    UnitOfPower,
+    UnitOfTime,
+)
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Context,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.event import async_track_state_change_event, async_track_time_interval
+from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    TextSelector,
+)
+from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .control.controller import Controller
+from .control.ledger import EntityLedger, EntityValue
+from .control.model import (
+    Action,
+    AssetControl,
+    Cause,
+    CommandSource,
+    ControlInput,
+    ControlSettings,
+    ControlSetup,
+    Decision,
+    GridSample,
+    LinkLossPolicy,
+    Measurements,
+    Relay,
+)
+from .control.units import NumberControl, Unit
+from .iec104 import Quality
+from .modbus.profile import RelayRole
+from .modbus_device import ModbusDeviceData
+from .netflex import AssetCategory, AuditRecord, Command, DsoState, to_kilo
+from .p1_meter import GridPowerReading, P1Coordinator, P1MeterData
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigSubentry
+
+    from .grid_link import GridLinkCoordinator
+    from .models import GridEmsConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+# --- Configuration: the control section of an asset subentry ---
+
+CONF_CONTROL: Final = "control"
+CONF_POWER_ENTITY: Final = "power_entity"
+CONF_POWER_UNIT: Final = "power_unit"
+CONF_MINIMUM: Final = "minimum"
+CONF_PHASES: Final = "phases"
+CONF_PHASE_VOLTAGE: Final = "phase_voltage"
+CONF_SWITCH_ENTITY: Final = "switch_entity"
+CONF_COMMAND_SOURCE_ENTITY: Final = "command_source_entity"
+CONF_REMOTE_OPTION: Final = "remote_option"
+CONF_SOE_SENSOR: Final = "soe_sensor"
+CONF_Q_ENTITY: Final = "q_entity"
+CONF_Q_UNIT: Final = "q_unit"
+
+DEFAULT_PHASES: Final = 3
+DEFAULT_PHASE_VOLTAGE: Final = 230.0
+DEFAULT_REMOTE_OPTION: Final = "remote"
+
+_POWER_UNITS: Final = (Unit.WATT, Unit.KILOWATT, Unit.PERCENT, Unit.AMPERE)
+_REACTIVE_UNITS: Final = (Unit.VAR, Unit.KILOVAR, Unit.PERCENT)
+_NUMBER_DOMAINS: Final = ["number", "input_number"]
+_SWITCH_DOMAINS: Final = ["switch", "input_boolean"]
+_SELECT_DOMAINS: Final = ["select", "input_select"]
+_OPTIONAL_NUMBER: Final = NumberSelector(
+    NumberSelectorConfig(step="any", mode=NumberSelectorMode.BOX)
+)
+
+CONTROL_SCHEMA: Final = vol.Schema(
+    {
+        vol.Optional(CONF_POWER_ENTITY): EntitySelector(
+            EntitySelectorConfig(domain=_NUMBER_DOMAINS)
+        ),
+        vol.Optional(CONF_POWER_UNIT): SelectSelector(
+            SelectSelectorConfig(options=[unit.value for unit in _POWER_UNITS])
+        ),
+        vol.Optional(CONF_MINIMUM): _OPTIONAL_NUMBER,
+        vol.Optional(CONF_PHASES): SelectSelector(SelectSelectorConfig(options=["1", "3"])),
+        vol.Optional(CONF_PHASE_VOLTAGE): _OPTIONAL_NUMBER,
+        vol.Optional(CONF_SWITCH_ENTITY): EntitySelector(
+            EntitySelectorConfig(domain=_SWITCH_DOMAINS)
+        ),
+        vol.Optional(CONF_COMMAND_SOURCE_ENTITY): EntitySelector(
+            EntitySelectorConfig(domain=_SELECT_DOMAINS)
+        ),
+        vol.Optional(CONF_REMOTE_OPTION): TextSelector(),
+        vol.Optional(CONF_SOE_SENSOR): EntitySelector(EntitySelectorConfig(domain="sensor")),
+        vol.Optional(CONF_Q_ENTITY): EntitySelector(EntitySelectorConfig(domain=_NUMBER_DOMAINS)),
+        vol.Optional(CONF_Q_UNIT): SelectSelector(
+            SelectSelectorConfig(options=[unit.value for unit in _REACTIVE_UNITS])
+        ),
+    }
+)
+"""How the EMS controls an asset: a power number (W, kW, % or A; for a battery its signed
+setpoint, + discharge), a switch, a battery's command source, its state of energy, a Q number."""
+
+
+def control_data(section: Mapping[str, Any]) -> dict[str, Any]:
+    """The control section of an asset form, normalized for the subentry's data (blanks out)."""
+    data: dict[str, Any] = {}
+    for key, value in section.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        match key:
+            case "phases":
+                data[key] = int(value)
+            case "minimum" | "phase_voltage":
+                data[key] = float(value)
+            case _:
+                data[key] = value.strip() if isinstance(value, str) else value
+    return data
+
+
+def validate_control(
+    hass: HomeAssistant, category: AssetCategory, control: Mapping[str, Any]
+) -> dict[str, str]:
+    """Errors of an asset's control section, by field."""
+    errors: dict[str, str] = {}
+    power_entity = control.get(CONF_POWER_ENTITY)
+    if (
+        power_entity is not None
+        and CONF_POWER_UNIT not in control
+        and _unit(hass.states.get(power_entity), _POWER_UNITS) is None
+    ):
+        errors[CONF_POWER_UNIT] = "control_unit_required"
+    q_entity = control.get(CONF_Q_ENTITY)
+    if (
+        q_entity is not None
+        and CONF_Q_UNIT not in control
+        and _unit(hass.states.get(q_entity), _REACTIVE_UNITS) is None
+    ):
+        errors[CONF_Q_UNIT] = "control_unit_required"
+    if (source := control.get(CONF_COMMAND_SOURCE_ENTITY)) is not None:
+        state = hass.states.get(source)
+        options = [] if state is None else state.attributes.get(ATTR_OPTIONS, [])
+        if options and control.get(CONF_REMOTE_OPTION, DEFAULT_REMOTE_OPTION) not in options:
+            errors[CONF_REMOTE_OPTION] = "control_unknown_option"
+    if category is AssetCategory.STORAGE:
+        if CONF_SWITCH_ENTITY in control:
+            errors[CONF_SWITCH_ENTITY] = "control_switch_not_for_storage"
+    elif CONF_COMMAND_SOURCE_ENTITY in control or CONF_SOE_SENSOR in control:
+        errors["base"] = "control_battery_only"
+    return errors
+
+
+# --- Configuration: the enforcement section of the link's options ---
+
+CONF_ENFORCEMENT: Final = "enforcement"
+CONF_GRID_POWER_SENSOR: Final = "grid_power_sensor"
+CONF_RAMP: Final = "ramp_pct_per_s"
+CONF_MARGIN: Final = "margin_kw"
+CONF_LINK_LOSS_TIMEOUT: Final = "link_loss_timeout"
+CONF_LINK_LOSS_FALLBACK: Final = "link_loss_fallback_pct"
+
+DEFAULTS: Final = ControlSettings()
+DEFAULT_OPTIONS: Final[Mapping[str, Any]] = {
+    CONF_RAMP: DEFAULTS.ramp_pct_per_s,
+    CONF_MARGIN: DEFAULTS.margin_kw,
+    CONF_LINK_LOSS_TIMEOUT: 0,
+    CONF_LINK_LOSS_FALLBACK: 100.0,
+}
+
+OPTIONS_SCHEMA: Final = vol.Schema(
+    {
+        vol.Optional(CONF_GRID_POWER_SENSOR): EntitySelector(
+            EntitySelectorConfig(domain="sensor", device_class="power")
+        ),
+        vol.Required(CONF_RAMP): NumberSelector(
+            NumberSelectorConfig(
+                min=0.1, max=100, step="any", unit_of_measurement="%/s", mode=NumberSelectorMode.BOX
+            )
+        ),
+        vol.Required(CONF_MARGIN): NumberSelector(
+            NumberSelectorConfig(
+                min=0,
+                step="any",
+                unit_of_measurement=UnitOfPower.KILO_WATT,
+                mode=NumberSelectorMode.BOX,
+            )
+        ),
+        vol.Required(CONF_LINK_LOSS_TIMEOUT): NumberSelector(
+            NumberSelectorConfig(
+                min=0, step=1, unit_of_measurement=UnitOfTime.SECONDS, mode=NumberSelectorMode.BOX
+            )
+        ),
+        vol.Required(CONF_LINK_LOSS_FALLBACK): NumberSelector(
+            NumberSelectorConfig(
+                min=0, max=100, step="any", unit_of_measurement="%", mode=NumberSelectorMode.BOX
+            )
+        ),
+    }
+)
+"""The loop and its fail-safe: grid power sensor (default: the P1 meter), relaxing ramp, margin
+inside connection-point limits, and after how long without the RTU (0: never) the P setpoints
+fall back to which percentage."""
+
+
+def enforcement_options(section: Mapping[str, Any]) -> dict[str, Any]:
+    """The enforcement section of the link's options form, for the entry's options."""
+    options = {
+        CONF_RAMP: float(section[CONF_RAMP]),
+        CONF_MARGIN: float(section[CONF_MARGIN]),
+        CONF_LINK_LOSS_TIMEOUT: int(section[CONF_LINK_LOSS_TIMEOUT]),
+        CONF_LINK_LOSS_FALLBACK: float(section[CONF_LINK_LOSS_FALLBACK]),
+    }
+    if sensor := section.get(CONF_GRID_POWER_SENSOR):
+        options[CONF_GRID_POWER_SENSOR] = sensor
+    return options
+
+
+def settings_from_options(options: Mapping[str, Any]) -> ControlSettings:
+    """The controller's settings from the link's options (without the local optimization)."""
+    section = {**DEFAULT_OPTIONS, **options.get(CONF_ENFORCEMENT, {})}
+    timeout = int(section[CONF_LINK_LOSS_TIMEOUT])
+    fallback = float(section[CONF_LINK_LOSS_FALLBACK])
+    return ControlSettings(
+        ramp_pct_per_s=float(section[CONF_RAMP]),
+        margin_kw=float(section[CONF_MARGIN]),
+        link_loss=LinkLossPolicy(
+            timeout_s=float(timeout) if timeout > 0 else None,
+            max_injection_pct=fallback,
+            max_consumption_pct=fallback,
+            max_asset_production_pct=fallback,
+            max_asset_consumption_pct=fallback,
+        ),
+    )
+
+
+# --- Reading entities ---
+
+
+def _unit(state: State | None, units: tuple[Unit, ...]) -> Unit | None:
+    """The entity's unit if the controller knows it."""
+    if state is None:
+        return None
+    unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+    return next((known for known in units if known.value == unit), None)
+
+
+def entity_value(state: State | None) -> EntityValue | None:
+    """A controlled entity's value: a number, on/off, or an option; None when unavailable."""
+    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        return None
+    match state.domain:
+        case "switch" | "input_boolean":
+            return state.state == STATE_ON
+        case "select" | "input_select":
+            return state.state
+        case _:
+            try:
+                value = float(state.state)
+            except ValueError:
+                return None
+            return value if math.isfinite(value) else None
+
+
+def _number(state: State | None, attribute: str) -> float | None:
+    value = None if state is None else state.attributes.get(attribute)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _kilo(state: State | None) -> float | None:
+    """A power sensor's value in kW (or kvar), None if unavailable."""
+    value = entity_value(state)
+    if not isinstance(value, float) or state is None:
+        return None
+    return to_kilo(value, state.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
+
+
+def _number_control(
+    hass: HomeAssistant,
+    entity_id: str,
+    unit: str | None,
+    units: tuple[Unit, ...],
+    control: Mapping[str, Any],
+) -> NumberControl | None:
+    """A number entity as a setpoint, bounded and stepped as its state says."""
+    state = hass.states.get(entity_id)
+    chosen = Unit(unit) if unit is not None else _unit(state, units)
+    if chosen is None:
+        return None
+    minimum = _number(state, ATTR_MIN)
+    if (configured := control.get(CONF_MINIMUM)) is not None and units is _POWER_UNITS:
+        minimum = float(configured)
+    return NumberControl(
+        entity_id,
+        chosen,
+        minimum=minimum,
+        maximum=_number(state, ATTR_MAX),
+        step=_number(state, ATTR_STEP),
+        phases=int(control.get(CONF_PHASES, DEFAULT_PHASES)),
+        phase_voltage_v=float(control.get(CONF_PHASE_VOLTAGE, DEFAULT_PHASE_VOLTAGE)),
+    )
+
+
+def asset_control(
+    hass: HomeAssistant, subentry: ConfigSubentry, category: AssetCategory, installed_kw: float
+) -> AssetControl:
+    """How the EMS controls the asset of a subentry (nothing if no control is configured)."""
+    control: Mapping[str, Any] = subentry.data.get(CONF_CONTROL, {})
+    power = reactive = None
+    if (entity_id := control.get(CONF_POWER_ENTITY)) is not None:
+        power = _number_control(
+            hass, entity_id, control.get(CONF_POWER_UNIT), _POWER_UNITS, control
+        )
+    if (entity_id := control.get(CONF_Q_ENTITY)) is not None:
+        reactive = _number_control(
+            hass, entity_id, control.get(CONF_Q_UNIT), _REACTIVE_UNITS, control
+        )
+    command_source = None
+    if (entity_id := control.get(CONF_COMMAND_SOURCE_ENTITY)) is not None:
+        command_source = CommandSource(
+            entity_id, control.get(CONF_REMOTE_OPTION, DEFAULT_REMOTE_OPTION)
+        )
+    return AssetControl(
+        asset_id=subentry.subentry_id,
+        category=category,
+        installed_kw=installed_kw,
+        power=power,
+        switch_entity_id=control.get(CONF_SWITCH_ENTITY),
+        command_source=command_source,
+        reactive=reactive,
+    )
+
+
+# --- The adapter ---
+
+STORAGE_VERSION: Final = 1
+TICK: Final = timedelta(seconds=1)
+WRITE_ATTEMPTS: Final = 3
+RETRY_DELAYS_S: tuple[float, ...] = (0.2, 1.0)
+"""Pause before the second and third attempt of a write."""
+VERIFY_TIMEOUT_S: float = 3.0
+"""How long a written entity may take to show the value (devices polled by other integrations)."""
+FAILED_ENTITY_BACKOFF_S: float = 10.0
+"""An entity whose write failed is tried again (by the next steps) after this long."""
+LEDGER_SAVE_DELAY_S: Final = 1.0
+ACTION_LOG_SIZE: Final = 500
+DEFAULT_PEAK_SHAVING_TARGET_KW: Final = 2.5
+"""The Fluvius capacity tariff bills at least 2.5 kW: shaving below it saves nothing."""
+
+EVENT_ENFORCEMENT_ACTION: Final = f"{DOMAIN}_enforcement_action"
+"""Fired for every write the enforcement makes (data: ``ActionRecord.as_dict``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRecord:
+    """One write of the enforcement, its outcome and the command behind it."""
+
+    time: datetime
+    entity_id: str
+    value: EntityValue
+    restore: bool
+    cause: Cause | None
+    command: AuditRecord | None
+    """The last accepted grid operator command that set the constraint, if it is theirs."""
+    error: str | None
+    """None when written and read back."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form, for the bus, the logbook and diagnostics."""
+        command = self.command
+        return {
+            "time": self.time.isoformat(),
+            "entity_id": self.entity_id,
+            "value": self.value,
+            "restore": self.restore,
+            "constraint": None if self.cause is None else self.cause.constraint.value,
+            "source": None if self.cause is None else self.cause.source.value,
+            "command": None if command is None else command.command,
+            "command_value": None if command is None else command.value,
+            "command_time": None if command is None else command.time.isoformat(),
+            "ok": self.error is None,
+            "error": self.error,
+        }
+
+
+@dataclass(slots=True)
+class _Failure:
+    action: Action
+    error: str
+    retry_at: float
+
+
+type GridListener = Callable[[GridPowerReading | None], None]
+
+
+class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
+    """Runs the controller for one grid operator link and carries out its decisions."""
+
+    config_entry: GridEmsConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: GridEmsConfigEntry, link: GridLinkCoordinator
+    ) -> None:
+        """Prepare the enforcement of ``link``; ``async_start`` restores and starts it."""
+        super().__init__(hass, _LOGGER, config_entry=entry, name=f"{DOMAIN} enforcement")
+        self.link = link
+        self.clock: Callable[[], float] = time.time
+        """UTC epoch seconds; the controller's ramps and timeouts run on it."""
+        self.controller = Controller(ControlSetup(link.site))
+        self.self_consumption = False
+        self.peak_shaving = False
+        self.peak_shaving_target_kw = DEFAULT_PEAK_SHAVING_TARGET_KW
+        self.actions: deque[ActionRecord] = deque(maxlen=ACTION_LOG_SIZE)
+        self.failures: dict[str, _Failure] = {}
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.enforcement", atomic_writes=True
+        )
+        self._saved: dict[str, Any] | None = None
+        self._context = Context()
+        self._in_flight: set[str] = set()
+        self._degraded: dict[Command, set[str]] = {}
+        self._commands: dict[Command, AuditRecord] = {}
+        self._grid: GridSample | None = None
+        self._grid_source: object | None = None
+        self._unsubscribe_grid: CALLBACK_TYPE | None = None
+        self._unsubscribers: list[CALLBACK_TYPE] = []
+        self._shown: tuple[object, ...] | None = None
+
+    # Life cycle ----------------------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Restore what the EMS held, enforce the restored DSO state at once, then keep at it."""
+        stored = await self._store.async_load() or {}
+        self.controller.ledger = EntityLedger.from_dict(stored.get("ledger", {}))
+        self.self_consumption = bool(stored.get("self_consumption", False))
+        self.peak_shaving = bool(stored.get("peak_shaving", False))
+        self.peak_shaving_target_kw = float(
+            stored.get("peak_shaving_target_kw", DEFAULT_PEAK_SHAVING_TARGET_KW)
+        )
+        self._saved = self._storage_data()
+        for record in self.link.audit:
+            if record.accepted and record.command is not None:
+                self._commands[record.command] = record
+        self._resolve_grid_source()
+        self._unsubscribers += [
+            self.link.async_subscribe(self._on_dso_state),
+            self.link.async_add_listener(self.async_step),
+            async_dispatcher_connect(
+                self.hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._on_entry_changed
+            ),
+            async_track_time_interval(
+                self.hass,
+                lambda _now: self.async_step(),
+                TICK,
+                name=f"{DOMAIN} enforcement",
+                cancel_on_shutdown=True,
+            ),
+        ]
+        self.async_step()
+
+    async def async_stop(self) -> None:
+        """Stop stepping and save what the EMS holds (it stays held until the next start)."""
+        for unsubscribe in self._unsubscribers:
+            unsubscribe()
+        self._unsubscribers.clear()
+        if self._unsubscribe_grid is not None:
+            self._unsubscribe_grid()
+            self._unsubscribe_grid = None
+        await self._store.async_save(self._storage_data())
+
+    def _storage_data(self) -> dict[str, Any]:
+        return {
+            "ledger": self.controller.ledger.as_dict(),
+            "self_consumption": self.self_consumption,
+            "peak_shaving": self.peak_shaving,
+            "peak_shaving_target_kw": self.peak_shaving_target_kw,
+        }
+
+    @callback
+    def async_set_optimization(
+        self,
+        *,
+        self_consumption: bool | None = None,
+        peak_shaving: bool | None = None,
+        peak_shaving_target_kw: float | None = None,
+    ) -> None:
+        """Switch the local optimization (the switch and number entities)."""
+        if self_consumption is not None:
+            self.self_consumption = self_consumption
+        if peak_shaving is not None:
+            self.peak_shaving = peak_shaving
+        if peak_shaving_target_kw is not None:
+            self.peak_shaving_target_kw = peak_shaving_target_kw
+        self.async_step()
+
+    # Inputs --------------------------------------------------------------------------------
+
+    @callback
+    def _on_dso_state(self, state: DsoState, record: AuditRecord) -> None:
+        """An accepted command: enforce it now, not on the next tick."""
+        if record.command is not None:
+            self._commands[record.command] = record
+        self.async_step()
+
+    @callback
+    def _on_entry_changed(self, change: ConfigEntryChange, entry: ConfigEntry[Any]) -> None:
+        """A meter may have come or gone: find the grid power again."""
+        if entry.domain == DOMAIN:
+            self._resolve_grid_source()
+
+    @callback
+    def _resolve_grid_source(self) -> None:
+        """Listen to the configured grid power sensor, or else the first P1 meter."""
+        options = self.config_entry.options.get(CONF_ENFORCEMENT, {})
+        sensor: str | None = options.get(CONF_GRID_POWER_SENSOR)
+        meter: P1Coordinator | None = None
+        registry = er.async_get(self.hass)
+        sensor_entry = None if sensor is None else registry.async_get(sensor)
+        for entry in self.hass.config_entries.async_entries(DOMAIN):
+            if entry.state is not ConfigEntryState.LOADED or not isinstance(
+                entry.runtime_data, P1MeterData
+            ):
+                continue
+            if sensor is None or (
+                sensor_entry is not None and sensor_entry.config_entry_id == entry.entry_id
+            ):
+                meter = entry.runtime_data.coordinator
+                break
+        source: object | None = meter if meter is not None else sensor
+        if source == self._grid_source:
+            return
+        if self._unsubscribe_grid is not None:
+            self._unsubscribe_grid()
+            self._unsubscribe_grid = None
+        self._grid_source = source
+        self._grid = None
+        if meter is not None:
+            self._unsubscribe_grid = meter.async_subscribe_grid_power(self._on_p1_reading)
+            self._on_p1_reading(meter.grid_power)
+        elif sensor is not None:
+            self._unsubscribe_grid = async_track_state_change_event(
+                self.hass, [sensor], self._on_grid_sensor
+            )
+            self._take_grid_sensor(self.hass.states.get(sensor))
+        _LOGGER.debug("Grid power from %s", source)
+
+    @callback
+    def _on_p1_reading(self, reading: GridPowerReading | None) -> None:
+        if reading is None:
+            self._grid = None
+            return
+        age = self.hass.loop.time() - reading.received_at
+        self._grid = GridSample(reading.power / 1000, self.clock() - age)
+
+    @callback
+    def _on_grid_sensor(self, event: Event[EventStateChangedData]) -> None:
+        self._take_grid_sensor(event.data["new_state"])
+
+    def _take_grid_sensor(self, state: State | None) -> None:
+        power = _kilo(state)
+        self._grid = None if power is None else GridSample(power, self.clock())
+
+    def _setup(self) -> ControlSetup:
+        """The site as it is configured now (entity ranges can change, e.g. a battery's)."""
+        site = self.link.site
+        installed = {asset.asset_id: asset for asset in site.assets}
+        assets = tuple(
+            asset_control(
+                self.hass,
+                subentry,
+                installed[subentry.subentry_id].category,
+                installed[subentry.subentry_id].installed_power_kw,
+            )
+            for subentry in self.config_entry.subentries.values()
+            if subentry.subentry_id in installed
+        )
+        settings = settings_from_options(self.config_entry.options)
+        settings = ControlSettings(
+            ramp_pct_per_s=settings.ramp_pct_per_s,
+            margin_kw=settings.margin_kw,
+            link_loss=settings.link_loss,
+            self_consumption=self.self_consumption,
+            peak_shaving_target_kw=self.peak_shaving_target_kw if self.peak_shaving else None,
+        )
+        return ControlSetup(site, assets, self._relays(), settings)
+
+    def _relays(self) -> tuple[Relay, ...]:
+        """The emergency-stop outputs of the Modbus devices, by the role the installer gave them."""
+        registry = er.async_get(self.hass)
+        relays: list[Relay] = []
+        for entry in self.hass.config_entries.async_entries(DOMAIN):
+            if entry.state is not ConfigEntryState.LOADED or not isinstance(
+                entry.runtime_data, ModbusDeviceData
+            ):
+                continue
+            for role in (RelayRole.INJECTION, RelayRole.CONSUMPTION):
+                for key in entry.runtime_data.relays_with_role(role):
+                    unique_id = f"{entry.runtime_data.coordinator.device_unique_id}_{key}"
+                    if entity_id := registry.async_get_entity_id("switch", DOMAIN, unique_id):
+                        relays.append(Relay(entity_id, role))
+        return tuple(relays)
+
+    def _measurements(self, setup: ControlSetup) -> Measurements:
+        states = self.hass.states
+        powers: dict[str, float] = {}
+        for asset in setup.site.assets:
+            power = _kilo(states.get(asset.p_sensor))
+            if power is not None:
+                powers[asset.asset_id] = -power if asset.invert_sign else power
+        soe: dict[str, float] = {}
+        for subentry in self.config_entry.subentries.values():
+            sensor = subentry.data.get(CONF_CONTROL, {}).get(CONF_SOE_SENSOR)
+            if sensor is not None and isinstance(value := entity_value(states.get(sensor)), float):
+                soe[subentry.subentry_id] = value
+        entities = [relay.entity_id for relay in setup.relays]
+        for control in setup.assets:
+            entities += [
+                entity_id
+                for entity_id in (
+                    control.power and control.power.entity_id,
+                    control.reactive and control.reactive.entity_id,
+                    control.switch_entity_id,
+                    control.command_source and control.command_source.entity_id,
+                )
+                if entity_id
+            ]
+        entities += self.controller.ledger.entities()
+        values = {entity_id: entity_value(states.get(entity_id)) for entity_id in entities}
+        return Measurements(self._grid, powers, soe, values)
+
+    @property
+    def link_up(self) -> bool:
+        """Whether the grid operator's RTU is connected."""
+        return self.link.data.rtu is not None
+
+    # Steps ---------------------------------------------------------------------------------
+
+    @callback
+    def async_step(self) -> None:
+        """Run one controller step and start its writes."""
+        setup = self._setup()
+        self.controller.setup = setup
+        decision = self.controller.step(
+            ControlInput(self.link.state, self._measurements(setup), self.link_up), self.clock()
+        )
+        for entity_id in decision.abandoned:
+            _LOGGER.info(
+                "%s was changed by someone else while the EMS held it; left as it is", entity_id
+            )
+        self._execute(decision.actions)
+        storage = self._storage_data()
+        if storage != self._saved:
+            self._saved = storage
+            self._store.async_delay_save(self._storage_data, LEDGER_SAVE_DELAY_S)
+        shown = _shown(decision)
+        if shown != self._shown:
+            self._shown = shown
+            self.async_set_updated_data(decision)
+        else:
+            self.data = decision
+
+    def _execute(self, actions: tuple[Action, ...]) -> None:
+        """Start each group's writes (in order within a group), unless still busy or failing."""
+        groups: dict[str, list[Action]] = {}
+        blocked: set[str] = set()
+        now = self.clock()
+        for action in actions:
+            failure = self.failures.get(action.entity_id)
+            if (
+                action.group in blocked
+                or action.entity_id in self._in_flight
+                or (failure is not None and now < failure.retry_at)
+            ):
+                blocked.add(action.group)
+                groups.pop(action.group, None)
+                continue
+            groups.setdefault(action.group, []).append(action)
+        for group, group_actions in groups.items():
+            self._in_flight.update(action.entity_id for action in group_actions)
+            self.config_entry.async_create_background_task(
+                self.hass, self._async_run(group_actions), f"{DOMAIN} enforcement {group}"
+            )
+
+    async def _async_run(self, actions: list[Action]) -> None:
+        """Write a group's actions in order; a failed one holds back the rest of the group."""
+        try:
+            for action in actions:
+                if not await self._async_write(action):
+                    break
+        finally:
+            self._in_flight.difference_update(action.entity_id for action in actions)
+
+    async def _async_write(self, action: Action) -> bool:
+        """Write one value and read it back, with retries; record the outcome."""
+        error = ""
+        for attempt in range(WRITE_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(RETRY_DELAYS_S[attempt - 1])
+            try:
+                await self._async_call(action)
+            except (HomeAssistantError, vol.Invalid, ValueError) as err:
+                error = str(err) or type(err).__name__
+                continue
+            if await self._async_read_back(action):
+                self._succeeded(action)
+                return True
+            error = f"reads {self.hass.states.get(action.entity_id)!r}"
+        self._failed(action, error)
+        return False
+
+    async def _async_call(self, action: Action) -> None:
+        domain = action.entity_id.partition(".")[0]
+        data: dict[str, Any] = {ATTR_ENTITY_ID: action.entity_id}
+        match action.value:
+            case bool() as on:
+                service = SERVICE_TURN_ON if on else SERVICE_TURN_OFF
+            case str() as option:
+                service, data["option"] = "select_option", option
+            case value:
+                service, data["value"] = "set_value", value
+        await self.hass.services.async_call(
+            domain, service, data, blocking=True, context=self._context
+        )
+
+    async def _async_read_back(self, action: Action) -> bool:
+        """Whether the entity shows the written value, now or within the verify timeout."""
+        if self._shows(action, self.hass.states.get(action.entity_id)):
+            return True
+        shown = self.hass.loop.create_future()
+
+        @callback
+        def changed(event: Event[EventStateChangedData]) -> None:
+            if not shown.done() and self._shows(action, event.data["new_state"]):
+                shown.set_result(None)
+
+        unsubscribe = async_track_state_change_event(self.hass, [action.entity_id], changed)
+        try:
+            async with asyncio.timeout(VERIFY_TIMEOUT_S):
+                await shown
+        except TimeoutError:
+            return False
+        finally:
+            unsubscribe()
+        return True
+
+    @staticmethod
+    def _shows(action: Action, state: State | None) -> bool:
+        value = entity_value(state)
+        if value is None:
+            return False
+        if isinstance(action.value, bool | str) or isinstance(value, bool | str):
+            return value == action.value
+        return abs(value - action.value) <= action.tolerance + 1e-9
+
+    def _record(self, action: Action, error: str | None) -> None:
+        command = None
+        if action.cause is not None and (commands := action.cause.constraint.commands):
+            known = [self._commands[command] for command in commands if command in self._commands]
+            command = max(known, key=lambda record: record.time, default=None)
+        record = ActionRecord(
+            dt_util.utcnow(),
+            action.entity_id,
+            action.value,
+            action.restore,
+            action.cause,
+            command,
+            error,
+        )
+        self.actions.append(record)
+        data = record.as_dict()
+        if error is None:
+            _LOGGER.info("Enforcement: %s", data)
+        else:
+            _LOGGER.warning("Enforcement write failed: %s", data)
+        self.hass.bus.async_fire(
+            EVENT_ENFORCEMENT_ACTION, {"entry_id": self.config_entry.entry_id, **data}
+        )
+
+    def _succeeded(self, action: Action) -> None:
+        self._record(action, None)
+        if self.failures.pop(action.entity_id, None) is not None:
+            ir.async_delete_issue(self.hass, DOMAIN, _issue_id(action.entity_id))
+            self.async_update_listeners()
+        for command, entities in list(self._degraded.items()):
+            entities.discard(action.entity_id)
+            if not entities:
+                del self._degraded[command]
+                self.link.async_set_feedback_quality(command, Quality.GOOD)
+
+    def _failed(self, action: Action, error: str) -> None:
+        self._record(action, error)
+        self.failures[action.entity_id] = _Failure(
+            action, error, self.clock() + FAILED_ENTITY_BACKOFF_S
+        )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            _issue_id(action.entity_id),
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="enforcement_write_failed",
+            translation_placeholders={
+                "entity_id": action.entity_id,
+                "value": str(action.value),
+                "error": error,
+            },
+        )
+        if action.cause is not None:
+            # The grid operator sees that the command is not carried out as it should be.
+            for command in action.cause.constraint.commands:
+                self._degraded.setdefault(command, set()).add(action.entity_id)
+                self.link.async_set_feedback_quality(command, Quality.INVALID)
+        self.async_update_listeners()
+
+    # Diagnostics ---------------------------------------------------------------------------
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The controller's view and the recent actions."""
+        decision = self.data
+        return {
+            "state": decision.state,
+            "active": _cause_dict(decision.active),
+            "grid_power_kw": None if self._grid is None else self._grid.power_kw,
+            "link_up": self.link_up,
+            "held": self.controller.ledger.as_dict(),
+            "failures": {entity_id: failure.error for entity_id, failure in self.failures.items()},
+            "degraded_feedback": sorted(command.value for command in self._degraded),
+            "self_consumption": self.self_consumption,
+            "peak_shaving": self.peak_shaving,
+            "peak_shaving_target_kw": self.peak_shaving_target_kw,
+            "actions": [record.as_dict() for record in self.actions],
+        }
+
+
+def _issue_id(entity_id: str) -> str:
+    return f"enforcement_write_failed_{entity_id}"
+
+
+def _cause_dict(cause: Cause | None) -> dict[str, str] | None:
+    if cause is None:
+        return None
+    return {"constraint": cause.constraint.value, "source": cause.source.value}
+
+
+def _shown(decision: Decision) -> tuple[object, ...]:
+    """What the entities show of a decision, rounded as they show it (no needless updates)."""
+
+    def rounded(value: float | None) -> float | None:
+        return None if value is None else round(value, 1)
+
+    return (
+        decision.state,
+        decision.active,
+        rounded(decision.headroom_injection_kw),
+        rounded(decision.headroom_consumption_kw),
+        tuple(
+            (asset_id, rounded(outcome.applied_kw), outcome.cause, outcome.releasing)
+            for asset_id, outcome in decision.assets.items()
+        ),
+    )
+
+
+async def async_setup_enforcement(
+    hass: HomeAssistant, entry: GridEmsConfigEntry, link: GridLinkCoordinator
+) -> EnforcementCoordinator:
+    """Start the enforcement of a grid operator link entry (stopped when the entry unloads)."""
+    enforcement = EnforcementCoordinator(hass, entry, link)
+    entry.async_on_unload(enforcement.async_stop)
+    await enforcement.async_start()
+    return enforcement

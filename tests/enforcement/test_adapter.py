@@ -1,0 +1,357 @@
+"""The enforcement in Home Assistant: commands carried out on entities, verified, logged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.grid_ems.const import DOMAIN
+from custom_components.grid_ems.diagnostics import async_get_config_entry_diagnostics
+from custom_components.grid_ems.enforcement import (
+    CONF_ENFORCEMENT,
+    CONF_POWER_ENTITY,
+    CONF_LINK_LOSS_FALLBACK,
+    CONF_LINK_LOSS_TIMEOUT,
+)
+from custom_components.grid_ems.iec104 import Quality
+from custom_components.grid_ems.netflex import Command
+
+from .conftest import (
+    BESS_SOURCE,
+    BESS_TARGET,
+    BOILER,
+    ENFORCEMENT_OPTIONS,
+    EV_CURRENT,
+    EV_SWITCH,
+    PV_LIMIT,
+    PV_Q,
+    Events,
+    Site,
+    asset,
+    start_site,
+)
+
+
+def entity(hass: HomeAssistant, site: Site, platform: str, key: str) -> str:
+    """Entity id of one of the link's entities, by its unique id."""
+    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{site.entry.entry_id}_{key}")
+    assert found is not None, key
+    return found
+
+
+def subentry_id(site: Site, title: str) -> str:
+    return next(sub.subentry_id for sub in site.entry.subentries.values() if sub.title == title)
+
+
+async def test_entities_at_rest(hass: HomeAssistant, site: Site) -> None:
+    """Idle at the start-up state; the headroom follows the grid power."""
+    assert site.value(entity(hass, site, "sensor", "enforcement_state")) == "idle"
+    assert site.value(entity(hass, site, "sensor", "active_constraint")) == "none"
+    assert site.value(entity(hass, site, "sensor", "constraint_source")) == "none"
+    assert site.number(entity(hass, site, "sensor", "injection_headroom")) == 105.0
+    assert site.number(entity(hass, site, "sensor", "consumption_headroom")) == 95.0
+    pv_limit = entity(hass, site, "sensor", f"applied_limit_{subentry_id(site, 'PV')}")
+    assert site.value(pv_limit) == "unknown"
+    state = hass.states.get(pv_limit)
+    assert state is not None
+    assert state.attributes["friendly_name"].endswith("PV applied limit")
+    assert site.value(entity(hass, site, "switch", "self_consumption")) == "off"
+    assert site.value(entity(hass, site, "number", "peak_shaving_target")) == "2.5"
+    # Nothing written.
+    assert site.number(PV_LIMIT) == 100.0
+    assert site.value(BESS_SOURCE) == "local"
+
+
+async def test_emergency_stop_production_and_exact_release(
+    hass: HomeAssistant, site: Site, actions: Events
+) -> None:
+    """PV to its minimum, battery discharge off; the release restores what the EMS changed."""
+    await hass.services.async_call(
+        "input_number", "set_value", {"entity_id": BESS_TARGET, "value": 10}, blocking=True
+    )
+    await hass.services.async_call(
+        "input_select",
+        "select_option",
+        {"entity_id": BESS_SOURCE, "option": "remote"},
+        blocking=True,
+    )
+    site.set_power("sensor.bess_power", 10.0)
+    await site.command(Command.EMERGENCY_STOP_PRODUCTION, 1)
+    assert site.number(PV_LIMIT) == 1.0
+    assert site.number(BESS_TARGET) == 0.0
+    assert site.value(EV_SWITCH) == "on"
+    assert site.value(entity(hass, site, "sensor", "enforcement_state")) == "emergency_stop"
+    assert site.value(entity(hass, site, "sensor", "active_constraint")) == (
+        "emergency_stop_production"
+    )
+    assert site.value(entity(hass, site, "sensor", "constraint_source")) == "dso"
+    pv_limit = hass.states.get(
+        entity(hass, site, "sensor", f"applied_limit_{subentry_id(site, 'PV')}")
+    )
+    assert pv_limit is not None
+    assert pv_limit.state == "0.5"
+    assert pv_limit.attributes["constraint"] == "emergency_stop_production"
+    # Every action names the command that caused it.
+    written = {action["entity_id"]: action for action in actions}
+    assert written[PV_LIMIT]["value"] == 1.0
+    assert written[PV_LIMIT]["command"] == "emergency_stop_production"
+    assert written[PV_LIMIT]["command_value"] is True
+    assert written[PV_LIMIT]["ok"] is True
+    actions.clear()
+    await site.command(Command.EMERGENCY_STOP_PRODUCTION, 0)
+    # The battery goes back once the grid power shows the site can take it.
+    await site.grid(5.0)
+    assert site.number(PV_LIMIT) == 100.0
+    assert site.number(BESS_TARGET) == 10.0
+    assert site.value(BESS_SOURCE) == "remote"
+    assert all(action["restore"] for action in actions)
+    assert site.value(entity(hass, site, "sensor", "enforcement_state")) == "idle"
+
+
+async def test_emergency_stop_consumption(hass: HomeAssistant, site: Site) -> None:
+    """Loads off (the charger throttled to its minimum and switched off)."""
+    await site.command(Command.EMERGENCY_STOP_CONSUMPTION, 1)
+    assert site.value(EV_SWITCH) == "off"
+    assert site.number(EV_CURRENT) == 6.0
+    assert site.value(BOILER) == "off"
+    await site.command(Command.EMERGENCY_STOP_CONSUMPTION, 0)
+    await site.tick()
+    assert site.value(EV_SWITCH) == "on"
+    assert site.value(BOILER) == "on"
+    assert site.number(EV_CURRENT) == 32.0
+
+
+async def test_asset_limit_ramps_back(hass: HomeAssistant, site: Site) -> None:
+    """MAXSETAP at once; its release on the ramp (100 %/s here)."""
+    await site.command(Command.MAX_SET_AP, 30.0)
+    assert site.number(PV_LIMIT) == 30.0
+    await site.command(Command.MAX_SET_AP, 100.0)
+    assert site.number(PV_LIMIT) == 30.0
+    assert site.value(entity(hass, site, "sensor", "enforcement_state")) == "releasing"
+    await site.tick(0.5)
+    assert site.number(PV_LIMIT) == 80.0
+    await site.tick(0.5)
+    assert site.number(PV_LIMIT) == 100.0
+
+
+async def test_export_limit_closed_loop(hass: HomeAssistant, site: Site) -> None:
+    """Too much export: the battery takes it over (command source first)."""
+    await site.grid(-30.0)
+    await site.command(Command.MIN_SET_P, 10.0)
+    assert site.value(BESS_SOURCE) == "remote"
+    assert site.number(BESS_TARGET) == -20.5
+    assert site.number(entity(hass, site, "sensor", "injection_headroom")) == -20.0
+    assert site.value(entity(hass, site, "sensor", "active_constraint")) == "max_injection"
+
+
+async def test_remote_q(hass: HomeAssistant, site: Site) -> None:
+    """Remote Q mode writes the Q setpoint; local mode gives it back."""
+    await site.command(Command.MIN_SET_Q, 5.0)
+    await site.command(Command.Q_MODE, 2)
+    assert site.number(PV_Q) == 5.0
+    await site.command(Command.Q_MODE, 1)
+    assert site.number(PV_Q) == 0.0
+
+
+async def test_self_consumption_and_peak_shaving_entities(hass: HomeAssistant, site: Site) -> None:
+    """The optimization switches and the target steer the battery and survive a restart."""
+    await hass.services.async_call(
+        "switch",
+        "turn_on",
+        {"entity_id": entity(hass, site, "switch", "self_consumption")},
+        blocking=True,
+    )
+    # 5 kW import at the start: the battery covers it; the grid shows 0 since.
+    assert site.number(BESS_TARGET) == 5.0
+    await site.grid(0.0)
+    assert site.number(BESS_TARGET) == 5.0
+    assert site.value(entity(hass, site, "sensor", "enforcement_state")) == "optimizing"
+    await hass.services.async_call(
+        "switch",
+        "turn_on",
+        {"entity_id": entity(hass, site, "switch", "peak_shaving")},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {"entity_id": entity(hass, site, "number", "peak_shaving_target"), "value": 7.5},
+        blocking=True,
+    )
+    assert site.enforcement.peak_shaving
+    assert site.enforcement.peak_shaving_target_kw == 7.5
+    await hass.config_entries.async_reload(site.entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert site.value(entity(hass, site, "switch", "self_consumption")) == "on"
+    assert site.value(entity(hass, site, "switch", "peak_shaving")) == "on"
+    assert site.value(entity(hass, site, "number", "peak_shaving_target")) == "7.5"
+    await hass.services.async_call(
+        "switch",
+        "turn_off",
+        {"entity_id": entity(hass, site, "switch", "self_consumption")},
+        blocking=True,
+    )
+    assert site.value(entity(hass, site, "switch", "self_consumption")) == "off"
+
+
+async def test_restart_keeps_what_the_ems_held(
+    hass: HomeAssistant, helpers: None, link_entry: MockConfigEntry
+) -> None:
+    """The restored DSO state is enforced at start, and a later release restores the original."""
+    site = await start_site(hass, link_entry)
+    await site.command(Command.MAX_SET_AP, 40.0)
+    assert site.number(PV_LIMIT) == 40.0
+    assert await hass.config_entries.async_unload(link_entry.entry_id)
+    await hass.services.async_call(
+        "input_number", "set_value", {"entity_id": PV_LIMIT, "value": 100}, blocking=True
+    )
+    site = await start_site(hass, link_entry)
+    # Enforced again at once, from the stored DSO state.
+    assert site.number(PV_LIMIT) == 40.0
+    await site.command(Command.MAX_SET_AP, 100.0)
+    await site.tick()
+    # 100 %, from before the EMS first touched it, not the 40 % it found at the restart.
+    assert site.number(PV_LIMIT) == 100.0
+    assert await hass.config_entries.async_unload(link_entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    "link_options",
+    [
+        {
+            "test_mode": True,
+            CONF_ENFORCEMENT: {
+                **ENFORCEMENT_OPTIONS,
+                CONF_LINK_LOSS_TIMEOUT: 60,
+                CONF_LINK_LOSS_FALLBACK: 50.0,
+            },
+        }
+    ],
+)
+async def test_lost_link_falls_back_after_the_timeout(hass: HomeAssistant, site: Site) -> None:
+    """No RTU: the last limits hold for the timeout, then the fallback applies."""
+    await site.command(Command.MAX_SET_AP, 80.0)
+    assert site.number(PV_LIMIT) == 80.0
+    await site.tick(59.0)
+    assert site.number(PV_LIMIT) == 80.0
+    await site.tick(2.0)
+    assert site.number(PV_LIMIT) == 50.0
+    assert site.value(entity(hass, site, "sensor", "enforcement_state")) == "fail_safe"
+    assert site.value(entity(hass, site, "sensor", "constraint_source")) == "link_lost"
+
+
+STUCK_CHARGER = "number.charger_current"
+CHARGER_WORKS = "input_boolean.charger_works"
+
+
+@pytest.fixture
+async def stuck_charger(hass: HomeAssistant, helpers: None) -> None:
+    """A charger current (template number) that ignores writes while it does not work."""
+    assert (
+        await async_setup_component(
+            hass, "input_boolean", {"input_boolean": {"charger_works": {"initial": False}}}
+        )
+        or True
+    )
+    await hass.services.async_call(
+        "input_boolean", "turn_off", {"entity_id": CHARGER_WORKS}, blocking=True
+    )
+    assert await async_setup_component(
+        hass,
+        "template",
+        {
+            "template": [
+                {
+                    "number": [
+                        {
+                            "name": "Charger current",
+                            "state": "{{ states('input_number.ev_current') }}",
+                            "min": 0,
+                            "max": 32,
+                            "step": 1,
+                            "unit_of_measurement": "A",
+                            "set_value": [
+                                {
+                                    "condition": "state",
+                                    "entity_id": CHARGER_WORKS,
+                                    "state": "on",
+                                },
+                                {
+                                    "action": "input_number.set_value",
+                                    "target": {"entity_id": EV_CURRENT},
+                                    "data": {"value": "{{ value }}"},
+                                },
+                            ],
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+
+
+@pytest.mark.usefixtures("stuck_charger")
+@pytest.mark.parametrize(
+    "assets",
+    [[asset("Charger", "ev", 22.08, "sensor.ev_power", {CONF_POWER_ENTITY: STUCK_CHARGER})]],
+)
+async def test_failed_write_raises_an_issue_and_lowers_the_feedback(
+    hass: HomeAssistant, link_entry: MockConfigEntry, actions: Events
+) -> None:
+    """A setpoint the device does not follow: retried, a repair issue, invalid feedback; until
+    it follows again."""
+    site = await start_site(hass, link_entry)
+    feedback: list[tuple[Command, Quality]] = []
+    original = site.link.async_set_feedback_quality
+
+    def spy(command: Command, quality: Quality) -> None:
+        feedback.append((command, quality))
+        original(command, quality)
+
+    site.link.async_set_feedback_quality = spy  # type: ignore[method-assign]
+    await site.command(Command.MIN_SET_AP, 50.0)
+    failed = [action for action in actions if not action["ok"]]
+    assert [action["entity_id"] for action in failed] == [STUCK_CHARGER]
+    assert failed[0]["command"] == "min_set_ap"
+    issue_id = f"enforcement_write_failed_{STUCK_CHARGER}"
+    assert (DOMAIN, issue_id) in ir.async_get(hass).issues
+    assert feedback == [(Command.MIN_SET_AP, Quality.INVALID)]
+    diagnostics = await async_get_config_entry_diagnostics(hass, site.entry)
+    assert STUCK_CHARGER in diagnostics["runtime"]["enforcement"]["failures"]
+    # Not hammered: the next steps wait for the backoff.
+    await site.tick(1.0)
+    assert len([action for action in actions if not action["ok"]]) == 1
+    # The charger works again: the next attempt succeeds and everything clears.
+    await hass.services.async_call(
+        "input_boolean", "turn_on", {"entity_id": CHARGER_WORKS}, blocking=True
+    )
+    await site.tick(10.0)
+    assert site.number(STUCK_CHARGER) == 16.0
+    assert (DOMAIN, issue_id) not in ir.async_get(hass).issues
+    assert feedback[-1] == (Command.MIN_SET_AP, Quality.GOOD)
+    assert await hass.config_entries.async_unload(link_entry.entry_id)
+
+
+async def test_diagnostics(hass: HomeAssistant, site: Site) -> None:
+    """The enforcement's state is in the link's diagnostics."""
+    await site.command(Command.MAX_SET_AP, 40.0)
+    diagnostics = await async_get_config_entry_diagnostics(hass, site.entry)
+    enforcement: dict[str, Any] = diagnostics["runtime"]["enforcement"]
+    assert enforcement["state"] == "limiting"
+    assert enforcement["active"] == {"constraint": "max_asset_production", "source": "dso"}
+    assert PV_LIMIT in enforcement["held"]
+    assert enforcement["actions"][-1]["entity_id"] == PV_LIMIT
+
+
+async def test_unload_leaves_nothing_running(hass: HomeAssistant, site: Site) -> None:
+    """Unloading stops the loop and keeps the held entities for the next start."""
+    await site.command(Command.MAX_SET_AP, 40.0)
+    assert await hass.config_entries.async_unload(site.entry.entry_id)
+    assert site.entry.state is ConfigEntryState.NOT_LOADED

@@ -1,0 +1,184 @@
+"""The enforcement's parts of the flows: an asset's control section, the link's enforcement options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.grid_ems.enforcement import (
+    CONF_COMMAND_SOURCE_ENTITY,
+    CONF_CONTROL,
+    CONF_ENFORCEMENT,
+    CONF_GRID_POWER_SENSOR,
+    CONF_LINK_LOSS_FALLBACK,
+    CONF_LINK_LOSS_TIMEOUT,
+    CONF_MARGIN,
+    CONF_MINIMUM,
+    CONF_PHASES,
+    CONF_POWER_ENTITY,
+    CONF_POWER_UNIT,
+    CONF_Q_ENTITY,
+    CONF_RAMP,
+    CONF_REMOTE_OPTION,
+    CONF_SOE_SENSOR,
+    CONF_SWITCH_ENTITY,
+    settings_from_options,
+)
+from custom_components.grid_ems.grid_link import SUBENTRY_ASSET
+from custom_components.grid_ems.netflex import (
+    COMMAND_KEYS,
+    DEFAULT_IOAS,
+    FEEDBACK_KEYS,
+    MEASUREMENT_KEYS,
+)
+
+from .conftest import BESS_SOURCE, BESS_TARGET, BOILER, EV_CURRENT, PV_LIMIT, PV_Q, Site
+
+UNITLESS = "input_number.unitless"
+
+
+def asset_input(category: str, control: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": "New asset",
+        "category": category,
+        "installed_power_kw": 10.0,
+        "p_sensor": "sensor.new_power",
+        "invert_sign": False,
+        CONF_CONTROL: control,
+    }
+
+
+async def add_asset(hass: HomeAssistant, site: Site, user_input: dict[str, Any]) -> Any:
+    result = await hass.config_entries.subentries.async_init(
+        (site.entry.entry_id, SUBENTRY_ASSET), context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    return await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+
+
+async def test_asset_with_control(hass: HomeAssistant, site: Site) -> None:
+    """The control section is stored with the asset, blanks left out, numbers as numbers."""
+    result = await add_asset(
+        hass,
+        site,
+        asset_input(
+            "ev",
+            {
+                CONF_POWER_ENTITY: EV_CURRENT,
+                CONF_MINIMUM: "6",
+                CONF_PHASES: "1",
+                CONF_SWITCH_ENTITY: BOILER,
+                CONF_REMOTE_OPTION: " ",
+            },
+        ),
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    subentry = next(sub for sub in site.entry.subentries.values() if sub.title == "New asset")
+    assert subentry.data[CONF_CONTROL] == {
+        CONF_POWER_ENTITY: EV_CURRENT,
+        CONF_MINIMUM: 6.0,
+        CONF_PHASES: 1,
+        CONF_SWITCH_ENTITY: BOILER,
+    }
+
+
+async def test_asset_without_control(hass: HomeAssistant, site: Site) -> None:
+    """An asset the EMS only measures has no control data."""
+    result = await add_asset(hass, site, asset_input("solar", {}))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    subentry = next(sub for sub in site.entry.subentries.values() if sub.title == "New asset")
+    assert CONF_CONTROL not in subentry.data
+
+
+@pytest.mark.parametrize(
+    ("category", "control", "error"),
+    [
+        ("solar", {CONF_POWER_ENTITY: UNITLESS}, "control_unit_required"),
+        ("solar", {CONF_Q_ENTITY: UNITLESS}, "control_unit_required"),
+        (
+            "storage",
+            {CONF_POWER_ENTITY: BESS_TARGET, CONF_SWITCH_ENTITY: BOILER},
+            "control_switch_not_for_storage",
+        ),
+        (
+            "solar",
+            {CONF_POWER_ENTITY: PV_LIMIT, CONF_SOE_SENSOR: "sensor.bess_soe"},
+            "control_battery_only",
+        ),
+        (
+            "storage",
+            {CONF_COMMAND_SOURCE_ENTITY: BESS_SOURCE, CONF_REMOTE_OPTION: "ems"},
+            "control_unknown_option",
+        ),
+    ],
+)
+async def test_control_errors(
+    hass: HomeAssistant, site: Site, category: str, control: dict[str, Any], error: str
+) -> None:
+    """A control section that cannot work is refused, on the section."""
+    hass.states.async_set(UNITLESS, "5", {"min": 0, "max": 10, "step": 1})
+    result = await add_asset(hass, site, asset_input(category, control))
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_CONTROL: error}
+
+
+async def test_control_unit_chosen_for_a_unitless_entity(hass: HomeAssistant, site: Site) -> None:
+    """Choosing the unit makes a unitless entity usable."""
+    hass.states.async_set(UNITLESS, "5", {"min": 0, "max": 10, "step": 1})
+    result = await add_asset(
+        hass, site, asset_input("solar", {CONF_POWER_ENTITY: UNITLESS, CONF_POWER_UNIT: "kW"})
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_enforcement_options(hass: HomeAssistant, site: Site) -> None:
+    """The link's options carry the enforcement section; the running loop uses it at once."""
+    result = await hass.config_entries.options.async_init(site.entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    user_input = {
+        "measurement_period": 30,
+        "sign_convention": "production_positive",
+        "test_mode": True,
+        "command_points": {key: DEFAULT_IOAS[key] for key in COMMAND_KEYS},
+        "feedback_points": {key: DEFAULT_IOAS[key] for key in FEEDBACK_KEYS},
+        "measurement_points": {key: DEFAULT_IOAS[key] for key in MEASUREMENT_KEYS},
+        CONF_ENFORCEMENT: {
+            CONF_GRID_POWER_SENSOR: "sensor.grid_power",
+            CONF_RAMP: 5,
+            CONF_MARGIN: 1,
+            CONF_LINK_LOSS_TIMEOUT: 900,
+            CONF_LINK_LOSS_FALLBACK: 40,
+        },
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert site.entry.options[CONF_ENFORCEMENT] == {
+        CONF_GRID_POWER_SENSOR: "sensor.grid_power",
+        CONF_RAMP: 5.0,
+        CONF_MARGIN: 1.0,
+        CONF_LINK_LOSS_TIMEOUT: 900,
+        CONF_LINK_LOSS_FALLBACK: 40.0,
+    }
+    await hass.async_block_till_done()
+    site.enforcement.async_step()
+    settings = site.enforcement.controller.setup.settings
+    assert settings.ramp_pct_per_s == 5.0
+    assert settings.link_loss.timeout_s == 900.0
+    assert settings.link_loss.max_injection_pct == 40.0
+
+
+def test_settings_default_without_options() -> None:
+    """No enforcement options yet: the defaults, and the last limits kept on a lost link."""
+    settings = settings_from_options({})
+    assert settings.ramp_pct_per_s == 10.0
+    assert settings.link_loss.timeout_s is None
+
+
+async def test_q_unit_from_the_entity(hass: HomeAssistant, site: Site) -> None:
+    """A Q setpoint's unit comes from the entity when not chosen."""
+    result = await add_asset(hass, site, asset_input("solar", {CONF_Q_ENTITY: PV_Q}))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
