@@ -15,9 +15,9 @@ from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.diagnostics import async_get_config_entry_diagnostics
 from custom_components.grid_ems.enforcement import (
     CONF_ENFORCEMENT,
-    CONF_POWER_ENTITY,
     CONF_LINK_LOSS_FALLBACK,
     CONF_LINK_LOSS_TIMEOUT,
+    CONF_POWER_ENTITY,
 )
 from custom_components.grid_ems.iec104 import Quality
 from custom_components.grid_ems.netflex import Command
@@ -46,7 +46,10 @@ def entity(hass: HomeAssistant, site: Site, platform: str, key: str) -> str:
 
 
 def subentry_id(site: Site, title: str) -> str:
-    return next(sub.subentry_id for sub in site.entry.subentries.values() if sub.title == title)
+    found: str = next(
+        sub.subentry_id for sub in site.entry.subentries.values() if sub.title == title
+    )
+    return found
 
 
 async def test_entities_at_rest(hass: HomeAssistant, site: Site) -> None:
