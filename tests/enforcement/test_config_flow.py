@@ -1,4 +1,4 @@
-"""The enforcement's parts of the flows: an asset's control section, the link's enforcement options."""
+"""The enforcement in the flows: an asset's control section, the link's enforcement options."""
 
 from __future__ import annotations
 
