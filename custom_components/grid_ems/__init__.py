@@ -64,3 +64,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: GridEmsConfigEntry) -> b
 async def async_unload_entry(hass: HomeAssistant, entry: GridEmsConfigEntry) -> bool:
     """Unload an entry; the kind's own clean-ups run through ``entry.async_on_unload``."""
     return await hass.config_entries.async_unload_platforms(entry, _handler(entry).platforms)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
+    """Delete what a removed entry kept in storage (the grid operator link's state and audit)."""
+    if EntryKind(entry.data[CONF_KIND]) is EntryKind.GRID_LINK:
+        await grid_link.async_remove_kind(hass, entry)

@@ -306,6 +306,16 @@ def _service_value(command: Command, number: float) -> CommandValue:
             return number
 
 
+def _state_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, CommandValue]]:
+    """Where a link keeps its DSO state; written atomically, before each confirmation."""
+    return Store(hass, STATE_STORAGE_VERSION, f"{DOMAIN}.{entry_id}.dso_state", atomic_writes=True)
+
+
+def _audit_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, list[dict[str, Any]]]]:
+    """Where a link keeps its audit trail."""
+    return Store(hass, AUDIT_STORAGE_VERSION, f"{DOMAIN}.{entry_id}.audit")
+
+
 type RefusalHandler = Callable[[ASDU, Peer, Refusal], None]
 
 
@@ -365,12 +375,8 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         self.audit = AuditTrail()
         self.data = LinkSnapshot(DsoState(), site_from_entry(entry), ZERO_POWERS)
         self.server: Server | None = None
-        self._state_store: Store[dict[str, CommandValue]] = Store(
-            hass, STATE_STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.dso_state", atomic_writes=True
-        )
-        self._audit_store: Store[dict[str, list[dict[str, Any]]]] = Store(
-            hass, AUDIT_STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.audit"
-        )
+        self._state_store = _state_store(hass, entry.entry_id)
+        self._audit_store = _audit_store(hass, entry.entry_id)
         self._command_lock = asyncio.Lock()
         self._points: dict[int, MonitorPoint] = {}
         self._feedback_quality: dict[Command, Quality] = {}
@@ -809,3 +815,9 @@ async def async_setup_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> Gr
     # The restored DSO state is enforced at once, before the entities come up.
     enforcement = await async_setup_enforcement(hass, entry, coordinator)
     return GridLinkData(coordinator, enforcement)
+
+
+async def async_remove_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
+    """Delete the stored DSO state and audit trail of a removed link entry."""
+    await _state_store(hass, entry.entry_id).async_remove()
+    await _audit_store(hass, entry.entry_id).async_remove()

@@ -104,3 +104,19 @@ async def test_damaged_state_falls_back_to_start_up(
     assert "Stored DSO state is not valid" in caplog.text
     assert "Stored audit trail is not readable" in caplog.text
     assert await hass.config_entries.async_unload(link_entry.entry_id)
+
+
+async def test_removing_the_link_deletes_its_storage(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    link_entry: MockConfigEntry,
+    link: GridLinkCoordinator,
+) -> None:
+    """A removed link leaves no DSO state or audit trail behind."""
+    async with RtuSimulator(port=link.port) as rtu:
+        await rtu.command(Command.TEST, True)
+    assert await hass.config_entries.async_unload(link_entry.entry_id)
+    keys = {f"grid_ems.{link_entry.entry_id}.dso_state", f"grid_ems.{link_entry.entry_id}.audit"}
+    assert keys <= set(hass_storage)
+    await hass.config_entries.async_remove(link_entry.entry_id)
+    assert not keys & set(hass_storage)
