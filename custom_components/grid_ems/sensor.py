@@ -272,11 +272,22 @@ _P1_TARIFFS: Final = {"0001": "normal", "0002": "low"}
 
 @dataclass(frozen=True, kw_only=True)
 class P1SensorDescription(SensorEntityDescription):
-    """A sensor of the P1 meter: whether the meter sends it and how it reads a telegram."""
+    """A sensor of the P1 meter: the objects it reads and how it reads them from a telegram.
 
-    exists_fn: Callable[[Telegram], bool]
+    The sensor exists when the meter sends all of ``codes`` (or as ``exists_fn`` says), and is
+    only recomputed when one of these objects changed.
+    """
+
+    codes: tuple[str, ...]
     value_fn: Callable[[Telegram], P1Value]
     attributes_fn: Callable[[Telegram], dict[str, Any]] | None = None
+    exists_fn: Callable[[Telegram], bool] | None = None
+
+    def exists(self, telegram: Telegram) -> bool:
+        """Whether the meter sends what this sensor shows."""
+        if self.exists_fn is not None:
+            return self.exists_fn(telegram)
+        return all(code in telegram.objects for code in self.codes)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -289,11 +300,6 @@ class P1MBusSensorDescription(SensorEntityDescription):
 
 def _p1_decimal(code: str) -> Callable[[Telegram], Decimal | None]:
     return lambda telegram: telegram.decimal(code)
-
-
-def _p1_present(*codes: str) -> Callable[[Telegram], bool]:
-    """The sensor exists when the meter sends every one of ``codes``."""
-    return lambda telegram: all(code in telegram.objects for code in codes)
 
 
 def _p1_watts(code: str) -> Callable[[Telegram], int | None]:
@@ -324,7 +330,7 @@ def _p1_energy(key: str, *codes: str) -> P1SensorDescription:
         state_class=SensorStateClass.TOTAL_INCREASING,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=3,
-        exists_fn=_p1_present(*codes),
+        codes=codes,
         value_fn=_p1_sum(*codes),
     )
 
@@ -337,7 +343,7 @@ def _p1_power(key: str, code: str, *, enabled: bool = True) -> P1SensorDescripti
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.WATT,
         entity_registry_enabled_default=enabled,
-        exists_fn=_p1_present(code),
+        codes=(code,),
         value_fn=_p1_watts(code),
     )
 
@@ -354,7 +360,7 @@ def _p1_phase(
         native_unit_of_measurement=unit,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        exists_fn=_p1_present(code),
+        codes=(code,),
         value_fn=_p1_decimal(code),
     )
 
@@ -366,7 +372,7 @@ def _p1_count(key: str, code: str) -> P1SensorDescription:
         translation_key=f"p1_{key}",
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        exists_fn=_p1_present(code),
+        codes=(code,),
         value_fn=lambda telegram: telegram.integer(code),
     )
 
@@ -387,7 +393,7 @@ def _p1_text(
         translation_key=f"p1_{key}",
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=enabled,
-        exists_fn=_p1_present(code),
+        codes=(code,),
         value_fn=value,
     )
 
@@ -465,6 +471,7 @@ P1_SENSORS: Final[tuple[P1SensorDescription, ...]] = (
         device_class=SensorDeviceClass.POWER,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.WATT,
+        codes=(p1.POWER_IMPORT, p1.POWER_EXPORT),
         exists_fn=lambda telegram: telegram.net_power is not None,
         value_fn=lambda telegram: None if (power := telegram.net_power) is None else int(power),
     ),
@@ -498,7 +505,7 @@ P1_SENSORS: Final[tuple[P1SensorDescription, ...]] = (
         translation_key="p1_active_tariff",
         device_class=SensorDeviceClass.ENUM,
         options=list(_P1_TARIFFS.values()),
-        exists_fn=_p1_present(p1.ACTIVE_TARIFF),
+        codes=(p1.ACTIVE_TARIFF,),
         value_fn=lambda telegram: _P1_TARIFFS.get(telegram.text(p1.ACTIVE_TARIFF) or ""),
     ),
     P1SensorDescription(
@@ -508,7 +515,7 @@ P1_SENSORS: Final[tuple[P1SensorDescription, ...]] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         suggested_display_precision=3,
-        exists_fn=_p1_present(p1.AVERAGE_DEMAND),
+        codes=(p1.AVERAGE_DEMAND,),
         value_fn=_p1_decimal(p1.AVERAGE_DEMAND),
     ),
     P1SensorDescription(
@@ -518,14 +525,14 @@ P1_SENSORS: Final[tuple[P1SensorDescription, ...]] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         suggested_display_precision=3,
-        exists_fn=_p1_present(p1.MONTH_PEAK_DEMAND),
+        codes=(p1.MONTH_PEAK_DEMAND,),
         value_fn=_p1_month_peak,
     ),
     P1SensorDescription(
         key="month_peak_demand_time",
         translation_key="p1_month_peak_demand_time",
         device_class=SensorDeviceClass.TIMESTAMP,
-        exists_fn=_p1_present(p1.MONTH_PEAK_DEMAND),
+        codes=(p1.MONTH_PEAK_DEMAND,),
         value_fn=_p1_month_peak_time,
     ),
     P1SensorDescription(
@@ -535,7 +542,7 @@ P1_SENSORS: Final[tuple[P1SensorDescription, ...]] = (
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         suggested_display_precision=3,
         entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=_p1_present(p1.PEAK_DEMAND_HISTORY),
+        codes=(p1.PEAK_DEMAND_HISTORY,),
         value_fn=_p1_average_monthly_peak,
         attributes_fn=_p1_peak_history_attributes,
     ),
@@ -547,7 +554,7 @@ P1_SENSORS: Final[tuple[P1SensorDescription, ...]] = (
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        exists_fn=_p1_present(p1.POWER_FAILURE_LOG),
+        codes=(p1.POWER_FAILURE_LOG,),
         value_fn=_p1_last_power_failure,
         attributes_fn=_p1_power_failure_attributes,
     ),
@@ -562,7 +569,7 @@ P1_SENSORS: Final[tuple[P1SensorDescription, ...]] = (
         device_class=SensorDeviceClass.ENUM,
         options=list(_P1_SWITCH_STATES.values()),
         entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=_p1_present(p1.BREAKER_STATE),
+        codes=(p1.BREAKER_STATE,),
         value_fn=lambda telegram: _p1_switch_state(telegram.integer(p1.BREAKER_STATE)),
     ),
     P1SensorDescription(
@@ -572,7 +579,7 @@ P1_SENSORS: Final[tuple[P1SensorDescription, ...]] = (
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        exists_fn=_p1_present(p1.LIMITER_THRESHOLD),
+        codes=(p1.LIMITER_THRESHOLD,),
         value_fn=_p1_decimal(p1.LIMITER_THRESHOLD),
     ),
     *(
@@ -583,7 +590,7 @@ P1_SENSORS: Final[tuple[P1SensorDescription, ...]] = (
             native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
             entity_category=EntityCategory.DIAGNOSTIC,
             entity_registry_enabled_default=False,
-            exists_fn=_p1_present(code),
+            codes=(code,),
             value_fn=_p1_decimal(code),
         )
         for phase, code in enumerate(p1.FUSE_THRESHOLDS, 1)
@@ -671,14 +678,13 @@ def _async_add_p1_sensors(
     def add_new_sensors() -> None:
         nonlocal seen_codes
         telegram = coordinator.data
-        codes = frozenset(telegram.objects)
-        if codes == seen_codes:
+        if telegram.codes is seen_codes:  # the parser keeps the same set while it is unchanged
             return
-        seen_codes = codes
+        seen_codes = telegram.codes
         new: list[SensorEntity] = [
             P1Sensor(coordinator, description)
             for description in P1_SENSORS
-            if description.key not in added and description.exists_fn(telegram)
+            if description.key not in added and description.exists(telegram)
         ]
         added.update(sensor.entity_description.key for sensor in new)
         for device in telegram.mbus.values():
@@ -697,22 +703,35 @@ def _async_add_p1_sensors(
 
 
 class _P1SensorBase(GridEmsEntity[P1Coordinator], SensorEntity):
-    """A P1 sensor that writes its state only when the value (or availability) changed."""
+    """A P1 sensor that recomputes only when its objects changed and writes only new states."""
 
+    _sources: tuple[object, ...] | None = None
     _shown: tuple[bool, P1Value, dict[str, Any] | None] | None = None
+
+    def _source_objects(self) -> tuple[object, ...]:
+        """The objects of the latest telegram the value is computed from."""
+        raise NotImplementedError
 
     def _read(self) -> tuple[P1Value, dict[str, Any] | None]:
         """The value and the attributes from the coordinator's telegram."""
         raise NotImplementedError
 
     def _refresh(self) -> bool:
-        """Take the latest value; return whether anything shown changed."""
-        value, attributes = self._read()
-        shown = (self.coordinator.last_update_success, value, attributes)
+        """Take the latest value; return whether anything shown changed.
+
+        Unchanged lines reuse their parsed object, so comparing the sources is mostly an
+        identity check; only sensors whose objects changed compute their value.
+        """
+        available = self.coordinator.last_update_success
+        sources = (available, *self._source_objects())
+        if sources == self._sources:
+            return False
+        self._sources = sources
+        shown = (available, *self._read())
         if shown == self._shown:
             return False
         self._shown = shown
-        self._attr_native_value = value
+        _, self._attr_native_value, attributes = shown
         if attributes is not None:
             self._attr_extra_state_attributes = attributes
         return True
@@ -734,6 +753,9 @@ class P1Sensor(_P1SensorBase):
             coordinator, description, coordinator.device_info, coordinator.device_unique_id
         )
         self._refresh()
+
+    def _source_objects(self) -> tuple[object, ...]:
+        return tuple(map(self.coordinator.data.objects.get, self.entity_description.codes))
 
     def _read(self) -> tuple[P1Value, dict[str, Any] | None]:
         telegram = self.coordinator.data
@@ -780,6 +802,9 @@ class P1MBusSensor(_P1SensorBase):
             ),
             None,
         )
+
+    def _source_objects(self) -> tuple[object, ...]:
+        return (self._device(),)
 
     def _read(self) -> tuple[P1Value, dict[str, Any] | None]:
         device = self._device()

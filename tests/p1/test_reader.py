@@ -260,9 +260,9 @@ def test_telegram_accessors() -> None:
     assert history is not None
     assert len(history) == 13
     assert telegram.power_failure_log is None
-    assert Telegram("x", {}).net_power is None
-    assert Telegram("x", {}).peak_history is None
-    only_export = Telegram("x", {"1-0:2.7.0": Reading(Decimal("0.5"), "kW")})
+    assert Telegram("x", {}, frozenset()).net_power is None
+    assert Telegram("x", {}, frozenset()).peak_history is None
+    only_export = Telegram("x", {"1-0:2.7.0": Reading(Decimal("0.5"), "kW")}, frozenset())
     assert only_export.net_power == Decimal(-500)
 
 

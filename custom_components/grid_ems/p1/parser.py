@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from dsmr_parser import obis_references, telegram_specifications
@@ -50,7 +51,7 @@ from .telegram import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterator
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ type _Converter = Callable[[Any], TelegramObject]
 _OBIS_PATTERN_TAIL: Final = r".+?\r\n"
 """dsmr_parser's references are ``^<OBIS code pattern>.+?\\r\\n``: the tail matches the values."""
 
-_MBUS_CHANNELS: Final = "123456789"
+_MBUS_CHANNELS: Final = frozenset("123456789")
 
 _LINE_ERRORS: Final = (ParseError, ValueError, ArithmeticError, IndexError, TypeError)
 """What a dsmr_parser value parser raises on a malformed line."""
@@ -125,9 +126,10 @@ def _parse_power_failures(line: str) -> Any:
 class _Route:
     """How the lines of one OBIS code are parsed: dsmr_parser's value parser, then our type."""
 
-    __slots__ = ("convert", "parse")
+    __slots__ = ("convert", "mbus", "parse")
 
-    def __init__(self, value_parser: Any) -> None:
+    def __init__(self, code: str, value_parser: Any) -> None:
+        self.mbus = _is_mbus(code)
         self.parse: Callable[[str], Any] = value_parser.parse
         self.convert: _Converter = _from_cosem
         if isinstance(value_parser, ProfileGenericParser):
@@ -147,44 +149,66 @@ _ROUTE_PATTERNS: Final = [
 
 
 class TelegramParser:
-    """Parses telegram bodies; keeps the previous telegram's lines to skip unchanged ones."""
+    """Parses telegram bodies; an object is parsed when first asked for, once per distinct line.
 
-    __slots__ = ("_previous", "_routes", "malformed_lines")
+    Parsing on demand leaves the lines nobody reads alone (with HA core's defaults, the
+    per-phase values are not shown); a line identical to one of the previous telegram keeps
+    its parsed object, so unchanged values are not parsed again and keep their identity.
+    """
+
+    __slots__ = ("_codes", "_mbus", "_mbus_lines", "_objects", "_routes", "malformed_lines")
 
     def __init__(self) -> None:
         """Start with no routes and no previous telegram."""
         self._routes: dict[str, _Route | None] = {}
-        self._previous: dict[str, tuple[str, TelegramObject]] = {}
+        self._objects: dict[str, TelegramObject | None] = {}
+        self._codes: frozenset[str] = frozenset()
+        self._mbus_lines: list[str] = []
+        self._mbus: dict[int, MBusDevice] = {}
         self.malformed_lines = 0
         """Lines of CRC-valid telegrams that a value parser rejected (skipped)."""
 
     def parse(self, frame: bytes) -> Telegram:
         """Parse one telegram, from ``/`` up to ``!`` (the CRC is checked by the framer)."""
         lines = frame.decode("latin-1").split("\n")
-        header = lines[0].strip().removeprefix("/")
-        objects: dict[str, TelegramObject] = {}
-        previous = self._previous
+        by_code: dict[str, str] = {}
+        mbus_lines: list[str] = []
         for raw_line in lines[1:]:
             line = raw_line.rstrip("\r")
             code, bracket, _ = line.partition("(")
-            if not bracket:
-                continue
-            cached = previous.get(code)
-            if cached is not None and cached[0] == line:
-                objects[code] = cached[1]
-                continue
-            route = self._route(code)
-            if route is None:
-                continue
+            if bracket and (route := self._route(code)) is not None:
+                by_code[code] = line
+                if route.mbus:
+                    mbus_lines.append(line)
+        # Keep the parsed objects of this telegram's lines only: the cache never grows.
+        objects = self._objects
+        self._objects = {line: objects[line] for line in by_code.values() if line in objects}
+        if by_code.keys() != self._codes:
+            self._codes = frozenset(by_code)
+        lazy = _LazyObjects(by_code, self)
+        if mbus_lines != self._mbus_lines:
+            self._mbus_lines = mbus_lines
+            self._mbus = group_mbus(lazy)
+        header = lines[0].strip().removeprefix("/")
+        return Telegram(header, lazy, self._codes, self._mbus)
+
+    def object_for(self, line: str) -> TelegramObject | None:
+        """The object of a line (None if malformed), parsed the first time it is asked for."""
+        try:
+            return self._objects[line]
+        except KeyError:
+            pass
+        code = line.partition("(")[0]
+        route = self._route(code)
+        parsed: TelegramObject | None = None
+        if route is not None:
             try:
                 parsed = route.convert(route.parse(line))
             except _LINE_ERRORS as err:
                 self.malformed_lines += 1
                 _LOGGER.debug("Skipping malformed P1 line %r: %s", line, err)
-                continue
-            objects[code] = parsed
-            previous[code] = (line, parsed)
-        return Telegram(header=header, objects=objects, mbus=group_mbus(objects))
+        self._objects[line] = parsed
+        return parsed
 
     def _route(self, code: str) -> _Route | None:
         try:
@@ -192,20 +216,56 @@ class TelegramParser:
         except KeyError:
             pass
         route = next(
-            (_Route(parser) for pattern, parser in _ROUTE_PATTERNS if pattern.fullmatch(code)),
+            (
+                _Route(code, parser)
+                for pattern, parser in _ROUTE_PATTERNS
+                if pattern.fullmatch(code)
+            ),
             None,
         )
         self._routes[code] = route
         return route
 
 
+class _LazyObjects(Mapping[str, TelegramObject]):
+    """The objects of one telegram by OBIS code, each parsed when first asked for.
+
+    A malformed line is not an object: looking it up fails as for an absent code, and
+    iterating leaves it out (iterating parses every line).
+    """
+
+    __slots__ = ("_lines", "_parser")
+
+    def __init__(self, lines: dict[str, str], parser: TelegramParser) -> None:
+        self._lines = lines
+        self._parser = parser
+
+    def __getitem__(self, code: str) -> TelegramObject:
+        found = self._parser.object_for(self._lines[code])
+        if found is None:
+            raise KeyError(code)
+        return found
+
+    def __contains__(self, code: object) -> bool:
+        line = self._lines.get(code) if isinstance(code, str) else None
+        return line is not None and self._parser.object_for(line) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        object_for = self._parser.object_for
+        return (code for code, line in self._lines.items() if object_for(line) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _is_mbus(line: str) -> bool:
+    """Whether a line (or OBIS code) belongs to an M-Bus channel: ``0-1:`` to ``0-9:``."""
+    return line[:2] == "0-" and line[2:3] in _MBUS_CHANNELS and line[3:4] == ":"
+
+
 def group_mbus(objects: Mapping[str, TelegramObject]) -> dict[int, MBusDevice]:
     """Group the M-Bus objects (``0-<channel>:...``, channel 1-9) per channel."""
-    channels = {
-        code[2]
-        for code in objects
-        if code[:2] == "0-" and code[2] in _MBUS_CHANNELS and code[3] == ":"
-    }
+    channels = {code[2] for code in objects if _is_mbus(code)}
     devices: dict[int, MBusDevice] = {}
     for channel in sorted(channels):
         prefix = f"0-{channel}:"

@@ -43,7 +43,6 @@ _END: Final = b"!"
 _CRC_LENGTH: Final = 4
 _HEX_DIGITS: Final = frozenset(b"0123456789ABCDEFabcdef")
 _LINE_END_BYTES: Final = b"\r\n"
-_MBUS_READING_SUFFIXES: Final = frozenset(MBUS_READINGS)
 
 
 class RejectReason(StrEnum):
@@ -184,11 +183,13 @@ class CounterGuard:
             self._meter = meter
             self._accepted.clear()
         accepted = self._accepted
+        objects = telegram.objects
         replaced: dict[str, TelegramObject] = {}
-        for code, found in telegram.objects.items():
-            if not _is_counter(code):
-                continue
+        for code in _counter_codes(telegram):
+            found = objects[code]
             previous = accepted.get(code)
+            if found is previous:
+                continue  # the same line as before
             value = _counter_value(found)
             if previous is not None and value is not None:
                 previous_value = _counter_value(previous)
@@ -198,14 +199,21 @@ class CounterGuard:
             accepted[code] = found
         if not replaced:
             return telegram, 0
-        objects = {**telegram.objects, **replaced}
-        return Telegram(telegram.header, objects, group_mbus(objects)), len(replaced)
+        guarded = {**objects, **replaced}  # parses the telegram's other lines too: rare
+        return (
+            Telegram(telegram.header, guarded, telegram.codes, group_mbus(guarded)),
+            len(replaced),
+        )
 
 
-def _is_counter(code: str) -> bool:
-    if code in ENERGY_COUNTERS:
-        return True
-    return code[:2] == "0-" and code[2] != "0" and code[4:] in _MBUS_READING_SUFFIXES
+def _counter_codes(telegram: Telegram) -> list[str]:
+    """The energy registers and M-Bus readings of a telegram."""
+    objects = telegram.objects
+    codes = [code for code in ENERGY_COUNTERS if code in objects]
+    for channel in telegram.mbus:
+        prefix = f"0-{channel}:"
+        codes += [prefix + suffix for suffix in MBUS_READINGS if prefix + suffix in objects]
+    return codes
 
 
 def _counter_value(found: TelegramObject) -> Decimal | None:

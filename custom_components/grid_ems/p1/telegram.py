@@ -147,10 +147,15 @@ class MBusDevice:
 
 @dataclass(frozen=True, slots=True)
 class Telegram:
-    """One CRC-checked telegram: its identification line and its objects by OBIS code."""
+    """One CRC-checked telegram: its identification line and its objects by OBIS code.
+
+    ``codes`` are the OBIS codes of the lines the telegram carries, known without parsing
+    them: the parser's ``objects`` parse each line when it is first asked for.
+    """
 
     header: str
     objects: Mapping[str, TelegramObject]
+    codes: frozenset[str]
     mbus: Mapping[int, MBusDevice] = field(default_factory=dict)
 
     def reading(self, obis: str) -> Reading | None:
