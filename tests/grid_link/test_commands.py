@@ -120,6 +120,17 @@ async def test_limits_follow_the_setpoints(
     assert state_of(hass, link_entry, "sensor", "max_asset_consumption") == "47.0"
 
 
+async def test_repeated_command_confirmed_and_mirrored_again(
+    link: GridLinkCoordinator, rtu: RtuSimulator
+) -> None:
+    """Sending the value in force again is confirmed and mirrored again."""
+    for _ in range(2):
+        start = len(rtu.reports)
+        assert await rtu.command(Command.MIN_SET_P, 40.0) == CONFIRMED
+        await rtu.wait_for_report(12001, 40.0, Cause.SPONTANEOUS, after=start)
+    assert [record.accepted for record in link.audit] == [True, True]
+
+
 async def test_time_tagged_commands_accepted(link: GridLinkCoordinator, rtu: RtuSimulator) -> None:
     """Each command point also accepts its time-tagged type."""
     time = datetime.now(UTC)

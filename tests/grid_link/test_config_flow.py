@@ -258,13 +258,20 @@ async def test_add_and_edit_asset_in_place(
     )
     assert form_input(result)["p_sensor"] == "sensor.heat_pump_power"
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], form_input(result, installed_power_kw=15, name="Heat pumps")
+        result["flow_id"],
+        form_input(
+            result,
+            installed_power_kw=15,
+            name="Heat pumps",
+            q_sensor="sensor.heat_pump_reactive_power",
+        ),
     )
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert link.server is server
     heat_pumps = next(asset for asset in link.site.assets if asset.asset_id == heat_pump.asset_id)
     assert (heat_pumps.name, heat_pumps.installed_power_kw) == ("Heat pumps", 15.0)
+    assert heat_pumps.q_sensor == "sensor.heat_pump_reactive_power"
 
     hass.config_entries.async_remove_subentry(link_entry, heat_pump.asset_id)
     await hass.async_block_till_done()
