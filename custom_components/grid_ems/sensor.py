@@ -114,6 +114,21 @@ def _reactive(key: str, value_fn: Callable[[LinkSnapshot], float]) -> GridLinkSe
     )
 
 
+REASONS: Final = [reason.key for reason in Reason]
+
+
+def _enum(
+    key: str, options: list[str], value_fn: Callable[[LinkSnapshot], str]
+) -> GridLinkSensorDescription:
+    return GridLinkSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.ENUM,
+        options=options,
+        value_fn=value_fn,
+    )
+
+
 def _category_sensors(category: AssetCategory) -> tuple[GridLinkSensorDescription, ...]:
     """Reported P and Q of a category; unknown while an asset's sensor has no reading."""
 
@@ -161,27 +176,9 @@ GRID_LINK_SENSORS: tuple[GridLinkSensorDescription, ...] = (
     _power("max_asset_consumption", lambda snapshot: snapshot.limits.max_asset_consumption_kw),
     _reactive("min_reactive_power", lambda snapshot: snapshot.limits.min_reactive_kvar),
     _reactive("max_reactive_power", lambda snapshot: snapshot.limits.max_reactive_kvar),
-    GridLinkSensorDescription(
-        key="reason_p",
-        translation_key="reason_p",
-        device_class=SensorDeviceClass.ENUM,
-        options=[reason.key for reason in Reason],
-        value_fn=lambda snapshot: snapshot.state.reason_p.key,
-    ),
-    GridLinkSensorDescription(
-        key="reason_q",
-        translation_key="reason_q",
-        device_class=SensorDeviceClass.ENUM,
-        options=[reason.key for reason in Reason],
-        value_fn=lambda snapshot: snapshot.state.reason_q.key,
-    ),
-    GridLinkSensorDescription(
-        key="q_mode",
-        translation_key="q_mode",
-        device_class=SensorDeviceClass.ENUM,
-        options=[mode.value for mode in QMode],
-        value_fn=lambda snapshot: snapshot.state.q_mode.value,
-    ),
+    _enum("reason_p", REASONS, lambda snapshot: snapshot.state.reason_p.key),
+    _enum("reason_q", REASONS, lambda snapshot: snapshot.state.reason_q.key),
+    _enum("q_mode", [mode.value for mode in QMode], lambda snapshot: snapshot.state.q_mode),
     GridLinkSensorDescription(
         key="last_command",
         translation_key="last_command",
