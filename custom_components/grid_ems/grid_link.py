@@ -324,9 +324,9 @@ class _AuditedServer(Server):
 
     Workaround: the server answers a command with the wrong cause (45), common address (46),
     IOA or type (47), a select or a double command state 0 or 3, without calling the command
-    handler. This classifies those
-    commands by the same rules before the server answers them, so the audit trail has them.
-    (What the server lacks: an ``on_command_refused`` callback with peer, ASDU and cause.)
+    handler. This classifies those commands by the same rules before the server answers them,
+    so that the audit trail has them. (What the server lacks: an ``on_command_refused``
+    callback with the peer, the ASDU and the negative cause.)
     """
 
     on_refused: RefusalHandler | None = None
