@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check results, not speed: on a loaded 2-core CI machine an example may take
+# longer than hypothesis's default 200 ms deadline without anything being wrong.
+settings.register_profile("grid_ems", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("grid_ems")
 
 
 @pytest.fixture(autouse=True)
