@@ -19,6 +19,7 @@ from custom_components.grid_ems.p1.telegram import (
     Reading,
     Telegram,
     decode_hex_text,
+    redact_identifiers,
 )
 from simulators.p1 import MeterConfig, SimulatedMeter, seal
 
@@ -321,3 +322,34 @@ def test_simulated_meter_telegrams_parse_completely() -> None:
     assert len(telegram.objects) == 49
     assert decode_hex_text(telegram.text("0-0:96.13.0") or "") == "Hallo"
     assert {device.medium for device in telegram.mbus.values()} == set(MBusMedium)
+
+
+def test_objects_are_parsed_on_demand() -> None:
+    """Lines are parsed when first read; a malformed one is absent; codes are known upfront."""
+    reader = P1Reader()
+    telegram = _telegrams(
+        reader.feed(_body("1-0:1.7.0(00.1.5*kW)", "1-0:2.7.0(00.250*kW)", "0-0:96.14.0(0001)"))
+    )[0]
+    assert telegram.codes == {"1-0:1.7.0", "1-0:2.7.0", "0-0:96.14.0"}
+    assert reader.malformed_lines == 0  # nothing read yet
+    assert "1-0:1.7.0" not in telegram.objects
+    assert reader.malformed_lines == 1
+    assert telegram.objects.get("1-0:1.7.0") is None
+    not_a_code: object = 42
+    assert not_a_code not in telegram.objects
+    assert "1-0:99.99.9" not in telegram.objects
+    assert len(telegram.objects) == 2
+    assert reader.malformed_lines == 1  # a line is parsed once
+    with pytest.raises(KeyError):
+        telegram.objects["1-0:1.7.0"]
+
+
+def test_redact_identifiers() -> None:
+    """Equipment identifiers (96.1.0, 96.1.1, 96.1.2) go; versions and values stay."""
+    text = redact_identifiers(CORPUS["22"])
+    assert "0-0:96.1.4(50221)" in text
+    assert "0-0:96.1.1(**REDACTED**)" in text
+    assert "0-0:96.1.2(**REDACTED**)" in text
+    assert "0-2:96.1.1(**REDACTED**)" in text
+    assert "1-0:1.8.1(000000.034*kWh)" in text
+    assert "3153414733313031303231363035" not in text

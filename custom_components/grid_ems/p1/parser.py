@@ -156,11 +156,20 @@ class TelegramParser:
     its parsed object, so unchanged values are not parsed again and keep their identity.
     """
 
-    __slots__ = ("_codes", "_mbus", "_mbus_lines", "_objects", "_routes", "malformed_lines")
+    __slots__ = (
+        "_codes",
+        "_mbus",
+        "_mbus_lines",
+        "_objects",
+        "_routes",
+        "_unknown_codes",
+        "malformed_lines",
+    )
 
     def __init__(self) -> None:
         """Start with no routes and no previous telegram."""
-        self._routes: dict[str, _Route | None] = {}
+        self._routes: dict[str, _Route] = {}
+        self._unknown_codes: set[str] = set()
         self._objects: dict[str, TelegramObject | None] = {}
         self._codes: frozenset[str] = frozenset()
         self._mbus_lines: list[str] = []
@@ -198,23 +207,20 @@ class TelegramParser:
             return self._objects[line]
         except KeyError:
             pass
-        code = line.partition("(")[0]
-        route = self._route(code)
+        route = self._routes[line.partition("(")[0]]  # only lines of routed codes get here
         parsed: TelegramObject | None = None
-        if route is not None:
-            try:
-                parsed = route.convert(route.parse(line))
-            except _LINE_ERRORS as err:
-                self.malformed_lines += 1
-                _LOGGER.debug("Skipping malformed P1 line %r: %s", line, err)
+        try:
+            parsed = route.convert(route.parse(line))
+        except _LINE_ERRORS as err:
+            self.malformed_lines += 1
+            _LOGGER.debug("Skipping malformed P1 line %r: %s", line, err)
         self._objects[line] = parsed
         return parsed
 
     def _route(self, code: str) -> _Route | None:
-        try:
-            return self._routes[code]
-        except KeyError:
-            pass
+        """The route of an OBIS code, found once with the library's patterns; None if unknown."""
+        if (route := self._routes.get(code)) is not None or code in self._unknown_codes:
+            return route
         route = next(
             (
                 _Route(code, parser)
@@ -223,7 +229,10 @@ class TelegramParser:
             ),
             None,
         )
-        self._routes[code] = route
+        if route is None:
+            self._unknown_codes.add(code)
+        else:
+            self._routes[code] = route
         return route
 
 
