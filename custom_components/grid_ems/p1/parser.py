@@ -1,17 +1,17 @@
 """Parse the body of a CRC-checked P1 telegram with dsmr_parser's object parsers.
 
-The specification is dsmr_parser's ``BELGIUM_FLUVIUS``, extended with the library's own entries
-for the objects of the Fluvius P1 port that it lacks (power failures, the power failure log,
-voltage sags and swells, the consumer message code, fuse thresholds L2/L3) and the DSMR version
-line of Dutch meters.
+The specification is dsmr_parser's ``BELGIUM_FLUVIUS``, extended with the library's entries
+for the objects of the Fluvius P1 port it lacks (power failures and their log, voltage sags and
+swells, fuse thresholds L2/L3, the DSMR version line of Dutch meters) and with the consumer
+message code (the library's reference, read as text).
 
 dsmr_parser's ``TelegramParser.parse`` runs every object's regular expression over the whole
-telegram and recomputes the CRC in pure Python. Here the telegram is split into lines, each line
-is routed by its OBIS code to the specification entry whose pattern matches that code (looked up
-once per code, with the library's pattern), and parsed with that entry's value parser. A line
-identical to the previous telegram's line for the same code reuses the previous result: most
-lines (identifiers, counters within the same watt-hour, the peak history) do not change from
-one second to the next.
+telegram and recomputes the CRC in pure Python. Here the telegram is split into lines; each
+line's OBIS code is routed to the specification entry whose pattern matches it (looked up once
+per code, with the library's own pattern), and the line is parsed with that entry's value
+parser when its object is first asked for. A line identical to one of the previous telegram
+keeps its parsed object: most lines (identifiers, counters within the same watt-hour, the peak
+history) do not change from one second to the next, and lines nobody reads are not parsed.
 """
 
 from __future__ import annotations
