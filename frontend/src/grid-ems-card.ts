@@ -259,20 +259,28 @@ export class GridEmsCard extends LitElement {
   }
 
   private _relays(view: SiteView, t: Localize): TemplateResult | typeof nothing {
-    if (!view.relays.length) return nothing;
+    if (!view.relayModules.length) return nothing;
     return html`<section>
       <h3>${t("relays")}</h3>
-      <div class="flags">
-        ${view.relays.map(
-          (relay) =>
-            html`<span
-              class="chip ${relay.available ? (relay.state === "on" ? "on" : "off") : "unavailable"}"
-              data-role="relay"
-              data-entity=${relay.entityId}
-              >${relay.name}: ${relay.available ? (relay.state === "on" ? t("on") : t("off")) : t("unavailable")}</span
-            >`,
-        )}
-      </div>
+      ${view.relayModules.map(
+        (module) => html`<div class="module" data-role="relay-module">
+          ${module.name ? html`<span class="label">${module.name}</span>` : nothing}
+          <div class="flags">
+            ${module.relays.map((relay) => {
+              const state = relay.available ? (relay.state === "on" ? "on" : "off") : "unavailable";
+              const label = relay.available ? (relay.state === "on" ? t("on") : t("off")) : t("unavailable");
+              return html`<span
+                class="chip small ${state}"
+                data-role="relay"
+                data-state=${state}
+                data-entity=${relay.entityId}
+                title="${relay.name}: ${label}"
+                >${relay.name}</span
+              >`;
+            })}
+          </div>
+        </div>`,
+      )}
     </section>`;
   }
 
@@ -357,10 +365,24 @@ export class GridEmsCard extends LitElement {
       font-size: 0.9em;
       border: 1px solid var(--divider-color, #e0e0e0);
     }
-    .chip.ok,
-    .chip.on {
+    .chip.ok {
       color: var(--success-color, #43a047);
       border-color: var(--success-color, #43a047);
+    }
+    .chip.on {
+      color: var(--text-primary-color, #fff);
+      background: var(--success-color, #43a047);
+      border-color: var(--success-color, #43a047);
+    }
+    .chip.small {
+      padding: 0 8px;
+      font-size: 0.8em;
+    }
+    .module {
+      display: flex;
+      flex-direction: column;
+      gap: 4px;
+      margin-bottom: 6px;
     }
     .chip.off {
       color: var(--secondary-text-color, #727272);

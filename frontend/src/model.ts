@@ -31,6 +31,12 @@ export interface Reading {
   stateObj?: HassEntityState;
 }
 
+/** The relays of one module, named without the module's name. */
+export interface RelayModule {
+  name: string;
+  relays: Reading[];
+}
+
 export interface CategoryPower {
   category: Category;
   reading: Reading;
@@ -42,7 +48,7 @@ export interface SiteView {
   /** Entity ids the card depends on, to re-render only when one of them changes. */
   entityIds: string[];
   readings: Partial<Record<SingleRole, Reading>>;
-  relays: Reading[];
+  relayModules: RelayModule[];
   categories: CategoryPower[];
   /** Grid power at the connection point in kW, load convention (import positive). */
   gridPowerKw: number | null;
@@ -138,12 +144,12 @@ export function buildSiteView(hass: HomeAssistant, config: GridEmsCardConfig, ca
     }
   }
 
-  const lists: Record<ListRole, Reading[]> = { relay: [] };
+  const lists: Record<ListRole, HassEntityRegistryEntry[]> = { relay: [] };
   for (const spec of LIST_ROLES) {
     for (const entity of entities) {
       if (!taken.has(entity.entity_id) && specMatches(spec, domainOf(entity.entity_id), entity.translation_key ?? "")) {
         taken.add(entity.entity_id);
-        lists[spec.role].push(readEntity(hass, entity.entity_id));
+        lists[spec.role].push(entity);
       }
     }
   }
@@ -175,7 +181,7 @@ export function buildSiteView(hass: HomeAssistant, config: GridEmsCardConfig, ca
   return {
     entityIds: [...taken],
     readings,
-    relays: lists.relay,
+    relayModules: relayModules(hass, lists.relay),
     categories,
     gridPowerKw,
     hasGridPower: Boolean(readings.grid_power ?? readings.grid_power_import ?? readings.grid_power_export),
@@ -185,6 +191,23 @@ export function buildSiteView(hass: HomeAssistant, config: GridEmsCardConfig, ca
     reasonP: reasonOf(readings.reason_p),
     reasonQ: reasonOf(readings.reason_q),
   };
+}
+
+/** Relays grouped by module (device), in channel order (relay 2 before relay 10). */
+function relayModules(hass: HomeAssistant, relays: HassEntityRegistryEntry[]): RelayModule[] {
+  const modules = new Map<string, RelayModule>();
+  for (const entity of relays) {
+    const device = entity.device_id ? hass.devices?.[entity.device_id] : undefined;
+    const moduleName = device?.name_by_user ?? device?.name ?? "";
+    const module = modules.get(entity.device_id ?? "") ?? { name: moduleName, relays: [] };
+    modules.set(entity.device_id ?? "", module);
+    const reading = readEntity(hass, entity.entity_id);
+    if (moduleName && reading.name.startsWith(`${moduleName} `)) reading.name = reading.name.slice(moduleName.length + 1);
+    module.relays.push(reading);
+  }
+  const byChannel = new Intl.Collator("en", { numeric: true });
+  for (const module of modules.values()) module.relays.sort((a, b) => byChannel.compare(a.name, b.name));
+  return [...modules.values()];
 }
 
 function netGridPower(readings: Partial<Record<SingleRole, Reading>>): number | null {

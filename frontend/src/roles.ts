@@ -78,15 +78,15 @@ export const SINGLE_ROLES: readonly RoleSpec<SingleRole>[] = [
   { role: "grid_power", domains: ["sensor"], keys: ["p1_net_power"] },
   { role: "grid_power_import", domains: ["sensor"], keys: ["p1_power_import"] },
   { role: "grid_power_export", domains: ["sensor"], keys: ["p1_power_export"] },
-  // --- Modbus devices (modbus_device.py): grid meter and BESS ---
-  { role: "grid_power", domains: ["sensor"], keys: ["grid_power"] },
-  { role: "bess_soe", domains: ["sensor"], keys: ["state_of_energy"] },
-  { role: "bess_power", domains: ["sensor"], keys: ["battery_power"] },
+  // --- Modbus devices (modbus/profiles/): grid meter (Acuvim II) and battery (PowerPack) ---
+  { role: "grid_power", domains: ["sensor"], keys: ["meter_power"] },
+  { role: "bess_soe", domains: ["sensor"], keys: ["bess_state_of_energy"] },
+  { role: "bess_power", domains: ["sensor"], keys: ["bess_active_power"] },
 ];
 
-/** Roles with many entities (Moxa relay modules). */
+/** Roles with many entities: relays and digital outputs of the Moxa ioLogik modules. */
 export const LIST_ROLES: readonly RoleSpec<ListRole>[] = [
-  { role: "relay", domains: ["switch"], keys: [/^relay(_\d+)?$/] },
+  { role: "relay", domains: ["switch"], keys: ["io_relay", "io_output"] },
 ];
 
 /** P per asset category, reported by the link (points 13001..13007). */

@@ -78,7 +78,7 @@ describe("grid-ems-card", () => {
       "sensor.link_max_consumption": "unavailable",
       "sensor.p1_power_import": "unavailable",
       "sensor.bess_soe": "unknown",
-      "switch.relay_2": "unavailable",
+      "switch.e1214_relay_2": "unavailable",
       "sensor.link_reason_q": "unavailable",
     });
     const card = await renderCard(hass);
@@ -91,7 +91,11 @@ describe("grid-ems-card", () => {
     expect(text(card, "bess-soe")).toBe("State of energy Unavailable");
     expect(text(card, "reason-q")).toBe("Reason Q Unknown");
     const relays = [...(card.shadowRoot?.querySelectorAll<HTMLElement>('[data-role="relay"]') ?? [])];
-    expect(relays.map((relay) => relay.textContent?.trim())).toEqual(["Relay 1: On", "Relay 2: Unavailable"]);
+    expect(relays.map((relay) => [relay.textContent?.trim(), relay.dataset.state, relay.title])).toEqual([
+      ["Relay 2", "unavailable", "Relay 2: Unavailable"],
+      ["Relay 10", "on", "Relay 10: On"],
+    ]);
+    expect(text(card, "relay-module")).toMatch(/^E1214/);
   });
 
   it("shows a disconnected link as an alarm and relies on HA's formatting of states", async () => {

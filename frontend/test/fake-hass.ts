@@ -49,7 +49,8 @@ export function fakeHass(entities: FakeEntity[], language = "en", configEntries:
     };
   }
   const devices: HomeAssistant["devices"] = {};
-  for (const [id, entry] of Object.entries(DEVICE_ENTRY)) devices[id] = { id, config_entries: [entry] };
+  for (const [id, entry] of Object.entries(DEVICE_ENTRY)) devices[id] = { id, config_entries: [entry], name: id };
+  devices.relays.name = "E1214";
   return {
     states,
     entities: registry,
@@ -96,9 +97,9 @@ export function siteEntities(): FakeEntity[] {
     { entityId: "sensor.link_p_storage", key: "active_power_storage", state: "-1.25", unit: "kW" },
     { entityId: "sensor.p1_power_import", key: "p1_power_import", state: "3200", unit: "W", device: "p1" },
     { entityId: "sensor.p1_power_export", key: "p1_power_export", state: "0", unit: "W", device: "p1" },
-    { entityId: "sensor.bess_soe", key: "state_of_energy", state: "76", unit: "%", device: "bess" },
-    { entityId: "sensor.bess_power", key: "battery_power", state: "-1.25", unit: "kW", device: "bess" },
-    { entityId: "switch.relay_1", key: "relay", state: "on", name: "Relay 1", device: "relays" },
-    { entityId: "switch.relay_2", key: "relay", state: "off", name: "Relay 2", device: "relays" },
+    { entityId: "sensor.bess_soe", key: "bess_state_of_energy", state: "76", unit: "%", device: "bess" },
+    { entityId: "sensor.bess_power", key: "bess_active_power", state: "-1.25", unit: "kW", device: "bess" },
+    { entityId: "switch.e1214_relay_10", key: "io_relay", state: "on", name: "E1214 Relay 10", device: "relays" },
+    { entityId: "switch.e1214_relay_2", key: "io_relay", state: "off", name: "E1214 Relay 2", device: "relays" },
   ];
 }

@@ -36,7 +36,9 @@ describe("buildSiteView", () => {
     expect(view.consumptionLimitKw).toBeCloseTo(10);
     expect(view.reasonP).toBe("congestion");
     expect(view.reasonQ).toBe("normal");
-    expect(view.relays.map((relay) => relay.name)).toEqual(["Relay 1", "Relay 2"]);
+    // Relays by module, named without the module's name, in channel order.
+    expect(view.relayModules.map((module) => module.name)).toEqual(["E1214"]);
+    expect(view.relayModules[0].relays.map((relay) => relay.name)).toEqual(["Relay 2", "Relay 10"]);
     expect(view.categories.map((c) => [c.category, c.reading.value])).toEqual([
       ["solar", 4.5],
       ["storage", -1.25],

@@ -781,22 +781,22 @@ var ye = [
 	{
 		role: "grid_power",
 		domains: ["sensor"],
-		keys: ["grid_power"]
+		keys: ["meter_power"]
 	},
 	{
 		role: "bess_soe",
 		domains: ["sensor"],
-		keys: ["state_of_energy"]
+		keys: ["bess_state_of_energy"]
 	},
 	{
 		role: "bess_power",
 		domains: ["sensor"],
-		keys: ["battery_power"]
+		keys: ["bess_active_power"]
 	}
 ], xe = [{
 	role: "relay",
 	domains: ["switch"],
-	keys: [/^relay(_\d+)?$/]
+	keys: ["io_relay", "io_output"]
 }], Se = {
 	solar: ["active_power_solar"],
 	wind: ["active_power_wind"],
@@ -874,7 +874,7 @@ function je(e, t, n = {}) {
 		n && (i.add(n.entity_id), a[t.role] = Z(e, n.entity_id));
 	}
 	let o = { relay: [] };
-	for (let t of xe) for (let n of r) !i.has(n.entity_id) && Te(t, Q(n.entity_id), n.translation_key ?? "") && (i.add(n.entity_id), o[t.role].push(Z(e, n.entity_id)));
+	for (let e of xe) for (let t of r) !i.has(t.entity_id) && Te(e, Q(t.entity_id), t.translation_key ?? "") && (i.add(t.entity_id), o[e.role].push(t));
 	let s = [];
 	for (let t of ye) {
 		let n = r.find((e) => !i.has(e.entity_id) && Q(e.entity_id) === "sensor" && we(Se[t], e.translation_key ?? ""));
@@ -883,13 +883,13 @@ function je(e, t, n = {}) {
 			reading: Z(e, n.entity_id)
 		}));
 	}
-	let c = Me(a);
+	let c = Ne(a);
 	n.exportKw = $(a.injection_limit_kw, a.injection_limit_pct, a.emergency_stop_production) ?? n.exportKw, n.importKw = $(a.consumption_limit_kw, a.consumption_limit_pct, a.emergency_stop_consumption) ?? n.importKw;
 	let l = c != null && c < 0 ? n.exportKw : n.importKw, u = c != null && l ? Math.abs(c) / l * 100 : null;
 	return {
 		entityIds: [...i],
 		readings: a,
-		relays: o.relay,
+		relayModules: Me(e, o.relay),
 		categories: s,
 		gridPowerKw: c,
 		hasGridPower: !!(a.grid_power ?? a.grid_power_import ?? a.grid_power_export),
@@ -900,16 +900,31 @@ function je(e, t, n = {}) {
 		reasonQ: Ae(a.reason_q)
 	};
 }
-function Me(e) {
+function Me(e, t) {
+	let n = /* @__PURE__ */ new Map();
+	for (let r of t) {
+		let t = r.device_id ? e.devices?.[r.device_id] : void 0, i = t?.name_by_user ?? t?.name ?? "", a = n.get(r.device_id ?? "") ?? {
+			name: i,
+			relays: []
+		};
+		n.set(r.device_id ?? "", a);
+		let o = Z(e, r.entity_id);
+		i && o.name.startsWith(`${i} `) && (o.name = o.name.slice(i.length + 1)), a.relays.push(o);
+	}
+	let r = new Intl.Collator("en", { numeric: !0 });
+	for (let e of n.values()) e.relays.sort((e, t) => r.compare(e.name, t.name));
+	return [...n.values()];
+}
+function Ne(e) {
 	if (e.grid_power) return e.grid_power.value;
 	let t = e.grid_power_import?.value, n = e.grid_power_export?.value;
 	return t == null && n == null || !e.grid_power_import?.available && e.grid_power_import || !e.grid_power_export?.available && e.grid_power_export ? null : (t ?? 0) - (n ?? 0);
 }
-function Ne(e, t, n) {
+function Pe(e, t, n) {
 	return !e || !t || t.entities !== n.entities || t.devices !== n.devices || t.themes !== n.themes || t.language !== n.language || e.entityIds.some((e) => t.states[e] !== n.states[e]);
 }
 // src/editor.ts
-var Pe = class extends q {
+var Fe = class extends q {
 	constructor(...e) {
 		super(...e), this._loading = !1;
 	}
@@ -1015,7 +1030,7 @@ var Pe = class extends q {
     }
   `;
 	}
-}, Fe = "grid-ems-card", Ie = "grid-ems-card-editor", Le = class extends q {
+}, Ie = "grid-ems-card", Le = "grid-ems-card-editor", Re = class extends q {
 	constructor(...e) {
 		super(...e), this._capacities = {};
 	}
@@ -1026,7 +1041,7 @@ var Pe = class extends q {
 		};
 	}
 	static getConfigElement() {
-		return document.createElement(Ie);
+		return document.createElement(Le);
 	}
 	static getStubConfig() {
 		return { entries: [] };
@@ -1040,7 +1055,7 @@ var Pe = class extends q {
 		return 8;
 	}
 	shouldUpdate(e) {
-		return e.has("_config") || !this._view ? !0 : e.has("hass") && this.hass ? Ne(this._view, e.get("hass"), this.hass) : e.size > 0;
+		return e.has("_config") || !this._view ? !0 : e.has("hass") && this.hass ? Pe(this._view, e.get("hass"), this.hass) : e.size > 0;
 	}
 	render() {
 		if (!this.hass || !this._config) return R;
@@ -1200,16 +1215,24 @@ var Pe = class extends q {
     </section>`;
 	}
 	_relays(e, t) {
-		return e.relays.length ? I`<section>
+		return e.relayModules.length ? I`<section>
       <h3>${t("relays")}</h3>
-      <div class="flags">
-        ${e.relays.map((e) => I`<span
-              class="chip ${e.available ? e.state === "on" ? "on" : "off" : "unavailable"}"
-              data-role="relay"
-              data-entity=${e.entityId}
-              >${e.name}: ${e.available ? e.state === "on" ? t("on") : t("off") : t("unavailable")}</span
-            >`)}
-      </div>
+      ${e.relayModules.map((e) => I`<div class="module" data-role="relay-module">
+          ${e.name ? I`<span class="label">${e.name}</span>` : R}
+          <div class="flags">
+            ${e.relays.map((e) => {
+			let n = e.available ? e.state === "on" ? "on" : "off" : "unavailable", r = e.available ? e.state === "on" ? t("on") : t("off") : t("unavailable");
+			return I`<span
+                class="chip small ${n}"
+                data-role="relay"
+                data-state=${n}
+                data-entity=${e.entityId}
+                title="${e.name}: ${r}"
+                >${e.name}</span
+              >`;
+		})}
+          </div>
+        </div>`)}
     </section>` : R;
 	}
 	_categories(e, t) {
@@ -1289,10 +1312,24 @@ var Pe = class extends q {
       font-size: 0.9em;
       border: 1px solid var(--divider-color, #e0e0e0);
     }
-    .chip.ok,
-    .chip.on {
+    .chip.ok {
       color: var(--success-color, #43a047);
       border-color: var(--success-color, #43a047);
+    }
+    .chip.on {
+      color: var(--text-primary-color, #fff);
+      background: var(--success-color, #43a047);
+      border-color: var(--success-color, #43a047);
+    }
+    .chip.small {
+      padding: 0 8px;
+      font-size: 0.8em;
+    }
+    .module {
+      display: flex;
+      flex-direction: column;
+      gap: 4px;
+      margin-bottom: 6px;
     }
     .chip.off {
       color: var(--secondary-text-color, #727272);
@@ -1376,8 +1413,8 @@ var Pe = class extends q {
   `;
 	}
 };
-customElements.get("grid-ems-card") || customElements.define(Fe, Le), customElements.get("grid-ems-card-editor") || customElements.define(Ie, Pe), window.customCards = window.customCards ?? [], window.customCards.some((e) => e.type === "grid-ems-card") || window.customCards.push({
-	type: Fe,
+customElements.get("grid-ems-card") || customElements.define(Ie, Re), customElements.get("grid-ems-card-editor") || customElements.define(Le, Fe), window.customCards = window.customCards ?? [], window.customCards.some((e) => e.type === "grid-ems-card") || window.customCards.push({
+	type: Ie,
 	name: "Grid EMS",
 	description: "Grid power against the grid operator's limits, emergency stops, the RTU link, battery and relays.",
 	preview: !0
