@@ -89,8 +89,8 @@ def main() -> int:
     parser.add_argument(
         "--screenshots",
         type=Path,
-        default=REPO / "docs" / "screenshots",
-        help="where the README's screenshots are saved (default %(default)s)",
+        default=REPO / ".e2e-artifacts" / "screenshots",
+        help="where the screenshots go; docs/screenshots renews the README's (default %(default)s)",
     )
     parser.add_argument(
         "--artifacts",

@@ -63,6 +63,16 @@ const context = await chromium.launchPersistentContext(userDataDir, {
   colorScheme: "light",
 });
 const page = context.pages()[0] ?? (await context.newPage());
+// What went wrong in the page, shown when a check fails.
+const pageProblems = [];
+page.on("console", (message) => {
+  if (message.type() === "error") pageProblems.push(`console: ${message.text()}`);
+});
+page.on("pageerror", (error) => pageProblems.push(`error: ${error.message}`));
+page.on("requestfailed", (request) => pageProblems.push(`request failed: ${request.url()}`));
+page.on("response", (response) => {
+  if (response.status() >= 400) pageProblems.push(`HTTP ${response.status()}: ${response.url()}`);
+});
 const card = page.locator("grid-ems-card");
 const role = (name) => card.locator(`[data-role="${name}"]`);
 
@@ -75,6 +85,7 @@ async function check(name, body) {
     console.log(`PASS ${name} (${Date.now() - started} ms)${detail ? `: ${detail}` : ""}`);
   } catch (error) {
     console.log(`FAIL ${name}: ${error.message}`);
+    for (const problem of pageProblems) console.log(`  page: ${problem}`);
     await page.screenshot({ path: path.join(ARTIFACTS, "failure.png"), fullPage: true }).catch(() => {});
     await context.close();
     rmSync(userDataDir, { recursive: true, force: true });
@@ -91,15 +102,24 @@ await check("log in to Home Assistant as the demo user", async () => {
 });
 
 await check("the dashboard's Grid EMS card shows the simulators' values", async () => {
+  // The integration registered its card: the page loads the bundle without a dashboard resource.
+  await page.waitForFunction(() => customElements.get("grid-ems-card") !== undefined, null, { timeout: WAIT_MS }).catch(async () => {
+    const modules = await page.evaluate(() => [...document.scripts].map((script) => script.src).filter(Boolean));
+    throw new Error(`the card's element is not defined; page scripts: ${modules.join(", ")}`);
+  });
   const expected = await control("/expected");
   const power = expected.grid_power_kw.toFixed(2);
   await waitForText(role("grid-power"), new RegExp(`${literal(power)} kW\\s+importing`), "grid power");
-  await waitForText(role("bess-soe"), new RegExp(`${expected.bess_soe_pct} %$`), "battery state of energy");
-  await waitForText(role("link"), /: Connected$/, "RTU link");
-  await waitForText(role("stop-production"), /: Off$/, "emergency stop production");
-  await waitForText(role("reason-p"), /Normal$/, "reason P");
+  await waitForText(role("bess-soe"), new RegExp(`\\b${expected.bess_soe_pct} %`), "battery state of energy");
+  await waitForText(role("link"), /: Connected/, "RTU link");
+  await waitForText(role("stop-production"), /: Off/, "emergency stop production");
+  await waitForText(role("reason-p"), /Normal/, "reason P");
   await card.screenshot({ path: path.join(SCREENSHOTS, "card.png") });
-  await page.screenshot({ path: path.join(SCREENSHOTS, "dashboard.png"), fullPage: true });
+  // Home Assistant scrolls inside the page: a tall window shows the whole dashboard.
+  await page.setViewportSize({ width: 1600, height: 1500 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(SCREENSHOTS, "dashboard.png") });
+  await page.setViewportSize({ width: 1280, height: 960 });
   return `grid power ${power} kW, state of energy ${expected.bess_soe_pct} %`;
 });
 
@@ -108,7 +128,7 @@ await check(`an emergency stop from the RTU shows on the card within ${STOP_DEAD
   const { confirmed } = await control("/emergency-stop-production?on=1", "POST");
   if (!confirmed) throw new Error("the link did not confirm the emergency stop");
   const remaining = STOP_DEADLINE_MS - (Date.now() - sent);
-  await waitForText(role("stop-production"), /: ACTIVE$/, "emergency stop", Math.max(1, remaining));
+  await waitForText(role("stop-production"), /: ACTIVE/, "emergency stop", Math.max(1, remaining));
   const latency = Date.now() - sent;
   await card.screenshot({ path: path.join(SCREENSHOTS, "card-emergency-stop.png") });
   return `card changed ${latency} ms after the command was sent`;
@@ -116,22 +136,27 @@ await check(`an emergency stop from the RTU shows on the card within ${STOP_DEAD
 
 await check("the card follows the dark theme", async () => {
   await page.emulateMedia({ colorScheme: "dark" });
+  // Wait for the theme's colors to settle: the card's background all dark (each channel below 64).
   const background = (element) => getComputedStyle(element.shadowRoot.querySelector("ha-card")).backgroundColor;
   const light = await card.evaluate(background);
   await page
-    .waitForFunction(([element, before]) => getComputedStyle(element.shadowRoot.querySelector("ha-card")).backgroundColor !== before, [
+    .waitForFunction(
+      (element) => {
+        const channels = getComputedStyle(element.shadowRoot.querySelector("ha-card")).backgroundColor.match(/\d+/g);
+        return channels.slice(0, 3).every((channel) => Number(channel) < 64);
+      },
       await card.elementHandle(),
-      light,
-    ], { timeout: WAIT_MS })
+      { timeout: WAIT_MS },
+    )
     .catch(() => {
-      throw new Error(`the card kept its light background ${light} in dark mode`);
+      throw new Error(`the card's background did not turn dark (light: ${light})`);
     });
   const color = await card.evaluate(background);
   await card.screenshot({ path: path.join(SCREENSHOTS, "card-dark.png") });
   await page.emulateMedia({ colorScheme: "light" });
   const { confirmed } = await control("/emergency-stop-production?on=0", "POST");
   if (!confirmed) throw new Error("the link did not confirm the release of the emergency stop");
-  await waitForText(role("stop-production"), /: Off$/, "released emergency stop");
+  await waitForText(role("stop-production"), /: Off/, "released emergency stop");
   return `card background ${light} in light mode, ${color} in dark mode`;
 });
 

@@ -1,10 +1,11 @@
 """The demo site, run for the end-to-end test in a fresh copy of its configuration.
 
-Everything listens on free loopback ports, so the test never touches a user's ``config/`` or a
-demo started with ``scripts/develop``: the simulators run in this process, Home Assistant in a
-child process, and the demo's own bootstrap onboards it and adds the entries through the config
-flows; the RTU simulator then connects to the link as the grid operator. A spare battery
-simulator (unit id ``SPARE_UNIT_ID``) waits to be added in the browser.
+Home Assistant listens on a free loopback port with a temporary configuration, so the test never
+touches a user's ``config/``; the devices take the demo's own ports when they are free (else free
+ones, so a running ``scripts/develop`` does not stop the test). The simulators run in this
+process, Home Assistant in a child process, and the demo's own bootstrap onboards it and adds the
+entries through the config flows; the RTU simulator then connects to the link as the grid
+operator. A spare battery simulator (unit id ``SPARE_UNIT_ID``) waits to be added in the browser.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from demo.site import DemoPorts
-from simulators.modbus import ModbusSimulator, PowerPackModel, start_demo
+from demo.site import DEMO_PORTS, DemoPorts
+from simulators.modbus import ModbusSimulator, PowerPackModel, demo_site
 from simulators.p1 import P1Simulator, SimulatedMeter
 from simulators.rtu import RtuSimulator
 
@@ -58,6 +59,16 @@ def free_port() -> int:
         return port
 
 
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on 127.0.0.1:``port``."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def prepare_config(config_dir: Path, http_port: int) -> None:
     """Copy the demo's configuration into ``config_dir``, Home Assistant on ``http_port``."""
     for name in ("configuration.yaml", "automations.yaml", "dashboard.yaml"):
@@ -82,6 +93,48 @@ async def _stop_process(process: asyncio.subprocess.Process) -> None:
         await process.wait()
 
 
+async def _start_devices() -> tuple[P1Simulator, dict[str, ModbusSimulator], DemoPorts]:
+    """Start the P1 meter and the Modbus devices, on the demo's own ports when they are free.
+
+    The dashboard's standard cards name the Modbus entities by those ports (their device names
+    carry them); when a demo already runs, free ports keep the test going without those cards.
+    """
+    try:
+        return await _start_devices_on(demo_ports=True)
+    except OSError:
+        return await _start_devices_on(demo_ports=False)
+
+
+async def _start_devices_on(
+    *, demo_ports: bool
+) -> tuple[P1Simulator, dict[str, ModbusSimulator], DemoPorts]:
+    p1 = P1Simulator(SimulatedMeter(), port=DEMO_PORTS.p1 if demo_ports else 0)
+    p1.meter.override_power = GRID_POWER_W
+    modbus = demo_site()
+    try:
+        await p1.start()
+        for simulator in modbus.values():
+            simulator.port = simulator.port if demo_ports else 0
+            await simulator.start()
+    except OSError:
+        await p1.stop()
+        for simulator in modbus.values():
+            await simulator.stop()
+        raise
+    link = DEMO_PORTS.link if demo_ports and port_is_free(DEMO_PORTS.link) else free_port()
+    ports = DemoPorts(
+        p1=p1.port,
+        bess=modbus["bess"].port,
+        meter=modbus["meter"].port,
+        e1214=modbus["e1214"].port,
+        e1211=modbus["e1211"].port,
+        link=link,
+        # The test plays the RTU itself (``RunningDemo.rtu``): no control port.
+        rtu_control=0,
+    )
+    return p1, modbus, ports
+
+
 @contextlib.asynccontextmanager
 async def running_demo(keep: Path | None = None) -> AsyncIterator[RunningDemo]:
     """Run the demo until the block ends; ``keep``: copy Home Assistant's log there."""
@@ -90,24 +143,12 @@ async def running_demo(keep: Path | None = None) -> AsyncIterator[RunningDemo]:
     url = f"http://127.0.0.1:{http_port}"
     prepare_config(config_dir, http_port)
 
-    p1 = P1Simulator(SimulatedMeter())
-    p1.meter.override_power = GRID_POWER_W
-    modbus = await start_demo(ephemeral=True)
+    p1, modbus, ports = await _start_devices()
     spare_bess = ModbusSimulator({SPARE_UNIT_ID: PowerPackModel()}, name="spare-bess")
     spare_bess.faults.latency = SPARE_LATENCY_S
     hass: asyncio.subprocess.Process | None = None
     rtu: RtuSimulator | None = None
     try:
-        ports = DemoPorts(
-            p1=await p1.start(),
-            bess=modbus["bess"].port,
-            meter=modbus["meter"].port,
-            e1214=modbus["e1214"].port,
-            e1211=modbus["e1211"].port,
-            link=free_port(),
-            # The test plays the RTU itself (``RunningDemo.rtu``): no control port.
-            rtu_control=0,
-        )
         await spare_bess.start()
         log = (config_dir / "hass-console.log").open("wb")
         hass = await asyncio.create_subprocess_exec(
