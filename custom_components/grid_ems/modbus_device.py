@@ -69,6 +69,8 @@ DEFAULT_UNIT_ID: Final = 1
 DEFAULT_POLICY: Final = RetryPolicy()
 # The config flow's test asks once: the user is waiting, and a retry would not change the answer.
 IDENTIFY_POLICY = RetryPolicy(timeout=3.0, retries=0)
+# A scan asks each of 247 unit ids once, four at a time: 0.5 s each keeps it near half a minute.
+SCAN_REQUEST_TIMEOUT = 0.5
 
 MODBUS_CONNECTIONS: HassKey[ConnectionPool] = HassKey(f"{DOMAIN}_modbus_connections")
 
@@ -325,7 +327,7 @@ async def async_identify(profile: DeviceProfile, host: str, port: int, unit_id: 
 
 async def async_scan(profile: DeviceProfile, host: str, port: int) -> ScanReport:
     """Which unit ids 1..247 answer on host:port (bounded to about half a minute)."""
-    return await scan_unit_ids(host, port, profile)
+    return await scan_unit_ids(host, port, profile, request_timeout=SCAN_REQUEST_TIMEOUT)
 
 
 async def _async_entry_updated(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:

@@ -362,7 +362,7 @@ async def test_silent_device_times_out_then_recovers(
     device = connect(simulator, E1214)
     match fault:
         case "latency":
-            simulator.faults.latency = 1.0
+            simulator.faults.latency = 2.0
         case "stall":
             simulator.faults.stall = True
         case _:
@@ -371,7 +371,7 @@ async def test_silent_device_times_out_then_recovers(
     with pytest.raises(ModbusTimeoutError) as caught:
         await device.poll()
     assert caught.value.translation_key == "modbus_timeout"
-    assert caught.value.placeholders["timeout"] == "0.2"
+    assert caught.value.placeholders["timeout"] == "0.5"
     assert simulator.stats.total == FAST.retries + 1
 
     simulator.faults.clear()

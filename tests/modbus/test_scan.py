@@ -43,7 +43,7 @@ async def test_scan_finds_every_answering_unit(start_simulator: StartSimulator) 
         {2: PowerPackModel(), 7: AcuvimModel(), 9: FailingDevice(), 200: PowerPackModel()}
     )
 
-    report = await scan_unit_ids(gateway.host, gateway.port, BESS)
+    report = await scan_unit_ids(gateway.host, gateway.port, BESS, request_timeout=3)
 
     assert report.hits == [
         ScanHit(2, matches=True),
@@ -59,7 +59,7 @@ async def test_scan_stops_at_the_deadline(start_simulator: StartSimulator) -> No
     """At the deadline the workers stop taking unit ids and the report says it is partial."""
     gateway = await start_simulator({1: PowerPackModel()})
 
-    report = await scan_unit_ids(gateway.host, gateway.port, BESS, deadline=0)
+    report = await scan_unit_ids(gateway.host, gateway.port, BESS, deadline=0, request_timeout=3)
 
     assert report.hits == [ScanHit(1, matches=True)]
     assert (report.scanned, report.complete) == (1, False)
@@ -80,7 +80,9 @@ async def test_scan_skips_units_it_cannot_reach_later(start_simulator: StartSimu
     gateway = await start_simulator({1: door, 3: PowerPackModel()})
     door.simulator = gateway
 
-    report = await scan_unit_ids(gateway.host, gateway.port, BESS, unit_ids=range(1, 9))
+    report = await scan_unit_ids(
+        gateway.host, gateway.port, BESS, unit_ids=range(1, 9), request_timeout=3
+    )
 
     assert report.hits[0] == ScanHit(1, matches=True)
     assert report.scanned == 8
@@ -99,7 +101,7 @@ async def test_scan_passes_over_silent_unit_ids(start_simulator: StartSimulator)
     device = await start_simulator({2: PowerPackModel()}, unknown_unit_exception=None)
 
     report = await scan_unit_ids(
-        device.host, device.port, BESS, unit_ids=[2, 3, 4], request_timeout=0.1, concurrency=2
+        device.host, device.port, BESS, unit_ids=[2, 3, 4], request_timeout=1, concurrency=2
     )
 
     assert report.hits == [ScanHit(2, matches=True)]

@@ -26,9 +26,11 @@ from .conftest import MakeEntry, SetUpEntry, StartSimulator, modbus_data
 
 
 @pytest.fixture(autouse=True)
-def quick_identification(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The connection test waits 0.2 s instead of 3 s for a silent device."""
-    monkeypatch.setattr(modbus_device, "IDENTIFY_POLICY", RetryPolicy(timeout=0.2, retries=0))
+def test_deadlines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connection test waits 0.5 s instead of 3 s for a silent device; the scan, whose
+    simulated units all answer at once, allows for a loaded test machine."""
+    monkeypatch.setattr(modbus_device, "IDENTIFY_POLICY", RetryPolicy(timeout=0.5, retries=0))
+    monkeypatch.setattr(modbus_device, "SCAN_REQUEST_TIMEOUT", 3.0)
 
 
 def user_input(

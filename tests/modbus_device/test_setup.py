@@ -59,7 +59,7 @@ async def test_fault_makes_entities_unavailable_until_recovery(
     coordinator = data.coordinator
     match fault:
         case "latency":
-            simulator.faults.latency = 1.0
+            simulator.faults.latency = 2.0
         case "stall":
             simulator.faults.stall = True
         case "drop":
