@@ -1,1 +1,1 @@
-"""Device simulators for the Grid EMS demo and tests: P1 meter, Modbus devices, grid operator RTU."""
+"""Device simulators for the Grid EMS demo and tests: P1 meter, Modbus devices, RTU."""
