@@ -71,7 +71,9 @@ page.on("console", (message) => {
 page.on("pageerror", (error) => pageProblems.push(`error: ${error.message}`));
 page.on("requestfailed", (request) => pageProblems.push(`request failed: ${request.url()}`));
 page.on("response", (response) => {
-  if (response.status() >= 400) pageProblems.push(`HTTP ${response.status()}: ${response.url()}`);
+  if (response.status() >= 400 || response.url().includes("/grid_ems/")) {
+    pageProblems.push(`HTTP ${response.status()}: ${response.url()}`);
+  }
 });
 const card = page.locator("grid-ems-card");
 const role = (name) => card.locator(`[data-role="${name}"]`);
@@ -104,8 +106,10 @@ await check("log in to Home Assistant as the demo user", async () => {
 await check("the dashboard's Grid EMS card shows the simulators' values", async () => {
   // The integration registered its card: the page loads the bundle without a dashboard resource.
   await page.waitForFunction(() => customElements.get("grid-ems-card") !== undefined, null, { timeout: WAIT_MS }).catch(async () => {
-    const modules = await page.evaluate(() => [...document.scripts].map((script) => script.src).filter(Boolean));
-    throw new Error(`the card's element is not defined; page scripts: ${modules.join(", ")}`);
+    const imports = await page.evaluate(() =>
+      [...document.scripts].map((script) => script.textContent).filter((text) => text.includes("grid_ems")),
+    );
+    throw new Error(`the card's element is not defined; the page imports: ${imports.join(" ") || "nothing of Grid EMS"}`);
   });
   const expected = await control("/expected");
   const power = expected.grid_power_kw.toFixed(2);
