@@ -205,8 +205,12 @@ class RtuSimulator:
         connection.on_receive_raw(callable=self._on_receive_raw)
         connection.on_state_change(callable=self._on_state_change)
         await asyncio.to_thread(client.start)
-        await self.wait_for(lambda: self._connection_state == "OPEN_MUTED")
-        await self._initialize()
+        try:
+            await self.wait_for(lambda: self._connection_state == "OPEN_MUTED")
+            await self._initialize()
+        except BaseException:
+            await self.stop()
+            raise
         self._started = True
 
     async def stop(self) -> None:
@@ -503,9 +507,8 @@ async def run(args: argparse.Namespace) -> int:
     """Connect, play the commands or scenario, then stay connected until interrupted."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s rtu: %(message)s")
     rtu = RtuSimulator(args.host, args.port, args.common_address)
-    async with asyncio.timeout(TIMEOUT):
-        await rtu.start()
     try:
+        await rtu.start()
         _LOGGER.info("Connected to %s:%s; interrogated and clock synchronized", rtu.host, rtu.port)
         await rtu.play(args.commands, delay=0.0)
         while args.scenario:
