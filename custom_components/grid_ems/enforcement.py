@@ -510,7 +510,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             ),
             async_track_time_interval(
                 self.hass,
-                lambda _now: self.async_step(),
+                self._on_tick,
                 TICK,
                 name=f"{DOMAIN} enforcement",
                 cancel_on_shutdown=True,
@@ -554,6 +554,11 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self.async_step()
 
     # Inputs --------------------------------------------------------------------------------
+
+    @callback
+    def _on_tick(self, _now: datetime) -> None:
+        """The loop's beat: about once a second."""
+        self.async_step()
 
     @callback
     def _on_dso_state(self, state: DsoState, record: AuditRecord) -> None:
