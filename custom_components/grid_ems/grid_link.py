@@ -760,36 +760,16 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
 
 @dataclass(slots=True)
 class GridLinkData:
-    """Runtime data of a grid operator link entry: what the enforcement uses.
+    """Runtime data of a grid operator link entry.
 
-    ``state`` and ``site`` are immutable snapshots; ``async_subscribe`` calls back after every
-    accepted command; ``async_set_feedback_quality`` flags a feedback point the enforcement
-    could not honour.
+    The enforcement uses ``coordinator``: its ``state`` and ``site`` (immutable snapshots),
+    ``async_subscribe`` (called back after every accepted command) and
+    ``async_set_feedback_quality`` (flags a feedback point it could not honour).
     """
 
     coordinator: GridLinkCoordinator
     enforcement: EnforcementCoordinator
     """Carries the DSO state out on the site's assets (enforcement.py)."""
-
-    @property
-    def state(self) -> DsoState:
-        """The DSO state."""
-        return self.coordinator.state
-
-    @property
-    def site(self) -> SiteParameters:
-        """Contractual capacities and assets."""
-        return self.coordinator.site
-
-    @callback
-    def async_subscribe(self, listener: DsoStateListener) -> CALLBACK_TYPE:
-        """Call ``listener(state, record)`` after every accepted command."""
-        return self.coordinator.async_subscribe(listener)
-
-    @callback
-    def async_set_feedback_quality(self, command: Command, quality: Quality) -> None:
-        """Set and send the quality of a command's feedback point."""
-        self.coordinator.async_set_feedback_quality(command, quality)
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the entry's runtime state for diagnostics, identifiers redacted."""

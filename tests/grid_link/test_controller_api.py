@@ -6,7 +6,7 @@ import pytest
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.grid_ems.grid_link import GridLinkCoordinator, GridLinkData
+from custom_components.grid_ems.grid_link import GridLinkCoordinator
 from custom_components.grid_ems.iec104 import Cause, Quality
 from custom_components.grid_ems.netflex import (
     Asset,
@@ -20,15 +20,9 @@ from simulators.rtu import Report, RtuSimulator
 from .conftest import BATTERY_POWER, PV_POWER, PV_REACTIVE
 
 
-def _data(entry: MockConfigEntry) -> GridLinkData:
-    data = entry.runtime_data
-    assert isinstance(data, GridLinkData)
-    return data
-
-
 async def test_site_parameters(link_entry: MockConfigEntry, link: GridLinkCoordinator) -> None:
     """Capacities from the entry, one asset per subentry."""
-    site = _data(link_entry).site
+    site = link.site
     assert (site.import_capacity_kw, site.export_capacity_kw) == (200.0, 150.0)
     assets = {asset.name: asset for asset in site.assets}
     assert set(assets) == {"PV roof", "PV carport", "Battery", "Chargers"}
@@ -49,21 +43,20 @@ async def test_subscribers_hear_accepted_commands(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """After each accepted command, with the new state; a failing listener harms no other."""
-    data = _data(link_entry)
     heard: list[tuple[DsoState, AuditRecord]] = []
 
     def failing(state: DsoState, record: AuditRecord) -> None:
         raise RuntimeError("enforcement bug")
 
-    data.async_subscribe(failing)
-    unsubscribe = data.async_subscribe(lambda state, record: heard.append((state, record)))
+    link.async_subscribe(failing)
+    unsubscribe = link.async_subscribe(lambda state, record: heard.append((state, record)))
     assert (await rtu.command(Command.MIN_SET_P, 30.0)).positive
     assert not (await rtu.command(Command.MIN_SET_P, 300.0)).positive
     await hass.async_block_till_done()
     assert [(state, record.command) for state, record in heard] == [
         (DsoState(min_set_p=30.0), Command.MIN_SET_P)
     ]
-    assert data.state == DsoState(min_set_p=30.0)
+    assert link.state == DsoState(min_set_p=30.0)
     assert "DSO state listener failed" in caplog.text
     unsubscribe()
     assert (await rtu.command(Command.MIN_SET_P, 20.0)).positive
@@ -75,7 +68,7 @@ async def test_feedback_quality(
     link_entry: MockConfigEntry, link: GridLinkCoordinator, rtu: RtuSimulator
 ) -> None:
     """The enforcement flags a feedback point; it goes out at once and stays in GI."""
-    _data(link_entry).async_set_feedback_quality(Command.EMERGENCY_STOP_PRODUCTION, Quality.INVALID)
+    link.async_set_feedback_quality(Command.EMERGENCY_STOP_PRODUCTION, Quality.INVALID)
     report = await rtu.wait_for_report(11001, False, Cause.SPONTANEOUS)
     assert report.quality == Quality.INVALID
     assert await rtu.interrogate()
