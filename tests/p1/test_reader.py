@@ -335,6 +335,8 @@ def test_objects_are_parsed_on_demand() -> None:
     assert "1-0:1.7.0" not in telegram.objects
     assert reader.malformed_lines == 1
     assert telegram.objects.get("1-0:1.7.0") is None
+    assert telegram.objects.get("1-0:99.99.9", "absent") == "absent"
+    assert telegram.objects.get("0-0:96.14.0", "absent") == Reading("0001")
     not_a_code: object = 42
     assert not_a_code not in telegram.objects
     assert "1-0:99.99.9" not in telegram.objects

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, overload
 
 from dsmr_parser import obis_references, telegram_specifications
 from dsmr_parser.exceptions import ParseError
@@ -179,13 +179,13 @@ class TelegramParser:
 
     def parse(self, frame: bytes) -> Telegram:
         """Parse one telegram, from ``/`` up to ``!`` (the CRC is checked by the framer)."""
-        lines = frame.decode("latin-1").split("\n")
+        lines = frame.decode("latin-1").splitlines()
         by_code: dict[str, str] = {}
         mbus_lines: list[str] = []
-        for raw_line in lines[1:]:
-            line = raw_line.rstrip("\r")
+        routes = self._routes
+        for line in lines[1:]:
             code, bracket, _ = line.partition("(")
-            if bracket and (route := self._route(code)) is not None:
+            if bracket and (route := routes.get(code) or self._route(code)) is not None:
                 by_code[code] = line
                 if route.mbus:
                     mbus_lines.append(line)
@@ -254,6 +254,19 @@ class _LazyObjects(Mapping[str, TelegramObject]):
         if found is None:
             raise KeyError(code)
         return found
+
+    @overload
+    def get(self, code: str, /) -> TelegramObject | None: ...
+    @overload
+    def get[Default](
+        self, code: str, /, default: TelegramObject | Default
+    ) -> TelegramObject | Default: ...
+
+    def get(self, code: str, /, default: object = None) -> object:
+        """The object of ``code``, or ``default`` (a direct path: sensors call it a lot)."""
+        line = self._lines.get(code)
+        found = None if line is None else self._parser.object_for(line)
+        return default if found is None else found
 
     def __contains__(self, code: object) -> bool:
         line = self._lines.get(code) if isinstance(code, str) else None
