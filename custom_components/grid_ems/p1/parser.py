@@ -218,9 +218,9 @@ class TelegramParser:
         return parsed
 
     def _route(self, code: str) -> _Route | None:
-        """The route of an OBIS code, found once with the library's patterns; None if unknown."""
-        if (route := self._routes.get(code)) is not None or code in self._unknown_codes:
-            return route
+        """Find the route of a code not routed yet, with the library's patterns; None if unknown."""
+        if code in self._unknown_codes:
+            return None
         route = next(
             (
                 _Route(code, parser)
