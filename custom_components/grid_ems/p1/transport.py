@@ -219,10 +219,9 @@ class P1Connection:
         deadline = self._last_telegram + self._telegram_timeout
         if loop.time() < deadline:
             self._watchdog = loop.call_at(deadline, self._watch, closed)
-        elif not closed.done():
+        elif not closed.done():  # the port may have closed just before
             closed.set_result(TimeoutError(f"no valid telegram for {self._telegram_timeout} s"))
 
     def _set_state(self, state: ConnectionState) -> None:
-        if state is not self.state:
-            self.state = state
-            self._on_state(state)
+        self.state = state
+        self._on_state(state)
