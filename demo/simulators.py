@@ -3,8 +3,8 @@
 The P1 meter reports the site's load and PV (the simulators' demo curve) minus what the battery
 simulator actually delivers, so Grid EMS's control of the battery shows at the connection point.
 The RTU connects once Home Assistant's link is up and keeps the link until stopped; one-line
-commands such as ``emergency_stop_production=1`` sent to its control port (or typed on stdin)
-go to Grid EMS as the grid operator's commands.
+commands such as ``emergency_stop_production=1`` sent to its control port go to Grid EMS as the
+grid operator's commands. The Modbus devices take fault commands on theirs (``help``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from simulators import modbus, p1
+from simulators.commands import serve_commands
 from simulators.rtu import RtuSimulator, parse_command
 
 from .site import DEMO_PORTS, DemoPorts
@@ -54,15 +55,9 @@ async def _connect_rtu(ports: DemoPorts) -> RtuSimulator:
             return rtu
 
 
-async def _rtu_command(rtu: RtuSimulator | None, line: str) -> str:
-    if rtu is None:
-        return "the RTU is not connected yet"
-    try:
-        step = parse_command(line.strip())
-    except (argparse.ArgumentTypeError, ValueError) as err:
-        return f"error: {err}"
-    confirmation = await rtu.command(step.command, step.value)
-    return f"{step.command}={step.value}: {'confirmed' if confirmation.positive else 'refused'}"
+def _bound_port(server: asyncio.Server) -> int:
+    port: int = server.sockets[0].getsockname()[1]
+    return port
 
 
 class DemoSimulators:
@@ -78,6 +73,7 @@ class DemoSimulators:
         self.meter = p1.P1Simulator(p1.SimulatedMeter(power=site_power(bess)), port=ports.p1)
         self.rtu: RtuSimulator | None = None
         self._control: asyncio.Server | None = None
+        self._modbus_control: asyncio.Server | None = None
 
     async def start(self) -> DemoPorts:
         """Start the P1 meter and the Modbus devices; return the ports they listen on."""
@@ -91,25 +87,36 @@ class DemoSimulators:
 
     async def run_rtu(self) -> None:
         """Take RTU commands on the control port and connect the RTU once the link is up."""
-        self._control = await asyncio.start_server(
-            self._serve_control, "127.0.0.1", self.ports.rtu_control
-        )
+        self._control = await serve_commands(self._rtu_command, "127.0.0.1", self.ports.rtu_control)
+        self.ports = replace(self.ports, rtu_control=_bound_port(self._control))
         self.rtu = await _connect_rtu(self.ports)
 
-    async def _serve_control(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        with contextlib.suppress(ConnectionError):
-            while line := await reader.readline():
-                answer = await _rtu_command(self.rtu, line.decode(errors="replace"))
-                writer.write(f"{answer}\n".encode())
-                await writer.drain()
-        writer.close()
+    async def _rtu_command(self, line: str) -> str:
+        """Send one ``name=value`` line to Grid EMS as the grid operator's command."""
+        if self.rtu is None:
+            return "the RTU is not connected yet"
+        try:
+            step = parse_command(line.strip())
+        except (argparse.ArgumentTypeError, ValueError) as err:
+            return f"error: {err}"
+        confirmation = await self.rtu.command(step.command, step.value)
+        return f"{step.command}={step.value}: {'confirmed' if confirmation.positive else 'refused'}"
+
+    async def _modbus_command(self, line: str) -> str:
+        return modbus.apply_command(self.devices, line)
+
+    async def serve_fault_commands(self) -> None:
+        """Take the Modbus devices' fault commands (``help`` lists them) on their control port."""
+        self._modbus_control = await serve_commands(
+            self._modbus_command, "127.0.0.1", self.ports.modbus_control
+        )
+        self.ports = replace(self.ports, modbus_control=_bound_port(self._modbus_control))
 
     async def stop(self) -> None:
         """Stop every simulator and close their connections."""
-        if self._control is not None:
-            self._control.close()
+        for control in (self._control, self._modbus_control):
+            if control is not None:
+                control.close()
         if self.rtu is not None:
             await self.rtu.stop()
         await self.meter.stop()
@@ -127,6 +134,8 @@ async def run(ports: DemoPorts, *, with_rtu: bool) -> None:
             f"{ports.bess}-{ports.e1211}",
             flush=True,
         )
+        await simulators.serve_fault_commands()
+        print(f"Modbus fault commands: send 'help' to 127.0.0.1:{ports.modbus_control}")
         if with_rtu:
             print(f"RTU commands: send 'name=value' lines to 127.0.0.1:{ports.rtu_control}")
             await simulators.run_rtu()

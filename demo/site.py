@@ -33,10 +33,19 @@ class DemoPorts:
     link: int
     rtu_control: int
     """Where the demo's RTU simulator takes grid-operator commands, one ``name=value`` a line."""
+    modbus_control: int
+    """Where the demo's Modbus devices take fault commands (``help`` lists them)."""
 
 
 DEMO_PORTS: Final = DemoPorts(
-    p1=8899, bess=5020, meter=5021, e1214=5022, e1211=5023, link=2404, rtu_control=2405
+    p1=8899,
+    bess=5020,
+    meter=5021,
+    e1214=5022,
+    e1211=5023,
+    link=2404,
+    rtu_control=2405,
+    modbus_control=5029,
 )
 
 

@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import math
 import signal
 import struct
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Final
+
+from .commands import read_commands, serve_commands
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -716,32 +716,6 @@ def apply_command(simulators: Mapping[str, ModbusSimulator], line: str) -> str:
     return f"{words[0]}: {faults}"
 
 
-async def _serve_control(
-    simulators: Mapping[str, ModbusSimulator], host: str, port: int
-) -> asyncio.Server:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError):
-            while line := await reader.readline():
-                writer.write(apply_command(simulators, line.decode(errors="replace")).encode())
-                writer.write(b"\n")
-                await writer.drain()
-        writer.close()
-
-    return await asyncio.start_server(handle, host, port)
-
-
-async def _read_stdin(simulators: Mapping[str, ModbusSimulator]) -> None:
-    """Run the commands typed or piped on stdin, until it ends."""
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    try:
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    except ValueError:  # a regular file: nothing interactive to read
-        return
-    while line := await reader.readline():
-        print(apply_command(simulators, line.decode(errors="replace")), flush=True)
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``python -m simulators modbus``."""
     parser.add_argument("--host", default=HOST, help="address to listen on (default %(default)s)")
@@ -772,10 +746,14 @@ async def run(args: argparse.Namespace) -> int:
     )
     for name, simulator in simulators.items():
         print(f"{name}: Modbus TCP on {simulator.host}:{simulator.port}, unit id 1", flush=True)
+
+    async def handle(line: str) -> str:
+        return apply_command(simulators, line)
+
     control = None
     if args.control_port:
         control_port = 0 if args.ephemeral else args.control_port
-        control = await _serve_control(simulators, args.host, control_port)
+        control = await serve_commands(handle, args.host, control_port)
         bound = control.sockets[0].getsockname()[1]
         print(f"fault commands: {args.host}:{bound} (send 'help')", flush=True)
     stopped = asyncio.Event()
@@ -783,7 +761,7 @@ async def run(args: argparse.Namespace) -> int:
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     for stop_signal in stop_signals:
         loop.add_signal_handler(stop_signal, stopped.set)
-    commands = asyncio.create_task(_read_stdin(simulators))
+    commands = asyncio.create_task(read_commands(handle))
     try:
         await stopped.wait()
     finally:

@@ -22,13 +22,15 @@ import contextlib
 import math
 import random
 import signal
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
+
+from .commands import read_commands
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -603,18 +605,10 @@ async def run(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(stop_signal, stopped.set)
+    commands = asyncio.create_task(read_commands(partial(apply_command, simulator)))
     try:
-        if sys.stdin.isatty():
-            await _read_commands(simulator, stopped)
         await stopped.wait()
     finally:
+        commands.cancel()
         await simulator.stop()
     return 0
-
-
-async def _read_commands(simulator: P1Simulator, stopped: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    while not stopped.is_set() and (line := await reader.readline()):
-        print(await apply_command(simulator, line.decode(errors="replace")), flush=True)

@@ -32,11 +32,22 @@ def _free_port() -> int:
 @pytest.fixture(name="simulators")
 async def simulators_fixture() -> AsyncIterator[DemoSimulators]:
     """The demo's simulators on ephemeral ports."""
-    zero = dict.fromkeys(("p1", "bess", "meter", "e1214", "e1211", "rtu_control"), 0)
+    zero = dict.fromkeys(
+        ("p1", "bess", "meter", "e1214", "e1211", "rtu_control", "modbus_control"), 0
+    )
     simulators = DemoSimulators(replace(DEMO_PORTS, link=_free_port(), **zero))
     await simulators.start()
     yield simulators
     await simulators.stop()
+
+
+async def _send_line(port: int, line: str) -> str:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"{line}\n".encode())
+    answer = await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+    return answer.decode()
 
 
 async def _walk(hass: HomeAssistant, ports: DemoPorts) -> None:
@@ -77,6 +88,13 @@ async def test_demo_site_loads_and_unloads(hass: HomeAssistant, simulators: Demo
     await simulators.run_rtu()
     assert simulators.rtu is not None
     assert len(simulators.rtu.values) == 27
+
+    # Commands typed on the demo's control ports reach the RTU and the Modbus devices.
+    await simulators.serve_fault_commands()
+    assert "emergency_stop_production=True: confirmed" in await _send_line(
+        simulators.ports.rtu_control, "emergency_stop_production=1"
+    )
+    assert "DEVICE" in await _send_line(simulators.ports.modbus_control, "help")
 
     for entry in entries:
         assert await hass.config_entries.async_remove(entry.entry_id)

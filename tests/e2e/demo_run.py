@@ -131,6 +131,7 @@ async def _start_devices_on(
         link=link,
         # The test plays the RTU itself (``RunningDemo.rtu``): no control port.
         rtu_control=0,
+        modbus_control=0,
     )
     return p1, modbus, ports
 
