@@ -109,7 +109,19 @@ await check("the dashboard's Grid EMS card shows the simulators' values", async 
     const imports = await page.evaluate(() =>
       [...document.scripts].map((script) => script.textContent).filter((text) => text.includes("grid_ems")),
     );
-    throw new Error(`the card's element is not defined; the page imports: ${imports.join(" ") || "nothing of Grid EMS"}`);
+    const again = await page.evaluate(async (source) => {
+      const url = source.match(/import\("([^"]+)"\)/)?.[1];
+      if (!url) return "no import to retry";
+      try {
+        await import(url);
+        return customElements.get("grid-ems-card") ? "defined when imported again" : "still undefined";
+      } catch (error) {
+        return `import again failed: ${error}`;
+      }
+    }, imports.join(" "));
+    throw new Error(
+      `the card's element is not defined; the page imports: ${imports.join(" ") || "nothing of Grid EMS"} (${again})`,
+    );
   });
   const expected = await control("/expected");
   const power = expected.grid_power_kw.toFixed(2);

@@ -1413,7 +1413,11 @@ var Fe = class extends q {
   `;
 	}
 };
-customElements.get("grid-ems-card") || customElements.define(Ie, Re), customElements.get("grid-ems-card-editor") || customElements.define(Le, Fe), window.customCards = window.customCards ?? [], window.customCards.some((e) => e.type === "grid-ems-card") || window.customCards.push({
+// src/index.ts
+function ze() {
+	customElements.get("grid-ems-card") || customElements.define(Ie, Re), customElements.get("grid-ems-card-editor") || customElements.define(Le, Fe);
+}
+ze(), customElements.whenDefined("home-assistant").then(ze), window.customCards = window.customCards ?? [], window.customCards.some((e) => e.type === "grid-ems-card") || window.customCards.push({
 	type: Ie,
 	name: "Grid EMS",
 	description: "Grid power against the grid operator's limits, emergency stops, the RTU link, battery and relays.",
