@@ -3,7 +3,6 @@
 const en = {
   title: "Grid EMS",
   connection_point: "Connection point",
-  grid_power: "Grid power",
   importing: "importing",
   exporting: "exporting",
   of_capacity: "of contractual capacity",
@@ -11,7 +10,6 @@ const en = {
   consumption_limit: "Consumption limit",
   asset_production_limit: "Asset production",
   asset_consumption_limit: "Asset consumption",
-  no_limit: "none",
   stop_production: "Emergency stop production",
   stop_consumption: "Emergency stop consumption",
   test_mode: "Test mode",
@@ -59,7 +57,6 @@ export type TextKey = keyof typeof en;
 const nl: Record<TextKey, string> = {
   title: "Grid EMS",
   connection_point: "Aansluitpunt",
-  grid_power: "Netvermogen",
   importing: "afname",
   exporting: "injectie",
   of_capacity: "van het contractuele vermogen",
@@ -67,7 +64,6 @@ const nl: Record<TextKey, string> = {
   consumption_limit: "Afnamelimiet",
   asset_production_limit: "Productie installaties",
   asset_consumption_limit: "Verbruik installaties",
-  no_limit: "geen",
   stop_production: "Noodstop productie",
   stop_consumption: "Noodstop afname",
   test_mode: "Testmodus",
@@ -113,7 +109,6 @@ const nl: Record<TextKey, string> = {
 const fr: Record<TextKey, string> = {
   title: "Grid EMS",
   connection_point: "Point de raccordement",
-  grid_power: "Puissance réseau",
   importing: "prélèvement",
   exporting: "injection",
   of_capacity: "de la puissance contractuelle",
@@ -121,7 +116,6 @@ const fr: Record<TextKey, string> = {
   consumption_limit: "Limite de prélèvement",
   asset_production_limit: "Production des installations",
   asset_consumption_limit: "Consommation des installations",
-  no_limit: "aucune",
   stop_production: "Arrêt d'urgence production",
   stop_consumption: "Arrêt d'urgence prélèvement",
   test_mode: "Mode test",

@@ -511,7 +511,6 @@ _e?.({ LitElement: q }), (K.litElementVersions ??= []).push("4.2.2");
 var J = {
 	title: "Grid EMS",
 	connection_point: "Connection point",
-	grid_power: "Grid power",
 	importing: "importing",
 	exporting: "exporting",
 	of_capacity: "of contractual capacity",
@@ -519,7 +518,6 @@ var J = {
 	consumption_limit: "Consumption limit",
 	asset_production_limit: "Asset production",
 	asset_consumption_limit: "Asset consumption",
-	no_limit: "none",
 	stop_production: "Emergency stop production",
 	stop_consumption: "Emergency stop consumption",
 	test_mode: "Test mode",
@@ -565,7 +563,6 @@ var J = {
 	nl: {
 		title: "Grid EMS",
 		connection_point: "Aansluitpunt",
-		grid_power: "Netvermogen",
 		importing: "afname",
 		exporting: "injectie",
 		of_capacity: "van het contractuele vermogen",
@@ -573,7 +570,6 @@ var J = {
 		consumption_limit: "Afnamelimiet",
 		asset_production_limit: "Productie installaties",
 		asset_consumption_limit: "Verbruik installaties",
-		no_limit: "geen",
 		stop_production: "Noodstop productie",
 		stop_consumption: "Noodstop afname",
 		test_mode: "Testmodus",
@@ -618,7 +614,6 @@ var J = {
 	fr: {
 		title: "Grid EMS",
 		connection_point: "Point de raccordement",
-		grid_power: "Puissance réseau",
 		importing: "prélèvement",
 		exporting: "injection",
 		of_capacity: "de la puissance contractuelle",
@@ -626,7 +621,6 @@ var J = {
 		consumption_limit: "Limite de prélèvement",
 		asset_production_limit: "Production des installations",
 		asset_consumption_limit: "Consommation des installations",
-		no_limit: "aucune",
 		stop_production: "Arrêt d'urgence production",
 		stop_consumption: "Arrêt d'urgence prélèvement",
 		test_mode: "Mode test",
