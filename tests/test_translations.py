@@ -45,3 +45,16 @@ def test_no_untranslated_copies() -> None:
         other = _load(language)
         copies = [key for key, text in english.items() if len(text) > 40 and other[key] == text]
         assert not copies, f"{language}: {copies}"
+
+
+def test_icons_match_entities_and_services() -> None:
+    """Every icon belongs to a translated entity or a service, so no icon is left stale."""
+    import yaml
+
+    integration = TRANSLATIONS.parent
+    icons = json.loads((integration / "icons.json").read_text("utf-8"))
+    entities = json.loads((TRANSLATIONS / "en.json").read_text("utf-8"))["entity"]
+    for platform, keys in icons["entity"].items():
+        assert set(keys) <= set(entities[platform]), platform
+    services = yaml.safe_load((integration / "services.yaml").read_text("utf-8"))
+    assert set(icons["services"]) == set(services)

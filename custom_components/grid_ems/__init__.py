@@ -20,6 +20,7 @@ from .services import async_setup_services
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.device_registry import DeviceEntry
     from homeassistant.helpers.typing import ConfigType
 
     from .models import GridEmsConfigEntry, GridEmsRuntimeData
@@ -64,6 +65,23 @@ async def async_setup_entry(hass: HomeAssistant, entry: GridEmsConfigEntry) -> b
 async def async_unload_entry(hass: HomeAssistant, entry: GridEmsConfigEntry) -> bool:
     """Unload an entry; the kind's own clean-ups run through ``entry.async_on_unload``."""
     return await hass.config_entries.async_unload_platforms(entry, _handler(entry).platforms)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: GridEmsConfigEntry, device: DeviceEntry
+) -> bool:
+    """Let the user delete a device the entry no longer reports: an M-Bus meter taken away.
+
+    The P1 meter adds M-Bus devices as they appear; every other device is the entry's own.
+    """
+    match entry.runtime_data:
+        case p1_meter.P1MeterData(coordinator=coordinator):
+            reported = coordinator.reported_device_ids()
+            return not any(
+                domain == DOMAIN and unique_id in reported
+                for domain, unique_id in device.identifiers
+            )
+    return False
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:

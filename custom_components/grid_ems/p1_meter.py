@@ -182,6 +182,12 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
         own = device.equipment_identifier or f"channel_{device.channel}"
         return f"{self.device_unique_id}_mbus_{own}"
 
+    def reported_device_ids(self) -> set[str]:
+        """Unique ids of the meter's device and of the M-Bus devices its last telegram reports."""
+        return {self.device_unique_id} | {
+            self.mbus_unique_id(device) for device in self.data.mbus.values()
+        }
+
     def mbus_device_info(self, device: MBusDevice, translation_key: str) -> DeviceInfo:
         """The device of a gas, water or heat meter, connected through the P1 meter."""
         identifier = device.equipment_identifier

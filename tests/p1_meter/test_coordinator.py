@@ -11,13 +11,20 @@ from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED, STATE_UNAVAILABLE
+from homeassistant.const import (
+    EVENT_STATE_CHANGED,
+    EVENT_STATE_REPORTED,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
 from custom_components.grid_ems import p1_meter
 from custom_components.grid_ems.p1 import ConnectionState
@@ -282,6 +289,44 @@ async def test_new_mbus_device_later_and_shifted_channels(
     water = hass.states.get("sensor.water_meter_water_consumption")
     assert water is not None
     assert water.state == "87.654"
+
+
+async def test_only_a_device_the_meter_no_longer_reports_can_be_removed(
+    hass: HomeAssistant,
+    set_up: SetUp,
+    entry: MockConfigEntry,
+    simulator: P1Simulator,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """A gas meter taken away can be deleted; the meter and its water meter cannot."""
+    assert await async_setup_component(hass, "config", {})
+    await set_up(entry)
+    registry = dr.async_get(hass)
+    devices = {
+        device.name: device
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+    }
+    simulator.meter.config.gas = False
+    gas = StateWaiter(hass, "sensor.gas_meter_gas_consumption")
+    await simulator.send_telegram()
+    await gas.wait_for(STATE_UNKNOWN)
+    client = await hass_ws_client(hass)
+
+    async def remove(device: dr.DeviceEntry) -> bool:
+        await client.send_json_auto_id(
+            {
+                "type": "config/device_registry/remove_config_entry",
+                "config_entry_id": entry.entry_id,
+                "device_id": device.id,
+            }
+        )
+        response = await client.receive_json()
+        return bool(response["success"])
+
+    assert not await remove(devices["P1 meter"])
+    assert not await remove(devices["Water meter"])
+    assert await remove(devices["Gas meter"])
+    assert registry.async_get(devices["Gas meter"].id) is None
 
 
 async def test_no_telegram_at_setup_retries(
