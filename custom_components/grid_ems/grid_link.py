@@ -30,29 +30,24 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN, TITLE
 from .enforcement import EnforcementCoordinator, async_setup_enforcement
 from .iec104 import (
-    ASDU,
     Cause,
     ClockSyncRequest,
     CommandRequest as Iec104CommandRequest,
     CommandResult,
     ConnectionEvent,
     ConnectionState,
-    DoubleCommand,
     DoubleMonitorPoint,
     DoublePointValue,
     FloatMonitorPoint,
     MonitorPoint,
-    Peer,
     Quality,
+    RefusedCommand,
     Server,
-    SetpointCommand,
-    SingleCommand,
     SingleMonitorPoint,
     Station,
     TypeID,
     create_tls_context,
 )
-from .iec104.asdu import COMMAND_TYPES
 from .netflex import (
     AUDIT_STORAGE_VERSION,
     DEFAULT_IOAS,
@@ -316,49 +311,21 @@ def _audit_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, list[dic
     return Store(hass, AUDIT_STORAGE_VERSION, f"{DOMAIN}.{entry_id}.audit")
 
 
-type RefusalHandler = Callable[[ASDU, Peer, Refusal], None]
+_REFUSALS: Final = {
+    Cause.UNKNOWN_TYPE: Refusal.UNKNOWN_TYPE,
+    Cause.UNKNOWN_CAUSE: Refusal.UNKNOWN_CAUSE,
+    Cause.UNKNOWN_COMMON_ADDRESS: Refusal.UNKNOWN_COMMON_ADDRESS,
+    Cause.UNKNOWN_IOA: Refusal.UNKNOWN_IOA,
+}
+"""The refusal each negative cause (44 to 47) of the server stands for."""
 
 
-class _AuditedServer(Server):
-    """The IEC-104 server, also telling the link which commands it refuses by itself.
-
-    Workaround: the server answers a command with the wrong cause (45), common address (46),
-    IOA or type (47), a select or a double command state 0 or 3, without calling the command
-    handler. This classifies those commands by the same rules before the server answers them,
-    so that the audit trail has them. (What the server lacks: an ``on_command_refused``
-    callback with the peer, the ASDU and the negative cause.)
-    """
-
-    on_refused: RefusalHandler | None = None
-    """Hears of every command the server is about to refuse by itself."""
-
-    async def _dispatch(self, connection: object, asdu: ASDU, raw: bytes) -> None:
-        if self.on_refused is not None and (refusal := self._refusal(asdu)) is not None:
-            peer: Peer = getattr(connection, "peer", ("?", 0))
-            self.on_refused(asdu, peer, refusal)
-        await super()._dispatch(connection, asdu, raw)  # type: ignore[arg-type]
-
-    def _refusal(self, asdu: ASDU) -> Refusal | None:
-        if asdu.type_id not in COMMAND_TYPES or len(asdu.objects) != 1:
-            return None
-        if asdu.cause is not Cause.ACTIVATION:
-            return Refusal.UNKNOWN_CAUSE
-        station = self.stations.get(asdu.common_address)
-        if station is None:
-            return Refusal.UNKNOWN_COMMON_ADDRESS
-        command = asdu.objects[0]
-        assert isinstance(command, SingleCommand | DoubleCommand | SetpointCommand)
-        point = station.command_points.get(command.ioa)
-        if point is None or asdu.type_id not in point.accepted_types:
-            return Refusal.UNKNOWN_IOA
-        if command.select:
-            return Refusal.SELECT_NOT_SUPPORTED
-        if isinstance(command, DoubleCommand) and command.value not in _DOUBLE_COMMAND_STATES:
-            return Refusal.INVALID_VALUE
-        return None
-
-
-_DOUBLE_COMMAND_STATES: Final = frozenset({DoublePointValue.OFF, DoublePointValue.ON})
+def _refusal(refused: RefusedCommand) -> Refusal:
+    """Why the server refused a command by itself."""
+    if (refusal := _REFUSALS.get(refused.reply_cause)) is not None:
+        return refusal
+    # A negative confirmation: a select, or a double command state other than ON/OFF.
+    return Refusal.SELECT_NOT_SUPPORTED if refused.select else Refusal.INVALID_VALUE
 
 
 class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
@@ -452,7 +419,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
                 translation_key="link_tls_invalid",
                 translation_placeholders={"error": str(err)},
             ) from err
-        server = _AuditedServer(
+        server = Server(
             settings.bind_host,
             settings.port,
             allowed_clients=settings.allowed_clients or None,
@@ -461,8 +428,8 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             on_command=self._async_on_command,
             on_clock_sync=self._async_on_clock_sync,
             on_connection_event=self._on_connection_event,
+            on_command_refused=self._on_command_refused,
         )
-        server.on_refused = self._on_refused
         station = server.add_station(settings.common_address)
         for ioa, accepted_types in self.model.command_points().items():
             station.add_command_point(ioa, accepted_types)
@@ -588,20 +555,18 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         return record, feedback
 
     @callback
-    def _on_refused(self, asdu: ASDU, peer: Peer, refusal: Refusal) -> None:
-        """Record a command the server refuses by itself (cause, address, type, select)."""
-        command = asdu.objects[0]
-        assert isinstance(command, SingleCommand | DoubleCommand | SetpointCommand)
+    def _on_command_refused(self, refused: RefusedCommand) -> None:
+        """Record a command the server refused by itself (type, cause, address, select, state)."""
         self._record(
             AuditRecord(
                 time=dt_util.utcnow(),
-                source=peer[0],
-                common_address=asdu.common_address,
-                ioa=command.ioa,
-                type_name=asdu.type_id.name,
-                command=self.model.command_at(command.ioa),
-                value=command.value,
-                refusal=refusal,
+                source=refused.peer[0],
+                common_address=refused.common_address,
+                ioa=refused.ioa,
+                type_name=refused.type_name,
+                command=None if refused.ioa is None else self.model.command_at(refused.ioa),
+                value=refused.value,
+                refusal=_refusal(refused),
             ),
             self.data.state,
         )

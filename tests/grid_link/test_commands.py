@@ -201,15 +201,15 @@ class RefusalCase(NamedTuple):
             Cause.UNKNOWN_IOA,
             Refusal.UNKNOWN_IOA,
         ),
-        # A type the point does not take: the server answers "unknown IOA" for that type.
+        # A type the point does not take: "unknown type", the IOA is right.
         RefusalCase(
             1001,
             c104.Type.C_SE_NC_1,
             1.0,
             100,
             Cause.ACTIVATION,
-            Cause.UNKNOWN_IOA,
-            Refusal.UNKNOWN_IOA,
+            Cause.UNKNOWN_TYPE,
+            Refusal.UNKNOWN_TYPE,
         ),
         RefusalCase(
             1001,
@@ -256,9 +256,20 @@ async def test_protocol_refusals(
 
 
 async def test_unknown_type_refused(link: GridLinkCoordinator, rtu: RtuSimulator) -> None:
-    """A type the interface does not use (normalized set-point) gets cause 44."""
+    """A type the interface does not use (normalized set-point) gets cause 44, and is audited."""
     assert await rtu.send(2001, c104.Type.C_SE_NA_1, 0.5) == Confirmation(False, Cause.UNKNOWN_TYPE)
     assert link.state == DsoState()
+    record = link.audit.last
+    assert record is not None
+    # The server does not decode this type: the value is unknown, the rest is in the header.
+    assert (record.ioa, record.common_address, record.type_name, record.value) == (
+        2001,
+        100,
+        "type 48",
+        None,
+    )
+    assert (record.command, record.refusal) == (Command.MIN_SET_P, Refusal.UNKNOWN_TYPE)
+    assert record.source == "127.0.0.1"
 
 
 async def test_confirmation_waits_for_the_saved_state(

@@ -15,6 +15,7 @@ from custom_components.grid_ems.iec104 import (
     ConnectionEvent,
     ConnectionState,
     ProtocolParameters,
+    RefusedCommand,
     Server,
     TypeID,
 )
@@ -50,12 +51,16 @@ class Recorder:
 
     commands: list[CommandRequest] = field(default_factory=list)
     events: list[ConnectionEvent] = field(default_factory=list)
+    refused: list[RefusedCommand] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     result: CommandResult = field(default_factory=CommandResult.accept)
 
     async def on_command(self, request: CommandRequest) -> CommandResult:
         self.commands.append(request)
         return self.result
+
+    def on_command_refused(self, refused: RefusedCommand) -> None:
+        self.refused.append(refused)
 
     def on_connection_event(self, event: ConnectionEvent) -> None:
         self.events.append(event)
@@ -92,6 +97,7 @@ async def make_server(recorder: Recorder) -> AsyncIterator[ServerFactory]:
     async def make(**options: object) -> Server:
         options.setdefault("on_command", recorder.on_command)
         options.setdefault("on_connection_event", recorder.on_connection_event)
+        options.setdefault("on_command_refused", recorder.on_command_refused)
         server = Server("127.0.0.1", 0, **options)  # type: ignore[arg-type]
         station = server.add_station(COMMON_ADDRESS)
         station.add_single_point(11001)

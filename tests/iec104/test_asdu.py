@@ -12,6 +12,7 @@ from custom_components.grid_ems.iec104.asdu import (
     ASDU,
     MAX_OBJECTS,
     ASDUDecodeError,
+    ASDUHeader,
     Cause,
     ClockSyncCommand,
     DoubleCommand,
@@ -31,12 +32,14 @@ from custom_components.grid_ems.iec104.asdu import (
     TypeID,
     decode_asdu,
     decode_cp56time2a,
+    decode_header,
     encode_asdu,
     encode_asdus,
     encode_cp56time2a,
     is_time_tagged,
     mirror_asdu,
     object_class,
+    type_name,
 )
 
 CAPTURE_TIME = datetime(2026, 11, 22, 2, 30, 59, 695000, tzinfo=UTC)
@@ -201,6 +204,30 @@ def test_decode_errors(wire: str, cause: Cause | None, message: str) -> None:
     with pytest.raises(ASDUDecodeError, match=message) as error:
         decode_asdu(bytes.fromhex(wire))
     assert error.value.cause is cause
+
+
+@pytest.mark.parametrize(
+    ("wire", "header", "name"),
+    [
+        (
+            "2d0106006400e903000001",
+            ASDUHeader(TypeID.C_SC_NA_1, Cause.ACTIVATION, 100, 1001),
+            "C_SC_NA_1",
+        ),
+        ("300106006400d1070000000000", ASDUHeader(48, Cause.ACTIVATION, 100, 2001), "type 48"),
+        ("2d010e0065000f270001", ASDUHeader(TypeID.C_SC_NA_1, 14, 101, 9999), "C_SC_NA_1"),
+        ("ff01060064000f27", ASDUHeader(255, Cause.ACTIVATION, 100, None), "type 255"),
+    ],
+)
+def test_header_of_any_asdu(wire: str, header: ASDUHeader, name: str) -> None:
+    """Type, cause and addresses are readable from ASDUs that do not decode."""
+    assert decode_header(bytes.fromhex(wire)) == header
+    assert type_name(header.type_id) == name
+
+
+def test_header_needs_six_octets() -> None:
+    with pytest.raises(ASDUDecodeError, match="shorter than its header"):
+        decode_header(bytes.fromhex("2d01060064"))
 
 
 def _asdu(type_id: TypeID, *objects: InformationObject, **fields: object) -> ASDU:

@@ -172,7 +172,7 @@ async def test_commands_are_terminated_when_asked(
     [
         (2001, c104.Type.C_SE_NC_1, "ACTIVATION_CON | NEGATIVE"),
         (9999, c104.Type.C_SE_NC_1, "UNKNOWN_INFORMATION_OBJECT_ADDRESS | NEGATIVE"),
-        (1001, c104.Type.C_DC_NA_1, "UNKNOWN_INFORMATION_OBJECT_ADDRESS | NEGATIVE"),
+        (1001, c104.Type.C_DC_NA_1, "UNKNOWN_TYPE_ID | NEGATIVE"),  # not taken at that IOA
     ],
 )
 async def test_negative_confirmations(

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -19,6 +19,7 @@ from custom_components.grid_ems.iec104 import (
     DoubleMonitorPoint,
     DoublePointValue,
     Quality,
+    RefusedCommand,
     Server,
     TypeID,
 )
@@ -195,6 +196,8 @@ async def test_group_interrogation_is_refused(make_server: ServerFactory, connec
 
 
 SELECTED = request(TypeID.C_DC_NA_1, DoubleCommand(1101, DoublePointValue.ON, select=True))
+SERVICES = frozenset({TypeID.C_IC_NA_1, TypeID.C_RD_NA_1, TypeID.C_CS_NA_1, TypeID.C_TS_TA_1})
+"""The server's own services: their negative answers are not reported as refused commands."""
 
 
 @pytest.mark.parametrize(
@@ -202,16 +205,20 @@ SELECTED = request(TypeID.C_DC_NA_1, DoubleCommand(1101, DoublePointValue.ON, se
     [
         (request(TypeID.C_IC_NA_1, InterrogationCommand(), common_address=5), 46),
         (request(TypeID.C_IC_NA_1, InterrogationCommand(ioa=1)), 47),
+        (request(TypeID.C_IC_NA_1, InterrogationCommand(ioa=1001)), 44),
         (request(TypeID.C_IC_NA_1, InterrogationCommand(), cause=Cause.DEACTIVATION), 45),
         (request(TypeID.C_SC_NA_1, SingleCommand(1001, True), common_address=5), 46),
         (request(TypeID.C_SC_NA_1, SingleCommand(1001, True), common_address=65535), 46),
+        # No point at the IOA: unknown IOA. A point that does not take the type: unknown type.
         (request(TypeID.C_SC_NA_1, SingleCommand(9999, True)), 47),
-        (request(TypeID.C_SC_NA_1, SingleCommand(11001, True)), 47),
-        (request(TypeID.C_DC_NA_1, DoubleCommand(1001, DoublePointValue.ON)), 47),
+        (request(TypeID.C_SC_NA_1, SingleCommand(11001, True)), 44),
+        (request(TypeID.C_DC_NA_1, DoubleCommand(1001, DoublePointValue.ON)), 44),
+        (request(TypeID.C_SE_TC_1, SetpointCommand(1101, 1.0, time=MOMENT)), 44),
         (request(TypeID.C_SE_NC_1, SetpointCommand(2001, 1.0), cause=Cause.SPONTANEOUS), 45),
         (request(TypeID.M_SP_NA_1, SinglePoint(1001, True)), 44),
         (request(TypeID.M_EI_NA_1, EndOfInitialization()), 44),
         (request(TypeID.C_RD_NA_1, ReadCommand(9999), cause=Cause.REQUEST), 47),
+        (request(TypeID.C_RD_NA_1, ReadCommand(1001), cause=Cause.REQUEST), 44),
         (request(TypeID.C_RD_NA_1, ReadCommand(12001)), 45),
         (request(TypeID.C_RD_NA_1, ReadCommand(12001), cause=Cause.REQUEST, common_address=9), 46),
         (request(TypeID.C_CS_NA_1, ClockSyncCommand(MOMENT), common_address=5), 46),
@@ -233,25 +240,111 @@ async def test_negative_confirmations(
     await client.send_asdu(sent)
     assert await client.read_asdu() == reply(sent, Cause(cause), negative=True)
     assert recorder.commands == []
+    if sent.type_id in SERVICES:
+        assert recorder.refused == []
+        return
+    # Every refused command is reported, before its negative answer.
+    [refused] = recorder.refused
+    obj = sent.objects[0]
+    command = obj if isinstance(obj, SingleCommand | DoubleCommand | SetpointCommand) else None
+    assert refused == RefusedCommand(
+        peer=refused.peer,
+        common_address=sent.common_address,
+        ioa=obj.ioa,
+        type_id=sent.type_id,
+        cause=sent.cause,
+        reply_cause=Cause(cause),
+        reason=refused.reason,
+        command=command,
+    )
+    assert refused.peer[0] == "127.0.0.1"
+    assert refused.reason
+    assert refused.value == (None if command is None else command.value)
+    assert refused.select is (sent is SELECTED)
+    assert refused.type_name == sent.type_id.name
+
+
+class Undecodable(NamedTuple):
+    """An ASDU the server cannot decode, how it answers and what it reports."""
+
+    raw: str
+    cause: Cause
+    received_cause: int
+    ioa: int | None
+    type_name: str
 
 
 @pytest.mark.parametrize(
-    ("raw", "cause"),
+    "case",
     [
-        ("090106006400e12e0000000000", Cause.UNKNOWN_TYPE),  # M_ME_NA_1
-        ("2d010e006400e903000001", Cause.UNKNOWN_CAUSE),  # cause 14
+        Undecodable("090106006400e12e0000000000", Cause.UNKNOWN_TYPE, 6, 12001, "type 9"),
+        Undecodable("300106006400d10700004000", Cause.UNKNOWN_TYPE, 6, 2001, "type 48"),
+        Undecodable("ff0106006400", Cause.UNKNOWN_TYPE, 6, None, "type 255"),
+        Undecodable("2d010e006400e903000001", Cause.UNKNOWN_CAUSE, 14, 1001, "C_SC_NA_1"),
     ],
+    ids=["M_ME_NA_1", "C_SE_NA_1", "no_ioa", "cause_14"],
 )
 async def test_undecodable_asdus_are_answered_with_their_cause(
-    make_server: ServerFactory, connect: Connect, raw: str, cause: Cause
+    make_server: ServerFactory,
+    connect: Connect,
+    recorder: Recorder,
+    caplog: pytest.LogCaptureFixture,
+    case: Undecodable,
 ) -> None:
     client = await started(await make_server(), connect)
-    await client.send_asdu(bytes.fromhex(raw))
+    await client.send_asdu(bytes.fromhex(case.raw))
     frame = await client.read_frame()
     assert isinstance(frame, IFrame)
-    answer = bytearray.fromhex(raw)
-    answer[2] = 0x40 | cause
+    answer = bytearray.fromhex(case.raw)
+    answer[2] = 0x40 | case.cause
     assert frame.asdu == bytes(answer)
+    # Reported with what the header says; the value is unknown.
+    [refused] = recorder.refused
+    assert (refused.common_address, refused.ioa, refused.cause, refused.reply_cause) == (
+        COMMON_ADDRESS,
+        case.ioa,
+        case.received_cause,
+        case.cause,
+    )
+    assert (refused.type_id, refused.type_name) == (answer[0], case.type_name)
+    assert (refused.command, refused.value) == (None, None)
+    assert f"refused {case.type_name} (CA 100, IOA {case.ioa}): unknown" in caplog.text
+
+
+async def test_refusals_are_reported_once_per_asdu(
+    make_server: ServerFactory, connect: Connect, recorder: Recorder
+) -> None:
+    """Two commands in one ASDU with a wrong cause: one report, no command to show."""
+    client = await started(await make_server(), connect)
+    sent = ASDU(
+        TypeID.C_SC_NA_1,
+        Cause.DEACTIVATION,
+        COMMON_ADDRESS,
+        (SingleCommand(1001, True), SingleCommand(1002, True)),
+    )
+    await client.send_asdu(sent)
+    assert await client.read_asdu() == reply(sent, Cause.UNKNOWN_CAUSE, negative=True)
+    [refused] = recorder.refused
+    assert (refused.ioa, refused.command, refused.reply_cause) == (1001, None, Cause.UNKNOWN_CAUSE)
+
+
+async def test_refusal_handler_errors_are_contained(
+    make_server: ServerFactory, connect: Connect, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(refused: RefusedCommand) -> None:
+        raise RuntimeError("audit bug")
+
+    client = await started(await make_server(on_command_refused=broken), connect)
+    await client.send_asdu(SELECTED)
+    assert await client.read_asdu() == reply(SELECTED, Cause.ACTIVATION_CON, negative=True)
+    assert "Command refusal handler failed" in caplog.text
+    assert "audit bug" in caplog.text
+
+
+async def test_refusals_without_handler(make_server: ServerFactory, connect: Connect) -> None:
+    client = await started(await make_server(on_command_refused=None), connect)
+    await client.send_asdu(SELECTED)
+    assert await client.read_asdu() == reply(SELECTED, Cause.ACTIVATION_CON, negative=True)
 
 
 @pytest.mark.parametrize(

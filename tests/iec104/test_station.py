@@ -104,6 +104,8 @@ def test_ioa_range(ioa: int) -> None:
 def test_an_ioa_is_declared_once() -> None:
     station = Station(1)
     station.add_float_point(5)
+    station.add_command_point(6, [TypeID.C_SE_NC_1])
+    assert [station.has_point(ioa) for ioa in (4, 5, 6)] == [False, True, True]
     with pytest.raises(ValueError, match="IOA 5 already declared"):
         station.add_command_point(5, [TypeID.C_SE_NC_1])
 

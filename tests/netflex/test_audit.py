@@ -51,6 +51,8 @@ def test_round_trip_with_nan_and_refusal() -> None:
             _record(0),
             _record(1, Refusal.INVALID_VALUE, math.nan),
             AuditRecord(T0, LOCAL_SOURCE, 100, 1001, "simulate_dso_command", None, True, None),
+            # An undecodable ASDU: no value, and too short for an IOA.
+            AuditRecord(T0, "10.0.0.2", 100, None, "type 255", None, None, Refusal.UNKNOWN_TYPE),
         ]
     )
     data = trail.as_list()
@@ -60,10 +62,13 @@ def test_round_trip_with_nan_and_refusal() -> None:
     assert data[0]["accepted"] is True
     restored = list(AuditTrail.from_list(data))
     assert restored[0] == _record(0)
-    assert math.isnan(float(restored[1].value))
+    assert isinstance(restored[1].value, float)
+    assert math.isnan(restored[1].value)
     assert restored[1].refusal is Refusal.INVALID_VALUE
     assert restored[2].local
     assert not restored[0].local
+    assert (restored[3].ioa, restored[3].value) == (None, None)
+    assert restored[3].refusal is Refusal.UNKNOWN_TYPE
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,9 @@ the k/w windows and t1-t3 timers), `station` (stations and points) and `server` 
 transport and dispatch). See README.md next to this file for an overview of the API.
 
 The names below are the public API for the data model built on top: declare stations and
-points on a `Server`, handle `CommandRequest`s with a `CommandResult`, follow connections
-through `ConnectionEvent`s and send monitor data with `Server.transmit`.
+points on a `Server`, handle `CommandRequest`s with a `CommandResult`, hear of the commands
+the server refuses by itself as `RefusedCommand`s, follow connections through
+`ConnectionEvent`s and send monitor data with `Server.transmit`.
 """
 
 from .asdu import (
@@ -28,12 +29,14 @@ from .server import (
     ClockSyncHandler,
     ClockSyncRequest,
     CommandHandler,
+    CommandRefusedHandler,
     CommandRequest,
     CommandResult,
     ConnectionEvent,
     ConnectionEventHandler,
     ConnectionState,
     Peer,
+    RefusedCommand,
     Server,
     create_tls_context,
 )
@@ -56,6 +59,7 @@ __all__ = [
     "ClockSyncRequest",
     "CommandHandler",
     "CommandPoint",
+    "CommandRefusedHandler",
     "CommandRequest",
     "CommandResult",
     "ConnectionEvent",
@@ -70,6 +74,7 @@ __all__ = [
     "Peer",
     "ProtocolParameters",
     "Quality",
+    "RefusedCommand",
     "Server",
     "SetpointCommand",
     "SingleCommand",

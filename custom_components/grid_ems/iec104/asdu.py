@@ -590,16 +590,47 @@ def encode_asdus(
         yield header(len(body)) + b"".join(body)
 
 
-def decode_asdu(data: bytes) -> ASDU:
-    """Decode an ASDU; raise ASDUDecodeError (with the negative cause to answer) if invalid."""
+@dataclass(frozen=True, slots=True)
+class ASDUHeader:
+    """What an ASDU says about itself, readable also when its objects cannot be decoded."""
+
+    type_id: TypeID | int
+    """The type identification, a plain int when this stack does not know it."""
+    cause: Cause | int
+    """The cause of transmission (without P/N and test bits), a plain int when undefined."""
+    common_address: int
+    ioa: int | None
+    """Address of the first information object, None when the ASDU is too short for one."""
+
+
+def type_name(type_id: TypeID | int) -> str:
+    """The name of a type identification, or "type N" for one this stack does not know."""
+    return type_id.name if isinstance(type_id, TypeID) else f"type {type_id}"
+
+
+def decode_header(data: bytes) -> ASDUHeader:
+    """Read an ASDU's header and first address; ASDUDecodeError if shorter than its header."""
     if len(data) < HEADER_LENGTH:
         raise ASDUDecodeError(f"ASDU of {len(data)} octets is shorter than its header")
-    raw_type, vsq, cot = data[0], data[1], data[2]
-    if raw_type not in _TYPE_VALUES:
-        raise ASDUDecodeError(f"unknown type identification {raw_type}", Cause.UNKNOWN_TYPE)
-    if cot & 0x3F not in _CAUSE_VALUES:
-        raise ASDUDecodeError(f"unknown cause of transmission {cot & 0x3F}", Cause.UNKNOWN_CAUSE)
-    type_id = TypeID(raw_type)
+    raw_type, raw_cause = data[0], data[2] & 0x3F
+    first_ioa = data[HEADER_LENGTH : HEADER_LENGTH + IOA_LENGTH]
+    return ASDUHeader(
+        type_id=TypeID(raw_type) if raw_type in _TYPE_VALUES else raw_type,
+        cause=Cause(raw_cause) if raw_cause in _CAUSE_VALUES else raw_cause,
+        common_address=data[4] | data[5] << 8,
+        ioa=int.from_bytes(first_ioa, "little") if len(first_ioa) == IOA_LENGTH else None,
+    )
+
+
+def decode_asdu(data: bytes) -> ASDU:
+    """Decode an ASDU; raise ASDUDecodeError (with the negative cause to answer) if invalid."""
+    header = decode_header(data)
+    type_id, cause = header.type_id, header.cause
+    if not isinstance(type_id, TypeID):
+        raise ASDUDecodeError(f"unknown type identification {type_id}", Cause.UNKNOWN_TYPE)
+    if not isinstance(cause, Cause):
+        raise ASDUDecodeError(f"unknown cause of transmission {cause}", Cause.UNKNOWN_CAUSE)
+    vsq, cot = data[1], data[2]
     layout = _LAYOUTS[type_id]
     count = vsq & 0x7F
     sequence = bool(vsq & 0x80)
@@ -633,8 +664,8 @@ def decode_asdu(data: bytes) -> ASDU:
         raise ASDUDecodeError(f"{type_id.name}: {err}") from None
     return ASDU(
         type_id=type_id,
-        cause=Cause(cot & 0x3F),
-        common_address=data[4] | data[5] << 8,
+        cause=cause,
+        common_address=header.common_address,
         objects=tuple(objects),
         negative=bool(cot & 0x40),
         test=bool(cot & 0x80),

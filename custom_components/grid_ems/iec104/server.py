@@ -22,6 +22,7 @@ from .asdu import (
     BROADCAST_ADDRESS,
     COMMAND_TYPES,
     QOI_STATION,
+    ASDUHeader,
     Cause,
     ClockSyncCommand,
     DoubleCommand,
@@ -31,9 +32,11 @@ from .asdu import (
     SetpointCommand,
     SingleCommand,
     TypeID,
+    decode_header,
     encode_asdu,
     encode_asdus,
     mirror_asdu,
+    type_name,
 )
 from .connection import (
     ASDUReceived,
@@ -68,6 +71,8 @@ _MONITOR_CAUSES: Final = _CYCLIC_CAUSES | {
 
 type Peer = tuple[str, int]
 type Command = SingleCommand | DoubleCommand | SetpointCommand
+_COMMAND_CLASSES: Final = (SingleCommand, DoubleCommand, SetpointCommand)
+"""The classes of `Command`, for isinstance."""
 
 
 class ConnectionState(StrEnum):
@@ -140,6 +145,44 @@ class CommandResult:
 
 
 @dataclass(frozen=True, slots=True)
+class RefusedCommand:
+    """A command the server refused by itself, without asking the command handler.
+
+    Its fields are what the ASDU said, as far as the server could decode it: the type id and
+    cause are plain ints when the server does not know them, `ioa` is None when the ASDU is too
+    short to carry one, and `command` is None unless it decoded as one process command.
+    """
+
+    peer: Peer
+    common_address: int
+    ioa: int | None
+    type_id: TypeID | int
+    cause: Cause | int
+    """Cause of transmission received."""
+    reply_cause: Cause
+    """Cause of the negative reply: 44 to 47, or ACTIVATION_CON for a select (S/E = 1) or a
+    double command in the state 0 or 3."""
+    reason: str
+    """Why, in words (as logged)."""
+    command: Command | None = None
+
+    @property
+    def value(self) -> bool | DoublePointValue | float | None:
+        """Commanded state or set-point value, None if the command was not decoded."""
+        return None if self.command is None else self.command.value
+
+    @property
+    def select(self) -> bool:
+        """Whether the command was a select (S/E = 1) of select-before-operate."""
+        return self.command is not None and self.command.select
+
+    @property
+    def type_name(self) -> str:
+        """The type identification's name, or "type N" for one the server does not know."""
+        return type_name(self.type_id)
+
+
+@dataclass(frozen=True, slots=True)
 class ClockSyncRequest:
     """A clock synchronization command (time in UTC)."""
 
@@ -152,6 +195,7 @@ class ClockSyncRequest:
 type CommandHandler = Callable[[CommandRequest], Awaitable[CommandResult]]
 type ClockSyncHandler = Callable[[ClockSyncRequest], Awaitable[bool]]
 type ConnectionEventHandler = Callable[[ConnectionEvent], None]
+type CommandRefusedHandler = Callable[[RefusedCommand], None]
 
 
 def create_tls_context(
@@ -190,13 +234,17 @@ class Server:
         on_command: CommandHandler | None = None,
         on_clock_sync: ClockSyncHandler | None = None,
         on_connection_event: ConnectionEventHandler | None = None,
+        on_command_refused: CommandRefusedHandler | None = None,
     ) -> None:
         """Configure the server; `start()` binds it.
 
         allowed_clients: addresses or networks ("10.0.0.5", "10.0.0.0/24"); None allows any.
         Commands are rejected when no `on_command` is set; clock syncs are accepted when no
         `on_clock_sync` is set. A handler that raises or exceeds `command_timeout` seconds
-        gets a negative confirmation.
+        gets a negative confirmation. `on_command_refused` hears of every command the server
+        refuses by itself (type, cause, address, select, state), just before its negative reply:
+        process commands and ASDUs of any type it does not serve, not the negative answers of
+        its own services (interrogation, read, clock sync, test).
         """
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
@@ -214,6 +262,7 @@ class Server:
         self.on_command = on_command
         self.on_clock_sync = on_clock_sync
         self.on_connection_event = on_connection_event
+        self.on_command_refused = on_command_refused
         self._stations: dict[int, Station] = {}
         self._connections: set[_Connection] = set()
         self._server: asyncio.Server | None = None
@@ -343,9 +392,11 @@ class Server:
         type_id = asdu.type_id
         expected_cause = Cause.REQUEST if type_id is TypeID.C_RD_NA_1 else Cause.ACTIVATION
         if type_id not in _CONTROL_TYPES:
-            connection.reply(raw, Cause.UNKNOWN_TYPE, negative=True)
+            reason = f"{type_id.name} is not served in the control direction"
+            self._refuse(connection, raw, Cause.UNKNOWN_TYPE, reason, asdu)
         elif asdu.cause is not expected_cause:
-            connection.reply(raw, Cause.UNKNOWN_CAUSE, negative=True)
+            reason = f"{type_id.name} with cause {asdu.cause.name}, not {expected_cause.name}"
+            self._refuse(connection, raw, Cause.UNKNOWN_CAUSE, reason, asdu)
         elif len(asdu.objects) != 1:
             _LOGGER.warning(
                 "%s: ignoring %s with %d objects", connection, type_id.name, len(asdu.objects)
@@ -353,13 +404,14 @@ class Server:
         elif not (
             stations := self._targets(asdu.common_address, broadcast=type_id in _BROADCAST_TYPES)
         ):
-            connection.reply(raw, Cause.UNKNOWN_COMMON_ADDRESS, negative=True)
+            reason = f"no station at common address {asdu.common_address}"
+            self._refuse(connection, raw, Cause.UNKNOWN_COMMON_ADDRESS, reason, asdu)
         elif type_id in COMMAND_TYPES:
             await self._command(connection, stations[0], asdu, raw)
         elif type_id is TypeID.C_RD_NA_1:
             self._read(connection, stations[0], asdu, raw)
         elif asdu.objects[0].ioa != 0:
-            connection.reply(raw, Cause.UNKNOWN_IOA, negative=True)
+            self._refuse_address(connection, stations, asdu, raw)
         elif type_id is TypeID.C_IC_NA_1:
             self._interrogate(connection, stations, asdu)
         elif type_id is TypeID.C_CS_NA_1:
@@ -367,19 +419,59 @@ class Server:
         else:  # C_TS_TA_1
             connection.reply(raw, Cause.ACTIVATION_CON)
 
+    def _refuse(
+        self,
+        connection: _Connection,
+        raw: bytes,
+        reply_cause: Cause,
+        reason: str,
+        asdu: ASDU | None = None,
+    ) -> None:
+        """Answer negatively by ourselves, after telling `on_command_refused` of a command."""
+        header = decode_header(raw)
+        _LOGGER.warning("%s: refused %s: %s", connection, _describe(header), reason)
+        handler = self.on_command_refused
+        if handler is not None and header.type_id not in _SERVICE_TYPES:
+            command = asdu.objects[0] if asdu is not None and len(asdu.objects) == 1 else None
+            refused = RefusedCommand(
+                peer=connection.peer,
+                common_address=header.common_address,
+                ioa=header.ioa,
+                type_id=header.type_id,
+                cause=header.cause,
+                reply_cause=reply_cause,
+                reason=reason,
+                command=command if isinstance(command, _COMMAND_CLASSES) else None,
+            )
+            try:
+                handler(refused)
+            except Exception:
+                _LOGGER.exception("Command refusal handler failed on %s", refused)
+        connection.reply(raw, reply_cause, negative=True)
+
+    def _refuse_address(
+        self, connection: _Connection, stations: Sequence[Station], asdu: ASDU, raw: bytes
+    ) -> None:
+        """Refuse an ASDU for its IOA: 47 where no point has it, 44 where one does not take it."""
+        ioa = asdu.objects[0].ioa
+        if any(station.has_point(ioa) for station in stations):
+            reason = f"{asdu.type_id.name} is not accepted at IOA {ioa}"
+            self._refuse(connection, raw, Cause.UNKNOWN_TYPE, reason, asdu)
+        else:
+            self._refuse(connection, raw, Cause.UNKNOWN_IOA, f"no point at IOA {ioa}", asdu)
+
     async def _command(
         self, connection: _Connection, station: Station, asdu: ASDU, raw: bytes
     ) -> None:
         command = asdu.objects[0]
-        assert isinstance(command, SingleCommand | DoubleCommand | SetpointCommand)
+        assert isinstance(command, _COMMAND_CLASSES)
         point = station.command_points.get(command.ioa)
         if point is None or asdu.type_id not in point.accepted_types:
-            connection.reply(raw, Cause.UNKNOWN_IOA, negative=True)
+            self._refuse_address(connection, [station], asdu, raw)
             return
         refusal = _protocol_refusal(command)
         if refusal is not None:
-            _LOGGER.warning("%s: rejected %s: %s", connection, command, refusal)
-            connection.reply(raw, Cause.ACTIVATION_CON, negative=True)
+            self._refuse(connection, raw, Cause.ACTIVATION_CON, refusal, asdu)
             return
         request = CommandRequest(
             asdu.common_address, asdu.type_id, command, asdu.originator, asdu.test, connection.peer
@@ -472,7 +564,7 @@ class Server:
     def _read(self, connection: _Connection, station: Station, asdu: ASDU, raw: bytes) -> None:
         point = station.monitor_points.get(asdu.objects[0].ioa)
         if point is None:
-            connection.reply(raw, Cause.UNKNOWN_IOA, negative=True)
+            self._refuse_address(connection, [station], asdu, raw)
             return
         connection.send(_encode_points([point], Cause.REQUEST, originator=asdu.originator))
 
@@ -496,8 +588,15 @@ _CONTROL_TYPES: Final = COMMAND_TYPES | {
     TypeID.C_RD_NA_1,
     TypeID.C_TS_TA_1,
 }
+_SERVICE_TYPES: Final = _CONTROL_TYPES - COMMAND_TYPES
+"""The server's own services; their negative answers are no refused commands."""
 _BROADCAST_TYPES: Final = frozenset({TypeID.C_IC_NA_1, TypeID.C_CS_NA_1})
 """Control types the broadcast common address 65535 may address (answered per station)."""
+
+
+def _describe(header: ASDUHeader) -> str:
+    """E.g. "C_SE_NC_1 (CA 100, IOA 2001)"."""
+    return f"{type_name(header.type_id)} (CA {header.common_address}, IOA {header.ioa})"
 
 
 def _protocol_refusal(command: Command) -> str | None:
@@ -765,8 +864,7 @@ class _Connection(asyncio.Protocol):
                 "%s: ignoring malformed ASDU %s: %s", self, event.raw.hex(), event.error
             )
             return
-        _LOGGER.warning("%s: %s", self, event.error)
-        self.reply(event.raw, cause, negative=True)
+        self._server._refuse(self, event.raw, cause, str(event.error))
 
     # Shutdown -----------------------------------------------------------------------------
 

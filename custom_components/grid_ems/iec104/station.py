@@ -181,10 +181,14 @@ class Station:
         """Command points by IOA."""
         return MappingProxyType(self._command_points)
 
+    def has_point(self, ioa: int) -> bool:
+        """Whether a monitor or command point is declared at this IOA."""
+        return ioa in self._monitor_points or ioa in self._command_points
+
     def _check_free(self, ioa: int) -> None:
         if not 1 <= ioa <= MAX_IOA:
             raise ValueError(f"IOA {ioa} outside 1..{MAX_IOA}")
-        if ioa in self._monitor_points or ioa in self._command_points:
+        if self.has_point(ioa):
             raise ValueError(f"IOA {ioa} already declared in station {self.common_address}")
 
     def add_single_point(

@@ -28,12 +28,15 @@ class AuditRecord:
     source: str
     """Address of the RTU that sent it, or ``LOCAL_SOURCE``."""
     common_address: int
-    ioa: int
+    ioa: int | None
+    """None when the RTU sent an ASDU too short to carry one."""
     type_name: str
-    """Type identification as received (``C_SE_NC_1``...), or the service that simulated it."""
+    """Type identification as received (``C_SE_NC_1``, ``type 48`` for one the link does not
+    know...), or the service that simulated it."""
     command: Command | None
     """The command at the IOA, None if the IOA is no command point."""
-    value: CommandValue
+    value: CommandValue | None
+    """None when the command could not be decoded (a type the link does not know)."""
     refusal: Refusal | None
     """None when accepted."""
 
@@ -69,15 +72,16 @@ class AuditRecord:
         value = data["value"]
         if isinstance(value, str):
             value = float(value)
-        if not isinstance(value, bool | int | float):
+        if not isinstance(value, bool | int | float | None):
             raise TypeError(f"audit value {value!r}")
         command = data["command"]
         refusal = data["refusal"]
+        ioa = data["ioa"]
         return cls(
             time=datetime.fromisoformat(str(data["time"])),
             source=str(data["source"]),
             common_address=_integer(data["common_address"]),
-            ioa=_integer(data["ioa"]),
+            ioa=None if ioa is None else _integer(ioa),
             type_name=str(data["type"]),
             command=None if command is None else Command(str(command)),
             value=value,

@@ -23,7 +23,7 @@ class Refusal(StrEnum):
     """Why a command was refused; the link answers each with a negative confirmation."""
 
     UNKNOWN_TYPE = "unknown_type"
-    """Type the point does not accept (cause 44)."""
+    """Type unknown, or not accepted at the IOA (cause 44)."""
     UNKNOWN_CAUSE = "unknown_cause"
     """Cause of transmission other than activation (cause 45)."""
     UNKNOWN_COMMON_ADDRESS = "unknown_common_address"
