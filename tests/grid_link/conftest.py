@@ -39,6 +39,7 @@ from custom_components.grid_ems.grid_link import (
     LinkSnapshot,
 )
 from simulators.rtu import RtuSimulator
+from tests.ha_fixtures import enable_all_entities, snapshot  # noqa: F401  (fixtures, used by name)
 
 LINK_DATA: dict[str, Any] = {
     CONF_KIND: EntryKind.GRID_LINK.value,

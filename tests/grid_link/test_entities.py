@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-from unittest.mock import PropertyMock, patch
 
 import c104
 import pytest
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.grid_ems.binary_sensor import GRID_LINK_BINARY_SENSORS
@@ -25,23 +23,6 @@ from custom_components.grid_ems.sensor import GRID_LINK_SENSORS
 from simulators.rtu import RtuSimulator
 
 from .conftest import entity_id, setup_link
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Snapshots with Home Assistant's serializer (ids and times masked)."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
-
-
-@pytest.fixture
-def enable_all_entities() -> Iterator[None]:
-    """Create the entities that are disabled by default as enabled."""
-    with patch(
-        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
-        new_callable=PropertyMock,
-        return_value=True,
-    ):
-        yield
 
 
 def _link_entities(

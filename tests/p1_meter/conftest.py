@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from datetime import UTC, datetime
 from typing import Protocol
-from unittest.mock import PropertyMock, patch
+from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
@@ -14,13 +14,12 @@ from homeassistant.const import CONF_PORT
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_state_change_event
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
-from syrupy.assertion import SnapshotAssertion
 
 from custom_components.grid_ems import p1_meter
 from custom_components.grid_ems.const import CONF_KIND, DOMAIN, EntryKind
 from custom_components.grid_ems.p1 import Backoff
 from simulators.p1 import MeterConfig, P1Simulator, PowerProfile, SimulatedMeter
+from tests.ha_fixtures import enable_all_entities, snapshot  # noqa: F401  (fixtures, used by name)
 
 METER_ID = "3153414733313031303231363035"
 """The simulated meter's equipment identifier as it is sent (hex of "1SAG3101021605")."""
@@ -44,12 +43,6 @@ class FixedClock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Snapshots with Home Assistant's serializer (ids and times masked)."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture(autouse=True)
@@ -115,17 +108,6 @@ def set_up(hass: HomeAssistant, simulator: P1Simulator) -> SetUp:
         assert entry.state is ConfigEntryState.LOADED
 
     return set_up
-
-
-@pytest.fixture
-def enable_all_entities() -> Iterator[None]:
-    """Create the entities that are disabled by default as enabled."""
-    with patch(
-        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
-        new_callable=PropertyMock,
-        return_value=True,
-    ):
-        yield
 
 
 class StateWaiter:
