@@ -31,10 +31,34 @@ def async_setup_services(hass: HomeAssistant) -> None:
     _async_setup_modbus_services(hass)
 
 
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+
+
+def _loaded_runtime_data[T](call: ServiceCall, kind: type[T], translation_key: str) -> T:
+    """The runtime data of the call's entry.
+
+    Raises the validation error ``translation_key`` (naming the entry id) unless the entry is
+    a loaded one of that kind.
+    """
+    entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
+    entry = call.hass.config_entries.async_get_entry(entry_id)
+    if (
+        entry is None
+        or entry.domain != DOMAIN
+        or entry.state is not ConfigEntryState.LOADED
+        or not isinstance(entry.runtime_data, kind)
+    ):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=translation_key,
+            translation_placeholders={"entry_id": entry_id},
+        )
+    return entry.runtime_data
+
+
 # --- Grid operator link ---
 
 SERVICE_SIMULATE_DSO_COMMAND: Final = "simulate_dso_command"
-ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_COMMAND: Final = "command"
 ATTR_VALUE: Final = "value"
 
@@ -47,27 +71,11 @@ SIMULATE_DSO_COMMAND_SCHEMA: Final = vol.Schema(
 )
 
 
-def _loaded_grid_link(hass: HomeAssistant, entry_id: str) -> GridLinkData:
-    entry = hass.config_entries.async_get_entry(entry_id)
-    if (
-        entry is None
-        or entry.domain != DOMAIN
-        or entry.state is not ConfigEntryState.LOADED
-        or not isinstance(entry.runtime_data, GridLinkData)
-    ):
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="not_a_loaded_grid_link",
-            translation_placeholders={"entry_id": entry_id},
-        )
-    return entry.runtime_data
-
-
 @callback
 def _async_setup_grid_link_services(hass: HomeAssistant) -> None:
     async def async_simulate_dso_command(call: ServiceCall) -> ServiceResponse:
         """Execute a grid operator command without an RTU; recorded as local."""
-        link = _loaded_grid_link(hass, call.data[ATTR_CONFIG_ENTRY_ID])
+        link = _loaded_runtime_data(call, GridLinkData, "not_a_loaded_grid_link")
         record = await link.coordinator.async_simulate_command(
             Command(call.data[ATTR_COMMAND]), call.data[ATTR_VALUE]
         )
@@ -130,22 +138,6 @@ WRITE_REGISTER_SCHEMA: Final = vol.Schema(
 )
 
 
-def _loaded_modbus_device(hass: HomeAssistant, entry_id: str) -> ModbusDeviceData:
-    entry = hass.config_entries.async_get_entry(entry_id)
-    if (
-        entry is None
-        or entry.domain != DOMAIN
-        or entry.state is not ConfigEntryState.LOADED
-        or not isinstance(entry.runtime_data, ModbusDeviceData)
-    ):
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="not_a_loaded_modbus_device",
-            translation_placeholders={"entry_id": entry_id},
-        )
-    return entry.runtime_data
-
-
 def _modbus_invalid(translation_key: str, **placeholders: str) -> ServiceValidationError:
     return ServiceValidationError(
         translation_domain=DOMAIN,
@@ -163,7 +155,8 @@ def _finite(number: float) -> float | None:
 def _async_setup_modbus_services(hass: HomeAssistant) -> None:
     async def async_read_register(call: ServiceCall) -> ServiceResponse:
         """Read any registers of a Modbus device (commissioning), decoded and raw."""
-        device = _loaded_modbus_device(hass, call.data[ATTR_CONFIG_ENTRY_ID]).coordinator.device
+        data = _loaded_runtime_data(call, ModbusDeviceData, "not_a_loaded_modbus_device")
+        device = data.coordinator.device
         table = Table(call.data[ATTR_TABLE])
         data_type = DataType(call.data[ATTR_DATA_TYPE])
         order = WordOrder(call.data[ATTR_WORD_ORDER])
@@ -195,7 +188,7 @@ def _async_setup_modbus_services(hass: HomeAssistant) -> None:
         Registers the device's profile manages are refused unless ``force`` is set: the
         integration writes those itself and a stray write would fight it.
         """
-        data = _loaded_modbus_device(hass, call.data[ATTR_CONFIG_ENTRY_ID])
+        data = _loaded_runtime_data(call, ModbusDeviceData, "not_a_loaded_modbus_device")
         table = Table(call.data[ATTR_TABLE])
         data_type = DataType(call.data[ATTR_DATA_TYPE])
         address = call.data[ATTR_ADDRESS]
