@@ -70,6 +70,7 @@ from .netflex import (
     PowerLimits,
     Provider,
     Refusal,
+    Refused,
     SignConvention,
     SiteParameters,
     category_sums,
@@ -533,9 +534,14 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             state = self.data.state
             decision = self.model.decide(state, request)
             feedback: MonitorPoint | None = None
-            if isinstance(decision, Accepted):
-                if decision.state != state:
+            if isinstance(decision, Accepted) and decision.state != state:
+                try:
                     await self._state_store.async_save(dump_state(decision.state))
+                except OSError:
+                    # A state that is not on disk would be lost by a restart: refuse it.
+                    _LOGGER.exception("Could not save the grid operator state; refusing")
+                    decision = Refused(Refusal.NOT_PERSISTED, decision.command)
+            if isinstance(decision, Accepted):
                 state = decision.state
                 self._feedback_quality.pop(decision.command, None)
                 feedback = self._show(

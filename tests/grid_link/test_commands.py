@@ -295,6 +295,21 @@ async def test_confirmation_waits_for_the_saved_state(
     assert link.state == DsoState(min_set_p=10.0)
 
 
+async def test_state_that_cannot_be_saved_is_refused(
+    link: GridLinkCoordinator, rtu: RtuSimulator
+) -> None:
+    """A full or read-only disk: the command is refused, not confirmed and then lost."""
+
+    async def failing_save(store: Store[Any], data: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    with patch.object(Store, "async_save", failing_save):
+        assert await rtu.command(Command.MIN_SET_P, 10.0) == NEGATIVE
+    assert link.state == DsoState()
+    assert link.audit.last is not None
+    assert link.audit.last.refusal is Refusal.NOT_PERSISTED
+
+
 async def test_select_refused(link: GridLinkCoordinator, rtu: RtuSimulator) -> None:
     """Select-before-operate is refused: the points are direct execute."""
     assert await rtu.send(1001, c104.Type.C_SC_NA_1, True, select=True) == NEGATIVE
