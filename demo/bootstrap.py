@@ -149,6 +149,11 @@ async def _add_entry(
     start = {"handler": "grid_ems", "show_advanced_options": False}
     result = await _walk(session, headers, "/api/config/config_entries/flow", start, flow.steps)
     entry_id = result["result"]["entry_id"]
+    if flow.options:
+        start = {"handler": entry_id}
+        await _walk(
+            session, headers, "/api/config/config_entries/options/flow", start, flow.options
+        )
     for subentry in flow.subentries:
         start = {"handler": [entry_id, subentry.subentry_type]}
         await _walk(

@@ -63,15 +63,32 @@ class DemoFlow:
 
     steps: tuple[dict[str, Any], ...]
     subentries: tuple[DemoSubentry, ...] = field(default=())
+    options: tuple[dict[str, Any], ...] = field(default=())
+    """The options flow's form inputs, walked after the entry is created (if any)."""
 
 
 def demo_flows(ports: DemoPorts) -> list[DemoFlow]:
     """Return the config flows that set up the demo site against simulators on ``ports``."""
+
+    def bess(domain: str, object_id: str) -> str:
+        return modbus_entity_id(domain, "powerpack_bess", ports.bess, object_id)
+
     return [
         DemoFlow(steps=({"next_step_id": "p1_meter"}, {"port": f"socket://127.0.0.1:{ports.p1}"})),
         _modbus_flow("powerpack_bess", ports.bess),
         _modbus_flow("acuvim_ii", ports.meter),
-        _modbus_flow("moxa_e1214", ports.e1214),
+        # Relay 0 is the hardware emergency stop of production, relay 1 that of consumption.
+        _modbus_flow(
+            "moxa_e1214",
+            ports.e1214,
+            options={
+                "scan_interval": 1.0,
+                "timeout": 2.0,
+                "retries": 2,
+                "injection_outputs": ["relay_0"],
+                "consumption_outputs": ["relay_1"],
+            },
+        ),
         _modbus_flow("moxa_e1211", ports.e1211),
         DemoFlow(
             steps=(
@@ -91,13 +108,21 @@ def demo_flows(ports: DemoPorts) -> list[DemoFlow]:
                     "Battery",
                     "storage",
                     200,
-                    _modbus_entity("sensor", "powerpack_bess", ports.bess, "power"),
+                    bess("sensor", "power"),
+                    # Grid EMS steers the battery through its target power, in remote control.
+                    control={
+                        "power_entity": bess("number", "target_power"),
+                        "power_unit": "kW",
+                        "command_source_entity": bess("select", "command_source"),
+                        "remote_option": "remote",
+                        "soe_sensor": bess("sensor", "state_of_energy"),
+                    },
                 ),
                 _asset(
                     "PV plant",
                     "solar",
                     120,
-                    _modbus_entity("sensor", "acuvim_ii", ports.meter, "power"),
+                    modbus_entity_id("sensor", "acuvim_ii", ports.meter, "power"),
                 ),
             ),
         ),
@@ -108,22 +133,33 @@ def _modbus_address(profile: str, port: int) -> dict[str, Any]:
     return {"profile": profile, "host": "127.0.0.1", "port": port, "unit_id": 1}
 
 
-def _modbus_flow(profile: str, port: int) -> DemoFlow:
+def _modbus_flow(profile: str, port: int, options: dict[str, Any] | None = None) -> DemoFlow:
     user_input = _modbus_address(profile, port) | {"scan": False}
-    return DemoFlow(steps=({"next_step_id": "modbus_device"}, user_input))
+    return DemoFlow(
+        steps=({"next_step_id": "modbus_device"}, user_input),
+        options=() if options is None else (options,),
+    )
 
 
-def _modbus_entity(domain: str, profile: str, port: int, object_id: str) -> str:
+def modbus_entity_id(domain: str, profile: str, port: int, object_id: str) -> str:
     """The entity id HA gives a demo Modbus device's entity: device name, then entity name."""
     return f"{domain}.{slugify(entry_title(_modbus_address(profile, port)))}_{object_id}"
 
 
-def _asset(name: str, category: str, installed_kw: float, p_sensor: str) -> DemoSubentry:
-    asset = {
+def _asset(
+    name: str,
+    category: str,
+    installed_kw: float,
+    p_sensor: str,
+    control: dict[str, Any] | None = None,
+) -> DemoSubentry:
+    asset: dict[str, Any] = {
         "name": name,
         "category": category,
         "installed_power_kw": installed_kw,
         "p_sensor": p_sensor,
         "invert_sign": False,
     }
+    if control is not None:
+        asset["control"] = control
     return DemoSubentry("asset", (asset,))

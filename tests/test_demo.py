@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.const import STATE_ON
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.event import async_track_state_change_event
 
 from custom_components.grid_ems.const import DOMAIN
 from demo.simulators import DemoSimulators
-from demo.site import DEMO_PORTS, DemoPorts, demo_flows
+from demo.site import DEMO_PORTS, DemoPorts, demo_flows, modbus_entity_id
 
 
 def _free_port() -> int:
@@ -60,6 +62,14 @@ async def _walk(hass: HomeAssistant, ports: DemoPorts) -> None:
         assert result["type"] is FlowResultType.CREATE_ENTRY, result
         await hass.async_block_till_done()
         entry_id = result["result"].entry_id
+        if flow.options:
+            result = await hass.config_entries.options.async_init(entry_id)
+            for user_input in flow.options:
+                result = await hass.config_entries.options.async_configure(
+                    result["flow_id"], user_input
+                )
+            assert result["type"] is FlowResultType.CREATE_ENTRY, result
+            await hass.async_block_till_done()
         for subentry in flow.subentries:
             result = await hass.config_entries.subentries.async_init(
                 (entry_id, subentry.subentry_type), context={"source": SOURCE_USER}
@@ -91,9 +101,21 @@ async def test_demo_site_loads_and_unloads(hass: HomeAssistant, simulators: Demo
 
     # Commands typed on the demo's control ports reach the RTU and the Modbus devices.
     await simulators.serve_fault_commands()
+    # An emergency stop of production switches the Moxa module's "Injection" relay on.
+    relay = modbus_entity_id("switch", "moxa_e1214", simulators.ports.e1214, "relay_0")
+    relay_on = asyncio.Event()
+
+    @callback
+    def relay_changed(event: Event[EventStateChangedData]) -> None:
+        if (new_state := event.data["new_state"]) is not None and new_state.state == STATE_ON:
+            relay_on.set()
+
+    unsubscribe = async_track_state_change_event(hass, relay, relay_changed)
     assert "emergency_stop_production=True: confirmed" in await _send_line(
         simulators.ports.rtu_control, "emergency_stop_production=1"
     )
+    await asyncio.wait_for(relay_on.wait(), 10)
+    unsubscribe()
     assert "DEVICE" in await _send_line(simulators.ports.modbus_control, "help")
 
     for entry in entries:
