@@ -49,12 +49,12 @@ def test_no_untranslated_copies() -> None:
 
 def test_icons_match_entities_and_services() -> None:
     """Every icon belongs to a translated entity or a service, so no icon is left stale."""
-    import yaml
+    from homeassistant.util.yaml import load_yaml_dict
 
     integration = TRANSLATIONS.parent
     icons = json.loads((integration / "icons.json").read_text("utf-8"))
     entities = json.loads((TRANSLATIONS / "en.json").read_text("utf-8"))["entity"]
     for platform, keys in icons["entity"].items():
         assert set(keys) <= set(entities[platform]), platform
-    services = yaml.safe_load((integration / "services.yaml").read_text("utf-8"))
+    services = load_yaml_dict(integration / "services.yaml")
     assert set(icons["services"]) == set(services)
