@@ -478,6 +478,8 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self._saved: dict[str, Any] | None = None
         self._context = Context()
         self._in_flight: set[str] = set()
+        self._step_when_idle = False
+        self._stopped = False
         self._degraded: dict[Command, set[str]] = {}
         self._commands: dict[Command, AuditRecord] = {}
         self._grid: GridSample | None = None
@@ -520,6 +522,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
 
     async def async_stop(self) -> None:
         """Stop stepping and save what the EMS holds (it stays held until the next start)."""
+        self._stopped = True
         for unsubscribe in self._unsubscribers:
             unsubscribe()
         self._unsubscribers.clear()
@@ -690,7 +693,11 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
                 if entity_id
             ]
         entities += self.controller.ledger.entities()
-        values = {entity_id: entity_value(states.get(entity_id)) for entity_id in entities}
+        # An entity with a write on its way has no value to decide on yet: the ledger waits.
+        values = {
+            entity_id: None if entity_id in self._in_flight else entity_value(states.get(entity_id))
+            for entity_id in entities
+        }
         return Measurements(self._grid, powers, soe, values)
 
     @property
@@ -703,6 +710,11 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
     @callback
     def async_step(self) -> None:
         """Run one controller step and start its writes."""
+        if self._stopped:
+            return  # a step scheduled before the entry unloaded
+        # What this step could not decide (entities with writes on their way) is decided again
+        # as soon as those writes end, not a tick later.
+        self._step_when_idle |= bool(self._in_flight)
         setup = self._setup()
         self.controller.setup = setup
         decision = self.controller.step(
@@ -731,17 +743,16 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         now = self.clock()
         for action in actions:
             failure = self.failures.get(action.entity_id)
-            if (
-                action.group in blocked
-                or action.entity_id in self._in_flight
-                or (failure is not None and now < failure.retry_at)
-            ):
+            busy = action.entity_id in self._in_flight
+            if action.group in blocked or busy or (failure is not None and now < failure.retry_at):
                 blocked.add(action.group)
                 groups.pop(action.group, None)
                 continue
             groups.setdefault(action.group, []).append(action)
-        for group, group_actions in groups.items():
+        # All in flight before the first starts: a task may run to its end right away.
+        for group_actions in groups.values():
             self._in_flight.update(action.entity_id for action in group_actions)
+        for group, group_actions in groups.items():
             self.config_entry.async_create_background_task(
                 self.hass, self._async_run(group_actions), f"{DOMAIN} enforcement {group}"
             )
@@ -754,6 +765,9 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
                     break
         finally:
             self._in_flight.difference_update(action.entity_id for action in actions)
+            if self._step_when_idle:
+                self._step_when_idle = False
+                self.hass.loop.call_soon(self.async_step)
 
     async def _async_write(self, action: Action) -> bool:
         """Write one value and read it back, with retries; record the outcome."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_CALL_SERVICE
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -18,6 +20,7 @@ from custom_components.grid_ems.enforcement import (
     CONF_LINK_LOSS_FALLBACK,
     CONF_LINK_LOSS_TIMEOUT,
     CONF_POWER_ENTITY,
+    CONF_Q_ENTITY,
 )
 from custom_components.grid_ems.iec104 import Quality
 from custom_components.grid_ems.netflex import Command
@@ -358,3 +361,79 @@ async def test_unload_leaves_nothing_running(hass: HomeAssistant, site: Site) ->
     await site.command(Command.MAX_SET_AP, 40.0)
     assert await hass.config_entries.async_unload(site.entry.entry_id)
     assert site.entry.state is ConfigEntryState.NOT_LOADED
+    # A step scheduled before the unload does nothing.
+    await hass.services.async_call(
+        "input_number", "set_value", {"entity_id": PV_LIMIT, "value": 100}, blocking=True
+    )
+    site.enforcement.async_step()
+    await site.settle()
+    assert site.number(PV_LIMIT) == 100.0
+
+
+SLOW_Q = "number.slow_reactive_power"
+
+
+@pytest.fixture
+async def slow_q(hass: HomeAssistant, helpers: None) -> None:
+    """A reactive power setpoint that takes a moment to apply (a slow inverter or gateway)."""
+    assert await async_setup_component(
+        hass,
+        "template",
+        {
+            "template": [
+                {
+                    "number": [
+                        {
+                            "name": "Slow reactive power",
+                            "state": f"{{{{ states('{PV_Q}') }}}}",
+                            "min": -50,
+                            "max": 50,
+                            "step": 0.1,
+                            "unit_of_measurement": "kvar",
+                            "set_value": [
+                                {"delay": 0.05},
+                                {
+                                    "action": "input_number.set_value",
+                                    "target": {"entity_id": PV_Q},
+                                    "data": {"value": "{{ value }}"},
+                                },
+                            ],
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+
+
+@pytest.mark.usefixtures("slow_q")
+@pytest.mark.parametrize(
+    "assets",
+    [[asset("PV", "solar", 50.0, "sensor.pv_power", {CONF_Q_ENTITY: SLOW_Q})]],
+)
+async def test_release_during_a_write_still_restores(
+    hass: HomeAssistant, link_entry: MockConfigEntry
+) -> None:
+    """Released while the EMS's write is still on its way: once it lands, it is restored."""
+    site = await start_site(hass, link_entry)
+    writing = asyncio.Event()
+
+    @callback
+    def service_called(event: Event) -> None:
+        if event.data["domain"] == "number":
+            writing.set()
+
+    hass.bus.async_listen(EVENT_CALL_SERVICE, service_called)
+    await site.command(Command.MIN_SET_Q, 5.0)
+    await site.link.async_simulate_command(Command.Q_MODE, 2)
+    async with asyncio.timeout(5):
+        await writing.wait()
+    # Back to local Q control while the 5 kvar are still on their way to the inverter.
+    await site.link.async_simulate_command(Command.Q_MODE, 1)
+    await site.settle()
+    assert site.number(SLOW_Q) == 0.0
+    # The next step sees the restore landed and lets the entity go.
+    await site.tick(0.0)
+    assert site.enforcement.controller.ledger.entities() == []
+    assert await hass.config_entries.async_unload(link_entry.entry_id)
