@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import ipaddress
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
@@ -29,7 +30,7 @@ from homeassistant.const import (
     UnitOfTime,
 )
 from homeassistant.core import callback
-from homeassistant.data_entry_flow import section
+from homeassistant.data_entry_flow import FlowHandler, section
 from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
@@ -101,6 +102,23 @@ from .netflex import (
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentry
     from homeassistant.core import HomeAssistant
+
+
+def _with_suggestions(
+    flow: FlowHandler[Any, Any, Any], schema: vol.Schema, suggested: Mapping[str, Any]
+) -> vol.Schema:
+    """The schema with suggested values, its sections copied first.
+
+    Home Assistant 2025.4 writes a section's suggestions into the section object itself, so a
+    module-level schema would carry one form's values into the next (another asset's control).
+    """
+    fresh = vol.Schema(
+        {
+            key: copy.copy(value) if isinstance(value, section) else value
+            for key, value in schema.schema.items()
+        }
+    )
+    return flow.add_suggested_values_to_schema(fresh, suggested)
 
 
 class GridEmsConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -491,7 +509,7 @@ class GridLinkOptionsFlow(OptionsFlow):
         }
         return self.async_show_form(
             step_id="grid_link",
-            data_schema=self.add_suggested_values_to_schema(_LINK_OPTIONS_SCHEMA, suggested),
+            data_schema=_with_suggestions(self, _LINK_OPTIONS_SCHEMA, suggested),
             errors=errors,
             description_placeholders=placeholders,
         )
@@ -585,7 +603,7 @@ class AssetSubentryFlow(ConfigSubentryFlow):
         )
         return self.async_show_form(
             step_id=step_id,
-            data_schema=self.add_suggested_values_to_schema(_ASSET_SCHEMA, suggested),
+            data_schema=_with_suggestions(self, _ASSET_SCHEMA, suggested),
             errors=errors,
         )
 

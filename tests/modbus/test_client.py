@@ -443,6 +443,26 @@ async def test_cancellation_is_not_swallowed(
         await task
 
 
+async def test_cancelled_request_drops_the_connection(
+    start_simulator: StartSimulator, connect: Connect
+) -> None:
+    """A request abandoned while the device is answering closes the connection: the late
+    answer never reaches pymodbus, and the next request reconnects."""
+    simulator = await start_simulator({1: MoxaE1214()})
+    device = connect(simulator, E1214)
+    await device.poll()
+    simulator.faults.latency = 0.2
+    task = asyncio.create_task(device.poll())
+    await asyncio.wait_for(simulator.wait_for_requests(simulator.stats.total + 1), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.wait_for(simulator.wait_for_no_connections(), 5)
+    simulator.faults.clear()
+    await device.poll()
+    assert device.connection.connects == 2
+
+
 async def test_two_devices_share_one_connection_under_concurrency(
     start_simulator: StartSimulator, connect: Connect
 ) -> None:

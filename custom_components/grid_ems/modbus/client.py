@@ -232,6 +232,11 @@ class ModbusHostConnection:
         try:
             async with deadline:
                 response = await _call(method, unit_id, *args, **kwargs)
+        except asyncio.CancelledError:
+            # Abandoned mid-way (an unload, a cancelled write): pymodbus 3.8 would hand the late
+            # answer to a cancelled future and fail the connection from inside its protocol.
+            self._client.close()
+            raise
         except (TimeoutError, ModbusIOException, ConnectionException) as err:
             self._client.close()
             task = asyncio.current_task()
