@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
@@ -28,7 +28,7 @@ from custom_components.grid_ems.enforcement import (
     CONF_SWITCH_ENTITY,
     settings_from_options,
 )
-from custom_components.grid_ems.grid_link import SUBENTRY_ASSET
+from custom_components.grid_ems.grid_link import SUBENTRY_ASSET, GridLinkData
 from custom_components.grid_ems.netflex import (
     COMMAND_KEYS,
     DEFAULT_IOAS,
@@ -83,6 +83,34 @@ async def test_asset_with_control(hass: HomeAssistant, site: Site) -> None:
         CONF_MINIMUM: 6.0,
         CONF_PHASES: 1,
         CONF_SWITCH_ENTITY: BOILER,
+    }
+
+
+async def test_one_asset_control_is_not_suggested_for_the_next(
+    hass: HomeAssistant, site: Site
+) -> None:
+    """Editing an asset with control values, then adding one: the new form suggests none."""
+    battery = next(sub for sub in site.entry.subentries.values() if CONF_CONTROL in sub.data)
+    edit = await hass.config_entries.subentries.async_init(
+        (site.entry.entry_id, SUBENTRY_ASSET),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": battery.subentry_id},
+    )
+    assert _suggested_control(edit) == battery.data[CONF_CONTROL]
+    new = await hass.config_entries.subentries.async_init(
+        (site.entry.entry_id, SUBENTRY_ASSET), context={"source": SOURCE_USER}
+    )
+    assert _suggested_control(new) == {}
+
+
+def _suggested_control(result: Any) -> dict[str, Any]:
+    """The suggested values of the form's control section."""
+    control = next(
+        value for key, value in result["data_schema"].schema.items() if key == CONF_CONTROL
+    )
+    return {
+        str(marker): marker.description["suggested_value"]
+        for marker in control.schema.schema
+        if marker.description and "suggested_value" in marker.description
     }
 
 
@@ -163,9 +191,12 @@ async def test_enforcement_options(hass: HomeAssistant, site: Site) -> None:
         CONF_LINK_LOSS_TIMEOUT: 900,
         CONF_LINK_LOSS_FALLBACK: 40.0,
     }
-    await hass.async_block_till_done()
-    site.enforcement.async_step()
-    settings = site.enforcement.controller.setup.settings
+    # New IOAs reload the link; the enforcement reads its options at every step.
+    await hass.async_block_till_done(wait_background_tasks=True)
+    data = site.entry.runtime_data
+    assert isinstance(data, GridLinkData)
+    data.enforcement.async_step()
+    settings = data.enforcement.controller.setup.settings
     assert settings.ramp_pct_per_s == 5.0
     assert settings.link_loss.timeout_s == 900.0
     assert settings.link_loss.max_injection_pct == 40.0
