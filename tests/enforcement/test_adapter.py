@@ -437,3 +437,81 @@ async def test_release_during_a_write_still_restores(
     await site.tick(0.0)
     assert site.enforcement.controller.ledger.entities() == []
     assert await hass.config_entries.async_unload(link_entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    "assets",
+    [
+        [
+            asset(
+                "Boiler",
+                "flexible_consumption",
+                5.0,
+                "sensor.boiler_power",
+                {"switch_entity": "input_boolean.missing"},
+            ),
+            asset(
+                "PV",
+                "solar",
+                50.0,
+                "sensor.pv_power",
+                {CONF_POWER_ENTITY: "sensor.not_a_setpoint", "power_unit": "kW"},
+            ),
+        ]
+    ],
+)
+async def test_writes_that_cannot_work_fail_cleanly(
+    hass: HomeAssistant, helpers: None, link_entry: MockConfigEntry, actions: Events
+) -> None:
+    """An entity without the service, or one that is gone: failed, recorded, raised."""
+    site = await start_site(hass, link_entry)
+    await site.command(Command.EMERGENCY_STOP_PRODUCTION, 1)
+    await site.command(Command.EMERGENCY_STOP_CONSUMPTION, 1)
+    errors = {action["entity_id"]: action["error"] for action in actions if not action["ok"]}
+    assert set(errors) == {"sensor.not_a_setpoint", "input_boolean.missing"}
+    assert errors["sensor.not_a_setpoint"] == "service_not_found"
+    issues = ir.async_get(hass).issues
+    assert (DOMAIN, "enforcement_write_failed_input_boolean.missing") in issues
+    assert await hass.config_entries.async_unload(link_entry.entry_id)
+
+
+async def test_grid_power_sensor_changes_and_bad_readings(hass: HomeAssistant, site: Site) -> None:
+    """A new grid sensor in the options is followed at once; an unreadable one counts as lost."""
+    await site.command(Command.MAX_SET_P, 50.0)
+    assert site.enforcement.data.headroom_consumption_kw == 45.0
+    hass.states.async_set("sensor.other_grid", "2000", {"unit_of_measurement": "W"})
+    hass.config_entries.async_update_entry(
+        site.entry,
+        options={
+            **site.entry.options,
+            CONF_ENFORCEMENT: {**ENFORCEMENT_OPTIONS, "grid_power_sensor": "sensor.other_grid"},
+        },
+    )
+    await site.settle()
+    await site.tick(0.0)
+    assert site.enforcement.data.headroom_consumption_kw == 48.0
+    hass.states.async_set("sensor.other_grid", "garbage", {"unit_of_measurement": "W"})
+    await site.settle()
+    await site.tick(0.0)
+    assert site.enforcement.data.headroom_consumption_kw is None
+    assert site.value(entity(hass, site, "sensor", "enforcement_state")) == "fail_safe"
+
+
+async def test_owner_change_while_held_is_left_alone(hass: HomeAssistant, site: Site) -> None:
+    """The owner lowers a limit the EMS holds: theirs stands, and the release keeps it."""
+    await site.command(Command.MAX_SET_AP, 50.0)
+    assert site.number(PV_LIMIT) == 50.0
+    await hass.services.async_call(
+        "input_number", "set_value", {"entity_id": PV_LIMIT, "value": 10}, blocking=True
+    )
+    await site.tick(0.0)
+    await site.command(Command.MAX_SET_AP, 100.0)
+    await site.tick(1.0)
+    assert site.number(PV_LIMIT) == 10.0
+
+
+async def test_diagnostics_at_rest(hass: HomeAssistant, site: Site) -> None:
+    """Nothing active: no constraint in the diagnostics."""
+    diagnostics = await async_get_config_entry_diagnostics(hass, site.entry)
+    assert diagnostics["runtime"]["enforcement"]["active"] is None
+    assert diagnostics["runtime"]["enforcement"]["link_up"] is False
