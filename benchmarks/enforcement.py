@@ -14,9 +14,9 @@
   states, the controller, the ledger), the enforcement's own share of every command's latency.
 
 Home Assistant runs in this process with a temporary copy of the demo's configuration and the
-demo site's entries, added through the same flows as ``scripts/develop`` (``demo.site``), plus
-the enforcement's settings: the battery steered through its target power and command source,
-relay 0 of the E1214 for emergency stop production and relay 1 for consumption. The simulators
+demo site's entries, added through the same flows as ``scripts/develop`` (``demo.site``): the
+battery steered through its target power and command source, relay 0 of the E1214 for emergency
+stop production and relay 1 for consumption. The simulators
 and the RTU run in a child process, so this process's CPU time is Home Assistant's alone; the
 child timestamps the commands and the writes on one clock.
 
@@ -42,18 +42,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from homeassistant import bootstrap, runner
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.grid_ems.const import DOMAIN
-from custom_components.grid_ems.enforcement import (
-    CONF_COMMAND_SOURCE_ENTITY,
-    CONF_CONTROL,
-    CONF_POWER_ENTITY,
-    CONF_SOE_SENSOR,
-)
-from custom_components.grid_ems.modbus_device import CONF_PROFILE, CONF_RELAY_ROLES
+from custom_components.grid_ems.modbus_device import CONF_PROFILE
 from custom_components.grid_ems.netflex import Command
 from demo.simulators import site_power
 from demo.site import DEMO_PORTS, DemoFlow, DemoPorts, demo_flows
@@ -199,7 +193,7 @@ def _simulate(pipe: Connection) -> None:
 
 
 async def _walk(hass: HomeAssistant, flow: DemoFlow) -> None:
-    """Add an entry (and its subentries) through its flows, as the demo's bootstrap does."""
+    """Add an entry, its subentries and options through their flows, as the demo's bootstrap."""
     result: Any = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
     for user_input in flow.steps:
         result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
@@ -214,65 +208,36 @@ async def _walk(hass: HomeAssistant, flow: DemoFlow) -> None:
                 result["flow_id"], user_input
             )
         assert result["type"] == "create_entry", result
-
-
-def _entry(hass: HomeAssistant, kind: str, profile: str | None = None) -> ConfigEntry[Any]:
-    return next(
-        entry
-        for entry in hass.config_entries.async_entries(DOMAIN)
-        if entry.data["kind"] == kind and (profile is None or entry.data[CONF_PROFILE] == profile)
-    )
+    if flow.options:
+        result = await hass.config_entries.options.async_init(entry_id)
+        for user_input in flow.options:
+            result = await hass.config_entries.options.async_configure(
+                result["flow_id"], user_input
+            )
+        assert result["type"] == "create_entry", result
 
 
 async def _set_up_site(hass: HomeAssistant, ports: DemoPorts) -> None:
-    """The demo site, then the enforcement's settings on it."""
+    """The demo site (the battery steered by the enforcement, the E1214's relays as the
+    emergency stops), with the battery discharging 100 kW of its own to start with."""
     for flow in demo_flows(ports):
         await _walk(hass, flow)
     await hass.async_block_till_done()
-    relays = _entry(hass, "modbus_device", "moxa_e1214")
-    hass.config_entries.async_update_entry(
-        relays,
-        options={
-            **relays.options,
-            CONF_RELAY_ROLES: {"relay_0": "injection", "relay_1": "consumption"},
-        },
-    )
     registry = er.async_get(hass)
-    bess = _entry(hass, "modbus_device", "powerpack_bess")
-
-    def bess_entity(domain: str, key: str) -> str:
+    bess = next(
+        entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.data.get(CONF_PROFILE) == "powerpack_bess"
+    )
+    for domain, key, service, data in (
+        ("select", "command_source", "select_option", {"option": "remote"}),
+        ("number", "target_power", "set_value", {"value": BESS_START_KW}),
+    ):
         entity_id = registry.async_get_entity_id(domain, DOMAIN, f"{bess.entry_id}_{key}")
         assert entity_id is not None, key
-        return entity_id
-
-    link = _entry(hass, "grid_link")
-    battery = next(sub for sub in link.subentries.values() if sub.title == "Battery")
-    hass.config_entries.async_update_subentry(
-        link,
-        battery,
-        data={
-            **battery.data,
-            CONF_CONTROL: {
-                CONF_POWER_ENTITY: bess_entity("number", "target_power"),
-                CONF_COMMAND_SOURCE_ENTITY: bess_entity("select", "command_source"),
-                CONF_SOE_SENSOR: bess_entity("sensor", "state_of_energy"),
-            },
-        },
-    )
-    await hass.async_block_till_done()
-    # The battery discharges 100 kW of its own before the grid operator limits it.
-    await hass.services.async_call(
-        "select",
-        "select_option",
-        {"entity_id": bess_entity("select", "command_source"), "option": "remote"},
-        blocking=True,
-    )
-    await hass.services.async_call(
-        "number",
-        "set_value",
-        {"entity_id": bess_entity("number", "target_power"), "value": BESS_START_KW},
-        blocking=True,
-    )
+        await hass.services.async_call(
+            domain, service, {"entity_id": entity_id, **data}, blocking=True
+        )
     entries = hass.config_entries.async_entries(DOMAIN)
     assert all(entry.state is ConfigEntryState.LOADED for entry in entries), entries
 
@@ -324,7 +289,12 @@ async def _run(config_dir: Path, pipe: Connection) -> None:
         wall, cpu = time.monotonic(), _cpu_s()
         await asyncio.sleep(CPU_WINDOW_S)
         cpu_ms_per_s = 1000 * (_cpu_s() - cpu) / (time.monotonic() - wall)
-        step_s = _time_steps(_entry(hass, "grid_link").runtime_data.enforcement)
+        link = next(
+            entry
+            for entry in hass.config_entries.async_entries(DOMAIN)
+            if entry.data["kind"] == "grid_link"
+        )
+        step_s = _time_steps(link.runtime_data.enforcement)
         pipe.send("go")
         results: dict[str, list[float]] = await loop.run_in_executor(None, pipe.recv)
         pipe.send("stop")

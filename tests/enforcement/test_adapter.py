@@ -478,7 +478,7 @@ async def test_writes_that_cannot_work_fail_cleanly(
 async def test_grid_power_sensor_changes_and_bad_readings(hass: HomeAssistant, site: Site) -> None:
     """A new grid sensor in the options is followed at once; an unreadable one counts as lost."""
     await site.command(Command.MAX_SET_P, 50.0)
-    assert site.enforcement.data.headroom_consumption_kw == 45.0
+    assert site.number(entity(hass, site, "sensor", "consumption_headroom")) == 45.0
     hass.states.async_set("sensor.other_grid", "2000", {"unit_of_measurement": "W"})
     hass.config_entries.async_update_entry(
         site.entry,
@@ -489,11 +489,11 @@ async def test_grid_power_sensor_changes_and_bad_readings(hass: HomeAssistant, s
     )
     await site.settle()
     await site.tick(0.0)
-    assert site.enforcement.data.headroom_consumption_kw == 48.0
+    assert site.number(entity(hass, site, "sensor", "consumption_headroom")) == 48.0
     hass.states.async_set("sensor.other_grid", "garbage", {"unit_of_measurement": "W"})
     await site.settle()
     await site.tick(0.0)
-    assert site.enforcement.data.headroom_consumption_kw is None
+    assert site.value(entity(hass, site, "sensor", "consumption_headroom")) == "unknown"
     assert site.value(entity(hass, site, "sensor", "enforcement_state")) == "fail_safe"
 
 
