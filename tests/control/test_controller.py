@@ -562,3 +562,18 @@ def test_removed_assets_are_forgotten_and_their_entities_restored() -> None:
     decision = run.step()
     assert written(decision.actions) == {"number.pv_limit": 100.0}
     assert "pv" not in decision.assets
+
+
+def test_relaxing_keeps_its_rate_when_steps_wait_for_the_assets() -> None:
+    """Steps twice as fast as the response time: the release still follows the ramp."""
+    settings = ControlSettings(ramp_pct_per_s=10.0, response_s=1.0)
+    run = run_with(PV, settings=settings, pv_potential_kw=50.0, load_kw=5.0)
+    run.dso = DsoState(min_set_p=0.0)
+    run.run(6)
+    assert run.plant.value("number.pv_limit") == 9.0  # 4.5 kW: 0.5 kW of import kept
+    run.dso = DsoState()
+    run.step(1.0)
+    for _ in range(8):
+        run.step(0.5)
+    # 10 %/s of 50 kW for the 5 s since the last correction: 25 kW more, 29.5 kW in all.
+    assert run.plant.value("number.pv_limit") == pytest.approx(59.0, abs=1.0)

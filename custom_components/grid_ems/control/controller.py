@@ -145,6 +145,7 @@ class Controller:
 
     __slots__ = (
         "_demand",
+        "_last_acted_at",
         "_last_change_at",
         "_last_step_at",
         "_link_lost_at",
@@ -161,6 +162,7 @@ class Controller:
         self._states: dict[str, _AssetState] = {}
         self._demand = QuarterHourDemand()
         self._last_step_at: float | None = None
+        self._last_acted_at: float | None = None
         self._last_change_at = -math.inf
         self._link_lost_at: float | None = None
         self._unmet_kw = 0.0
@@ -190,6 +192,11 @@ class Controller:
             )
         targets = self._targets(injection_kw, consumption_kw, source, now)
         grid_kw = grid.power_kw if grid is not None else 0.0
+        if mode is not _Mode.WAIT:
+            # Steps that waited for the assets to respond do not slow the ramps down.
+            if self._last_acted_at is not None:
+                elapsed = _clamp(now - self._last_acted_at, 0.0, _MAX_STEP_S)
+            self._last_acted_at = now
         moved_kw, changed = self._steer_storage(mode, grid_kw, targets, measurements, elapsed)
         match mode:
             case _Mode.LOOP:
