@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TIMEOUT, EVENT_STATE_CHANGED
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.setup import async_setup_component
@@ -26,7 +26,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.grid_ems.const import CONF_KIND, DOMAIN, EntryKind
 from custom_components.grid_ems.enforcement import (
     CONF_COMMAND_SOURCE_ENTITY,
-    CONF_CONTROL,
     CONF_ENFORCEMENT,
     CONF_LINK_LOSS_FALLBACK,
     CONF_LINK_LOSS_TIMEOUT,
@@ -41,15 +40,10 @@ from custom_components.grid_ems.enforcement import (
 from custom_components.grid_ems.grid_link import (
     CONF_ALLOWED_CLIENTS,
     CONF_BIND_HOST,
-    CONF_CATEGORY,
     CONF_COMMON_ADDRESS,
     CONF_EXPORT_CAPACITY,
     CONF_IMPORT_CAPACITY,
-    CONF_INSTALLED_POWER,
-    CONF_INVERT_SIGN,
-    CONF_P_SENSOR,
     CONF_PROVIDER,
-    SUBENTRY_ASSET,
     GridLinkData,
 )
 from custom_components.grid_ems.modbus_device import (
@@ -62,6 +56,8 @@ from custom_components.grid_ems.netflex import Command
 from simulators.modbus import ModbusSimulator, MoxaModel, PowerPackModel, start_demo
 from simulators.p1 import P1Simulator, SimulatedMeter
 from simulators.rtu import RtuSimulator
+
+from .conftest import asset
 
 SETTLE_S = 10.0
 """Longest wait for the site to settle (the loop runs once a second)."""
@@ -182,23 +178,6 @@ def _modbus_entry(
     )
 
 
-def _asset(
-    title: str, category: str, installed_kw: float, p_sensor: str, control: dict[str, Any]
-) -> ConfigSubentryData:
-    return ConfigSubentryData(
-        data={
-            CONF_CATEGORY: category,
-            CONF_INSTALLED_POWER: installed_kw,
-            CONF_P_SENSOR: p_sensor,
-            CONF_INVERT_SIGN: False,
-            CONF_CONTROL: control,
-        },
-        subentry_type=SUBENTRY_ASSET,
-        title=title,
-        unique_id=None,
-    )
-
-
 def _kw(sensor: str, template: str) -> dict[str, Any]:
     return {
         "name": sensor,
@@ -313,7 +292,7 @@ async def site(hass: HomeAssistant) -> AsyncIterator[Site]:
             }
         },
         subentries_data=[
-            _asset(
+            asset(
                 "Battery",
                 "storage",
                 200.0,
@@ -324,14 +303,14 @@ async def site(hass: HomeAssistant) -> AsyncIterator[Site]:
                     CONF_SOE_SENSOR: "sensor.bess_state_of_energy",
                 },
             ),
-            _asset(
+            asset(
                 "PV",
                 "solar",
                 PV_INSTALLED_KW,
                 "sensor.pv_power",
                 {CONF_POWER_ENTITY: PV_LIMIT, CONF_MINIMUM: 1.0},
             ),
-            _asset(
+            asset(
                 "Charger",
                 "ev",
                 22.08,
