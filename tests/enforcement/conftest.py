@@ -153,11 +153,6 @@ ENFORCEMENT_OPTIONS: dict[str, Any] = {
 
 
 @pytest.fixture(autouse=True)
-def loopback_sockets(socket_enabled: None) -> None:
-    """Allow sockets; the HA test plugin still restricts connections to 127.0.0.1."""
-
-
-@pytest.fixture(autouse=True)
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry failed writes without pausing, and give up on a read-back quickly."""
     monkeypatch.setattr(enforcement, "RETRY_DELAYS_S", (0.0, 0.0))

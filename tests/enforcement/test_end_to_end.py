@@ -235,11 +235,6 @@ async def _helpers(hass: HomeAssistant) -> None:
     await hass.async_block_till_done()
 
 
-@pytest.fixture(autouse=True)
-def loopback_sockets(socket_enabled: None) -> None:
-    """Allow sockets; the HA test plugin still restricts connections to 127.0.0.1."""
-
-
 @pytest.fixture
 async def site(hass: HomeAssistant) -> AsyncIterator[Site]:
     """The whole site running; everything stopped at the end."""

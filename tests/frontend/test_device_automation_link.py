@@ -18,11 +18,6 @@ from simulators.rtu import RtuSimulator
 from tests.grid_link.conftest import ASSETS, LINK_DATA, setup_link
 
 
-@pytest.fixture(autouse=True)
-def loopback_sockets(socket_enabled: None) -> None:
-    """The link listens on 127.0.0.1; the RTU simulator connects to it."""
-
-
 @pytest.fixture(name="link_entry")
 def link_entry_fixture(hass: HomeAssistant) -> MockConfigEntry:
     """The grid operator link entry, as the link's own tests add it."""

@@ -92,11 +92,6 @@ ASSETS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def loopback_sockets(socket_enabled: None) -> None:
-    """Allow sockets; the HA test plugin still restricts connections to 127.0.0.1."""
-
-
 @pytest.fixture
 def link_options() -> dict[str, Any]:
     """Options of the link entry: test mode on for the simulation service."""

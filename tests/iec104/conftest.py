@@ -40,11 +40,6 @@ def auto_enable_custom_integrations() -> None:
     """The protocol stack needs no Home Assistant instance (overrides the root fixture)."""
 
 
-@pytest.fixture(autouse=True)
-def loopback_sockets(socket_enabled: None) -> None:
-    """Allow sockets; the HA test plugin still restricts connections to 127.0.0.1."""
-
-
 @dataclass
 class Recorder:
     """Collects what the server reports, with events to await."""

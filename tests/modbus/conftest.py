@@ -35,11 +35,6 @@ class FakeClock:
         self.now += seconds
 
 
-@pytest.fixture(autouse=True)
-def loopback_sockets(socket_enabled: None) -> None:
-    """Let the tests open sockets; the HA test plugin still allows 127.0.0.1 only."""
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     """A hand-moved clock for the device models."""

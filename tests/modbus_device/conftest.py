@@ -24,11 +24,10 @@ from tests.modbus.conftest import (
     FakeClock,
     StartSimulator,
     clock,
-    loopback_sockets,
     start_simulator,
 )
 
-__all__ = ["FakeClock", "StartSimulator", "clock", "loopback_sockets", "start_simulator"]
+__all__ = ["FakeClock", "StartSimulator", "clock", "start_simulator"]
 
 type MakeEntry = Callable[..., MockConfigEntry]
 type SetUpEntry = Callable[[MockConfigEntry], Awaitable[ModbusDeviceData]]

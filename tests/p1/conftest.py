@@ -7,15 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-import pytest
-
 CORPUS: Final = Path(__file__).parents[2] / ".." / "shared" / "p1-telegrams"
 """The shared telegram corpus; CI clones the repository with shared/ beside it."""
-
-
-@pytest.fixture(autouse=True)
-def loopback_sockets(socket_enabled: None) -> None:
-    """Let the tests open sockets; the HA test plugin still allows 127.0.0.1 only."""
 
 
 @dataclass(frozen=True, slots=True)

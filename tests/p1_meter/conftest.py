@@ -46,11 +46,6 @@ class FixedClock:
 
 
 @pytest.fixture(autouse=True)
-def loopback_sockets(socket_enabled: None) -> None:
-    """Let the tests open sockets; the HA test plugin still allows 127.0.0.1 only."""
-
-
-@pytest.fixture(autouse=True)
 def fast_reconnect() -> Iterator[None]:
     """Reconnect within milliseconds instead of seconds."""
     with patch.object(p1_meter, "RECONNECT_BACKOFF", Backoff(initial=0.01, maximum=0.05)):
