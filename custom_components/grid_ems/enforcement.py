@@ -500,9 +500,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             stored.get("peak_shaving_target_kw", DEFAULT_PEAK_SHAVING_TARGET_KW)
         )
         self._saved = self._storage_data()
-        for record in self.link.audit:
-            if record.accepted and record.command is not None:
-                self._commands[record.command] = record
+        self._remember_commands()
         self._resolve_grid_source()
         self._unsubscribers += [
             self.link.async_subscribe(self._on_dso_state),
@@ -565,10 +563,21 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
 
     @callback
     def _on_dso_state(self, state: DsoState, record: AuditRecord) -> None:
-        """An accepted command: enforce it now, not on the next tick."""
+        """A command accepted, or its unsaved state taken back: enforce it now, not next tick."""
         if record.command is not None:
-            self._commands[record.command] = record
+            if record.accepted:
+                self._commands[record.command] = record
+            else:
+                # Its state could not be saved: what the command said before holds again.
+                self._commands.pop(record.command, None)
+                self._remember_commands(record.command)
         self.async_step()
+
+    def _remember_commands(self, command: Command | None = None) -> None:
+        """Take the last accepted record of each command (or of one) from the link's audit."""
+        for record in self.link.audit:
+            if record.accepted and record.command is not None and command in (None, record.command):
+                self._commands[record.command] = record
 
     @callback
     def _on_entry_changed(self, change: ConfigEntryChange, entry: ConfigEntry[Any]) -> None:

@@ -70,7 +70,6 @@ from .netflex import (
     PowerLimits,
     Provider,
     Refusal,
-    Refused,
     SignConvention,
     SiteParameters,
     category_sums,
@@ -349,6 +348,8 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         self._points: dict[int, MonitorPoint] = {}
         self._feedback_quality: dict[Command, Quality] = {}
         self._state_listeners: list[DsoStateListener] = []
+        self._obeyed: DsoState | None = None
+        """An accepted command's state while it is being saved (see ``_async_execute``)."""
         self._cancel_report: CALLBACK_TYPE | None = None
 
     # Life cycle ----------------------------------------------------------------------------
@@ -464,8 +465,11 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
 
     @property
     def state(self) -> DsoState:
-        """The DSO state: the last accepted value of every command."""
-        return self.data.state
+        """The DSO state the site obeys: the last accepted value of every command.
+
+        While an accepted command's state is being saved, it is already that new state.
+        """
+        return self.data.state if self._obeyed is None else self._obeyed
 
     @property
     def site(self) -> SiteParameters:
@@ -474,7 +478,12 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
 
     @callback
     def async_subscribe(self, listener: DsoStateListener) -> CALLBACK_TYPE:
-        """Call ``listener(state, record)`` after every accepted command; return unsubscribe."""
+        """Call ``listener(state, record)`` when the state the site obeys may change.
+
+        That is as soon as a command is accepted, before its state is saved and confirmed, and
+        again with the previous state and the refused record if that save fails. Returns the
+        unsubscribe callback.
+        """
         self._state_listeners.append(listener)
         return lambda: self._state_listeners.remove(listener)
 
@@ -526,27 +535,15 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
     async def _async_execute(
         self, request: CommandRequest, *, source: str, common_address: int
     ) -> tuple[AuditRecord, MonitorPoint | None]:
-        """Decide, save an accepted state, update its feedback point and record the command.
+        """Decide a command, have the site obey it, save it, then confirm and record it.
 
         Commands are decided one at a time so that each sees the state the previous one left.
+        The site obeys an accepted command while its state is being saved (an emergency stop
+        must not wait for the disk); the grid operator is confirmed only once it is saved.
         """
         async with self._command_lock:
-            state = self.data.state
-            decision = self.model.decide(state, request)
-            feedback: MonitorPoint | None = None
-            if isinstance(decision, Accepted) and decision.state != state:
-                try:
-                    await self._state_store.async_save(dump_state(decision.state))
-                except OSError:
-                    # A state that is not on disk would be lost by a restart: refuse it.
-                    _LOGGER.exception("Could not save the grid operator state; refusing")
-                    decision = Refused(Refusal.NOT_PERSISTED, decision.command)
-            if isinstance(decision, Accepted):
-                state = decision.state
-                self._feedback_quality.pop(decision.command, None)
-                feedback = self._show(
-                    self.model.feedback_value(state, decision.command, Quality.GOOD)
-                )
+            previous = self.data.state
+            decision = self.model.decide(previous, request)
             record = AuditRecord(
                 time=dt_util.utcnow(),
                 source=source,
@@ -557,8 +554,39 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
                 value=request.value,
                 refusal=None if isinstance(decision, Accepted) else decision.refusal,
             )
+            state = previous
+            feedback: MonitorPoint | None = None
+            if isinstance(decision, Accepted):
+                self._feedback_quality.pop(decision.command, None)
+                self._obey(decision.state, record)
+                try:
+                    if decision.state != previous:
+                        await self._state_store.async_save(dump_state(decision.state))
+                except OSError:
+                    # A state that is not on disk would be lost by a restart: refuse it, and
+                    # the site goes back to the state the grid operator still sees.
+                    _LOGGER.exception("Could not save the grid operator state; refusing")
+                    record = replace(record, refusal=Refusal.NOT_PERSISTED)
+                    self._obey(previous, record)
+                else:
+                    state = decision.state
+                    feedback = self._show(
+                        self.model.feedback_value(state, decision.command, Quality.GOOD)
+                    )
+                finally:
+                    self._obeyed = None
             self._record(record, state)
         return record, feedback
+
+    @callback
+    def _obey(self, state: DsoState, record: AuditRecord) -> None:
+        """Make ``state`` the one the site obeys and tell the listeners, ``record`` its cause."""
+        self._obeyed = state
+        for listener in list(self._state_listeners):
+            try:
+                listener(state, record)
+            except Exception:
+                _LOGGER.exception("DSO state listener failed on %s", record)
 
     @callback
     def _on_command_refused(self, refused: RefusedCommand) -> None:
@@ -581,8 +609,8 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
     def _record(self, record: AuditRecord, state: DsoState) -> None:
         """Keep a command in the audit trail and the snapshot; announce it after the reply.
 
-        Listeners, the bus event and the entities follow on the next loop iteration, after the
-        server has sent the confirmation and the feedback.
+        The bus event and the entities follow on the next loop iteration, after the server has
+        sent the confirmation and the feedback.
         """
         self.audit.append(record)
         self._audit_store.async_delay_save(self._audit_data, AUDIT_SAVE_DELAY)
@@ -591,16 +619,10 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             _LOGGER.info("Grid operator command accepted: %s", record)
         else:
             _LOGGER.warning("Grid operator command refused: %s", record)
-        self.hass.loop.call_soon(self._announce, record, state)
+        self.hass.loop.call_soon(self._announce, record)
 
     @callback
-    def _announce(self, record: AuditRecord, state: DsoState) -> None:
-        if record.accepted:
-            for listener in list(self._state_listeners):
-                try:
-                    listener(state, record)
-                except Exception:
-                    _LOGGER.exception("DSO state listener failed on %s", record)
+    def _announce(self, record: AuditRecord) -> None:
         self.hass.bus.async_fire(
             EVENT_DSO_COMMAND, {"entry_id": self.config_entry.entry_id, **record.as_dict()}
         )
@@ -734,7 +756,7 @@ class GridLinkData:
     """Runtime data of a grid operator link entry.
 
     The enforcement uses ``coordinator``: its ``state`` and ``site`` (immutable snapshots),
-    ``async_subscribe`` (called back after every accepted command) and
+    ``async_subscribe`` (called back as soon as a command is accepted) and
     ``async_set_feedback_quality`` (flags a feedback point it could not honour).
     """
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_CALL_SERVICE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers.storage import Store
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -21,9 +23,10 @@ from custom_components.grid_ems.enforcement import (
     CONF_LINK_LOSS_TIMEOUT,
     CONF_POWER_ENTITY,
     CONF_Q_ENTITY,
+    EVENT_ENFORCEMENT_ACTION,
 )
 from custom_components.grid_ems.iec104 import Quality
-from custom_components.grid_ems.netflex import Command
+from custom_components.grid_ems.netflex import Command, Refusal
 
 from .conftest import (
     BESS_SOURCE,
@@ -117,6 +120,61 @@ async def test_emergency_stop_production_and_exact_release(
     assert site.number(BESS_TARGET) == 10.0
     assert site.value(BESS_SOURCE) == "remote"
     assert all(action["restore"] for action in actions)
+    assert site.value(entity(hass, site, "sensor", "enforcement_state")) == "idle"
+
+
+async def test_emergency_stop_acts_while_its_state_is_saved(
+    hass: HomeAssistant, site: Site
+) -> None:
+    """The site obeys a stop before the disk write ends; the grid operator after it."""
+    saving, release, pv_written = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    original_save = Store.async_save
+
+    async def slow_save(store: Store[Any], data: Any) -> None:
+        saving.set()
+        await release.wait()
+        await original_save(store, data)
+
+    @callback
+    def written(event: Event) -> None:
+        if event.data["entity_id"] == PV_LIMIT and event.data["ok"]:
+            pv_written.set()
+
+    hass.bus.async_listen(EVENT_ENFORCEMENT_ACTION, written)
+    with patch.object(Store, "async_save", slow_save):
+        command = asyncio.ensure_future(
+            site.link.async_simulate_command(Command.EMERGENCY_STOP_PRODUCTION, 1)
+        )
+        await asyncio.wait_for(saving.wait(), 5)
+        await asyncio.wait_for(pv_written.wait(), 5)
+        assert site.number(PV_LIMIT) == 1.0
+        assert not command.done()
+        assert site.link.data.state.stop_production is False  # not yet confirmed
+        release.set()
+        record = await command
+    assert record.accepted
+    assert site.link.data.state.stop_production is True
+
+
+async def test_stop_whose_state_cannot_be_saved_is_undone(
+    hass: HomeAssistant, site: Site, actions: Events
+) -> None:
+    """Refused (not on disk): the site goes back to what the grid operator still sees."""
+
+    async def failing_save(store: Store[Any], data: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    with patch.object(Store, "async_save", failing_save):
+        record = await site.link.async_simulate_command(Command.EMERGENCY_STOP_PRODUCTION, 1)
+    assert record.refusal is Refusal.NOT_PERSISTED
+    # Released as any stop is: once the grid power shows the site can take it.
+    await site.grid(5.0)
+    assert site.number(PV_LIMIT) == 100.0
+    assert [(action["entity_id"], action["value"]) for action in actions] == [
+        (PV_LIMIT, 1.0),
+        (PV_LIMIT, 100.0),
+    ]
+    assert actions[-1]["restore"] is True
     assert site.value(entity(hass, site, "sensor", "enforcement_state")) == "idle"
 
 

@@ -275,7 +275,7 @@ async def test_unknown_type_refused(link: GridLinkCoordinator, rtu: RtuSimulator
 async def test_confirmation_waits_for_the_saved_state(
     hass: HomeAssistant, link: GridLinkCoordinator, rtu: RtuSimulator
 ) -> None:
-    """While the state is being written, the RTU has no confirmation."""
+    """While the state is being written, the RTU has no confirmation; the site obeys already."""
     release = asyncio.Event()
     saving = asyncio.Event()
     original_save = Store.async_save
@@ -289,7 +289,8 @@ async def test_confirmation_waits_for_the_saved_state(
         sent = hass.async_create_task(rtu.command(Command.MIN_SET_P, 10.0))
         await asyncio.wait_for(saving.wait(), 5)
         assert not sent.done()
-        assert link.state == DsoState()
+        assert link.state == DsoState(min_set_p=10.0)
+        assert link.data.state == DsoState()  # what the grid operator reads back
         release.set()
         assert await sent == CONFIRMED
     assert link.state == DsoState(min_set_p=10.0)
@@ -298,7 +299,12 @@ async def test_confirmation_waits_for_the_saved_state(
 async def test_state_that_cannot_be_saved_is_refused(
     link: GridLinkCoordinator, rtu: RtuSimulator
 ) -> None:
-    """A full or read-only disk: the command is refused, not confirmed and then lost."""
+    """A full or read-only disk: the command is refused, not confirmed and then lost.
+
+    The site, told to obey the command while it was being saved, is told to go back.
+    """
+    heard: list[tuple[DsoState, Refusal | None]] = []
+    link.async_subscribe(lambda state, record: heard.append((state, record.refusal)))
 
     async def failing_save(store: Store[Any], data: Any) -> None:
         raise OSError(28, "No space left on device")
@@ -308,6 +314,7 @@ async def test_state_that_cannot_be_saved_is_refused(
     assert link.state == DsoState()
     assert link.audit.last is not None
     assert link.audit.last.refusal is Refusal.NOT_PERSISTED
+    assert heard == [(DsoState(min_set_p=10.0), None), (DsoState(), Refusal.NOT_PERSISTED)]
 
 
 async def test_select_refused(link: GridLinkCoordinator, rtu: RtuSimulator) -> None:
