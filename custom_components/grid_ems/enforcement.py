@@ -402,7 +402,7 @@ VERIFY_TIMEOUT_S: float = 3.0
 """How long a written entity may take to show the value (devices polled by other integrations)."""
 FAILED_ENTITY_BACKOFF_S: float = 10.0
 """An entity whose write failed is tried again (by the next steps) after this long."""
-LEDGER_SAVE_DELAY_S: Final = 1.0
+STORAGE_SAVE_DELAY_S: Final = 1.0
 ACTION_LOG_SIZE: Final = 500
 DEFAULT_PEAK_SHAVING_TARGET_KW: Final = 2.5
 """The Fluvius capacity tariff bills at least 2.5 kW: shaving below it saves nothing."""
@@ -470,7 +470,9 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self.self_consumption = False
         self.peak_shaving = False
         self.peak_shaving_target_kw = DEFAULT_PEAK_SHAVING_TARGET_KW
-        self.actions: deque[ActionRecord] = deque(maxlen=ACTION_LOG_SIZE)
+        self.actions: deque[dict[str, Any]] = deque(maxlen=ACTION_LOG_SIZE)
+        """The recent actions in their JSON form (``ActionRecord.as_dict``), oldest first; kept
+        in storage across restarts: with the link's command audit, the site's audit trail."""
         self.failures: dict[str, _Failure] = {}
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.enforcement", atomic_writes=True
@@ -499,6 +501,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self.peak_shaving_target_kw = float(
             stored.get("peak_shaving_target_kw", DEFAULT_PEAK_SHAVING_TARGET_KW)
         )
+        self.actions.extend(stored.get("actions", []))
         self._saved = self._storage_data()
         self._remember_commands()
         self._resolve_grid_source()
@@ -535,7 +538,15 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             "self_consumption": self.self_consumption,
             "peak_shaving": self.peak_shaving,
             "peak_shaving_target_kw": self.peak_shaving_target_kw,
+            "actions": list(self.actions),
         }
+
+    def _save_when_changed(self) -> None:
+        """Save what the EMS holds, its settings and its actions, once they changed."""
+        storage = self._storage_data()
+        if storage != self._saved:
+            self._saved = storage
+            self._store.async_delay_save(self._storage_data, STORAGE_SAVE_DELAY_S)
 
     @callback
     def async_set_optimization(
@@ -734,10 +745,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
                 "%s was changed by someone else while the EMS held it; left as it is", entity_id
             )
         self._execute(decision.actions)
-        storage = self._storage_data()
-        if storage != self._saved:
-            self._saved = storage
-            self._store.async_delay_save(self._storage_data, LEDGER_SAVE_DELAY_S)
+        self._save_when_changed()
         shown = _shown(decision)
         if shown != self._shown:
             self._shown = shown
@@ -792,7 +800,8 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             if await self._async_read_back(action):
                 self._succeeded(action)
                 return True
-            error = f"reads {self.hass.states.get(action.entity_id)!r}"
+            shown = self.hass.states.get(action.entity_id)
+            error = f"it still shows {'nothing' if shown is None else shown.state}"
         self._failed(action, error)
         return False
 
@@ -854,8 +863,9 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             command,
             error,
         )
-        self.actions.append(record)
         data = record.as_dict()
+        self.actions.append(data)
+        self._save_when_changed()
         if error is None:
             _LOGGER.info("Enforcement: %s", data)
         else:
@@ -916,7 +926,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             "self_consumption": self.self_consumption,
             "peak_shaving": self.peak_shaving,
             "peak_shaving_target_kw": self.peak_shaving_target_kw,
-            "actions": [record.as_dict() for record in self.actions],
+            "actions": list(self.actions),
         }
 
 

@@ -27,6 +27,7 @@ from custom_components.grid_ems.enforcement import (
 )
 from custom_components.grid_ems.iec104 import Quality
 from custom_components.grid_ems.netflex import Command, Refusal
+from tests.ha_fixtures import describe_in_logbook
 
 from .conftest import (
     BESS_SOURCE,
@@ -112,6 +113,13 @@ async def test_emergency_stop_production_and_exact_release(
     assert written[PV_LIMIT]["command"] == "emergency_stop_production"
     assert written[PV_LIMIT]["command_value"] is True
     assert written[PV_LIMIT]["ok"] is True
+    line = describe_in_logbook(hass, Event(EVENT_ENFORCEMENT_ACTION, written[PV_LIMIT]))
+    assert line == {
+        "name": "Grid EMS enforcement",
+        "message": "set to 1.0 for emergency_stop_production (dso), command "
+        f"emergency_stop_production = True of {written[PV_LIMIT]['command_time']}",
+        "entity_id": PV_LIMIT,
+    }
     actions.clear()
     await site.command(Command.EMERGENCY_STOP_PRODUCTION, 0)
     # The battery goes back once the grid power shows the site can take it.
@@ -120,6 +128,8 @@ async def test_emergency_stop_production_and_exact_release(
     assert site.number(BESS_TARGET) == 10.0
     assert site.value(BESS_SOURCE) == "remote"
     assert all(action["restore"] for action in actions)
+    line = describe_in_logbook(hass, Event(EVENT_ENFORCEMENT_ACTION, actions[0]))
+    assert line["message"].startswith("restored to ")
     assert site.value(entity(hass, site, "sensor", "enforcement_state")) == "idle"
 
 
@@ -282,6 +292,16 @@ async def test_restart_keeps_what_the_ems_held(
     await site.tick()
     # 100 %, from before the EMS first touched it, not the 40 % it found at the restart.
     assert site.number(PV_LIMIT) == 100.0
+    # The actions before the restart are still in the audit trail, each with its command.
+    logged = [
+        (action["value"], action["restore"], action["command_value"])
+        for action in site.enforcement.actions
+        if action["entity_id"] == PV_LIMIT
+    ]
+    # Held, held again after the restart, ramped back and restored, by the commands of 40 and 100 %.
+    assert logged[:2] == [(40.0, False, 40.0)] * 2
+    assert all(40 < value < 100 and cause == 100.0 for value, _, cause in logged[2:-1])
+    assert logged[-1] == (100.0, True, 100.0)
     assert await hass.config_entries.async_unload(link_entry.entry_id)
 
 
@@ -384,6 +404,12 @@ async def test_failed_write_raises_an_issue_and_lowers_the_feedback(
     failed = [action for action in actions if not action["ok"]]
     assert [action["entity_id"] for action in failed] == [STUCK_CHARGER]
     assert failed[0]["command"] == "min_set_ap"
+    line = describe_in_logbook(hass, Event(EVENT_ENFORCEMENT_ACTION, failed[0]))
+    assert line["entity_id"] == STUCK_CHARGER
+    assert line["message"].startswith(
+        "could not be set to 16.0 for max_asset_consumption (dso), command min_set_ap = 50.0 of "
+    )
+    assert line["message"].endswith(": it still shows 32.0")
     issue_id = f"enforcement_write_failed_{STUCK_CHARGER}"
     assert (DOMAIN, issue_id) in ir.async_get(hass).issues
     assert feedback == [(Command.MIN_SET_AP, Quality.INVALID)]

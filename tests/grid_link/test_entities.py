@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import c104
 import pytest
 from homeassistant.core import Event, HomeAssistant
@@ -17,10 +14,10 @@ from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.diagnostics import async_get_config_entry_diagnostics
 from custom_components.grid_ems.event import DSO_COMMAND_EVENT
 from custom_components.grid_ems.grid_link import EVENT_DSO_COMMAND, GridLinkCoordinator
-from custom_components.grid_ems.logbook import async_describe_events
 from custom_components.grid_ems.netflex import Command
 from custom_components.grid_ems.sensor import GRID_LINK_SENSORS
 from simulators.rtu import RtuSimulator
+from tests.ha_fixtures import describe_in_logbook
 
 from .conftest import entity_id, setup_link
 
@@ -101,16 +98,6 @@ async def test_command_event_entity(
     assert bus_events[0].data["entry_id"] == link_entry.entry_id
 
 
-def _describer(hass: HomeAssistant) -> Callable[[Event], dict[str, str]]:
-    described: dict[tuple[str, str], Callable[[Event], dict[str, str]]] = {}
-
-    def describe(domain: str, event_type: str, function: Callable[[Event], Any]) -> None:
-        described[domain, event_type] = function
-
-    async_describe_events(hass, describe)
-    return described[DOMAIN, EVENT_DSO_COMMAND]
-
-
 async def test_logbook(
     hass: HomeAssistant, link_entry: MockConfigEntry, link: GridLinkCoordinator, rtu: RtuSimulator
 ) -> None:
@@ -126,8 +113,7 @@ async def test_logbook(
         blocking=True,
     )
     await hass.async_block_till_done()
-    describe = _describer(hass)
-    lines = [describe(event) for event in bus_events]
+    lines = [describe_in_logbook(hass, event) for event in bus_events]
     assert lines[0] == {
         "name": "Grid operator",
         "message": "accepted emergency_stop_production = True (IOA 1001, C_SC_NA_1) from 127.0.0.1",
