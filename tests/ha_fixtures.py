@@ -43,4 +43,4 @@ def describe_in_logbook(hass: HomeAssistant, event: Event) -> dict[str, str]:
         described[domain, event_type] = function
 
     async_describe_events(hass, describe)
-    return described["grid_ems", event.event_type](event)
+    return described["grid_ems", str(event.event_type)](event)
