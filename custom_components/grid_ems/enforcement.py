@@ -453,6 +453,11 @@ class _Failure:
 type GridListener = Callable[[GridPowerReading | None], None]
 
 
+def enforcement_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where a link's enforcement keeps what the EMS holds, its settings and its actions."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.enforcement", atomic_writes=True)
+
+
 class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
     """Runs the controller for one grid operator link and carries out its decisions."""
 
@@ -474,9 +479,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         """The recent actions in their JSON form (``ActionRecord.as_dict``), oldest first; kept
         in storage across restarts: with the link's command audit, the site's audit trail."""
         self.failures: dict[str, _Failure] = {}
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.enforcement", atomic_writes=True
-        )
+        self._store = enforcement_store(hass, entry.entry_id)
         self._saved: dict[str, Any] | None = None
         self._context = Context()
         self._in_flight: set[str] = set()

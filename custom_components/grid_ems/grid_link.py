@@ -28,7 +28,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, TITLE
-from .enforcement import EnforcementCoordinator, async_setup_enforcement
+from .enforcement import EnforcementCoordinator, async_setup_enforcement, enforcement_store
 from .iec104 import (
     Cause,
     ClockSyncRequest,
@@ -791,6 +791,7 @@ async def async_setup_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> Gr
 
 
 async def async_remove_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
-    """Delete the stored DSO state and audit trail of a removed link entry."""
+    """Delete the stored DSO state, audit trail and enforcement of a removed link entry."""
     await _state_store(hass, entry.entry_id).async_remove()
     await _audit_store(hass, entry.entry_id).async_remove()
+    await enforcement_store(hass, entry.entry_id).async_remove()

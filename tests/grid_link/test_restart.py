@@ -112,11 +112,13 @@ async def test_removing_the_link_deletes_its_storage(
     link_entry: MockConfigEntry,
     link: GridLinkCoordinator,
 ) -> None:
-    """A removed link leaves no DSO state or audit trail behind."""
+    """A removed link leaves no DSO state, audit trail or enforcement behind."""
     async with RtuSimulator(port=link.port) as rtu:
         await rtu.command(Command.TEST, True)
     assert await hass.config_entries.async_unload(link_entry.entry_id)
-    keys = {f"grid_ems.{link_entry.entry_id}.dso_state", f"grid_ems.{link_entry.entry_id}.audit"}
+    keys = {
+        f"grid_ems.{link_entry.entry_id}.{name}" for name in ("dso_state", "audit", "enforcement")
+    }
     assert keys <= set(hass_storage)
     await hass.config_entries.async_remove(link_entry.entry_id)
     assert not keys & set(hass_storage)
