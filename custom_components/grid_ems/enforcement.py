@@ -52,6 +52,7 @@ from homeassistant.core import (
     Context,
     Event,
     EventStateChangedData,
+    EventStateReportedData,
     HomeAssistant,
     State,
     callback,
@@ -59,7 +60,11 @@ from homeassistant.core import (
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.event import async_track_state_change_event, async_track_time_interval
+from homeassistant.helpers.event import (
+    async_track_state_change_event,
+    async_track_state_report_event,
+    async_track_time_interval,
+)
 from homeassistant.helpers.selector import (
     EntitySelector,
     EntitySelectorConfig,
@@ -489,7 +494,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self._commands: dict[Command, AuditRecord] = {}
         self._grid: GridSample | None = None
         self._grid_source: object | None = None
-        self._unsubscribe_grid: CALLBACK_TYPE | None = None
+        self._grid_unsubscribers: list[CALLBACK_TYPE] = []
         self._unsubscribers: list[CALLBACK_TYPE] = []
         self._shown: tuple[object, ...] | None = None
 
@@ -530,9 +535,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         for unsubscribe in self._unsubscribers:
             unsubscribe()
         self._unsubscribers.clear()
-        if self._unsubscribe_grid is not None:
-            self._unsubscribe_grid()
-            self._unsubscribe_grid = None
+        self._stop_grid_source()
         await self._store.async_save(self._storage_data())
 
     def _storage_data(self) -> dict[str, Any]:
@@ -620,20 +623,25 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         source: object | None = meter if meter is not None else sensor
         if source == self._grid_source:
             return
-        if self._unsubscribe_grid is not None:
-            self._unsubscribe_grid()
-            self._unsubscribe_grid = None
+        self._stop_grid_source()
         self._grid_source = source
         self._grid = None
         if meter is not None:
-            self._unsubscribe_grid = meter.async_subscribe_grid_power(self._on_p1_reading)
+            self._grid_unsubscribers.append(meter.async_subscribe_grid_power(self._on_p1_reading))
             self._on_p1_reading(meter.grid_power)
         elif sensor is not None:
-            self._unsubscribe_grid = async_track_state_change_event(
-                self.hass, [sensor], self._on_grid_sensor
-            )
+            # A report of an unchanged value counts too: a steady grid power is not a lost one.
+            self._grid_unsubscribers += [
+                async_track_state_change_event(self.hass, [sensor], self._on_grid_sensor),
+                async_track_state_report_event(self.hass, [sensor], self._on_grid_sensor),
+            ]
             self._take_grid_sensor(self.hass.states.get(sensor))
         _LOGGER.debug("Grid power from %s", source)
+
+    def _stop_grid_source(self) -> None:
+        for unsubscribe in self._grid_unsubscribers:
+            unsubscribe()
+        self._grid_unsubscribers.clear()
 
     @callback
     def _on_p1_reading(self, reading: GridPowerReading | None) -> None:
@@ -644,7 +652,9 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self._grid = GridSample(reading.power / 1000, self.clock() - age)
 
     @callback
-    def _on_grid_sensor(self, event: Event[EventStateChangedData]) -> None:
+    def _on_grid_sensor(
+        self, event: Event[EventStateChangedData] | Event[EventStateReportedData]
+    ) -> None:
         self._take_grid_sensor(event.data["new_state"])
 
     def _take_grid_sensor(self, state: State | None) -> None:

@@ -36,6 +36,7 @@ from .conftest import (
     ENFORCEMENT_OPTIONS,
     EV_CURRENT,
     EV_SWITCH,
+    GRID_POWER,
     PV_LIMIT,
     PV_Q,
     Events,
@@ -578,6 +579,20 @@ async def test_grid_power_sensor_changes_and_bad_readings(hass: HomeAssistant, s
     await site.settle()
     await site.tick(0.0)
     assert site.value(entity(hass, site, "sensor", "consumption_headroom")) == "unknown"
+    assert site.value(entity(hass, site, "sensor", "enforcement_state")) == "fail_safe"
+
+
+async def test_steady_grid_power_is_not_lost(hass: HomeAssistant, site: Site) -> None:
+    """A sensor that reports the same value again (no state change) is still a live reading."""
+    await site.command(Command.MAX_SET_P, 50.0)
+    for _second in range(15):
+        site.now += 1.0
+        hass.states.async_set(GRID_POWER, "5.0", {"unit_of_measurement": "kW"})
+        await site.tick(0.0)
+    assert site.value(entity(hass, site, "sensor", "enforcement_state")) == "idle"
+    assert site.number(entity(hass, site, "sensor", "consumption_headroom")) == 45.0
+    # Silent for longer than the loop allows: lost.
+    await site.tick(11.0)
     assert site.value(entity(hass, site, "sensor", "enforcement_state")) == "fail_safe"
 
 
