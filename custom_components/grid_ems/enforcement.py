@@ -66,6 +66,7 @@ from homeassistant.helpers.event import (
     async_track_time_interval,
 )
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
@@ -116,6 +117,7 @@ _LOGGER = logging.getLogger(__name__)
 CONF_CONTROL: Final = "control"
 CONF_POWER_ENTITY: Final = "power_entity"
 CONF_POWER_UNIT: Final = "power_unit"
+CONF_CHARGE_POSITIVE: Final = "charge_positive"
 CONF_MINIMUM: Final = "minimum"
 CONF_PHASES: Final = "phases"
 CONF_PHASE_VOLTAGE: Final = "phase_voltage"
@@ -147,6 +149,7 @@ CONTROL_SCHEMA: Final = vol.Schema(
         vol.Optional(CONF_POWER_UNIT): SelectSelector(
             SelectSelectorConfig(options=[unit.value for unit in _POWER_UNITS])
         ),
+        vol.Optional(CONF_CHARGE_POSITIVE): BooleanSelector(),
         vol.Optional(CONF_MINIMUM): _OPTIONAL_NUMBER,
         vol.Optional(CONF_PHASES): SelectSelector(SelectSelectorConfig(options=["1", "3"])),
         vol.Optional(CONF_PHASE_VOLTAGE): _OPTIONAL_NUMBER,
@@ -165,7 +168,8 @@ CONTROL_SCHEMA: Final = vol.Schema(
     }
 )
 """How the EMS controls an asset: a power number (W, kW, % or A; for a battery its signed
-setpoint, + discharge), a switch, a battery's command source, its state of energy, a Q number."""
+setpoint, + discharge unless it counts charging positive), a switch, a battery's command source,
+its state of energy, a Q number."""
 
 
 def control_data(section: Mapping[str, Any]) -> dict[str, Any]:
@@ -211,7 +215,11 @@ def validate_control(
     if category is AssetCategory.STORAGE:
         if CONF_SWITCH_ENTITY in control:
             errors[CONF_SWITCH_ENTITY] = "control_switch_not_for_storage"
-    elif CONF_COMMAND_SOURCE_ENTITY in control or CONF_SOE_SENSOR in control:
+    elif (
+        CONF_COMMAND_SOURCE_ENTITY in control
+        or CONF_SOE_SENSOR in control
+        or control.get(CONF_CHARGE_POSITIVE)
+    ):
         errors["base"] = "control_battery_only"
     return errors
 
@@ -353,8 +361,11 @@ def _number_control(
     if chosen is None:
         return None
     minimum = _number(state, ATTR_MIN)
-    if (configured := control.get(CONF_MINIMUM)) is not None and units is _POWER_UNITS:
-        minimum = float(configured)
+    inverted = False
+    if units is _POWER_UNITS:
+        if (configured := control.get(CONF_MINIMUM)) is not None:
+            minimum = float(configured)
+        inverted = bool(control.get(CONF_CHARGE_POSITIVE, False))
     return NumberControl(
         entity_id,
         chosen,
@@ -363,6 +374,7 @@ def _number_control(
         step=_number(state, ATTR_STEP),
         phases=int(control.get(CONF_PHASES, DEFAULT_PHASES)),
         phase_voltage_v=float(control.get(CONF_PHASE_VOLTAGE, DEFAULT_PHASE_VOLTAGE)),
+        inverted=inverted,
     )
 
 

@@ -57,6 +57,16 @@ def test_target_value_rounds_toward_zero_within_bounds() -> None:
     assert control.target_value(-1.0, 30.0) == -1.0
 
 
+def test_inverted_setpoint_counts_charging_positive() -> None:
+    control = NumberControl(
+        "number.bess", Unit.KILOWATT, minimum=-25.0, maximum=20.0, step=0.5, inverted=True
+    )
+    assert control.to_kw(10.0, 30.0) == -10.0
+    assert control.target_value(-7.9, 30.0) == 7.5
+    assert control.target_value(40.0, 30.0) == -25.0
+    assert control.target_value(-40.0, 30.0) == 20.0
+
+
 def test_target_value_without_step_or_bounds_is_exact() -> None:
     control = NumberControl("number.q", Unit.VAR)
     assert control.target_value(-1.2345, 10.0) == pytest.approx(-1234.5)

@@ -18,6 +18,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.diagnostics import async_get_config_entry_diagnostics
 from custom_components.grid_ems.enforcement import (
+    CONF_CHARGE_POSITIVE,
+    CONF_COMMAND_SOURCE_ENTITY,
     CONF_ENFORCEMENT,
     CONF_LINK_LOSS_FALLBACK,
     CONF_LINK_LOSS_TIMEOUT,
@@ -223,6 +225,36 @@ async def test_export_limit_closed_loop(hass: HomeAssistant, site: Site) -> None
     assert site.number(BESS_TARGET) == -20.5
     assert site.number(entity(hass, site, "sensor", "injection_headroom")) == -20.0
     assert site.value(entity(hass, site, "sensor", "active_constraint")) == "max_injection"
+
+
+@pytest.mark.parametrize(
+    "assets",
+    [
+        [
+            asset(
+                "Battery",
+                "storage",
+                30.0,
+                "sensor.bess_power",
+                {
+                    CONF_POWER_ENTITY: BESS_TARGET,
+                    CONF_COMMAND_SOURCE_ENTITY: BESS_SOURCE,
+                    CONF_CHARGE_POSITIVE: True,
+                },
+            )
+        ]
+    ],
+)
+@pytest.mark.usefixtures("helpers")
+async def test_battery_setpoint_that_counts_charging_positive(
+    hass: HomeAssistant, link_entry: MockConfigEntry
+) -> None:
+    """The same charge as above, written with the battery's own sign."""
+    site = await start_site(hass, link_entry)
+    await site.grid(-30.0)
+    await site.command(Command.MIN_SET_P, 10.0)
+    assert site.number(BESS_TARGET) == 20.5
+    assert await hass.config_entries.async_unload(link_entry.entry_id)
 
 
 async def test_remote_q(hass: HomeAssistant, site: Site) -> None:

@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
 from custom_components.grid_ems.enforcement import (
+    CONF_CHARGE_POSITIVE,
     CONF_COMMAND_SOURCE_ENTITY,
     CONF_CONTROL,
     CONF_ENFORCEMENT,
@@ -135,6 +136,11 @@ async def test_asset_without_control(hass: HomeAssistant, site: Site) -> None:
         (
             "solar",
             {CONF_POWER_ENTITY: PV_LIMIT, CONF_SOE_SENSOR: "sensor.bess_soe"},
+            "control_battery_only",
+        ),
+        (
+            "solar",
+            {CONF_POWER_ENTITY: PV_LIMIT, CONF_CHARGE_POSITIVE: True},
             "control_battery_only",
         ),
         (

@@ -31,7 +31,8 @@ class NumberControl:
     ``minimum`` and ``maximum`` are in the entity's unit: the EMS never writes below the minimum
     (1 % keeps some inverters online, 6 A is the lowest current of an EV charger; for a battery
     setpoint, the largest charge) nor above the maximum. ``step`` is the entity's resolution;
-    written values are rounded to it so that the read-back compares exactly.
+    written values are rounded to it so that the read-back compares exactly. ``inverted`` is for
+    a battery setpoint that counts charging positive: its values have the opposite sign.
     """
 
     entity_id: str
@@ -41,6 +42,7 @@ class NumberControl:
     step: float | None = None
     phases: int = 1
     phase_voltage_v: float = 230.0
+    inverted: bool = False
 
     def __post_init__(self) -> None:
         """Refuse settings that make the conversion meaningless."""
@@ -52,15 +54,16 @@ class NumberControl:
             raise ValueError(f"{self.entity_id}: maximum below minimum")
 
     def _kw_per_unit(self, installed_kw: float) -> float:
+        sign = -1.0 if self.inverted else 1.0
         match self.unit:
             case Unit.WATT | Unit.VAR:
-                return 0.001
+                return sign * 0.001
             case Unit.KILOWATT | Unit.KILOVAR:
-                return 1.0
+                return sign
             case Unit.PERCENT:
-                return installed_kw / 100
+                return sign * installed_kw / 100
             case Unit.AMPERE:
-                return self.phases * self.phase_voltage_v / 1000
+                return sign * self.phases * self.phase_voltage_v / 1000
 
     def to_kw(self, value: float, installed_kw: float) -> float:
         """The power (kW or kvar) an entity value stands for."""
