@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Final
 
 from ..modbus.profile import RelayRole
+from ..netflex.assets import SiteParameters
 from ..netflex.state import DsoState, QMode
 from .demand import QuarterHourDemand
 from .ledger import Desire, EntityLedger, Strictness
@@ -75,6 +76,44 @@ def _tighter(current: _Limit, candidate: _Limit) -> _Limit:
 
 def _pct(value: float) -> float:
     return _clamp(value, 0.0, 100.0) / 100
+
+
+@dataclass(frozen=True, slots=True)
+class _Direction:
+    """What the grid operator limits in one direction of the assets' power."""
+
+    applies_to: Callable[[AssetControl], bool]
+    asset_pct: Callable[[DsoState], float]
+    """MAXSETAP or MINSETAP: the cap in % of each asset's installed power."""
+    asset_limit: Constraint
+    point_pct: Callable[[DsoState], float]
+    """The connection-point limit in % of its capacity (MINSETP may be sent negative)."""
+    capacity_kw: Callable[[SiteParameters], float]
+    point_limit: Constraint
+    stopped: Callable[[DsoState], bool]
+    stop: Constraint
+
+
+_PRODUCTION: Final = _Direction(
+    applies_to=lambda asset: asset.category.produces,
+    asset_pct=lambda dso: dso.max_set_ap,
+    asset_limit=Constraint.MAX_ASSET_PRODUCTION,
+    point_pct=lambda dso: abs(dso.min_set_p),
+    capacity_kw=lambda site: site.export_capacity_kw,
+    point_limit=Constraint.MAX_INJECTION,
+    stopped=lambda dso: dso.stop_production,
+    stop=Constraint.EMERGENCY_STOP_PRODUCTION,
+)
+_CONSUMPTION: Final = _Direction(
+    applies_to=lambda asset: asset.category.consumes,
+    asset_pct=lambda dso: dso.min_set_ap,
+    asset_limit=Constraint.MAX_ASSET_CONSUMPTION,
+    point_pct=lambda dso: max(dso.max_set_p, 0.0),
+    capacity_kw=lambda site: site.import_capacity_kw,
+    point_limit=Constraint.MAX_CONSUMPTION,
+    stopped=lambda dso: dso.stop_consumption,
+    stop=Constraint.EMERGENCY_STOP_CONSUMPTION,
+)
 
 
 class _Mode(Enum):
@@ -266,66 +305,57 @@ class Controller:
 
     def _update_caps(self, dso: DsoState, source: Source, open_loop: bool, elapsed: float) -> None:
         """Move every asset's caps toward the grid operator's percentages."""
-        settings = self.setup.settings
-        site = self.setup.site
         assets = [asset for asset in self.setup.assets if asset.controllable]
-        production_share: dict[str, float] = {}
-        consumption_share: dict[str, float] = {}
-        if open_loop:
-            # Without the grid power, share the connection-point limit over the assets as if the
-            # site had no other load (or production): never more than the limit gets through.
-            if abs(dso.min_set_p) < 100:
-                producers = [asset for asset in assets if asset.category.produces]
-                injection_kw = abs(dso.min_set_p) / 100 * site.export_capacity_kw
-                shares = distribute(injection_kw, [asset.installed_kw for asset in producers])
-                production_share = {
-                    asset.asset_id: share for asset, share in zip(producers, shares, strict=True)
-                }
-            if dso.max_set_p < 100:
-                consumers = [asset for asset in assets if asset.category.consumes]
-                consumption_kw = max(dso.max_set_p, 0.0) / 100 * site.import_capacity_kw
-                shares = distribute(consumption_kw, [asset.installed_kw for asset in consumers])
-                consumption_share = {
-                    asset.asset_id: share for asset, share in zip(consumers, shares, strict=True)
-                }
+        shares = {
+            direction: self._open_loop_shares(direction, dso, assets) if open_loop else {}
+            for direction in (_PRODUCTION, _CONSUMPTION)
+        }
         for asset in self.setup.assets:
             state = self._states[asset.asset_id]
-            installed = asset.installed_kw
-            step_kw = settings.ramp_pct_per_s / 100 * installed * elapsed
-            production: _Limit = (installed, None)
-            consumption: _Limit = (installed, None)
-            if asset.category.produces:
-                production = _tighter(
-                    production,
-                    (
-                        installed * _pct(dso.max_set_ap),
-                        Cause(Constraint.MAX_ASSET_PRODUCTION, source),
-                    ),
-                )
-                if (share := production_share.get(asset.asset_id)) is not None:
-                    production = _tighter(
-                        production,
-                        (share, Cause(Constraint.MAX_INJECTION, Source.MEASUREMENT_LOST)),
-                    )
-                if dso.stop_production:
-                    production = (0.0, Cause(Constraint.EMERGENCY_STOP_PRODUCTION))
-            if asset.category.consumes:
-                consumption = _tighter(
-                    consumption,
-                    (
-                        installed * _pct(dso.min_set_ap),
-                        Cause(Constraint.MAX_ASSET_CONSUMPTION, source),
-                    ),
-                )
-                if (share := consumption_share.get(asset.asset_id)) is not None:
-                    consumption = _tighter(
-                        consumption,
-                        (share, Cause(Constraint.MAX_CONSUMPTION, Source.MEASUREMENT_LOST)),
-                    )
-                if dso.stop_consumption:
-                    consumption = (0.0, Cause(Constraint.EMERGENCY_STOP_CONSUMPTION))
-            state.production.update(production, step_kw)
-            state.consumption.update(consumption, step_kw)
+            step_kw = self.setup.settings.ramp_pct_per_s / 100 * asset.installed_kw * elapsed
+            for direction, cap in (
+                (_PRODUCTION, state.production),
+                (_CONSUMPTION, state.consumption),
+            ):
+                share = shares[direction].get(asset.asset_id)
+                cap.update(self._dso_cap(direction, asset, dso, source, share), step_kw)
+
+    def _open_loop_shares(
+        self, direction: _Direction, dso: DsoState, assets: list[AssetControl]
+    ) -> dict[str, float]:
+        """The connection-point limit shared over the assets, for when the grid power is lost.
+
+        As if the site had no other load (or production): never more than the limit gets through.
+        """
+        percent = direction.point_pct(dso)
+        if percent >= 100:
+            return {}
+        limited = [asset for asset in assets if direction.applies_to(asset)]
+        total_kw = percent / 100 * direction.capacity_kw(self.setup.site)
+        shares = distribute(total_kw, [asset.installed_kw for asset in limited])
+        return {asset.asset_id: share for asset, share in zip(limited, shares, strict=True)}
+
+    @staticmethod
+    def _dso_cap(
+        direction: _Direction,
+        asset: AssetControl,
+        dso: DsoState,
+        source: Source,
+        share_kw: float | None,
+    ) -> _Limit:
+        """The grid operator's cap on one direction of an asset, and its cause."""
+        installed = asset.installed_kw
+        cap: _Limit = (installed, None)
+        if not direction.applies_to(asset):
+            return cap
+        cap = _tighter(
+            cap, (installed * _pct(direction.asset_pct(dso)), Cause(direction.asset_limit, source))
+        )
+        if share_kw is not None:
+            cap = _tighter(cap, (share_kw, Cause(direction.point_limit, Source.MEASUREMENT_LOST)))
+        if direction.stopped(dso):
+            cap = (0.0, Cause(direction.stop))
+        return cap
 
     def _targets(
         self, injection_kw: float, consumption_kw: float, source: Source, now: float
