@@ -716,10 +716,11 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
     def _measurements(self, setup: ControlSetup) -> Measurements:
         states = self.hass.states
         powers: dict[str, float] = {}
+        reactive: dict[str, float] = {}
         for asset in setup.site.assets:
-            power = _kilo(states.get(asset.p_sensor))
-            if power is not None:
-                powers[asset.asset_id] = -power if asset.invert_sign else power
+            for sensor, measured in ((asset.p_sensor, powers), (asset.q_sensor, reactive)):
+                if sensor is not None and (power := _kilo(states.get(sensor))) is not None:
+                    measured[asset.asset_id] = -power if asset.invert_sign else power
         soe: dict[str, float] = {}
         for subentry in self.config_entry.subentries.values():
             sensor = subentry.data.get(CONF_CONTROL, {}).get(CONF_SOE_SENSOR)
@@ -743,7 +744,13 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             entity_id: None if entity_id in self._in_flight else entity_value(states.get(entity_id))
             for entity_id in entities
         }
-        return Measurements(self._grid, powers, soe, values)
+        return Measurements(
+            grid=self._grid,
+            asset_power_kw=powers,
+            asset_reactive_kvar=reactive,
+            state_of_energy_pct=soe,
+            values=values,
+        )
 
     @property
     def link_up(self) -> bool:

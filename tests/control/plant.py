@@ -73,13 +73,16 @@ class Plant:
 
     The PV produces ``pv_potential_kw`` up to its limit; the battery follows its target while its
     command source is remote; the EV draws ``ev_demand_kw`` up to its current limit while its
-    switch is on; the boiler draws its installed power while on.
+    switch is on; the boiler draws its installed power while on. With ``battery_q_kvar`` set,
+    the PV and the battery have Q sensors: the PV's follows its Q setpoint, the battery's
+    inverter (not controlled) runs at that reactive power.
     """
 
     load_kw: float = 10.0
     pv_potential_kw: float = 0.0
     ev_demand_kw: float = 0.0
     soe_pct: float = 50.0
+    battery_q_kvar: float | None = None
     values: dict[str, EntityValue | None] = field(
         default_factory=lambda: {
             "number.pv_limit": 100.0,
@@ -126,6 +129,11 @@ class Plant:
         return Measurements(
             grid=GridSample(self.grid_kw(), at) if grid else None,
             asset_power_kw=self.powers(),
+            asset_reactive_kvar=(
+                {}
+                if self.battery_q_kvar is None
+                else {"pv": self._number("number.pv_q"), "bess": self.battery_q_kvar}
+            ),
             state_of_energy_pct={"bess": self.soe_pct},
             values=dict(self.values),
         )

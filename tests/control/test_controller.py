@@ -551,6 +551,33 @@ def test_remote_q_mode_sets_the_reactive_setpoints_and_local_releases_them() -> 
     assert decision.state is ControllerState.IDLE
 
 
+def test_remote_q_closes_the_loop_on_the_measured_reactive_power() -> None:
+    """The battery's inverter pushes the site out of the band: the PV's Q takes it back in."""
+    pv = dataclasses.replace(
+        PV,
+        reactive=NumberControl("number.pv_q", Unit.KILOVAR, minimum=-40.0, maximum=40.0, step=0.1),
+    )
+    run = Run(Controller(setup(pv, BESS, settings=FAST)), Plant(battery_q_kvar=30.0))
+    run.dso = DsoState(q_mode=QMode.REMOTE, min_set_q=-10.0, max_set_q=10.0)  # +-10 kvar
+    run.step()
+    assert run.plant.value("number.pv_q") == 0.0  # the point nearest 0, then measured
+    run.step()
+    assert run.plant.value("number.pv_q") == -30.0
+    decision = run.run(3)
+    assert decision.actions == ()  # 0 kvar in all: inside the band, held
+    run.plant.battery_q_kvar = 35.0
+    assert run.run(3).actions == ()  # 5 kvar: still inside
+    run.plant.battery_q_kvar = 60.0
+    run.run(3)
+    # The PV's Q cannot go below -40 kvar: it stays there, and the error does not pile up.
+    assert run.plant.value("number.pv_q") == -40.0
+    run.plant.battery_q_kvar = 10.0
+    run.run(2)
+    assert run.plant.value("number.pv_q") == -10.0  # from -30 kvar in all back to the middle
+    run.dso = DsoState(q_mode=QMode.LOCAL)
+    assert written(run.step().actions) == {"number.pv_q": 0.0}
+
+
 # --- registry changes ---
 
 

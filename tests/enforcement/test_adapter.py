@@ -7,7 +7,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.const import EVENT_CALL_SERVICE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
@@ -27,11 +27,13 @@ from custom_components.grid_ems.enforcement import (
     CONF_Q_ENTITY,
     EVENT_ENFORCEMENT_ACTION,
 )
+from custom_components.grid_ems.grid_link import CONF_Q_SENSOR
 from custom_components.grid_ems.iec104 import Quality
 from custom_components.grid_ems.netflex import Command, Refusal
 from tests.ha_fixtures import describe_in_logbook
 
 from .conftest import (
+    ASSETS,
     BESS_SOURCE,
     BESS_TARGET,
     BOILER,
@@ -264,6 +266,34 @@ async def test_remote_q(hass: HomeAssistant, site: Site) -> None:
     assert site.number(PV_Q) == 5.0
     await site.command(Command.Q_MODE, 1)
     assert site.number(PV_Q) == 0.0
+
+
+def with_q_sensor(subentry: ConfigSubentryData, q_sensor: str) -> ConfigSubentryData:
+    """The asset with a reactive power sensor."""
+    return {**subentry, "data": {**subentry["data"], CONF_Q_SENSOR: q_sensor}}
+
+
+@pytest.mark.parametrize(
+    "assets",
+    # The PV's Q setpoint doubles as its Q sensor (an inverter that follows exactly).
+    [[with_q_sensor(ASSETS[0], PV_Q), with_q_sensor(ASSETS[1], "sensor.bess_reactive")]],
+)
+@pytest.mark.usefixtures("helpers")
+async def test_remote_q_closed_on_the_assets_q_sensors(
+    hass: HomeAssistant, link_entry: MockConfigEntry
+) -> None:
+    """The battery's 30 kvar put the site out of the +-10 kvar band: the PV takes them back."""
+    hass.states.async_set("sensor.bess_reactive", "30", {"unit_of_measurement": "kvar"})
+    site = await start_site(hass, link_entry)
+    await site.command(Command.MIN_SET_Q, -10.0)
+    await site.command(Command.MAX_SET_Q, 10.0)
+    await site.command(Command.Q_MODE, 2)
+    assert site.number(PV_Q) == 0.0
+    await site.tick()
+    assert site.number(PV_Q) == -30.0
+    await site.tick()
+    assert site.number(PV_Q) == -30.0
+    assert await hass.config_entries.async_unload(link_entry.entry_id)
 
 
 async def test_self_consumption_and_peak_shaving_entities(hass: HomeAssistant, site: Site) -> None:

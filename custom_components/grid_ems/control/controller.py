@@ -188,6 +188,8 @@ class Controller:
         "_last_change_at",
         "_last_step_at",
         "_link_lost_at",
+        "_q_changed_at",
+        "_q_setpoint_kvar",
         "_states",
         "_unmet_kw",
         "ledger",
@@ -204,6 +206,9 @@ class Controller:
         self._last_acted_at: float | None = None
         self._last_change_at = -math.inf
         self._link_lost_at: float | None = None
+        self._q_setpoint_kvar: float | None = None
+        """Remote Q mode: the total the Q setpoints are given."""
+        self._q_changed_at = -math.inf
         self._unmet_kw = 0.0
 
     def step(self, control_input: ControlInput, now: float) -> Decision:
@@ -258,6 +263,7 @@ class Controller:
                 pass
         if changed:
             self._last_change_at = now
+        self._steer_reactive(dso, measurements, now)
         return self._decide(
             dso=dso,
             measurements=measurements,
@@ -789,7 +795,7 @@ class Controller:
                 case AssetRole.STORAGE:
                     outcome = self._storage_desires(asset, desires)
             outcomes[asset.asset_id] = outcome
-        reactive = self._reactive_desires(dso, desires)
+        reactive = self._reactive_desires(desires)
         writes, abandoned = self.ledger.reconcile(desires, measurements.values)
         actions = tuple(
             Action(
@@ -923,24 +929,52 @@ class Controller:
         releasing = state.production.releasing or state.consumption.releasing
         return AssetOutcome(state.setpoint_kw, cause, releasing)
 
-    def _reactive_desires(self, dso: DsoState, desires: dict[str, Desire[Cause]]) -> Cause | None:
-        """Remote Q mode: every Q setpoint takes its share of the point of the band nearest 0."""
-        assets = [asset for asset in self.setup.assets if asset.reactive is not None]
-        if dso.q_mode is not QMode.REMOTE or not assets:
-            return None
+    def _steer_reactive(self, dso: DsoState, measurements: Measurements, now: float) -> None:
+        """Remote Q mode: keep the site's reactive power inside the band with the Q setpoints.
+
+        The setpoints start at the point of the band nearest 0. When every asset with a Q
+        setpoint has a Q sensor, the loop is closed on the total of all the assets' Q (what the
+        link reports): while it is outside the band, the setpoints move by the error. Without
+        those sensors it stays open loop at that point.
+        """
+        controlled = [asset for asset in self.setup.assets if asset.reactive is not None]
+        if dso.q_mode is not QMode.REMOTE or not controlled:
+            self._q_setpoint_kvar = None
+            return
         reference = self.setup.site.reactive_capacity_kvar
         low, high = sorted((dso.min_set_q / 100 * reference, dso.max_set_q / 100 * reference))
-        total = _clamp(0.0, low, high)
+        preferred = _clamp(0.0, low, high)
+        measured = measurements.asset_reactive_kvar
+        settings = self.setup.settings
+        if self._q_setpoint_kvar is None or any(
+            asset.asset_id not in measured for asset in controlled
+        ):
+            self._q_setpoint_kvar, self._q_changed_at = preferred, now
+            return
+        total = sum(measured.values())
+        deadband = settings.deadband_kw
+        if now < self._q_changed_at + settings.response_s or (
+            low - deadband <= total <= high + deadband
+        ):
+            return
+        self._q_setpoint_kvar += preferred - total
+        self._q_changed_at = now
+
+    def _reactive_desires(self, desires: dict[str, Desire[Cause]]) -> Cause | None:
+        """Every Q setpoint takes its share (by installed power) of the total it is given."""
+        if self._q_setpoint_kvar is None:
+            return None
+        assets = [asset for asset in self.setup.assets if asset.reactive is not None]
         installed = sum(asset.installed_kw for asset in assets)
         cause = Cause(Constraint.REACTIVE_BAND)
+        reachable = 0.0
         for asset in assets:
             reactive = asset.reactive
             assert reactive is not None
-            share = total * asset.installed_kw / installed
-            desires[reactive.entity_id] = Desire(
-                reactive.target_value(share, asset.installed_kw),
-                Strictness.EXACT,
-                cause,
-                reactive.tolerance,
-            )
+            share = self._q_setpoint_kvar * asset.installed_kw / installed
+            value = reactive.target_value(share, asset.installed_kw)
+            reachable += reactive.to_kw(value, asset.installed_kw)
+            desires[reactive.entity_id] = Desire(value, Strictness.EXACT, cause, reactive.tolerance)
+        # What the entities cannot take is not piled up for later (no wind-up at their bounds).
+        self._q_setpoint_kvar = reachable
         return cause

@@ -210,6 +210,8 @@ class Measurements:
 
     grid: GridSample | None = None
     asset_power_kw: Mapping[str, float] = field(default_factory=dict)
+    asset_reactive_kvar: Mapping[str, float] = field(default_factory=dict)
+    """Of the assets with a Q sensor."""
     state_of_energy_pct: Mapping[str, float] = field(default_factory=dict)
     values: Mapping[str, EntityValue | None] = field(default_factory=dict)
 
