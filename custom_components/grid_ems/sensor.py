@@ -260,6 +260,7 @@ type P1Value = StateType | datetime | Decimal
 
 _P1_KILO: Final = Decimal(1000)
 _P1_MILLI: Final = Decimal("0.001")
+_CAPACITY_TARIFF_MINIMUM_KW: Final = Decimal("2.5")
 _P1_STATE_MAX_LENGTH: Final = 255
 _P1_SWITCH_STATES: Final = {0: "disconnected", 1: "connected", 2: "ready_for_reconnection"}
 """Disconnect control state (COSEM class 70) of the breaker and of an M-Bus valve."""
@@ -412,14 +413,15 @@ def _p1_month_peak(telegram: Telegram) -> Decimal | None:
 def _p1_average_monthly_peak(telegram: Telegram) -> Decimal | None:
     """Average of the 12 latest recorded monthly peaks: what the Flemish capacity tariff bills.
 
-    The meter's placeholder months (no peak time) are left out.
+    The tariff counts a month's peak as at least 2.5 kW. The meter's placeholder months (no
+    peak time) are left out.
     """
     recorded = sorted(
         (peak.month_start, peak.value)
         for peak in telegram.peak_history or ()
         if peak.month_start is not None and peak.occurred_at is not None and peak.value is not None
     )
-    latest = [value for _, value in recorded[-12:]]
+    latest = [max(value, _CAPACITY_TARIFF_MINIMUM_KW) for _, value in recorded[-12:]]
     if not latest:
         return None
     return (sum(latest, Decimal(0)) / len(latest)).quantize(_P1_MILLI)

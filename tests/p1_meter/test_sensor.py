@@ -43,7 +43,7 @@ SEED_OBJECTS: list[tuple[str, str, str, str | None, str | None, str | None]] = [
     ("1-0:1.6.0", "p1_meter_monthly_peak_demand", "2.589", "kW", POWER, MEASUREMENT),
     ("1-0:1.6.0 time", "p1_meter_monthly_peak_demand_time", "2025-03-10T09:00:00+00:00", None,
      SensorDeviceClass.TIMESTAMP, None),
-    ("0-0:98.1.0", "p1_meter_average_monthly_peak_12_months", "4.058", "kW", POWER, None),
+    ("0-0:98.1.0", "p1_meter_average_monthly_peak_12_months", "4.094", "kW", POWER, None),
     ("0-0:96.7.21", "p1_meter_power_failures", "4", None, None, None),
     ("0-0:96.7.9", "p1_meter_long_power_failures", "2", None, None, None),
     ("1-0:99.97.0", "p1_meter_last_long_power_failure", "2023-03-12T14:24:15+00:00", None,
@@ -207,11 +207,14 @@ async def test_water_on_channel_1_gas_on_channel_2(
 
 
 async def test_peak_history(hass: HomeAssistant, set_up: SetUp, entry: MockConfigEntry) -> None:
-    """12: 13 months of peaks; the 12 latest are averaged, all are listed."""
+    """12: 13 months of peaks; the 12 latest are averaged, all are listed.
+
+    The tariff counts the 2.099 kW month as 2.5 kW: 42.628 / 12 (3.519 without the minimum).
+    """
     await set_up(entry, _corpus("12"))
     history = hass.states.get("sensor.p1_meter_average_monthly_peak_12_months")
     assert history is not None
-    assert history.state == "3.519"
+    assert history.state == "3.552"
     peaks = history.attributes["peaks"]
     assert len(peaks) == 13
     assert peaks[0] == {
