@@ -623,10 +623,11 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
 
     @callback
     def _announce(self, record: AuditRecord) -> None:
+        # Entities first: an automation on the event reads the new state.
+        self.async_update_listeners()
         self.hass.bus.async_fire(
             EVENT_DSO_COMMAND, {"entry_id": self.config_entry.entry_id, **record.as_dict()}
         )
-        self.async_update_listeners()
 
     def _audit_data(self) -> dict[str, list[dict[str, Any]]]:
         return {"records": self.audit.as_list()}

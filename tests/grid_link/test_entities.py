@@ -76,8 +76,17 @@ async def test_command_event_entity(
 ) -> None:
     """The event entity fires on each command, accepted or refused, with its details."""
     event_entity = entity_id(hass, link_entry, "event", "dso_command")
+    min_set_p = entity_id(hass, link_entry, "sensor", "min_set_p")
     bus_events: list[Event] = []
-    hass.bus.async_listen(EVENT_DSO_COMMAND, bus_events.append)
+    seen_by_automations: list[str] = []
+
+    def heard(event: Event) -> None:
+        bus_events.append(event)
+        state = hass.states.get(min_set_p)
+        assert state is not None
+        seen_by_automations.append(state.state)
+
+    hass.bus.async_listen(EVENT_DSO_COMMAND, heard)
     assert (await rtu.command(Command.MIN_SET_P, 25.0)).positive
     await hass.async_block_till_done()
     state = hass.states.get(event_entity)
@@ -96,6 +105,8 @@ async def test_command_event_entity(
     assert state.attributes["refusal"] == "invalid_value"
     assert [event.data["accepted"] for event in bus_events] == [True, False]
     assert bus_events[0].data["entry_id"] == link_entry.entry_id
+    # An automation on the event reads the entities as the command left them.
+    assert seen_by_automations == ["25.0", "25.0"]
 
 
 async def test_logbook(
