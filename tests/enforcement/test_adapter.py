@@ -19,7 +19,7 @@ from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.diagnostics import async_get_config_entry_diagnostics
 from custom_components.grid_ems.enforcement import (
     CONF_CHARGE_POSITIVE,
-    CONF_COMMAND_SOURCE_ENTITY,
+    CONF_CONTROL,
     CONF_ENFORCEMENT,
     CONF_LINK_LOSS_FALLBACK,
     CONF_LINK_LOSS_TIMEOUT,
@@ -229,20 +229,22 @@ async def test_export_limit_closed_loop(hass: HomeAssistant, site: Site) -> None
     assert site.value(entity(hass, site, "sensor", "active_constraint")) == "max_injection"
 
 
+def edited(subentry: ConfigSubentryData, changes: dict[str, Any]) -> ConfigSubentryData:
+    """The asset with some of its data changed."""
+    return {**subentry, "data": {**subentry["data"], **changes}}
+
+
+PV, BATTERY = ASSETS[:2]
+BATTERY_CONTROL = BATTERY["data"][CONF_CONTROL]
+
+
 @pytest.mark.parametrize(
     "assets",
     [
         [
-            asset(
-                "Battery",
-                "storage",
-                30.0,
-                "sensor.bess_power",
-                {
-                    CONF_POWER_ENTITY: BESS_TARGET,
-                    CONF_COMMAND_SOURCE_ENTITY: BESS_SOURCE,
-                    CONF_CHARGE_POSITIVE: True,
-                },
+            edited(
+                BATTERY,
+                {CONF_CONTROL: {**BATTERY["data"][CONF_CONTROL], CONF_CHARGE_POSITIVE: True}},
             )
         ]
     ],
@@ -268,15 +270,15 @@ async def test_remote_q(hass: HomeAssistant, site: Site) -> None:
     assert site.number(PV_Q) == 0.0
 
 
-def with_q_sensor(subentry: ConfigSubentryData, q_sensor: str) -> ConfigSubentryData:
-    """The asset with a reactive power sensor."""
-    return {**subentry, "data": {**subentry["data"], CONF_Q_SENSOR: q_sensor}}
-
-
 @pytest.mark.parametrize(
     "assets",
     # The PV's Q setpoint doubles as its Q sensor (an inverter that follows exactly).
-    [[with_q_sensor(ASSETS[0], PV_Q), with_q_sensor(ASSETS[1], "sensor.bess_reactive")]],
+    [
+        [
+            edited(ASSETS[0], {CONF_Q_SENSOR: PV_Q}),
+            edited(BATTERY, {CONF_Q_SENSOR: "sensor.bess_reactive"}),
+        ]
+    ],
 )
 @pytest.mark.usefixtures("helpers")
 async def test_remote_q_closed_on_the_assets_q_sensors(
