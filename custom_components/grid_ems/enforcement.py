@@ -421,6 +421,8 @@ FAILED_ENTITY_BACKOFF_S: float = 10.0
 """An entity whose write failed is tried again (by the next steps) after this long."""
 STORAGE_SAVE_DELAY_S: Final = 1.0
 ACTION_LOG_SIZE: Final = 500
+ACTION_LOG_SAVE_DELAY_S: Final = 60.0
+"""The action log is written at most this often (a flash card's wear; the logbook has them too)."""
 DEFAULT_PEAK_SHAVING_TARGET_KW: Final = 2.5
 """The Fluvius capacity tariff bills at least 2.5 kW: shaving below it saves nothing."""
 
@@ -470,9 +472,20 @@ class _Failure:
 type GridListener = Callable[[GridPowerReading | None], None]
 
 
-def enforcement_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """Where a link's enforcement keeps what the EMS holds, its settings and its actions."""
+def _held_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where a link's enforcement keeps what the EMS holds and the optimization settings."""
     return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.enforcement", atomic_writes=True)
+
+
+def _action_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, list[dict[str, Any]]]]:
+    """Where a link's enforcement keeps its recent actions."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.actions")
+
+
+async def async_remove_enforcement_storage(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete what the enforcement of a removed link kept."""
+    await _held_store(hass, entry_id).async_remove()
+    await _action_store(hass, entry_id).async_remove()
 
 
 class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
@@ -496,8 +509,10 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         """The recent actions in their JSON form (``ActionRecord.as_dict``), oldest first; kept
         in storage across restarts: with the link's command audit, the site's audit trail."""
         self.failures: dict[str, _Failure] = {}
-        self._store = enforcement_store(hass, entry.entry_id)
+        self._store = _held_store(hass, entry.entry_id)
         self._saved: dict[str, Any] | None = None
+        self._action_store = _action_store(hass, entry.entry_id)
+        self._actions_unsaved = False
         self._context = Context()
         self._in_flight: set[str] = set()
         self._step_when_idle = False
@@ -521,8 +536,8 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self.peak_shaving_target_kw = float(
             stored.get("peak_shaving_target_kw", DEFAULT_PEAK_SHAVING_TARGET_KW)
         )
-        self.actions.extend(stored.get("actions", []))
         self._saved = self._storage_data()
+        self.actions.extend((await self._action_store.async_load() or {}).get("actions", []))
         self._remember_commands()
         self._resolve_grid_source()
         self._unsubscribers += [
@@ -549,6 +564,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self._unsubscribers.clear()
         self._stop_grid_source()
         await self._store.async_save(self._storage_data())
+        await self._action_store.async_save(self._action_data())
 
     def _storage_data(self) -> dict[str, Any]:
         return {
@@ -556,11 +572,14 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             "self_consumption": self.self_consumption,
             "peak_shaving": self.peak_shaving,
             "peak_shaving_target_kw": self.peak_shaving_target_kw,
-            "actions": list(self.actions),
         }
 
+    def _action_data(self) -> dict[str, list[dict[str, Any]]]:
+        self._actions_unsaved = False
+        return {"actions": list(self.actions)}
+
     def _save_when_changed(self) -> None:
-        """Save what the EMS holds, its settings and its actions, once they changed."""
+        """Save what the EMS holds and its settings, once they changed."""
         storage = self._storage_data()
         if storage != self._saved:
             self._saved = storage
@@ -897,7 +916,10 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         )
         data = record.as_dict()
         self.actions.append(data)
-        self._save_when_changed()
+        if not self._actions_unsaved:
+            # Not pushed back by each new action: written within the delay of the first.
+            self._actions_unsaved = True
+            self._action_store.async_delay_save(self._action_data, ACTION_LOG_SAVE_DELAY_S)
         if error is None:
             _LOGGER.info("Enforcement: %s", data)
         else:

@@ -28,7 +28,11 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, TITLE
-from .enforcement import EnforcementCoordinator, async_setup_enforcement, enforcement_store
+from .enforcement import (
+    EnforcementCoordinator,
+    async_remove_enforcement_storage,
+    async_setup_enforcement,
+)
 from .iec104 import (
     Cause,
     ClockSyncRequest,
@@ -795,4 +799,4 @@ async def async_remove_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> N
     """Delete the stored DSO state, audit trail and enforcement of a removed link entry."""
     await _state_store(hass, entry.entry_id).async_remove()
     await _audit_store(hass, entry.entry_id).async_remove()
-    await enforcement_store(hass, entry.entry_id).async_remove()
+    await async_remove_enforcement_storage(hass, entry.entry_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
@@ -13,7 +14,8 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.diagnostics import async_get_config_entry_diagnostics
@@ -191,6 +193,22 @@ async def test_stop_whose_state_cannot_be_saved_is_undone(
     ]
     assert actions[-1]["restore"] is True
     assert site.value(entity(hass, site, "sensor", "enforcement_state")) == "idle"
+
+
+async def test_action_log_is_written_within_a_minute_of_an_action(
+    hass: HomeAssistant, site: Site, hass_storage: dict[str, Any]
+) -> None:
+    """Not pushed back by the actions that follow (a flash card is not rewritten each time)."""
+    key = f"grid_ems.{site.entry.entry_id}.actions"
+    start = dt_util.utcnow()
+    await site.command(Command.MAX_SET_AP, 40.0)
+    assert key not in hass_storage
+    async_fire_time_changed(hass, start + timedelta(seconds=40))
+    await site.command(Command.MAX_SET_AP, 30.0)
+    async_fire_time_changed(hass, start + timedelta(seconds=61))
+    await hass.async_block_till_done()
+    logged = [action["value"] for action in hass_storage[key]["data"]["actions"]]
+    assert logged == [40.0, 30.0]
 
 
 async def test_emergency_stop_consumption(hass: HomeAssistant, site: Site) -> None:

@@ -117,7 +117,8 @@ async def test_removing_the_link_deletes_its_storage(
         await rtu.command(Command.TEST, True)
     assert await hass.config_entries.async_unload(link_entry.entry_id)
     keys = {
-        f"grid_ems.{link_entry.entry_id}.{name}" for name in ("dso_state", "audit", "enforcement")
+        f"grid_ems.{link_entry.entry_id}.{name}"
+        for name in ("dso_state", "audit", "enforcement", "actions")
     }
     assert keys <= set(hass_storage)
     await hass.config_entries.async_remove(link_entry.entry_id)
