@@ -561,7 +561,6 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             state = previous
             feedback: MonitorPoint | None = None
             if isinstance(decision, Accepted):
-                self._feedback_quality.pop(decision.command, None)
                 self._obey(decision.state, record)
                 try:
                     if decision.state != previous:
@@ -574,6 +573,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
                     self._obey(previous, record)
                 else:
                     state = decision.state
+                    self._feedback_quality.pop(decision.command, None)
                     feedback = self._show(
                         self.model.feedback_value(state, decision.command, Quality.GOOD)
                     )
