@@ -12,6 +12,8 @@
   second, the link, the enforcement loop, the recorder and the rest of the demo configuration).
 * ``enforcement_step_median_ms``: one controller step in Home Assistant (inputs read from the
   states, the controller, the ledger), the enforcement's own share of every command's latency.
+* ``machine_cpu_steal_pct``: on a virtual machine, the share of CPU time its host gave to others
+  while the commands ran (Linux only); stalls it causes show in every process's p99.
 
 Home Assistant runs in this process with a temporary copy of the demo's configuration and the
 demo site's entries, added through the same flows as ``scripts/develop`` (``demo.site``): the
@@ -252,6 +254,16 @@ def _time_steps(enforcement: Any) -> float:
     return statistics.median(times)
 
 
+def _cpu_ticks() -> tuple[int, int] | None:
+    """Stolen and total CPU time of the machine so far (Linux ``/proc/stat``), if known."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    ticks = [int(field) for field in fields]
+    return ticks[7], sum(ticks[:8])
+
+
 def _cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -295,15 +307,24 @@ async def _run(config_dir: Path, pipe: Connection) -> None:
             if entry.data["kind"] == "grid_link"
         )
         step_s = _time_steps(link.runtime_data.enforcement)
+        steal_before = await loop.run_in_executor(None, _cpu_ticks)
         pipe.send("go")
         results: dict[str, list[float]] = await loop.run_in_executor(None, pipe.recv)
+        steal_after = await loop.run_in_executor(None, _cpu_ticks)
         pipe.send("stop")
     finally:
         await hass.async_stop()
+        # Not in the event loop's thread: Home Assistant reports blocking calls made there.
+        await loop.run_in_executor(None, shutil.rmtree, config_dir, True)
     print(f"enforcement_step_median_ms: {1000 * step_s:.3f}")
     _report("setpoint_to_modbus", results["setpoints"])
     print(f"setpoints: {len(results['setpoints'])}")
     print(f"ha_cpu_ms_per_s: {cpu_ms_per_s:.2f}")
+    if steal_before is not None and steal_after is not None:
+        # Time the hypervisor gave this machine's CPUs to others while the commands ran: the
+        # latency tails grow with it (stalls that any process here sees, not Home Assistant's).
+        stolen = steal_after[0] - steal_before[0]
+        print(f"machine_cpu_steal_pct: {100 * stolen / (steal_after[1] - steal_before[1]):.1f}")
     print(f"emergency_stops: {len(results['stops'])}")
     _report("estop_to_relay", results["stops"])
 
