@@ -13,7 +13,8 @@
 * ``enforcement_step_median_ms``: one controller step in Home Assistant (inputs read from the
   states, the controller, the ledger), the enforcement's own share of every command's latency.
 * ``machine_cpu_steal_pct``: on a virtual machine, the share of CPU time its host gave to others
-  while the commands ran (Linux only); stalls it causes show in every process's p99.
+  while the commands ran (Linux only); stalls it causes show in every process's p99
+  (``benchmarks/machine.py`` measures them on their own).
 
 Home Assistant runs in this process with a temporary copy of the demo's configuration and the
 demo site's entries, added through the same flows as ``scripts/develop`` (``demo.site``): the
@@ -48,6 +49,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
+from benchmarks.machine import cpu_ticks
 from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.modbus_device import CONF_PROFILE
 from custom_components.grid_ems.netflex import Command
@@ -254,16 +256,6 @@ def _time_steps(enforcement: Any) -> float:
     return statistics.median(times)
 
 
-def _cpu_ticks() -> tuple[int, int] | None:
-    """Stolen and total CPU time of the machine so far (Linux ``/proc/stat``), if known."""
-    try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    except OSError:
-        return None
-    ticks = [int(field) for field in fields]
-    return ticks[7], sum(ticks[:8])
-
-
 def _cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -307,10 +299,10 @@ async def _run(config_dir: Path, pipe: Connection) -> None:
             if entry.data["kind"] == "grid_link"
         )
         step_s = _time_steps(link.runtime_data.enforcement)
-        steal_before = await loop.run_in_executor(None, _cpu_ticks)
+        steal_before = await loop.run_in_executor(None, cpu_ticks)
         pipe.send("go")
         results: dict[str, list[float]] = await loop.run_in_executor(None, pipe.recv)
-        steal_after = await loop.run_in_executor(None, _cpu_ticks)
+        steal_after = await loop.run_in_executor(None, cpu_ticks)
         pipe.send("stop")
     finally:
         await hass.async_stop()
