@@ -258,14 +258,7 @@ BATTERY_CONTROL = BATTERY["data"][CONF_CONTROL]
 
 @pytest.mark.parametrize(
     "assets",
-    [
-        [
-            edited(
-                BATTERY,
-                {CONF_CONTROL: {**BATTERY["data"][CONF_CONTROL], CONF_CHARGE_POSITIVE: True}},
-            )
-        ]
-    ],
+    [[edited(BATTERY, {CONF_CONTROL: {**BATTERY_CONTROL, CONF_CHARGE_POSITIVE: True}})]],
 )
 @pytest.mark.usefixtures("helpers")
 async def test_battery_setpoint_that_counts_charging_positive(
@@ -293,7 +286,7 @@ async def test_remote_q(hass: HomeAssistant, site: Site) -> None:
     # The PV's Q setpoint doubles as its Q sensor (an inverter that follows exactly).
     [
         [
-            edited(ASSETS[0], {CONF_Q_SENSOR: PV_Q}),
+            edited(PV, {CONF_Q_SENSOR: PV_Q}),
             edited(BATTERY, {CONF_Q_SENSOR: "sensor.bess_reactive"}),
         ]
     ],
