@@ -103,6 +103,14 @@ def asset(
     )
 
 
+CHARGER = asset(
+    "Charger",
+    "ev",
+    22.08,
+    "sensor.ev_power",
+    {CONF_POWER_ENTITY: EV_CURRENT, CONF_MINIMUM: 6.0, CONF_SWITCH_ENTITY: EV_SWITCH},
+)
+"""A charger throttled by its current (3 x 230 V, at least 6 A), switched off last."""
 ASSETS = [
     asset(
         "PV",
@@ -122,13 +130,7 @@ ASSETS = [
             CONF_SOE_SENSOR: "sensor.bess_soe",
         },
     ),
-    asset(
-        "Charger",
-        "ev",
-        22.08,
-        "sensor.ev_power",
-        {CONF_POWER_ENTITY: EV_CURRENT, CONF_MINIMUM: 6.0, CONF_SWITCH_ENTITY: EV_SWITCH},
-    ),
+    CHARGER,
     asset(
         "Boiler", "flexible_consumption", 5.0, "sensor.boiler_power", {CONF_SWITCH_ENTITY: BOILER}
     ),

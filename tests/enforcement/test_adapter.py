@@ -406,22 +406,15 @@ async def test_lost_link_falls_back_after_the_timeout(hass: HomeAssistant, site:
     assert site.value(entity(hass, site, "sensor", "constraint_source")) == "link_lost"
 
 
-STUCK_CHARGER = "number.charger_current"
-CHARGER_WORKS = "input_boolean.charger_works"
-
-
-@pytest.fixture
-async def stuck_charger(hass: HomeAssistant, helpers: None) -> None:
-    """A charger current (template number) that ignores writes while it does not work."""
-    assert (
-        await async_setup_component(
-            hass, "input_boolean", {"input_boolean": {"charger_works": {"initial": False}}}
-        )
-        or True
-    )
-    await hass.services.async_call(
-        "input_boolean", "turn_off", {"entity_id": CHARGER_WORKS}, blocking=True
-    )
+async def setup_follower(
+    hass: HomeAssistant,
+    name: str,
+    helper: str,
+    before_write: dict[str, Any],
+    number: dict[str, Any],
+) -> None:
+    """A template number showing an input_number ``helper``; a write runs ``before_write`` (a
+    condition that may stop it, a delay...), then sets the helper."""
     assert await async_setup_component(
         hass,
         "template",
@@ -430,21 +423,14 @@ async def stuck_charger(hass: HomeAssistant, helpers: None) -> None:
                 {
                     "number": [
                         {
-                            "name": "Charger current",
-                            "state": "{{ states('input_number.ev_current') }}",
-                            "min": 0,
-                            "max": 32,
-                            "step": 1,
-                            "unit_of_measurement": "A",
+                            "name": name,
+                            "state": f"{{{{ states('{helper}') }}}}",
+                            **number,
                             "set_value": [
-                                {
-                                    "condition": "state",
-                                    "entity_id": CHARGER_WORKS,
-                                    "state": "on",
-                                },
+                                before_write,
                                 {
                                     "action": "input_number.set_value",
-                                    "target": {"entity_id": EV_CURRENT},
+                                    "target": {"entity_id": helper},
                                     "data": {"value": "{{ value }}"},
                                 },
                             ],
@@ -455,6 +441,22 @@ async def stuck_charger(hass: HomeAssistant, helpers: None) -> None:
         },
     )
     await hass.async_block_till_done()
+
+
+STUCK_CHARGER = "number.charger_current"
+CHARGER_WORKS = "input_boolean.charger_works"
+
+
+@pytest.fixture
+async def stuck_charger(hass: HomeAssistant, helpers: None) -> None:
+    """A charger current (template number) that ignores writes while it does not work."""
+    await setup_follower(
+        hass,
+        "Charger current",
+        EV_CURRENT,
+        {"condition": "state", "entity_id": CHARGER_WORKS, "state": "on"},
+        {"min": 0, "max": 32, "step": 1, "unit_of_measurement": "A"},
+    )
 
 
 @pytest.mark.usefixtures("stuck_charger")
@@ -536,35 +538,13 @@ SLOW_Q = "number.slow_reactive_power"
 @pytest.fixture
 async def slow_q(hass: HomeAssistant, helpers: None) -> None:
     """A reactive power setpoint that takes a moment to apply (a slow inverter or gateway)."""
-    assert await async_setup_component(
+    await setup_follower(
         hass,
-        "template",
-        {
-            "template": [
-                {
-                    "number": [
-                        {
-                            "name": "Slow reactive power",
-                            "state": f"{{{{ states('{PV_Q}') }}}}",
-                            "min": -50,
-                            "max": 50,
-                            "step": 0.1,
-                            "unit_of_measurement": "kvar",
-                            "set_value": [
-                                {"delay": 0.05},
-                                {
-                                    "action": "input_number.set_value",
-                                    "target": {"entity_id": PV_Q},
-                                    "data": {"value": "{{ value }}"},
-                                },
-                            ],
-                        }
-                    ]
-                }
-            ]
-        },
+        "Slow reactive power",
+        PV_Q,
+        {"delay": 0.05},
+        {"min": -50, "max": 50, "step": 0.1, "unit_of_measurement": "kvar"},
     )
-    await hass.async_block_till_done()
 
 
 @pytest.mark.usefixtures("slow_q")

@@ -34,7 +34,6 @@ from custom_components.grid_ems.enforcement import (
     CONF_POWER_ENTITY,
     CONF_RAMP,
     CONF_SOE_SENSOR,
-    CONF_SWITCH_ENTITY,
     EnforcementCoordinator,
 )
 from custom_components.grid_ems.grid_link import (
@@ -57,14 +56,11 @@ from simulators.modbus import ModbusSimulator, MoxaModel, PowerPackModel, start_
 from simulators.p1 import P1Simulator, SimulatedMeter
 from simulators.rtu import RtuSimulator
 
-from .conftest import asset
+from .conftest import CHARGER, EV_CURRENT, EV_SWITCH, PV_LIMIT, asset
 
 SETTLE_S = 10.0
 """Longest wait for the site to settle (the loop runs once a second)."""
 
-PV_LIMIT = "input_number.pv_limit"
-EV_CURRENT = "input_number.ev_current"
-EV_SWITCH = "input_boolean.ev"
 BESS_TARGET = "number.bess_target_power"
 BESS_SOURCE = "select.bess_command_source"
 INJECTION_RELAY = "switch.relays_relay_0"
@@ -305,13 +301,7 @@ async def site(hass: HomeAssistant) -> AsyncIterator[Site]:
                 "sensor.pv_power",
                 {CONF_POWER_ENTITY: PV_LIMIT, CONF_MINIMUM: 1.0},
             ),
-            asset(
-                "Charger",
-                "ev",
-                22.08,
-                "sensor.ev_power",
-                {CONF_POWER_ENTITY: EV_CURRENT, CONF_MINIMUM: 6.0, CONF_SWITCH_ENTITY: EV_SWITCH},
-            ),
+            CHARGER,
         ],
     )
     for entry in (*entries, link_entry):

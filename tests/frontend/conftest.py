@@ -13,6 +13,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.grid_ems.const import CONF_KIND, DOMAIN, EntryKind
 
+# The real link's entry, as the link's own tests add it (test_device_automation_link.py).
+from tests.grid_link.conftest import link_entry, link_options  # noqa: F401  (fixtures, used by name)
+
 LINK_ENTITIES = {
     "rtu_connected": "binary_sensor.link_rtu_connected",
     "emergency_stop_production": "binary_sensor.link_emergency_stop_production",

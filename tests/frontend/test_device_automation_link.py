@@ -11,25 +11,11 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.grid_ems.const import DOMAIN, EntryKind
+from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.grid_link import GridLinkCoordinator
 from custom_components.grid_ems.netflex import Command
 from simulators.rtu import RtuSimulator
-from tests.grid_link.conftest import ASSETS, LINK_DATA, setup_link
-
-
-@pytest.fixture(name="link_entry")
-def link_entry_fixture(hass: HomeAssistant) -> MockConfigEntry:
-    """The grid operator link entry, as the link's own tests add it."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Grid operator link (Fluvius)",
-        unique_id=EntryKind.GRID_LINK.value,
-        data=LINK_DATA,
-        subentries_data=ASSETS,
-    )
-    entry.add_to_hass(hass)
-    return entry
+from tests.grid_link.conftest import setup_link
 
 
 @pytest.fixture(name="rtu")
