@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+
 import pytest
+from homeassistant.helpers import frame
 from hypothesis import HealthCheck, settings
 
 # Property tests check results, not speed: on a loaded 2-core CI machine an example may take
@@ -19,3 +23,34 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 @pytest.fixture(autouse=True)
 def loopback_sockets(socket_enabled: None) -> None:
     """Allow sockets: tests talk to real servers; the HA test plugin still allows 127.0.0.1 only."""
+
+
+class _FrameReports(logging.Handler):
+    """Collects what Home Assistant's frame helper reports about Grid EMS (deprecated use)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.reports: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "grid_ems" in message:
+            self.reports.append(message)
+
+
+@pytest.fixture(autouse=True)
+def no_deprecated_home_assistant_use() -> Iterator[None]:
+    """Fail the test in which Home Assistant reports Grid EMS's use of a deprecated API.
+
+    The frame helper reports each use once per process; forgetting the earlier reports lets
+    every test that makes the call see its own report.
+    """
+    frame._REPORTED_INTEGRATIONS.clear()
+    handler = _FrameReports()
+    logger = logging.getLogger(frame.__name__)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    assert not handler.reports, "deprecated Home Assistant API used:\n" + "\n".join(handler.reports)

@@ -204,7 +204,11 @@ class GridEmsConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 await self.async_set_unique_id(identifier)
                 self._abort_if_unique_id_mismatch(reason="p1_wrong_meter")
-                return self.async_update_reload_and_abort(entry, data_updates={CONF_PORT: port})
+                # The entry's update listener reloads it on the new port.
+                self.hass.config_entries.async_update_entry(
+                    entry, data={**entry.data, CONF_PORT: port}
+                )
+                return self.async_abort(reason="reconfigure_successful")
         return self.async_show_form(
             step_id="reconfigure_p1_meter",
             data_schema=self.add_suggested_values_to_schema(_P1_SCHEMA, user_input or entry.data),
@@ -325,12 +329,14 @@ class GridEmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_abort(reason="already_configured")
             errors = await _async_identify_modbus(data)
             if not errors:
-                return self.async_update_reload_and_abort(
+                # The entry's update listener reloads it with the new address.
+                self.hass.config_entries.async_update_entry(
                     entry,
                     unique_id=unique_id,
                     title=modbus_device.entry_title(data),
-                    data_updates=data,
+                    data={**entry.data, **data},
                 )
+                return self.async_abort(reason="reconfigure_successful")
         return self.async_show_form(
             step_id="reconfigure_modbus_device",
             data_schema=self.add_suggested_values_to_schema(

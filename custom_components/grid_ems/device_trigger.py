@@ -21,12 +21,18 @@ from homeassistant.const import (
     STATE_UNKNOWN,
 )
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HassJob, callback
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_track_state_change_event
 
 from .const import DOMAIN
 from .grid_link import EVENT_DSO_COMMAND
-from .link_states import SITUATIONS, LinkSituation, is_link_device, link_entity_ids, read_states
+from .link_states import (
+    SITUATIONS,
+    LinkSituation,
+    is_link_device,
+    link_entity_ids,
+    link_entry_id,
+    read_states,
+)
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -98,12 +104,11 @@ def _attach_command_trigger(
     hass: HomeAssistant, device_id: str, accepted: bool, run: _Run
 ) -> CALLBACK_TYPE:
     """Fire on each command of this link that was accepted (or refused)."""
-    device = dr.async_get(hass).async_get(device_id)
-    entry_ids = device.config_entries if device else set()
+    entry_id = link_entry_id(hass, device_id)
 
     @callback
     def matches(data: Mapping[str, Any]) -> bool:
-        return data.get("entry_id") in entry_ids and data.get("accepted") is accepted
+        return data.get("entry_id") == entry_id and data.get("accepted") is accepted
 
     @callback
     def command(event: Event[Any]) -> None:

@@ -57,7 +57,7 @@ from homeassistant.core import (
     State,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceNotFound
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import (
@@ -845,6 +845,11 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
                 await asyncio.sleep(RETRY_DELAYS_S[attempt - 1])
             try:
                 await self._async_call(action)
+            except ServiceNotFound as err:
+                # Said the same on every HA version (2026.x translates its own message); an
+                # action that does not exist will not appear on a retry.
+                error = f"no action {err.domain}.{err.service}"
+                break
             except (HomeAssistantError, vol.Invalid, ValueError) as err:
                 error = str(err) or type(err).__name__
                 continue

@@ -21,12 +21,13 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, CONF_PORT, Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady, ServiceValidationError
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.device_registry import DeviceEntry, DeviceEntryType, DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
+from .compat import async_register_main_device, via_device
 from .const import DOMAIN, TITLE
 from .enforcement import (
     EnforcementCoordinator,
@@ -355,6 +356,10 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         self._obeyed: DsoState | None = None
         """An accepted command's state while it is being saved (see ``_async_execute``)."""
         self._cancel_report: CALLBACK_TYPE | None = None
+        self.device: DeviceEntry = async_register_main_device(
+            hass, entry.entry_id, self.device_info
+        )
+        """The link's device, registered before its entities so that assets can refer to it."""
 
     # Life cycle ----------------------------------------------------------------------------
 
@@ -457,6 +462,16 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             manufacturer=TITLE,
             model=f"{self.settings.provider.title()} Netflex {INTERFACE_VERSION} (IEC 60870-5-104)",
             entry_type=DeviceEntryType.SERVICE,
+        )
+
+    def asset_device_info(self, subentry: ConfigSubentry) -> DeviceInfo:
+        """The device of an asset, in the asset's subentry, connected through the link."""
+        return DeviceInfo(
+            identifiers={(DOMAIN, f"{self.device_unique_id}_{subentry.subentry_id}")},
+            name=subentry.title,
+            manufacturer=TITLE,
+            entry_type=DeviceEntryType.SERVICE,
+            **via_device(self.device),
         )
 
     @property

@@ -147,16 +147,25 @@ SITUATIONS: Final[tuple[LinkSituation, ...]] = (
 )
 
 
-def is_link_device(hass: HomeAssistant, device_id: str) -> bool:
-    """Whether the device is a grid operator link of Grid EMS."""
+def link_entry_id(hass: HomeAssistant, device_id: str) -> str | None:
+    """The entry id of the grid operator link whose own device this is, None for other devices.
+
+    The link's device is identified by the link entry's id; the devices of its assets are not
+    links.
+    """
     device = dr.async_get(hass).async_get(device_id)
     if device is None:
-        return False
-    for entry_id in device.config_entries:
-        entry = hass.config_entries.async_get_entry(entry_id)
+        return None
+    for domain, unique_id in device.identifiers:
+        entry = hass.config_entries.async_get_entry(unique_id) if domain == DOMAIN else None
         if entry and entry.domain == DOMAIN and entry.data.get(CONF_KIND) == EntryKind.GRID_LINK:
-            return True
-    return False
+            return entry.entry_id
+    return None
+
+
+def is_link_device(hass: HomeAssistant, device_id: str) -> bool:
+    """Whether the device is a grid operator link of Grid EMS."""
+    return link_entry_id(hass, device_id) is not None
 
 
 def link_entity_ids(hass: HomeAssistant, device_id: str, keys: tuple[str, ...]) -> dict[str, str]:

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any, Final
 from homeassistant.const import CONF_PORT, Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.device_registry import DeviceEntry, DeviceInfo
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
+from .compat import async_register_main_device, via_device
 from .const import DOMAIN
 from .p1 import (
     Backoff,
@@ -108,6 +109,8 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
     """Pushes the telegrams of one P1 meter to its entities and grid power listeners."""
 
     config_entry: GridEmsConfigEntry
+    device: DeviceEntry
+    """The meter's device, registered from the first telegram (M-Bus devices refer to it)."""
 
     def __init__(self, hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
         """Prepare the coordinator of ``entry``; ``async_start`` opens the port."""
@@ -142,6 +145,9 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
                 translation_key="p1_no_telegram",
                 translation_placeholders={"port": self.config_entry.data[CONF_PORT]},
             ) from err
+        self.device = async_register_main_device(
+            self.hass, self.config_entry.entry_id, self.device_info
+        )
 
     @callback
     def async_shutdown_dispatch(self) -> None:
@@ -195,7 +201,7 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
             identifiers={(DOMAIN, self.mbus_unique_id(device))},
             translation_key=translation_key,
             serial_number=decode_hex_text(identifier) if identifier else None,
-            via_device=(DOMAIN, self.device_unique_id),
+            **via_device(self.device),
         )
 
     @callback
@@ -302,14 +308,18 @@ class P1MeterData:
 async def async_setup_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> P1MeterData:
     """Open the meter's port and wait for its first telegram."""
     coordinator = P1Coordinator(hass, entry)
+    port = entry.data[CONF_PORT]
 
-    async def options_updated(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
-        """Apply the entity update interval without reconnecting."""
+    async def entry_updated(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
+        """Reconnect on a new port (reconfigure); apply the update interval without reconnecting."""
+        if entry.data[CONF_PORT] != port:
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+            return
         coordinator.async_set_entity_update_interval(
             entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
         )
 
     entry.async_on_unload(coordinator.async_shutdown_dispatch)
-    entry.async_on_unload(entry.add_update_listener(options_updated))
+    entry.async_on_unload(entry.add_update_listener(entry_updated))
     await coordinator.async_start()
     return P1MeterData(coordinator)

@@ -40,6 +40,7 @@ from .p1.telegram import MBusDevice, Telegram, decode_hex_text
 from .p1_meter import P1Coordinator, P1MeterData
 
 if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigSubentry
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
     from homeassistant.helpers.typing import StateType
@@ -887,25 +888,26 @@ class EnforcementSensor(GridEmsEntity[EnforcementCoordinator], SensorEntity):
 
 
 class AppliedLimitSensor(GridEmsEntity[EnforcementCoordinator], SensorEntity):
-    """The limit the enforcement applies to one asset, in its asset subentry.
+    """The limit the enforcement applies to one asset, on the asset's device in its subentry.
 
     A production cap, a consumption cap (as a magnitude) or a battery's setpoint (+ discharge);
     unknown while the asset is free. The attributes say which constraint set it.
     """
 
-    def __init__(self, enforcement: EnforcementCoordinator, asset_id: str, name: str) -> None:
-        """Attach the sensor of asset ``asset_id`` to the link's device."""
+    def __init__(self, enforcement: EnforcementCoordinator, subentry: ConfigSubentry) -> None:
+        """Attach the sensor to the device of the asset of ``subentry``."""
         description = SensorEntityDescription(
-            key=f"applied_limit_{asset_id}",
+            key=f"applied_limit_{subentry.subentry_id}",
             translation_key="applied_limit",
-            translation_placeholders={"asset": name},
             device_class=SensorDeviceClass.POWER,
             native_unit_of_measurement=UnitOfPower.KILO_WATT,
             suggested_display_precision=2,
         )
         link = enforcement.link
-        super().__init__(enforcement, description, link.device_info, link.device_unique_id)
-        self.asset_id = asset_id
+        super().__init__(
+            enforcement, description, link.asset_device_info(subentry), link.device_unique_id
+        )
+        self.asset_id = subentry.subentry_id
 
     @property
     def available(self) -> bool:
@@ -947,7 +949,7 @@ def _async_add_enforcement_sensors(
             if subentry_id in enforcement.data.assets and subentry_id not in added:
                 added.add(subentry_id)
                 async_add_entities(
-                    [AppliedLimitSensor(enforcement, subentry_id, subentry.title)],
+                    [AppliedLimitSensor(enforcement, subentry)],
                     config_subentry_id=subentry_id,
                 )
 

@@ -14,7 +14,7 @@ import {
   keyMatches,
   specMatches,
 } from "./roles";
-import type { GridEmsCardConfig, HassEntityRegistryEntry, HassEntityState, HomeAssistant } from "./types";
+import type { GridEmsCardConfig, HassDevice, HassEntityRegistryEntry, HassEntityState, HomeAssistant } from "./types";
 
 export const PLATFORM = "grid_ems";
 const UNAVAILABLE_STATES = new Set(["unavailable", "unknown"]);
@@ -62,6 +62,14 @@ export interface SiteView {
   reasonQ: Reason | null;
 }
 
+/**
+ * The config entry a device belongs to: `config_entry_id` since Home Assistant 2026.8 (one entry
+ * per device); before, the first of `config_entries` (deprecated since, removed in 2027.8).
+ */
+export function deviceEntryId(device: HassDevice): string | undefined {
+  return device.config_entry_id ?? device.config_entries?.[0];
+}
+
 /** Entities of Grid EMS in the chosen config entries (all Grid EMS entries when none chosen). */
 export function selectEntities(hass: HomeAssistant, config: GridEmsCardConfig): HassEntityRegistryEntry[] {
   const chosen = new Set(config.entries ?? []);
@@ -70,7 +78,8 @@ export function selectEntities(hass: HomeAssistant, config: GridEmsCardConfig): 
     .filter((entity) => {
       if (chosen.size === 0) return true;
       const device = entity.device_id ? hass.devices?.[entity.device_id] : undefined;
-      return device?.config_entries.some((entryId) => chosen.has(entryId)) ?? false;
+      const entryId = device ? deviceEntryId(device) : undefined;
+      return entryId !== undefined && chosen.has(entryId);
     })
     .sort((a, b) => a.entity_id.localeCompare(b.entity_id));
 }

@@ -28,7 +28,10 @@ export interface HassEntityRegistryEntry {
 /** An entry of `hass.devices`. */
 export interface HassDevice {
   id: string;
-  config_entries: string[];
+  /** Home Assistant 2026.8 and later. */
+  config_entry_id?: string;
+  /** Before Home Assistant 2026.8 (a device could belong to several entries). */
+  config_entries?: string[];
   name?: string | null;
   name_by_user?: string | null;
 }

@@ -49,7 +49,7 @@ export function fakeHass(entities: FakeEntity[], language = "en", configEntries:
     };
   }
   const devices: HomeAssistant["devices"] = {};
-  for (const [id, entry] of Object.entries(DEVICE_ENTRY)) devices[id] = { id, config_entries: [entry], name: id };
+  for (const [id, entry] of Object.entries(DEVICE_ENTRY)) devices[id] = { id, config_entry_id: entry, name: id };
   devices.relays.name = "E1214";
   return {
     states,

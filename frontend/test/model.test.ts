@@ -21,6 +21,16 @@ describe("selectEntities", () => {
     const ids = selectEntities(hass, { ...CONFIG, entries: [P1_ENTRY, BESS_ENTRY] }).map((e) => e.entity_id);
     expect(ids).toEqual(["sensor.bess_power", "sensor.bess_soe", "sensor.p1_power_export", "sensor.p1_power_import"]);
   });
+
+  it("reads a device's entry from config_entries on Home Assistant before 2026.8", () => {
+    const hass = fakeHass(siteEntities());
+    for (const device of Object.values(hass.devices ?? {})) {
+      device.config_entries = device.config_entry_id ? [device.config_entry_id] : [];
+      delete device.config_entry_id;
+    }
+    const ids = selectEntities(hass, { ...CONFIG, entries: [P1_ENTRY, BESS_ENTRY] }).map((e) => e.entity_id);
+    expect(ids).toEqual(["sensor.bess_power", "sensor.bess_soe", "sensor.p1_power_export", "sensor.p1_power_import"]);
+  });
 });
 
 describe("buildSiteView", () => {

@@ -77,7 +77,7 @@ async def test_entities_at_rest(hass: HomeAssistant, site: Site) -> None:
     assert site.value(pv_limit) == "unknown"
     state = hass.states.get(pv_limit)
     assert state is not None
-    assert state.attributes["friendly_name"].endswith("PV applied limit")
+    assert state.attributes["friendly_name"] == "PV Applied limit"
     assert site.value(entity(hass, site, "switch", "self_consumption")) == "off"
     assert site.value(entity(hass, site, "number", "peak_shaving_target")) == "2.5"
     # Nothing written.
@@ -609,7 +609,7 @@ async def test_writes_that_cannot_work_fail_cleanly(
     await site.command(Command.EMERGENCY_STOP_CONSUMPTION, 1)
     errors = {action["entity_id"]: action["error"] for action in actions if not action["ok"]}
     assert set(errors) == {"sensor.not_a_setpoint", "input_boolean.missing"}
-    assert errors["sensor.not_a_setpoint"] == "service_not_found"
+    assert errors["sensor.not_a_setpoint"] == "no action sensor.set_value"
     issues = ir.async_get(hass).issues
     assert (DOMAIN, "enforcement_write_failed_input_boolean.missing") in issues
     assert await hass.config_entries.async_unload(link_entry.entry_id)

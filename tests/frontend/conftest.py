@@ -48,7 +48,7 @@ def link_fixture(hass: HomeAssistant) -> tuple[MockConfigEntry, str]:
     entry = MockConfigEntry(domain=DOMAIN, data={CONF_KIND: EntryKind.GRID_LINK})
     entry.add_to_hass(hass)
     device = dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id, identifiers={(DOMAIN, "link")}, name="Link"
+        config_entry_id=entry.entry_id, identifiers={(DOMAIN, entry.entry_id)}, name="Link"
     )
     registry = er.async_get(hass)
     for key, entity_id in LINK_ENTITIES.items():

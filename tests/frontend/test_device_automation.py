@@ -211,8 +211,9 @@ async def test_conditions(
 ) -> None:
     """Each condition, in an automation, lets the action run only when it holds."""
     _, device_id = link
-    await _automate(hass, device_id, "test_mode_started", type=condition)
     set_link_states(hass, **states)
+    await hass.async_block_till_done()
+    await _automate(hass, device_id, "test_mode_started", type=condition)
     set_link_states(hass, test_mode="off")
     await hass.async_block_till_done()
     set_link_states(hass, test_mode="on")

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from homeassistant.core import HomeAssistant, ServiceCall
-from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -16,6 +15,7 @@ from custom_components.grid_ems.grid_link import GridLinkCoordinator
 from custom_components.grid_ems.netflex import Command
 from simulators.rtu import RtuSimulator
 from tests.grid_link.conftest import setup_link
+from tests.ha_fixtures import entry_device
 
 
 @pytest.fixture(name="rtu")
@@ -38,7 +38,7 @@ async def test_rtu_commands_drive_triggers_and_conditions(
     service_calls: list[ServiceCall],
 ) -> None:
     """An emergency stop from the RTU fires the triggers; the condition sees the stop."""
-    [device] = dr.async_entries_for_config_entry(dr.async_get(hass), link_entry.entry_id)
+    device = entry_device(hass, link_entry.entry_id)
     link = {"domain": DOMAIN, "device_id": device.id}
     action = {"action": "test.automation", "data": {"fired": "{{ trigger.type }}"}}
     automations: list[dict[str, Any]] = [

@@ -17,7 +17,7 @@ from custom_components.grid_ems.grid_link import EVENT_DSO_COMMAND, GridLinkCoor
 from custom_components.grid_ems.netflex import Command
 from custom_components.grid_ems.sensor import GRID_LINK_SENSORS
 from simulators.rtu import RtuSimulator
-from tests.ha_fixtures import describe_in_logbook
+from tests.ha_fixtures import describe_in_logbook, entity_snapshots, entry_device
 
 from .conftest import entity_id, setup_link
 
@@ -50,9 +50,7 @@ async def test_entities_snapshot(
         er.async_entries_for_config_entry(entity_registry, link_entry.entry_id), link_entry
     )
     assert len(entries) == 4 + 1 + 18 + 14
-    for entry in sorted(entries, key=lambda entry: entry.entity_id):
-        assert entry == snapshot(name=f"{entry.entity_id}-entry")
-        assert hass.states.get(entry.entity_id) == snapshot(name=f"{entry.entity_id}-state")
+    assert entity_snapshots(hass, entries) == snapshot
     assert await hass.config_entries.async_unload(link_entry.entry_id)
 
 
@@ -60,8 +58,7 @@ async def test_device(
     hass: HomeAssistant, link_entry: MockConfigEntry, link: GridLinkCoordinator
 ) -> None:
     """One device, "Grid operator link", holds every entity of the link."""
-    device = dr.async_get(hass).async_get_device({(DOMAIN, link_entry.entry_id)})
-    assert device is not None
+    device = entry_device(hass, link_entry.entry_id)
     assert device.name == "Grid operator link"
     assert device.model == "Fluvius Netflex 1.0 (IEC 60870-5-104)"
     assert device.entry_type is dr.DeviceEntryType.SERVICE

@@ -18,11 +18,11 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import entity_registry as er
 
-from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.modbus.profile import RelayRole
 from simulators.modbus import AcuvimModel, MoxaE1211, MoxaE1214, PowerPackModel
+from tests.ha_fixtures import entry_device
 
 from .conftest import FakeClock, MakeEntry, SetUpEntry, StartSimulator, state_of
 
@@ -141,8 +141,7 @@ async def test_bess_entities(
     source = hass.states.get("select.battery_command_source")
     assert source is not None
     assert source.attributes["options"] == ["local", "remote"]
-    device = dr.async_get(hass).async_get_device({(DOMAIN, entry.entry_id)})
-    assert device is not None
+    device = entry_device(hass, entry.entry_id)
     assert (device.manufacturer, device.model, device.name) == (
         "PowerPack",
         "PowerPack BESS",

@@ -9,11 +9,11 @@ from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.grid_ems.const import DOMAIN
 from simulators.p1 import P1Simulator, seal
+from tests.ha_fixtures import entity_snapshots, entry_device
 
 from .conftest import METER_ID, SetUp, StateWaiter, state_of
 
@@ -112,7 +112,8 @@ async def test_entities_snapshot(
 ) -> None:
     """Registry entries and states of every entity of a meter with gas, water and heat."""
     await set_up(entry)
-    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+    entities = er.async_entries_for_config_entry(entity_registry, entry.entry_id)
+    assert entity_snapshots(hass, entities) == snapshot
 
 
 @pytest.mark.usefixtures("enable_all_entities")
@@ -144,8 +145,7 @@ async def test_disabled_by_default_and_devices(
     entities = er.async_entries_for_config_entry(entity_registry, entry.entry_id)
     disabled = {entity.entity_id.removeprefix("sensor.") for entity in entities if entity.disabled}
     assert disabled == DISABLED_BY_DEFAULT
-    meter = device_registry.async_get_device(identifiers={(DOMAIN, METER_ID)})
-    assert meter is not None
+    meter = entry_device(hass, entry.entry_id, METER_ID)
     assert (meter.name, meter.manufacturer, meter.serial_number, meter.sw_version) == (
         "P1 meter",
         "Fluvius",

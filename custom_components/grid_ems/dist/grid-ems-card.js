@@ -820,10 +820,17 @@ function Te(e, t, n) {
 	return e.domains.includes(t) && we(e.keys, n);
 }
 // src/model.ts
-var Ee = "grid_ems", De = /* @__PURE__ */ new Set(["unavailable", "unknown"]);
+var Z = "grid_ems", Ee = /* @__PURE__ */ new Set(["unavailable", "unknown"]);
+function De(e) {
+	return e.config_entry_id ?? e.config_entries?.[0];
+}
 function Oe(e, t) {
 	let n = new Set(t.entries ?? []);
-	return Object.values(e.entities ?? {}).filter((e) => e.platform === Ee).filter((t) => n.size === 0 ? !0 : (t.device_id ? e.devices?.[t.device_id] : void 0)?.config_entries.some((e) => n.has(e)) ?? !1).sort((e, t) => e.entity_id.localeCompare(t.entity_id));
+	return Object.values(e.entities ?? {}).filter((e) => e.platform === Z).filter((t) => {
+		if (n.size === 0) return !0;
+		let r = t.device_id ? e.devices?.[t.device_id] : void 0, i = r ? De(r) : void 0;
+		return i !== void 0 && n.has(i);
+	}).sort((e, t) => e.entity_id.localeCompare(t.entity_id));
 }
 function ke(e) {
 	switch (e) {
@@ -832,7 +839,7 @@ function ke(e) {
 		default: return 1;
 	}
 }
-function Z(e, t) {
+function Q(e, t) {
 	let n = e.states[t];
 	if (!n) return {
 		entityId: t,
@@ -841,7 +848,7 @@ function Z(e, t) {
 		available: !1,
 		value: null
 	};
-	let r = !De.has(n.state), i = r ? Number.parseFloat(n.state) : NaN, a = Number.isFinite(i) ? i * ke(n.attributes.unit_of_measurement) : null;
+	let r = !Ee.has(n.state), i = r ? Number.parseFloat(n.state) : NaN, a = Number.isFinite(i) ? i * ke(n.attributes.unit_of_measurement) : null;
 	return {
 		entityId: t,
 		name: String(n.attributes.friendly_name ?? t),
@@ -851,39 +858,39 @@ function Z(e, t) {
 		stateObj: n
 	};
 }
-function Q(e) {
+function $(e) {
 	return e.split(".", 1)[0];
 }
 function Ae(e) {
 	return e ? e.available ? X[e.state] ?? X[String(e.value ?? "")] ?? "unknown" : "unknown" : null;
 }
-function $(e, t, n) {
+function je(e, t, n) {
 	if (e?.value != null && t?.value && n?.available && n.state !== "on") return e.value / (Math.abs(t.value) / 100);
 }
-function je(e, t, n = {}) {
+function Me(e, t, n = {}) {
 	let r = Oe(e, t), i = /* @__PURE__ */ new Set(), a = {};
 	for (let t of be) {
 		if (a[t.role]) continue;
-		let n = r.find((e) => !i.has(e.entity_id) && Te(t, Q(e.entity_id), e.translation_key ?? ""));
-		n && (i.add(n.entity_id), a[t.role] = Z(e, n.entity_id));
+		let n = r.find((e) => !i.has(e.entity_id) && Te(t, $(e.entity_id), e.translation_key ?? ""));
+		n && (i.add(n.entity_id), a[t.role] = Q(e, n.entity_id));
 	}
 	let o = { relay: [] };
-	for (let e of xe) for (let t of r) !i.has(t.entity_id) && Te(e, Q(t.entity_id), t.translation_key ?? "") && (i.add(t.entity_id), o[e.role].push(t));
+	for (let e of xe) for (let t of r) !i.has(t.entity_id) && Te(e, $(t.entity_id), t.translation_key ?? "") && (i.add(t.entity_id), o[e.role].push(t));
 	let s = [];
 	for (let t of ye) {
-		let n = r.find((e) => !i.has(e.entity_id) && Q(e.entity_id) === "sensor" && we(Se[t], e.translation_key ?? ""));
+		let n = r.find((e) => !i.has(e.entity_id) && $(e.entity_id) === "sensor" && we(Se[t], e.translation_key ?? ""));
 		n && (i.add(n.entity_id), s.push({
 			category: t,
-			reading: Z(e, n.entity_id)
+			reading: Q(e, n.entity_id)
 		}));
 	}
-	let c = Ne(a);
-	n.exportKw = $(a.injection_limit_kw, a.injection_limit_pct, a.emergency_stop_production) ?? n.exportKw, n.importKw = $(a.consumption_limit_kw, a.consumption_limit_pct, a.emergency_stop_consumption) ?? n.importKw;
+	let c = Pe(a);
+	n.exportKw = je(a.injection_limit_kw, a.injection_limit_pct, a.emergency_stop_production) ?? n.exportKw, n.importKw = je(a.consumption_limit_kw, a.consumption_limit_pct, a.emergency_stop_consumption) ?? n.importKw;
 	let l = c != null && c < 0 ? n.exportKw : n.importKw, u = c != null && l ? Math.abs(c) / l * 100 : null;
 	return {
 		entityIds: [...i],
 		readings: a,
-		relayModules: Me(e, o.relay),
+		relayModules: Ne(e, o.relay),
 		categories: s,
 		gridPowerKw: c,
 		hasGridPower: !!(a.grid_power ?? a.grid_power_import ?? a.grid_power_export),
@@ -894,7 +901,7 @@ function je(e, t, n = {}) {
 		reasonQ: Ae(a.reason_q)
 	};
 }
-function Me(e, t) {
+function Ne(e, t) {
 	let n = /* @__PURE__ */ new Map();
 	for (let r of t) {
 		let t = r.device_id ? e.devices?.[r.device_id] : void 0, i = t?.name_by_user ?? t?.name ?? "", a = n.get(r.device_id ?? "") ?? {
@@ -902,23 +909,23 @@ function Me(e, t) {
 			relays: []
 		};
 		n.set(r.device_id ?? "", a);
-		let o = Z(e, r.entity_id);
+		let o = Q(e, r.entity_id);
 		i && o.name.startsWith(`${i} `) && (o.name = o.name.slice(i.length + 1)), a.relays.push(o);
 	}
 	let r = new Intl.Collator("en", { numeric: !0 });
 	for (let e of n.values()) e.relays.sort((e, t) => r.compare(e.name, t.name));
 	return [...n.values()];
 }
-function Ne(e) {
+function Pe(e) {
 	if (e.grid_power) return e.grid_power.value;
 	let t = e.grid_power_import?.value, n = e.grid_power_export?.value;
 	return t == null && n == null || !e.grid_power_import?.available && e.grid_power_import || !e.grid_power_export?.available && e.grid_power_export ? null : (t ?? 0) - (n ?? 0);
 }
-function Pe(e, t, n) {
+function Fe(e, t, n) {
 	return !e || !t || t.entities !== n.entities || t.devices !== n.devices || t.themes !== n.themes || t.language !== n.language || e.entityIds.some((e) => t.states[e] !== n.states[e]);
 }
 // src/editor.ts
-var Fe = class extends q {
+var Ie = class extends q {
 	constructor(...e) {
 		super(...e), this._loading = !1;
 	}
@@ -935,7 +942,7 @@ var Fe = class extends q {
 	willUpdate() {
 		this.hass && this._entries === void 0 && !this._loading && (this._loading = !0, this.hass.callWS({
 			type: "config_entries/get",
-			domain: Ee
+			domain: Z
 		}).then((e) => {
 			this._entries = e;
 		}).catch(() => {
@@ -1024,7 +1031,7 @@ var Fe = class extends q {
     }
   `;
 	}
-}, Ie = "grid-ems-card", Le = "grid-ems-card-editor", Re = class extends q {
+}, Le = "grid-ems-card", Re = "grid-ems-card-editor", ze = class extends q {
 	constructor(...e) {
 		super(...e), this._capacities = {};
 	}
@@ -1035,7 +1042,7 @@ var Fe = class extends q {
 		};
 	}
 	static getConfigElement() {
-		return document.createElement(Le);
+		return document.createElement(Re);
 	}
 	static getStubConfig() {
 		return { entries: [] };
@@ -1049,11 +1056,11 @@ var Fe = class extends q {
 		return 8;
 	}
 	shouldUpdate(e) {
-		return e.has("_config") || !this._view ? !0 : e.has("hass") && this.hass ? Pe(this._view, e.get("hass"), this.hass) : e.size > 0;
+		return e.has("_config") || !this._view ? !0 : e.has("hass") && this.hass ? Fe(this._view, e.get("hass"), this.hass) : e.size > 0;
 	}
 	render() {
 		if (!this.hass || !this._config) return R;
-		let e = je(this.hass, this._config, this._capacities);
+		let e = Me(this.hass, this._config, this._capacities);
 		this._view = e;
 		let t = Y(this.hass.locale?.language ?? this.hass.language), n = e.entityIds.length === 0;
 		return I`
@@ -1408,11 +1415,11 @@ var Fe = class extends q {
 	}
 };
 // src/index.ts
-function ze() {
-	customElements.get("grid-ems-card") || customElements.define(Ie, Re), customElements.get("grid-ems-card-editor") || customElements.define(Le, Fe);
+function Be() {
+	customElements.get("grid-ems-card") || customElements.define(Le, ze), customElements.get("grid-ems-card-editor") || customElements.define(Re, Ie);
 }
-ze(), customElements.whenDefined("home-assistant").then(ze), window.customCards = window.customCards ?? [], window.customCards.some((e) => e.type === "grid-ems-card") || window.customCards.push({
-	type: Ie,
+Be(), customElements.whenDefined("home-assistant").then(Be), window.customCards = window.customCards ?? [], window.customCards.some((e) => e.type === "grid-ems-card") || window.customCards.push({
+	type: Le,
 	name: "Grid EMS",
 	description: "Grid power against the grid operator's limits, emergency stops, the RTU link, battery and relays.",
 	preview: !0
