@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import homeassistant
 import pytest
 from awesomeversion import AwesomeVersion
 from homeassistant.const import __version__ as ha_version
@@ -38,6 +39,13 @@ INTEGRATION_TYPES = {
 }
 # Pulled in by Home Assistant itself or test-only: listing them would break installs on current HA.
 FORBIDDEN_REQUIREMENTS = {"voluptuous", "pyserial-asyncio", "c104"}
+# What Home Assistant itself pins, at the minimum (2025.4.4) and in the newest releases (2026.10.4,
+# 2026.11.0); HA 2025.4 has no serialx.
+HOME_ASSISTANT_PINS = {
+    "pymodbus": ("3.8.3", "3.13.1"),
+    "dsmr-parser": ("1.4.2", "1.11.1"),
+    "serialx": ("1.11.0", "1.15.1"),
+}
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -84,10 +92,28 @@ def test_manifest_requirements_are_ranges(manifest: dict[str, Any]) -> None:
         assert not any(spec.operator == "==" for spec in requirement.specifier), line
     assert not names & FORBIDDEN_REQUIREMENTS
     assert {"pymodbus", "dsmr-parser", "serialx"} <= names
-    # HA 2025.4 pins pymodbus 3.8.3 and HA 2026.11 pins 3.13.1: both must satisfy the range.
-    pymodbus = next(Requirement(r) for r in manifest["requirements"] if r.startswith("pymodbus"))
-    assert pymodbus.specifier.contains("3.8.3")
-    assert pymodbus.specifier.contains("3.13.1")
+    # What Home Assistant pins, from the minimum to the newest release (2026.11), must satisfy
+    # the ranges, so installing Grid EMS never replaces Home Assistant's own copy.
+    ranges = {
+        Requirement(line).name: Requirement(line).specifier for line in manifest["requirements"]
+    }
+    for name, pins in HOME_ASSISTANT_PINS.items():
+        for pin in pins:
+            assert ranges[name].contains(pin), f"{name} {pin} outside {ranges[name]}"
+
+
+def test_manifest_ranges_contain_the_pins_of_this_home_assistant(manifest: dict[str, Any]) -> None:
+    """The Home Assistant under test (either end of the range) pins versions inside the ranges."""
+    ranges = {
+        Requirement(line).name: Requirement(line).specifier for line in manifest["requirements"]
+    }
+    core = Path(homeassistant.__file__).parent / "components"
+    for component in ("dsmr", "modbus", "usb"):
+        for line in _load(core / component / "manifest.json").get("requirements", []):
+            pinned = Requirement(line)
+            if pinned.name in ranges:
+                (version,) = (spec.version for spec in pinned.specifier)
+                assert ranges[pinned.name].contains(version), line
 
 
 def test_hacs_json() -> None:
