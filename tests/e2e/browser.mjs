@@ -198,6 +198,32 @@ async function fieldInputs(name) {
   return [...properties.values()].map((property) => property.asElement()).filter(Boolean);
 }
 
+/** Choose `value` in the flow form's radio field `name`: an <input type=radio> up to Home
+ * Assistant 2025.x's frontend, an <ha-radio-option> in 2026.x's. */
+async function chooseOption(name, value) {
+  const handle = await page.waitForFunction(
+    ([fieldName, wanted]) => {
+      const deep = (root, match, found = []) => {
+        for (const element of root.querySelectorAll("*")) {
+          if (match(element)) found.push(element);
+          if (element.shadowRoot) deep(element.shadowRoot, match, found);
+        }
+        return found;
+      };
+      const [field] = deep(document, (element) => element.tagName === "HA-SELECTOR" && element.name === fieldName);
+      if (!field) return null;
+      const isOption = (element) =>
+        (element.tagName === "INPUT" && element.type === "radio") || element.tagName === "HA-RADIO-OPTION";
+      return deep(field.shadowRoot ?? field, isOption).find((option) => option.value === wanted) ?? null;
+    },
+    [name, value],
+    { timeout: WAIT_MS },
+  );
+  const option = handle.asElement();
+  if (!option) throw new Error(`the form offers no ${value} in ${name}`);
+  await option.click();
+}
+
 async function entryTitles() {
   return page.evaluate(async () => {
     const entries = await document
@@ -218,25 +244,18 @@ await check("the config flow adds a Modbus battery, with the unit id scan shown 
   await page.screenshot({ path: path.join(SCREENSHOTS, "config-flow-menu.png") });
   await dialog.getByText(/Modbus device/).click();
 
-  let chosen = false;
-  for (const radio of await fieldInputs("profile")) {
-    if ((await radio.evaluate((input) => input.value)) === "powerpack_bess") {
-      await radio.check();
-      chosen = true;
-    }
-  }
-  if (!chosen) throw new Error("the form offers no PowerPack BESS");
+  await chooseOption("profile", "powerpack_bess");
   await (await fieldInputs("host"))[0].fill(spare.host);
   await (await fieldInputs("port"))[0].fill(String(spare.port));
-  await (await fieldInputs("scan"))[0].check();
+  // A DOM click: in 2026.x's frontend the switch's thumb covers its input.
+  await (await fieldInputs("scan"))[0].evaluate((input) => input.checked || input.click());
   await page.screenshot({ path: path.join(SCREENSHOTS, "config-flow-modbus.png") });
   await dialog.getByRole("button", { name: /submit/i }).click();
 
   // The scan probes unit ids 1..247; the spare battery answers slowly enough to see progress.
   await dialog.locator("step-flow-progress").waitFor({ timeout: WAIT_MS });
   await page.screenshot({ path: path.join(SCREENSHOTS, "config-flow-scan.png") });
-  const [unit] = await fieldInputs("unit_id");
-  if (!unit) throw new Error("the scan found no unit id");
+  await chooseOption("unit_id", String(spare.unit_id));
   await page.screenshot({ path: path.join(SCREENSHOTS, "config-flow-scan-result.png") });
   await dialog.getByRole("button", { name: /submit/i }).click();
   await dialog.locator("step-flow-create-entry").waitFor({ timeout: WAIT_MS });

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from demo import config as demo_config
 from demo.site import DEMO_PORTS, DemoPorts
 from simulators.modbus import ModbusSimulator, PowerPackModel, demo_site
 from simulators.p1 import P1Simulator, SimulatedMeter
 from simulators.rtu import RtuSimulator
 
 REPO: Final = Path(__file__).parents[2]
-DEMO: Final = REPO / "demo"
 GRID_POWER_W: Final = 2500.0
 """Net grid power the P1 simulator reports (import), steady so the card can be checked."""
 SPARE_UNIT_ID: Final = 3
@@ -67,18 +67,6 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
         return True
-
-
-def prepare_config(config_dir: Path, http_port: int) -> None:
-    """Copy the demo's configuration into ``config_dir``, Home Assistant on ``http_port``."""
-    for name in ("configuration.yaml", "automations.yaml", "dashboard.yaml"):
-        shutil.copy(DEMO / name, config_dir / name)
-    configuration = config_dir / "configuration.yaml"
-    text = configuration.read_text("utf-8")
-    configuration.write_text(
-        text.replace("server_port: 8123", f"server_port: {http_port}"), "utf-8"
-    )
-    (config_dir / "custom_components").symlink_to(REPO / "custom_components")
 
 
 async def _stop_process(process: asyncio.subprocess.Process) -> None:
@@ -142,7 +130,7 @@ async def running_demo(keep: Path | None = None) -> AsyncIterator[RunningDemo]:
     config_dir = Path(tempfile.mkdtemp(prefix="grid-ems-e2e-"))
     http_port = free_port()
     url = f"http://127.0.0.1:{http_port}"
-    prepare_config(config_dir, http_port)
+    demo_config.prepare(config_dir, http_port)
 
     p1, modbus, ports = await _start_devices()
     spare_bess = ModbusSimulator({SPARE_UNIT_ID: PowerPackModel()}, name="spare-bess")
