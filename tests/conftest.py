@@ -25,8 +25,13 @@ def loopback_sockets(socket_enabled: None) -> None:
     """Allow sockets: tests talk to real servers; the HA test plugin still allows 127.0.0.1 only."""
 
 
-class _FrameReports(logging.Handler):
-    """Collects what Home Assistant's frame helper reports about Grid EMS (deprecated use)."""
+class _DeprecationReports(logging.Handler):
+    """Collects what Home Assistant reports about Grid EMS's use of deprecated API.
+
+    The frame helper says "Detected that custom integration 'grid_ems' ..."; the deprecation
+    helper logs on the deprecated object's module "... was used from grid_ems, this is a
+    deprecated ...".
+    """
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -34,7 +39,9 @@ class _FrameReports(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if "grid_ems" in message:
+        if "integration 'grid_ems'" in message or (
+            "grid_ems" in message and "deprecated" in message.lower()
+        ):
             self.reports.append(message)
 
 
@@ -46,8 +53,8 @@ def no_deprecated_home_assistant_use() -> Iterator[None]:
     every test that makes the call see its own report.
     """
     frame._REPORTED_INTEGRATIONS.clear()
-    handler = _FrameReports()
-    logger = logging.getLogger(frame.__name__)
+    handler = _DeprecationReports()
+    logger = logging.getLogger()
     logger.addHandler(handler)
     try:
         yield
