@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, overload
 
 from dsmr_parser import obis_references, telegram_specifications
-from dsmr_parser.exceptions import ParseError
 from dsmr_parser.parsers import (
     CosemParser,
     MaxDemandParser,
@@ -38,6 +37,7 @@ from dsmr_parser.profile_generic_specifications import (
 
 from .telegram import (
     MBUS_DEVICE_TYPE,
+    MBUS_EAN_CODE,
     MBUS_EQUIPMENT_IDENTIFIERS,
     MBUS_READINGS,
     MBUS_VALVE_STATE,
@@ -49,9 +49,11 @@ from .telegram import (
     Telegram,
     TelegramObject,
 )
+from .validate import MAX_POWER_KW, DropReason, InvalidObjectError, Validator
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from decimal import Decimal
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -62,9 +64,6 @@ _OBIS_PATTERN_TAIL: Final = r".+?\r\n"
 """dsmr_parser's references are ``^<OBIS code pattern>.+?\\r\\n``: the tail matches the values."""
 
 _MBUS_CHANNELS: Final = frozenset("123456789")
-
-_LINE_ERRORS: Final = (ParseError, ValueError, ArithmeticError, IndexError, TypeError)
-"""What a dsmr_parser value parser raises on a malformed line."""
 
 
 def _entries(spec: Mapping[str, Any], *names: str) -> list[dict[str, Any]]:
@@ -94,6 +93,19 @@ FLUVIUS_SPECIFICATION: Final[list[dict[str, Any]]] = [
         "value_name": "TEXT_MESSAGE_CODE",
     },
     *_entries(telegram_specifications.EON_HUNGARY, "FUSE_THRESHOLD_L2", "FUSE_THRESHOLD_L3"),
+    # e-MUCS 2.x: the grid configuration (1-0:94.32.1) and the EAN codes (0-n:96.1.2) of the
+    # meter and of its M-Bus devices, which dsmr_parser does not know. Values are read as text.
+    *(
+        {
+            "obis_reference": reference,
+            "value_parser": CosemParser(ValueParser(str)),
+            "value_name": name,
+        }
+        for reference, name in (
+            (r"^\d-\d:94\.32\.1.+?\r\n", "GRID_CONFIGURATION"),
+            (r"^\d-\d:96\.1\.2.+?\r\n", "EAN_CODE"),
+        )
+    ),
 ]
 """dsmr_parser's BELGIUM_FLUVIUS plus the library's entries for what it lacks (see module doc)."""
 
@@ -163,32 +175,48 @@ class TelegramParser:
         "_objects",
         "_routes",
         "_unknown_codes",
-        "malformed_lines",
+        "_validator",
+        "dropped",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, max_power_kw: Decimal = MAX_POWER_KW) -> None:
         """Start with no routes and no previous telegram."""
+        self._validator = Validator(max_power_kw)
+        self.dropped: dict[DropReason, int] = dict.fromkeys(DropReason, 0)
+        """Objects of CRC-valid telegrams left out, by reason (each distinct line once)."""
         self._routes: dict[str, _Route] = {}
         self._unknown_codes: set[str] = set()
         self._objects: dict[str, TelegramObject | None] = {}
         self._codes: frozenset[str] = frozenset()
         self._mbus_lines: list[str] = []
         self._mbus: dict[int, MBusDevice] = {}
-        self.malformed_lines = 0
+
+    @property
+    def malformed_lines(self) -> int:
         """Lines of CRC-valid telegrams that a value parser rejected (skipped)."""
+        return self.dropped[DropReason.MALFORMED]
 
     def parse(self, frame: bytes) -> Telegram:
         """Parse one telegram, from ``/`` up to ``!`` (the CRC is checked by the framer)."""
         lines = frame.decode("latin-1").splitlines()
         by_code: dict[str, str] = {}
+        duplicates: list[str] = []
         mbus_lines: list[str] = []
         routes = self._routes
         for line in lines[1:]:
             code, bracket, _ = line.partition("(")
             if bracket and (route := routes.get(code) or self._route(code)) is not None:
+                if code in by_code:
+                    duplicates.append(code)
                 by_code[code] = line
                 if route.mbus:
                     mbus_lines.append(line)
+        if duplicates:
+            # Which of two lines is right cannot be told: neither is used.
+            self.dropped[DropReason.DUPLICATE] += len(duplicates)
+            for code in duplicates:
+                by_code.pop(code, None)
+            mbus_lines = [line for line in mbus_lines if line.partition("(")[0] in by_code]
         # Keep the parsed objects of this telegram's lines only: the cache never grows.
         objects = self._objects
         self._objects = {line: objects[line] for line in by_code.values() if line in objects}
@@ -207,13 +235,17 @@ class TelegramParser:
             return self._objects[line]
         except KeyError:
             pass
-        route = self._routes[line.partition("(")[0]]  # only lines of routed codes get here
+        code = line.partition("(")[0]
+        route = self._routes[code]  # only lines of routed codes get here
         parsed: TelegramObject | None = None
         try:
-            parsed = route.convert(route.parse(line))
-        except _LINE_ERRORS as err:
-            self.malformed_lines += 1
-            _LOGGER.debug("Skipping malformed P1 line %r: %s", line, err)
+            parsed = self._validator.check(code, route.convert(route.parse(line)), line)
+        except InvalidObjectError as dropped:
+            self.dropped[dropped.reason] += 1
+            _LOGGER.debug("Dropping P1 line %r: %s", line, dropped.reason)
+        except Exception as err:  # third-party parsers on any CRC-valid input
+            self.dropped[DropReason.MALFORMED] += 1
+            _LOGGER.debug("Skipping malformed P1 line %r: %r", line, err)
         self._objects[line] = parsed
         return parsed
 
@@ -310,12 +342,16 @@ def group_mbus(objects: Mapping[str, TelegramObject]) -> dict[int, MBusDevice]:
             ),
             None,
         )
+        ean_code = objects.get(prefix + MBUS_EAN_CODE)
         devices[int(channel)] = MBusDevice(
             channel=int(channel),
             device_type=_int_value(device_type),
             equipment_identifier=identifier,
             valve_state=_int_value(valve),
             reading=reading,
+            ean_code=ean_code.value
+            if isinstance(ean_code, Reading) and isinstance(ean_code.value, str) and ean_code.value
+            else None,
         )
     return devices
 

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 VERSION: Final = "0-0:96.1.4"
 DSMR_VERSION: Final = "1-3:0.2.8"
 EQUIPMENT_IDENTIFIER: Final = "0-0:96.1.1"
+EAN_CODE: Final = "0-0:96.1.2"
+"""e-MUCS 2.x: the EAN (GSRN) code of the meter, hex-encoded."""
+GRID_CONFIGURATION: Final = "1-0:94.32.1"
+"""e-MUCS 2.x: the grid the meter is connected to, 230 (3x230 V) or 400 (3N400 V)."""
 TIMESTAMP: Final = "0-0:1.0.0"
 ENERGY_IMPORT_TARIFF_1: Final = "1-0:1.8.1"
 ENERGY_IMPORT_TARIFF_2: Final = "1-0:1.8.2"
@@ -57,6 +61,8 @@ ENERGY_COUNTERS: Final = frozenset(
 MBUS_DEVICE_TYPE: Final = "24.1.0"
 MBUS_EQUIPMENT_IDENTIFIERS: Final = ("96.1.1", "96.1.0")
 """Belgian meters write the M-Bus identifier as 96.1.1, Dutch ones as 96.1.0."""
+MBUS_EAN_CODE: Final = "96.1.2"
+"""e-MUCS 2.x: the EAN code of an M-Bus device."""
 MBUS_VALVE_STATE: Final = "24.4.0"
 MBUS_READINGS: Final = ("24.2.3", "24.2.1")
 """24.2.3: gas not temperature corrected (Belgium); 24.2.1: water, heat, Dutch gas."""
@@ -136,6 +142,7 @@ class MBusDevice:
     equipment_identifier: str | None
     valve_state: int | None
     reading: CapturedReading | None
+    ean_code: str | None = None
 
     @property
     def medium(self) -> MBusMedium | None:
