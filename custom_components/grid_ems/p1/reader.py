@@ -249,12 +249,12 @@ class CounterGuard:
             self._candidates.clear()
         objects = telegram.objects
         replaced: dict[str, TelegramObject] = {}
-        for code in _counter_codes(telegram):
+        for code, key in _counters(telegram):
             found = objects[code]
             value = _counter_value(found)
             if value is None:
                 continue
-            accepted = self._accept(code, value, now, self._rate(found))
+            accepted = self._accept(key, value, now, self._rate(found))
             if accepted is not None:
                 replaced[code] = replace(found, value=accepted)  # type: ignore[type-var]
         if not replaced:
@@ -271,24 +271,24 @@ class CounterGuard:
             return _MBUS_RATES.get(found.unit, Decimal(0))
         return self._max_power_kw
 
-    def _accept(self, code: str, value: Decimal, now: float, rate: Decimal) -> Decimal | None:
+    def _accept(self, key: str, value: Decimal, now: float, rate: Decimal) -> Decimal | None:
         """Take ``value`` if it follows; return the value that stands instead when it does not."""
-        accepted = self._accepted.get(code)
+        accepted = self._accepted.get(key)
         if accepted is None or accepted.follows(value, now, rate):
-            self._accepted[code] = _Course(value, now)
-            self._candidates.pop(code, None)
+            self._accepted[key] = _Course(value, now)
+            self._candidates.pop(key, None)
             return None
-        candidate = self._candidates.get(code)
+        candidate = self._candidates.get(key)
         confirmations = (
             candidate.confirmations + 1
             if candidate is not None and candidate.follows(value, now, rate)
             else 0
         )
         if confirmations >= CONFIRMATIONS:
-            self._accepted[code] = _Course(value, now)
-            del self._candidates[code]
+            self._accepted[key] = _Course(value, now)
+            del self._candidates[key]
             return None
-        self._candidates[code] = _Course(value, now, confirmations)
+        self._candidates[key] = _Course(value, now, confirmations)
         return accepted.value
 
     def state(self) -> dict[str, Any]:
@@ -297,7 +297,7 @@ class CounterGuard:
             "version": _STATE_VERSION,
             "meter": self._meter,
             "counters": {
-                code: [str(course.value), course.at] for code, course in self._accepted.items()
+                key: [str(course.value), course.at] for key, course in self._accepted.items()
             },
         }
 
@@ -312,23 +312,32 @@ class CounterGuard:
         self._meter = meter
         self._accepted.clear()
         self._candidates.clear()
-        for code, saved in counters.items():
+        for key, saved in counters.items():
             try:
                 value, at = Decimal(saved[0]), float(saved[1])
             except (TypeError, ValueError, IndexError, KeyError, InvalidOperation):
                 continue
             if value.is_finite() and value >= 0:
-                self._accepted[str(code)] = _Course(value, at)
+                self._accepted[str(key)] = _Course(value, at)
 
 
-def _counter_codes(telegram: Telegram) -> list[str]:
-    """The energy registers and M-Bus readings of a telegram."""
+def _counters(telegram: Telegram) -> list[tuple[str, str]]:
+    """The energy registers and M-Bus readings of a telegram: (OBIS code, guard key).
+
+    An M-Bus reading is keyed by its device's identifier when it has one: channels shift when
+    a device is added, the device's counter stays its own.
+    """
     objects = telegram.objects
-    codes = [code for code in ENERGY_COUNTERS if code in objects]
-    for channel in telegram.mbus:
+    counters = [(code, code) for code in ENERGY_COUNTERS if code in objects]
+    for channel, device in telegram.mbus.items():
         prefix = f"0-{channel}:"
-        codes += [prefix + suffix for suffix in MBUS_READINGS if prefix + suffix in objects]
-    return codes
+        owner = f"0-{device.equipment_identifier}:" if device.equipment_identifier else prefix
+        counters += [
+            (prefix + suffix, owner + suffix)
+            for suffix in MBUS_READINGS
+            if prefix + suffix in objects
+        ]
+    return counters
 
 
 def _counter_value(found: TelegramObject) -> Decimal | None:
