@@ -67,8 +67,9 @@ RECONNECT_BACKOFF: Final = Backoff(initial=1.0, maximum=5.0)
 GUARD_STORE_VERSION: Final = 1
 GUARD_SAVE_DELAY: Final = 60.0
 """Seconds between writes of the counter guard's state (flash wear); written at shutdown too."""
-SERIAL_BY_ID: Final = "/dev/serial/by-id/"
-"""udev's stable names of USB serial adapters: the same path whatever the plug order."""
+SERIAL_BY_ID: Final = "/serial/by-id/"
+"""In udev's stable paths of USB serial adapters (/dev/serial/by-id/...): the same whatever the
+plug order, unlike /dev/ttyUSB0."""
 PROBE_WAIT: Final = 10.0
 """The config flow waits this long for a valid telegram from a new port."""
 TITLE: Final = "P1 meter"
@@ -332,15 +333,12 @@ async def async_list_serial_ports() -> list[SerialPort]:
     found = [
         SerialPort(
             str(port.device),
-            " - ".join(
-                dict.fromkeys(
-                    part for part in (port.manufacturer, port.description) if part
-                )  # dict: unique, in order
-            ),
+            # Manufacturer and product name the cable; unique parts, in order.
+            " - ".join(dict.fromkeys(part for part in (port.manufacturer, port.product) if part)),
         )
         for port in ports
     ]
-    return sorted(found, key=lambda port: (not port.path.startswith(SERIAL_BY_ID), port.path))
+    return sorted(found, key=lambda port: (SERIAL_BY_ID not in port.path, port.path))
 
 
 @dataclass(slots=True)

@@ -174,7 +174,7 @@ class Validator:
             case Reading(value=value, unit=unit):
                 quantity = self._quantities.get(code)
                 if quantity is None:
-                    return found
+                    return _unmeasured(found, unit)
                 if not isinstance(value, Decimal | int):
                     raise InvalidObjectError(DropReason.MALFORMED)  # an empty value
                 checked = quantity.check(value, unit, _value_text(line))
@@ -208,7 +208,7 @@ class Validator:
                     DropReason.NOT_FINITE if not value.is_finite() else DropReason.WRONG_UNIT
                 )
         elif (quantity := self._quantities.get(code)) is None:
-            return found
+            return _unmeasured(found, unit)
         checked = quantity.check(value, unit, _value_text(line, 1))
         if checked is value and unit == quantity.unit:
             return found
@@ -234,6 +234,17 @@ class Validator:
                 else replace(peak, value=Decimal(checked), unit=quantity.unit)
             )
         return tuple(peaks)
+
+
+def _unmeasured[Found: TelegramObject](found: Found, unit: str | None) -> Found:
+    """An object of a code without a quantity (states, types, texts) has no unit.
+
+    dsmr_parser's patterns take any digit for the first two OBIS groups, so a damaged code
+    (``0-0:1.6.0`` for ``1-0:1.6.0``) reaches its value parser: with a unit, it is dropped.
+    """
+    if unit is not None:
+        raise InvalidObjectError(DropReason.WRONG_UNIT)
+    return found
 
 
 def _power_failures(found: tuple[object, ...], line: str) -> tuple[PowerFailure, ...]:
