@@ -18,6 +18,7 @@ from custom_components.grid_ems.p1.telegram import (
     Reading,
     Telegram,
     decode_hex_text,
+    p1_timestamp,
 )
 from custom_components.grid_ems.p1.validate import DropReason
 from simulators.p1 import seal
@@ -230,3 +231,32 @@ def test_buffer_stays_bounded_without_an_end() -> None:
         assert reader.buffered <= 1000 + 301
     events = reader.feed(CORPUS["02"])
     assert isinstance(events[-1], TelegramReceived)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Autumn 2025: 02:30 local happens twice, first in summer time, then in winter time.
+        ("251026023000S", "2025-10-26T00:30:00+00:00"),
+        ("251026023000W", "2025-10-26T01:30:00+00:00"),
+        # Spring 2025: a meter clock that has not switched yet at 02:00:10 (the gap) or 03:00:10.
+        ("250330020010W", "2025-03-30T01:00:10+00:00"),
+        ("250330030010W", "2025-03-30T02:00:10+00:00"),
+        ("250330030010S", "2025-03-30T01:00:10+00:00"),
+        # Far from any change the flag agrees with the calendar...
+        ("250715120000S", "2025-07-15T10:00:00+00:00"),
+        ("250115120000W", "2025-01-15T11:00:00+00:00"),
+        # ...or is a typo (01: a March date with S): the calendar decides.
+        ("200301000000S", "2020-02-29T23:00:00+00:00"),
+        ("250115120000", "2025-01-15T11:00:00+00:00"),
+        ("632525252525W", None),
+        ("250115120000X", None),
+        ("25011512000", None),
+    ],
+)
+def test_timestamps_use_the_dst_flag(text: str, expected: str | None) -> None:
+    """DSMR: local time with S (UTC+2) or W (UTC+1); through a whole telegram as well."""
+    moment = p1_timestamp(text)
+    assert (None if moment is None else moment.isoformat()) == expected
+    telegram = _one(P1Reader(), _body(f"0-0:1.0.0({text})"))
+    assert telegram.objects.get("0-0:1.0.0") == Reading(moment)

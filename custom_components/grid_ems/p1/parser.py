@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, overload
 
 from dsmr_parser import obis_references, telegram_specifications
@@ -48,8 +49,9 @@ from .telegram import (
     Reading,
     Telegram,
     TelegramObject,
+    p1_timestamp,
 )
-from .validate import MAX_POWER_KW, DropReason, InvalidObjectError, Validator
+from .validate import MAX_POWER_KW, DropReason, InvalidObjectError, Validator, value_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -57,8 +59,12 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-type _Converter = Callable[[Any], TelegramObject]
-"""Turns what a dsmr_parser value parser returns into our typed object."""
+type _Converter = Callable[[Any, str], TelegramObject]
+"""Turns what a dsmr_parser value parser returns (and its line) into our typed object.
+
+Timestamps are read again from the line: dsmr_parser uses the S/W flag only in the repeated
+hour of autumn, DSMR defines it as the offset of the time (``p1_timestamp``).
+"""
 
 _OBIS_PATTERN_TAIL: Final = r".+?\r\n"
 """dsmr_parser's references are ``^<OBIS code pattern>.+?\\r\\n``: the tail matches the values."""
@@ -110,22 +116,43 @@ FLUVIUS_SPECIFICATION: Final[list[dict[str, Any]]] = [
 """dsmr_parser's BELGIUM_FLUVIUS plus the library's entries for what it lacks (see module doc)."""
 
 
-def _from_cosem(parsed: Any) -> TelegramObject:
+def _from_cosem(parsed: Any, line: str) -> TelegramObject:
+    if isinstance(parsed.value, datetime):
+        return Reading(p1_timestamp(value_text(line)), parsed.unit)
     return Reading(parsed.value, parsed.unit)
 
 
-def _from_mbus(parsed: Any) -> TelegramObject:
-    return CapturedReading(parsed.datetime, parsed.value, parsed.unit)
+def _from_mbus(parsed: Any, line: str) -> TelegramObject:
+    captured_at = p1_timestamp(value_text(line)) if parsed.datetime is not None else None
+    return CapturedReading(captured_at, parsed.value, parsed.unit)
 
 
-def _from_peaks(parsed: Any) -> TelegramObject:
+def _from_peaks(parsed: Any, line: str) -> TelegramObject:
+    # (count)(code)(code) then, per month: (month start)(peak time)(peak)
     return tuple(
-        MonthlyPeak(peak.datetime, peak.occurred, peak.value, peak.unit) for peak in parsed
+        MonthlyPeak(
+            p1_timestamp(value_text(line, 3 + 3 * index)) if peak.datetime else None,
+            p1_timestamp(value_text(line, 4 + 3 * index)) if peak.occurred else None,
+            peak.value,
+            peak.unit,
+        )
+        for index, peak in enumerate(parsed)
     )
 
 
-def _from_power_failures(parsed: Any) -> TelegramObject:
-    return tuple(PowerFailure(event.datetime, event.value, event.unit) for event in parsed.buffer)
+def _from_power_failures(parsed: Any, line: str) -> TelegramObject:
+    # (count)(code) then, per failure: (end time)(duration)
+    return tuple(
+        PowerFailure(
+            # Entries of a foreign log are text; the validation drops such a log.
+            p1_timestamp(value_text(line, 2 + 2 * index))
+            if isinstance(event.datetime, datetime)
+            else None,
+            event.value,
+            event.unit,
+        )
+        for index, event in enumerate(parsed.buffer)
+    )
 
 
 def _parse_power_failures(line: str) -> Any:
@@ -239,7 +266,7 @@ class TelegramParser:
         route = self._routes[code]  # only lines of routed codes get here
         parsed: TelegramObject | None = None
         try:
-            parsed = self._validator.check(code, route.convert(route.parse(line)), line)
+            parsed = self._validator.check(code, route.convert(route.parse(line), line), line)
         except InvalidObjectError as dropped:
             self.dropped[dropped.reason] += 1
             _LOGGER.debug("Dropping P1 line %r: %s", line, dropped.reason)

@@ -9,12 +9,11 @@ from __future__ import annotations
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
-
-if TYPE_CHECKING:
-    from datetime import datetime
+from typing import Final
+from zoneinfo import ZoneInfo
 
 # Electricity (channel 0). Belgian tariff 1 is the normal (day) tariff, tariff 2 the low (night)
 # one: the opposite of the Dutch meters, which is why the names say "tariff 1/2", not "high/low".
@@ -232,6 +231,42 @@ def decode_hex_text(value: str) -> str:
     except (binascii.Error, UnicodeDecodeError):
         return value
     return decoded if decoded.isprintable() else value
+
+
+BELGIUM: Final = ZoneInfo("Europe/Brussels")
+_DST_OFFSETS: Final = {"S": timedelta(hours=2), "W": timedelta(hours=1)}
+"""DSMR's flag of a timestamp: S, summer time (UTC+2 in Belgium); W, winter time (UTC+1)."""
+_NEAR_DST_CHANGE: Final = timedelta(hours=2)
+
+
+def p1_timestamp(text: str) -> datetime | None:
+    """The moment of a P1 timestamp ``YYMMDDhhmmssX`` (local time, X the DST flag), in UTC.
+
+    The flag gives the offset, as DSMR defines it: the repeated hour of autumn and a meter
+    clock that changes a little before or after the official instant are read right. A flag
+    that contradicts the date far from any DST change is a typo (the e-MUCS 1.7.1 example
+    writes a March date with S): the Belgian calendar decides then. None for anything else
+    (the meter's ``632525252525`` placeholder among them).
+    """
+    if len(text) not in {12, 13}:
+        return None
+    try:
+        written = datetime.strptime(text[:12], "%y%m%d%H%M%S")  # local, below
+    except ValueError:
+        return None
+    if len(text) == 12:
+        return written.replace(tzinfo=BELGIUM).astimezone(UTC)
+    offset = _DST_OFFSETS.get(text[12])
+    if offset is None:
+        return None
+    moment = (written - offset).replace(tzinfo=UTC)
+    calendar = moment.astimezone(BELGIUM).utcoffset()
+    if calendar != offset and all(
+        (moment + delta).astimezone(BELGIUM).utcoffset() == calendar
+        for delta in (-_NEAR_DST_CHANGE, _NEAR_DST_CHANGE)
+    ):
+        return written.replace(tzinfo=BELGIUM).astimezone(UTC)
+    return moment
 
 
 REDACTED: Final = "**REDACTED**"

@@ -153,7 +153,7 @@ MBUS_QUANTITIES: Final[Mapping[str, Quantity]] = {
 }
 
 
-def _value_text(line: str, group: int = 0) -> str:
+def value_text(line: str, group: int = 0) -> str:
     """The text of the ``group``-th bracketed value of a line, unit included."""
     parts = line.split("(")
     return parts[group + 1].partition(")")[0] if len(parts) > group + 1 else ""
@@ -177,7 +177,7 @@ class Validator:
                     return _unmeasured(found, unit)
                 if not isinstance(value, Decimal | int):
                     raise InvalidObjectError(DropReason.MALFORMED)  # an empty value
-                checked = quantity.check(value, unit, _value_text(line))
+                checked = quantity.check(value, unit, value_text(line))
                 if checked is value and unit == quantity.unit:
                     return found
                 return Reading(checked, quantity.unit)
@@ -209,13 +209,13 @@ class Validator:
                 )
         elif (quantity := self._quantities.get(code)) is None:
             return _unmeasured(found, unit)
-        checked = quantity.check(value, unit, _value_text(line, 1))
+        checked = quantity.check(value, unit, value_text(line, 1))
         if checked is value and unit == quantity.unit:
             return found
         return replace(found, value=Decimal(checked), unit=quantity.unit)
 
     def _peaks(self, found: tuple[object, ...], line: str) -> tuple[MonthlyPeak, ...]:
-        count_text = _value_text(line)
+        count_text = value_text(line)
         if not count_text.isdigit() or int(count_text) != len(found):
             raise InvalidObjectError(DropReason.INCONSISTENT)
         # An empty history may close with an empty value: ``(0)(1-0:1.6.0)(1-0:1.6.0)()``.
@@ -226,7 +226,7 @@ class Validator:
         for index, peak in enumerate(found):
             if not isinstance(peak, MonthlyPeak) or peak.value is None:
                 raise InvalidObjectError(DropReason.MALFORMED)
-            raw = _value_text(line, 5 + 3 * index)
+            raw = value_text(line, 5 + 3 * index)
             checked = quantity.check(peak.value, peak.unit, raw)
             peaks.append(
                 peak
@@ -251,7 +251,7 @@ def _power_failures(found: tuple[object, ...], line: str) -> tuple[PowerFailure,
     """The log holds failures only: each with an end time and a duration in seconds."""
     if not found:
         return ()
-    if _value_text(line, 1) != POWER_FAILURE_EVENT:
+    if value_text(line, 1) != POWER_FAILURE_EVENT:
         raise InvalidObjectError(DropReason.INCONSISTENT)
     failures: list[PowerFailure] = []
     for failure in found:
