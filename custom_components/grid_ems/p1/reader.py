@@ -231,7 +231,7 @@ class CounterGuard:
     guard never saw), so one bad value cannot freeze a counter for good.
     """
 
-    __slots__ = ("_accepted", "_candidates", "_max_power_kw", "_meter")
+    __slots__ = ("_accepted", "_candidates", "_max_power_kw", "_meter", "_unchanged")
 
     def __init__(self, max_power_kw: Decimal = MAX_POWER_KW) -> None:
         """Start with nothing accepted."""
@@ -239,6 +239,8 @@ class CounterGuard:
         self._meter: str | None = None
         self._accepted: dict[str, _Course] = {}
         self._candidates: dict[str, _Course] = {}
+        self._unchanged: dict[str, TelegramObject] = {}
+        """The object last accepted per counter: the same line again needs no check."""
 
     def check(self, telegram: Telegram, now: float) -> tuple[Telegram, int]:
         """Return the telegram with refused values replaced, and how many were."""
@@ -247,15 +249,24 @@ class CounterGuard:
             self._meter = meter
             self._accepted.clear()
             self._candidates.clear()
+            self._unchanged.clear()
         objects = telegram.objects
+        unchanged = self._unchanged
         replaced: dict[str, TelegramObject] = {}
         for code, key in _counters(telegram):
             found = objects[code]
+            if unchanged.get(key) is found:
+                # The same line as the last accepted one: its course starts when it first came,
+                # which is also what bounds the next change (the meter counts below the display).
+                continue
             value = _counter_value(found)
             if value is None:
                 continue
             accepted = self._accept(key, value, now, self._rate(found))
-            if accepted is not None:
+            if accepted is None:
+                unchanged[key] = found
+            else:
+                unchanged.pop(key, None)
                 replaced[code] = replace(found, value=accepted)  # type: ignore[type-var]
         if not replaced:
             return telegram, 0
@@ -312,6 +323,7 @@ class CounterGuard:
         self._meter = meter
         self._accepted.clear()
         self._candidates.clear()
+        self._unchanged.clear()
         for key, saved in counters.items():
             try:
                 value, at = Decimal(saved[0]), float(saved[1])

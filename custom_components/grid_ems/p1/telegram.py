@@ -248,10 +248,17 @@ def p1_timestamp(text: str) -> datetime | None:
     writes a March date with S): the Belgian calendar decides then. None for anything else
     (the meter's ``632525252525`` placeholder among them).
     """
-    if len(text) not in {12, 13}:
+    if len(text) not in {12, 13} or not text[:12].isdigit():
         return None
-    try:
-        written = datetime.strptime(text[:12], "%y%m%d%H%M%S")  # local, below
+    try:  # faster than strptime, once per distinct line
+        written = datetime(
+            2000 + int(text[0:2]),
+            int(text[2:4]),
+            int(text[4:6]),
+            int(text[6:8]),
+            int(text[8:10]),
+            int(text[10:12]),
+        )  # local time: its offset follows
     except ValueError:
         return None
     if len(text) == 12:

@@ -89,16 +89,19 @@ class Quantity:
 
     def check(self, value: Decimal | int, unit: str | None, raw: str) -> Decimal | int:
         """Return the value in ``unit``; raise ``InvalidObjectError`` when it is not usable."""
-        if isinstance(value, Decimal) and not value.is_finite():
+        if type(value) is Decimal and not value.is_finite():
             raise InvalidObjectError(DropReason.NOT_FINITE)
-        factor = Decimal(1)
+        factor = None
         if unit != self.unit:
             if self.multiples is None or unit is None or unit not in self.multiples:
                 raise InvalidObjectError(DropReason.WRONG_UNIT)
             factor = self.multiples[unit]
-        if sum(character.isdigit() for character in raw.partition("*")[0]) > self.digits:
+        star = raw.find("*")
+        number = raw if star < 0 else raw[:star]
+        # The parsed value is a number: all but its decimal point are digits (or a sign).
+        if len(number) - number.count(".") > self.digits:
             raise InvalidObjectError(DropReason.OUT_OF_RANGE)
-        if factor != 1:
+        if factor is not None:
             value = value * factor
         if value < 0 or value > self.limit:
             raise InvalidObjectError(DropReason.OUT_OF_RANGE)
@@ -170,22 +173,24 @@ class Validator:
 
     def check(self, code: str, found: TelegramObject, line: str) -> TelegramObject:
         """Return the object in its code's unit; raise ``InvalidObjectError`` if it is unusable."""
-        match found:
-            case Reading(value=value, unit=unit):
-                quantity = self._quantities.get(code)
-                if quantity is None:
-                    return _unmeasured(found, unit)
-                if not isinstance(value, Decimal | int):
-                    raise InvalidObjectError(DropReason.MALFORMED)  # an empty value
-                checked = quantity.check(value, unit, value_text(line))
-                if checked is value and unit == quantity.unit:
-                    return found
-                return Reading(checked, quantity.unit)
-            case CapturedReading(value=value, unit=unit):
-                return self._captured(code, found, value, unit, line)
-            case tuple() if code == PEAK_DEMAND_HISTORY:
+        # Exact types: this runs for every new line, keep it cheap.
+        if type(found) is Reading:
+            quantity = self._quantities.get(code)
+            value, unit = found.value, found.unit
+            if quantity is None:
+                return _unmeasured(found, unit)
+            if not isinstance(value, Decimal | int):
+                raise InvalidObjectError(DropReason.MALFORMED)  # an empty value
+            checked = quantity.check(value, unit, line[line.find("(") + 1 : line.find(")")])
+            if checked is value and unit == quantity.unit:
+                return found
+            return Reading(checked, quantity.unit)
+        if type(found) is CapturedReading:
+            return self._captured(code, found, found.value, found.unit, line)
+        if isinstance(found, tuple):
+            if code == PEAK_DEMAND_HISTORY:
                 return self._peaks(found, line)
-            case tuple() if code == POWER_FAILURE_LOG:
+            if code == POWER_FAILURE_LOG:
                 return _power_failures(found, line)
         return found
 
