@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from custom_components.grid_ems.p1.crc import crc16_arc
 from custom_components.grid_ems.p1.reader import P1Event, P1Reader, TelegramReceived

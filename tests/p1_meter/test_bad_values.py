@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNKNOWN
@@ -13,6 +15,13 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.grid_ems import p1_meter
+from custom_components.grid_ems.p1.telegram import (
+    POWER_FAILURE_LOG,
+    POWER_IMPORT,
+    PowerFailure,
+    Reading,
+    Telegram,
+)
 from custom_components.grid_ems.p1.validate import DropReason
 from simulators.p1 import P1Simulator, seal
 
@@ -115,3 +124,25 @@ async def test_guard_state_survives_a_restart(
 def test_reconnect_delay_is_at_most_five_seconds() -> None:
     """However long the port was gone, it is retried at least every 5 s."""
     assert max(RECONNECT_BACKOFF.delay(attempt) for attempt in range(1, 30)) <= 5
+
+
+@pytest.mark.usefixtures("enable_all_entities")
+async def test_sensors_never_raise_on_what_they_are_handed(
+    hass: HomeAssistant, set_up: SetUp, entry: MockConfigEntry
+) -> None:
+    """Objects the reader would drop, handed to the entities anyway: last state or unknown."""
+    await set_up(entry)
+    coordinator = entry.runtime_data.coordinator
+    power, failure = state_of(hass, GRID_POWER), state_of(hass, LAST_FAILURE)
+    telegram = coordinator.data
+    objects = {
+        **telegram.objects,
+        POWER_IMPORT: Reading(Decimal("Infinity"), "kW"),
+        POWER_FAILURE_LOG: (PowerFailure("101208152415W", 240, "s"),),  # type: ignore[arg-type]
+    }
+    coordinator.async_set_updated_data(Telegram(telegram.header, objects, telegram.codes))
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert state_of(hass, GRID_POWER) == power
+    assert state_of(hass, LAST_FAILURE) == failure
+    assert state_of(hass, "sensor.p1_meter_power_export") == "0"
