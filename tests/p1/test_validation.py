@@ -260,3 +260,58 @@ def test_timestamps_use_the_dst_flag(text: str, expected: str | None) -> None:
     assert (None if moment is None else moment.isoformat()) == expected
     telegram = _one(P1Reader(), _body(f"0-0:1.0.0({text})"))
     assert telegram.objects.get("0-0:1.0.0") == Reading(moment)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("1-0:1.6.0(200509134558S)(*kW)", DropReason.MALFORMED),
+        ("1-0:1.6.0(200509134558S)(02.589*kWh)", DropReason.WRONG_UNIT),
+        ("0-0:1.6.0(200509134558S)(02.589*kW)", DropReason.WRONG_UNIT),
+        ("0-1:24.2.3(200512134558S)(00112.384*kWh)", DropReason.WRONG_UNIT),
+        ("0-1:24.2.3(200512134558S)(NaN*xx)", DropReason.NOT_FINITE),
+        ("0-1:24.2.3(200512134558S)(Infinity*m3)", DropReason.NOT_FINITE),
+        ("0-1:24.2.3(200512134558S)(000112.384*m3)", DropReason.OUT_OF_RANGE),
+        ("0-0:96.3.10(1*kW)", DropReason.WRONG_UNIT),
+        ("1-1:98.1.0(1)(1-0:1.6.0)(1-0:1.6.0)(200501000000S)(200423192538S)(03.695*kW)",
+         DropReason.INCONSISTENT),
+        ("0-0:98.1.0(x)(1-0:1.6.0)(1-0:1.6.0)(200501000000S)(200423192538S)(03.695*kW)",
+         DropReason.MALFORMED),
+        ("0-0:98.1.0(1)(1-0:1.6.0)(1-0:1.6.0)(200501000000S)(200423192538S)(03.695*kW)(x)",
+         DropReason.INCONSISTENT),
+        ("0-0:98.1.0(1)(1-0:1.6.0)(1-0:1.6.0)(200501000000S)(200423192538S)()",
+         DropReason.MALFORMED),
+        ("1-0:99.97.0(1)(0-0:96.7.19)(101208152415W)(-000000240*s)", DropReason.OUT_OF_RANGE),
+    ],
+)  # fmt: skip
+def test_captured_readings_and_histories(line: str, reason: DropReason) -> None:
+    """Each way a captured reading, a history or a log can be wrong drops it, for its reason."""
+    reader = P1Reader()
+    telegram = _one(reader, _body(line, "0-0:96.14.0(0001)"))
+    assert line.partition("(")[0] not in telegram.objects
+    assert {key: count for key, count in reader.dropped.items() if count} == {reason: 1}
+
+
+def test_month_peak_in_watts_and_gas_placeholders() -> None:
+    """1-0:1.6.0 in W is converted; M-Bus placeholders (no time, or 0 without unit) are kept."""
+    telegram = _one(
+        P1Reader(),
+        _body(
+            "1-0:1.6.0(200509134558S)(02589*W)",
+            "0-1:24.2.1(632525252525S)(00000.000)",
+            "0-2:24.2.1(700101010000W)(00000000)",
+        ),
+    )
+    peak = telegram.captured("1-0:1.6.0")
+    assert peak is not None
+    assert (peak.value, peak.unit) == (Decimal("2.589"), "kW")
+    assert telegram.captured("0-1:24.2.1") is not None
+    assert telegram.captured("0-2:24.2.1") is not None
+
+
+def test_guard_leaves_what_is_not_a_number() -> None:
+    """The guard alone, handed a NaN or no value: nothing compared, nothing replaced."""
+    guard = CounterGuard()
+    for value in (Decimal("NaN"), Decimal("sNaN"), None, Decimal(5)):
+        telegram = Telegram("x", {"1-0:1.8.1": Reading(value, "kWh")}, frozenset({"1-0:1.8.1"}))
+        assert guard.check(telegram, 0.0) == (telegram, 0)

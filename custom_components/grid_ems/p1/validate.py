@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
 from .telegram import (
     AVERAGE_DEMAND,
@@ -87,8 +87,10 @@ class Quantity:
     multiples: Mapping[str, Decimal] | None = None
     """Other units accepted, with the factor that converts them to ``unit``."""
 
-    def check(self, value: Decimal | int, unit: str | None, raw: str) -> Decimal | int:
+    def check(self, value: object, unit: str | None, raw: str) -> Decimal | int:
         """Return the value in ``unit``; raise ``InvalidObjectError`` when it is not usable."""
+        if not isinstance(value, Decimal | int):
+            raise InvalidObjectError(DropReason.MALFORMED)  # an empty value
         if type(value) is Decimal and not value.is_finite():
             raise InvalidObjectError(DropReason.NOT_FINITE)
         factor = None
@@ -179,20 +181,18 @@ class Validator:
             value, unit = found.value, found.unit
             if quantity is None:
                 return _unmeasured(found, unit)
-            if not isinstance(value, Decimal | int):
-                raise InvalidObjectError(DropReason.MALFORMED)  # an empty value
             checked = quantity.check(value, unit, line[line.find("(") + 1 : line.find(")")])
             if checked is value and unit == quantity.unit:
                 return found
             return Reading(checked, quantity.unit)
         if type(found) is CapturedReading:
             return self._captured(code, found, found.value, found.unit, line)
-        if isinstance(found, tuple):
-            if code == PEAK_DEMAND_HISTORY:
-                return self._peaks(found, line)
-            if code == POWER_FAILURE_LOG:
-                return _power_failures(found, line)
-        return found
+        if isinstance(found, tuple) and code == PEAK_DEMAND_HISTORY:
+            return self._peaks(cast("tuple[MonthlyPeak, ...]", found), line)
+        if isinstance(found, tuple) and code == POWER_FAILURE_LOG:
+            return _power_failures(found, line)
+        # A history or log under a damaged code (dsmr_parser's patterns take any first digits).
+        raise InvalidObjectError(DropReason.INCONSISTENT)
 
     def _captured(
         self,
@@ -202,15 +202,15 @@ class Validator:
         unit: str | None,
         line: str,
     ) -> CapturedReading:
-        if value is None:
-            raise InvalidObjectError(DropReason.MALFORMED)
         if code[4:] in MBUS_READINGS:
             if found.captured_at is None or (unit is None and value == 0):
                 return found  # the meter's placeholders for "no reading yet"
             quantity = MBUS_QUANTITIES.get(unit or "")
             if quantity is None:
                 raise InvalidObjectError(
-                    DropReason.NOT_FINITE if not value.is_finite() else DropReason.WRONG_UNIT
+                    DropReason.NOT_FINITE
+                    if isinstance(value, Decimal) and not value.is_finite()
+                    else DropReason.WRONG_UNIT
                 )
         elif (quantity := self._quantities.get(code)) is None:
             return _unmeasured(found, unit)
@@ -219,18 +219,15 @@ class Validator:
             return found
         return replace(found, value=Decimal(checked), unit=quantity.unit)
 
-    def _peaks(self, found: tuple[object, ...], line: str) -> tuple[MonthlyPeak, ...]:
-        count_text = value_text(line)
-        if not count_text.isdigit() or int(count_text) != len(found):
-            raise InvalidObjectError(DropReason.INCONSISTENT)
-        # An empty history may close with an empty value: ``(0)(1-0:1.6.0)(1-0:1.6.0)()``.
+    def _peaks(self, found: tuple[MonthlyPeak, ...], line: str) -> tuple[MonthlyPeak, ...]:
+        # dsmr_parser reads as many months as the count says: a count above the months fails
+        # there, one below leaves months over, counted here. An empty history may close with an
+        # empty value: ``(0)(1-0:1.6.0)(1-0:1.6.0)()``.
         if line.count("(") - 3 - 3 * len(found) not in ((0, 1) if not found else (0,)):
             raise InvalidObjectError(DropReason.INCONSISTENT)
         quantity = self._quantities[PEAK_DEMAND_HISTORY]
         peaks: list[MonthlyPeak] = []
         for index, peak in enumerate(found):
-            if not isinstance(peak, MonthlyPeak) or peak.value is None:
-                raise InvalidObjectError(DropReason.MALFORMED)
             raw = value_text(line, 5 + 3 * index)
             checked = quantity.check(peak.value, peak.unit, raw)
             peaks.append(
