@@ -139,6 +139,7 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
         self._last_dispatch = -float("inf")
         self._pending_dispatch: asyncio.TimerHandle | None = None
         self._guard_store = _guard_store(hass, entry.entry_id)
+        self._guard_save_pending = False
 
     async def async_start(self) -> None:
         """Open the port and wait for the first telegram; ConfigEntryNotReady without it."""
@@ -159,9 +160,14 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
                 translation_placeholders={"port": self.config_entry.data[CONF_PORT]},
             ) from err
 
+    def _guard_state(self) -> dict[str, Any]:
+        """The guard's state, as it is written."""
+        self._guard_save_pending = False
+        return self.connection.reader.guard.state()
+
     async def _async_save_guard(self) -> None:
         """Write the guard's state now (on unload), instead of at the end of the delay."""
-        await self._guard_store.async_save(self.connection.reader.guard.state())
+        await self._guard_store.async_save(self._guard_state())
 
     @callback
     def async_shutdown_dispatch(self) -> None:
@@ -229,7 +235,10 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
             _LOGGER.debug("P1 telegram rejected (%s)", event.reason)
             return
         telegram = event.telegram
-        self._guard_store.async_delay_save(self.connection.reader.guard.state, GUARD_SAVE_DELAY)
+        if not self._guard_save_pending:
+            # Not pushed back by each telegram: written within the delay of the first.
+            self._guard_save_pending = True
+            self._guard_store.async_delay_save(self._guard_state, GUARD_SAVE_DELAY)
         self.last_raw = event.raw
         self.last_received = dt_util.utcnow()
         net_power = telegram.net_power

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
@@ -103,6 +105,17 @@ async def test_guard_state_survives_a_restart(
 ) -> None:
     """A lower register after a reload is still refused: the accepted one was stored."""
     await set_up(entry)
+    key = f"grid_ems.{entry.entry_id}.p1_counters"
+    assert key not in hass_storage
+    start = dt_util.utcnow()
+    for seconds in (20, 40, 59):  # telegrams do not push the write back
+        await simulator.send_telegram()
+        async_fire_time_changed(hass, start + timedelta(seconds=seconds))
+        await hass.async_block_till_done()
+    assert key not in hass_storage
+    async_fire_time_changed(hass, start + timedelta(seconds=61))
+    await hass.async_block_till_done()
+    assert key in hass_storage
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert f"grid_ems.{entry.entry_id}.p1_counters" in hass_storage
     lower = _rewrite(
