@@ -85,6 +85,9 @@ async def async_remove_config_entry_device(
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
-    """Delete what a removed entry kept in storage (the grid operator link's state and audit)."""
-    if EntryKind(entry.data[CONF_KIND]) is EntryKind.GRID_LINK:
+    """Delete what a removed entry kept in storage (link state and audit, P1 counter guard)."""
+    kind = EntryKind(entry.data[CONF_KIND])
+    if kind is EntryKind.GRID_LINK:
         await grid_link.async_remove_kind(hass, entry)
+    elif kind is EntryKind.P1_METER:
+        await p1_meter.async_remove_kind(hass, entry)

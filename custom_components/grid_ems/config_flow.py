@@ -38,8 +38,10 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
+    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
 )
@@ -185,7 +187,7 @@ class GridEmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         return self.async_show_form(
             step_id="p1_meter",
-            data_schema=self.add_suggested_values_to_schema(_P1_SCHEMA, user_input),
+            data_schema=self.add_suggested_values_to_schema(await _p1_schema(), user_input),
             errors=errors,
         )
 
@@ -211,7 +213,9 @@ class GridEmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_abort(reason="reconfigure_successful")
         return self.async_show_form(
             step_id="reconfigure_p1_meter",
-            data_schema=self.add_suggested_values_to_schema(_P1_SCHEMA, user_input or entry.data),
+            data_schema=self.add_suggested_values_to_schema(
+                await _p1_schema(), user_input or entry.data
+            ),
             errors=errors,
         )
 
@@ -669,7 +673,31 @@ _ASSET_SCHEMA: Final = vol.Schema(
 
 # --- P1 meter ---
 
-_P1_SCHEMA: Final = vol.Schema({vol.Required(CONF_PORT): TextSelector()})
+
+async def _p1_schema() -> vol.Schema:
+    """The port field: the serial ports found (by-id paths first), or any path or socket:// URL."""
+    ports = await p1_meter.async_list_serial_ports()
+    return vol.Schema(
+        {
+            vol.Required(CONF_PORT): SelectSelector(
+                SelectSelectorConfig(
+                    options=[
+                        SelectOptionDict(
+                            value=port.path,
+                            label=f"{port.path} ({port.description})"
+                            if port.description
+                            else port.path,
+                        )
+                        for port in ports
+                    ],
+                    custom_value=True,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            )
+        }
+    )
+
+
 _P1_OPTIONS_SCHEMA: Final = vol.Schema(
     {
         vol.Required(p1_meter.CONF_UPDATE_INTERVAL): NumberSelector(

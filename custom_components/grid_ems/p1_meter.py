@@ -5,7 +5,9 @@ valid telegram goes at once to the grid power listeners (the enforcement control
 loop on it, once a second, without the state machine); entities get the latest telegram at most
 once per ``update_interval`` seconds (option; 0 = every telegram) and write their state only
 when it changed. When the port is lost the entities go unavailable at once (logged once) and
-come back by themselves when telegrams flow again.
+come back by themselves when telegrams flow again (the port is retried at least every
+``RECONNECT_BACKOFF.maximum`` seconds). The counter guard's accepted readings are kept in a store,
+so a value refused before a restart is still refused after it.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+import serialx
 from homeassistant.const import CONF_PORT, Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers.device_registry import DeviceEntry, DeviceInfo
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -59,7 +63,14 @@ DEFAULT_UPDATE_INTERVAL: Final = 0
 MAX_UPDATE_INTERVAL: Final = 3600
 FIRST_TELEGRAM_TIMEOUT: Final = 15.0
 """Setup waits this long for the first telegram: the entities are made from its objects."""
-RECONNECT_BACKOFF: Final = Backoff(initial=1.0, maximum=60.0)
+RECONNECT_BACKOFF: Final = Backoff(initial=1.0, maximum=5.0)
+"""A replugged USB cable or a restarted reader is back within 5 s."""
+GUARD_STORE_VERSION: Final = 1
+GUARD_SAVE_DELAY: Final = 60.0
+"""Seconds between writes of the counter guard's state (flash wear); written at shutdown too."""
+SERIAL_BY_ID: Final = "/serial/by-id/"
+"""In udev's stable paths of USB serial adapters (/dev/serial/by-id/...): the same whatever the
+plug order, unlike /dev/ttyUSB0."""
 PROBE_WAIT: Final = 10.0
 """The config flow waits this long for a valid telegram from a new port."""
 TITLE: Final = "P1 meter"
@@ -130,9 +141,15 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
         self._first_telegram: asyncio.Future[None] = hass.loop.create_future()
         self._last_dispatch = -float("inf")
         self._pending_dispatch: asyncio.TimerHandle | None = None
+        self._guard_store = _guard_store(hass, entry.entry_id)
+        self._guard_save_pending = False
 
     async def async_start(self) -> None:
         """Open the port and wait for the first telegram; ConfigEntryNotReady without it."""
+        saved = await self._guard_store.async_load()
+        if isinstance(saved, dict):
+            self.connection.reader.guard.restore(saved)
+        self.config_entry.async_on_unload(self._async_save_guard)
         self.config_entry.async_create_background_task(
             self.hass, self.connection.run(), f"grid_ems P1 port {self.config_entry.title}"
         )
@@ -148,6 +165,15 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
         self.device = async_register_main_device(
             self.hass, self.config_entry.entry_id, self.device_info
         )
+
+    def _guard_state(self) -> dict[str, Any]:
+        """The guard's state, as it is written."""
+        self._guard_save_pending = False
+        return self.connection.reader.guard.state()
+
+    async def _async_save_guard(self) -> None:
+        """Write the guard's state now (on unload), instead of at the end of the delay."""
+        await self._guard_store.async_save(self._guard_state())
 
     @callback
     def async_shutdown_dispatch(self) -> None:
@@ -215,6 +241,10 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
             _LOGGER.debug("P1 telegram rejected (%s)", event.reason)
             return
         telegram = event.telegram
+        if not self._guard_save_pending:
+            # Not pushed back by each telegram: written within the delay of the first.
+            self._guard_save_pending = True
+            self._guard_store.async_delay_save(self._guard_state, GUARD_SAVE_DELAY)
         self.last_raw = event.raw
         self.last_received = dt_util.utcnow()
         net_power = telegram.net_power
@@ -283,8 +313,8 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
                 "bad": stats.crc_errors,
                 "dropped": stats.dropped,
                 "garbage_bytes": stats.garbage_bytes,
-                "malformed_lines": self.connection.reader.malformed_lines,
                 "rejected_counter_values": stats.rejected_values,
+                "dropped_objects": dict(self.connection.reader.dropped),
             },
             "entity_update_interval": self.entity_update_interval,
             "last_telegram": {
@@ -292,6 +322,38 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
                 "raw": None if self.last_raw is None else redact_identifiers(self.last_raw),
             },
         }
+
+
+def _guard_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """The store of a meter entry's counter guard (its accepted readings)."""
+    return Store(hass, GUARD_STORE_VERSION, f"{DOMAIN}.{entry_id}.p1_counters")
+
+
+async def async_remove_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
+    """Delete the counter guard's state of a removed meter entry."""
+    await _guard_store(hass, entry.entry_id).async_remove()
+
+
+@dataclass(frozen=True, slots=True)
+class SerialPort:
+    """A serial port found on the host, for the config flow's list."""
+
+    path: str
+    description: str
+
+
+async def async_list_serial_ports() -> list[SerialPort]:
+    """The serial ports of the host: stable /dev/serial/by-id paths first, then the others."""
+    ports = await serialx.async_list_serial_ports()
+    found = [
+        SerialPort(
+            str(port.device),
+            # Manufacturer and product name the cable; unique parts, in order.
+            " - ".join(dict.fromkeys(part for part in (port.manufacturer, port.product) if part)),
+        )
+        for port in ports
+    ]
+    return sorted(found, key=lambda port: (SERIAL_BY_ID not in port.path, port.path))
 
 
 @dataclass(slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
     from homeassistant.helpers.typing import StateType
 
     from .models import GridEmsConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
 
 # Coordinators push their data; entities never poll.
 PARALLEL_UPDATES = 0
@@ -265,6 +268,8 @@ _CAPACITY_TARIFF_MINIMUM_KW: Final = Decimal("2.5")
 _P1_STATE_MAX_LENGTH: Final = 255
 _P1_SWITCH_STATES: Final = {0: "disconnected", 1: "connected", 2: "ready_for_reconnection"}
 """Disconnect control state (COSEM class 70) of the breaker and of an M-Bus valve."""
+_P1_GRID_CONFIGURATIONS: Final = {"230": "3x230v", "400": "3n400v"}
+"""e-MUCS 2.x 1-0:94.32.1: a three-phase grid without neutral (3x230 V) or with it (3N400 V)."""
 _P1_TARIFFS: Final = {"0001": "normal", "0002": "low"}
 """Belgian meters: tariff 1 is normal (day), tariff 2 is low (night); Dutch meters swap them."""
 
@@ -600,6 +605,18 @@ P1_SENSORS: Final[tuple[P1SensorDescription, ...]] = (
     _p1_text("version", p1.VERSION, hex_encoded=False),
     _p1_text("dsmr_version", p1.DSMR_VERSION, hex_encoded=False),
     _p1_text("equipment_identifier", p1.EQUIPMENT_IDENTIFIER, hex_encoded=True),
+    _p1_text("ean_code", p1.EAN_CODE, hex_encoded=True, enabled=False),
+    P1SensorDescription(
+        key="grid_configuration",
+        translation_key="p1_grid_configuration",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(_P1_GRID_CONFIGURATIONS.values()),
+        entity_category=EntityCategory.DIAGNOSTIC,
+        codes=(p1.GRID_CONFIGURATION,),
+        value_fn=lambda telegram: _P1_GRID_CONFIGURATIONS.get(
+            telegram.text(p1.GRID_CONFIGURATION) or ""
+        ),
+    ),
 )
 
 
@@ -660,6 +677,14 @@ P1_MBUS_SENSORS: Final[tuple[P1MBusSensorDescription, ...]] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         exists_fn=lambda device: device.equipment_identifier is not None,
         value_fn=lambda device: decode_hex_text(device.equipment_identifier or ""),
+    ),
+    P1MBusSensorDescription(
+        key="ean_code",
+        translation_key="p1_ean_code",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        exists_fn=lambda device: device.ean_code is not None,
+        value_fn=lambda device: decode_hex_text(device.ean_code or ""),
     ),
 )
 
@@ -727,7 +752,13 @@ class _P1SensorBase(GridEmsEntity[P1Coordinator], SensorEntity):
         if sources == self._sources:
             return False
         self._sources = sources
-        shown = (available, *self._read())
+        try:
+            shown = (available, *self._read())
+        except (ArithmeticError, ValueError, TypeError, AttributeError) as err:
+            # The reader validates every object; should one still not fit, the entity keeps
+            # its last good state rather than failing the whole coordinator update.
+            _LOGGER.debug("%s: cannot read the P1 value: %r", self.entity_id, err)
+            return False
         if shown == self._shown:
             return False
         self._shown = shown

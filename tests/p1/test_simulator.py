@@ -75,10 +75,10 @@ def test_meter_follows_power_and_integrates_energy() -> None:
     clock = Clock()
     meter = SimulatedMeter(power=PowerProfile.parse("3600:1800"), clock=clock)
     reader = P1Reader()
-    reader.feed(meter.telegram())
-    first = reader.feed(meter.telegram())[0]
-    clock.now += timedelta(hours=1)
-    second = reader.feed(meter.telegram())[0]
+    reader.feed(meter.telegram(), clock.now.timestamp())
+    first = reader.feed(meter.telegram(), clock.now.timestamp())[0]
+    clock.now += timedelta(hours=1)  # the counter guard allows what an hour can deliver
+    second = reader.feed(meter.telegram(), clock.now.timestamp())[0]
     assert isinstance(first, TelegramReceived)
     assert isinstance(second, TelegramReceived)
     before = first.telegram.decimal("1-0:1.8.1")
@@ -97,12 +97,12 @@ def test_meter_export_night_tariff_and_quarter_peak() -> None:
     meter = SimulatedMeter(MeterConfig(phases=1, gas=False, water=False), clock=clock)
     meter.override_power = -2000
     reader = P1Reader()
-    start = reader.feed(meter.telegram())[0]
+    start = reader.feed(meter.telegram(), clock.now.timestamp())[0]
     clock.now += timedelta(minutes=15)
     meter.override_power = 12000
-    reader.feed(meter.telegram())
+    reader.feed(meter.telegram(), clock.now.timestamp())
     clock.now += timedelta(minutes=15)
-    end = reader.feed(meter.telegram())[0]
+    end = reader.feed(meter.telegram(), clock.now.timestamp())[0]
     assert isinstance(start, TelegramReceived)
     assert isinstance(end, TelegramReceived)
     exported = [event.telegram.decimal("1-0:2.8.2") or Decimal(0) for event in (start, end)]

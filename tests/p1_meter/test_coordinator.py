@@ -28,6 +28,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator,
 
 from custom_components.grid_ems import p1_meter
 from custom_components.grid_ems.p1 import ConnectionState
+from custom_components.grid_ems.p1.validate import DropReason
 from custom_components.grid_ems.p1_meter import GridPowerReading, P1MeterData
 from simulators.p1 import Fault, P1Simulator, seal
 
@@ -104,8 +105,8 @@ async def test_faults_keep_good_telegrams_and_count_bad_ones(
         "bad": 1,
         "dropped": 1,
         "garbage_bytes": telegrams["garbage_bytes"],
-        "malformed_lines": 0,
         "rejected_counter_values": 0,
+        "dropped_objects": dict.fromkeys(DropReason, 0),
     }
     assert telegrams["garbage_bytes"] > 0
 

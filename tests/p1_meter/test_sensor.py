@@ -298,3 +298,14 @@ async def test_objects_missing_later(
         assert state is not None
         assert state.state == STATE_UNKNOWN, object_id
     assert len(er.async_entries_for_config_entry(entity_registry, entry.entry_id)) == entities
+
+
+@pytest.mark.usefixtures("enable_all_entities")
+async def test_emucs_2_objects(hass: HomeAssistant, set_up: SetUp, entry: MockConfigEntry) -> None:
+    """22 (the e-MUCS 2.1.1 example, its placeholder CRC made valid): grid and EAN codes."""
+    example = _corpus("22")
+    await set_up(entry, seal(example[: example.index(b"!") + 1].decode("ascii")))
+    assert state_of(hass, "sensor.p1_meter_grid_configuration") == "3n400v"
+    assert state_of(hass, "sensor.p1_meter_ean_code") == "541440012345678900"
+    assert state_of(hass, "sensor.gas_meter_ean_code") == "541440012345678900"
+    assert state_of(hass, "sensor.water_meter_ean_code") == "541440012345678903"

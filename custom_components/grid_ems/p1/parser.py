@@ -19,10 +19,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, overload
 
 from dsmr_parser import obis_references, telegram_specifications
-from dsmr_parser.exceptions import ParseError
 from dsmr_parser.parsers import (
     CosemParser,
     MaxDemandParser,
@@ -38,6 +38,7 @@ from dsmr_parser.profile_generic_specifications import (
 
 from .telegram import (
     MBUS_DEVICE_TYPE,
+    MBUS_EAN_CODE,
     MBUS_EQUIPMENT_IDENTIFIERS,
     MBUS_READINGS,
     MBUS_VALVE_STATE,
@@ -48,23 +49,27 @@ from .telegram import (
     Reading,
     Telegram,
     TelegramObject,
+    p1_timestamp,
 )
+from .validate import MAX_POWER_KW, DropReason, InvalidObjectError, Validator, value_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from decimal import Decimal
 
 _LOGGER = logging.getLogger(__name__)
 
-type _Converter = Callable[[Any], TelegramObject]
-"""Turns what a dsmr_parser value parser returns into our typed object."""
+type _Converter = Callable[[Any, str], TelegramObject]
+"""Turns what a dsmr_parser value parser returns (and its line) into our typed object.
+
+Timestamps are read again from the line: dsmr_parser uses the S/W flag only in the repeated
+hour of autumn, DSMR defines it as the offset of the time (``p1_timestamp``).
+"""
 
 _OBIS_PATTERN_TAIL: Final = r".+?\r\n"
 """dsmr_parser's references are ``^<OBIS code pattern>.+?\\r\\n``: the tail matches the values."""
 
 _MBUS_CHANNELS: Final = frozenset("123456789")
-
-_LINE_ERRORS: Final = (ParseError, ValueError, ArithmeticError, IndexError, TypeError)
-"""What a dsmr_parser value parser raises on a malformed line."""
 
 
 def _entries(spec: Mapping[str, Any], *names: str) -> list[dict[str, Any]]:
@@ -94,26 +99,60 @@ FLUVIUS_SPECIFICATION: Final[list[dict[str, Any]]] = [
         "value_name": "TEXT_MESSAGE_CODE",
     },
     *_entries(telegram_specifications.EON_HUNGARY, "FUSE_THRESHOLD_L2", "FUSE_THRESHOLD_L3"),
+    # e-MUCS 2.x: the grid configuration (1-0:94.32.1) and the EAN codes (0-n:96.1.2) of the
+    # meter and of its M-Bus devices, which dsmr_parser does not know. Values are read as text.
+    *(
+        {
+            "obis_reference": reference,
+            "value_parser": CosemParser(ValueParser(str)),
+            "value_name": name,
+        }
+        for reference, name in (
+            (r"^\d-\d:94\.32\.1.+?\r\n", "GRID_CONFIGURATION"),
+            (r"^\d-\d:96\.1\.2.+?\r\n", "EAN_CODE"),
+        )
+    ),
 ]
 """dsmr_parser's BELGIUM_FLUVIUS plus the library's entries for what it lacks (see module doc)."""
 
 
-def _from_cosem(parsed: Any) -> TelegramObject:
+def _from_cosem(parsed: Any, line: str) -> TelegramObject:
+    if isinstance(parsed.value, datetime):
+        return Reading(p1_timestamp(value_text(line)), parsed.unit)
     return Reading(parsed.value, parsed.unit)
 
 
-def _from_mbus(parsed: Any) -> TelegramObject:
-    return CapturedReading(parsed.datetime, parsed.value, parsed.unit)
+def _from_mbus(parsed: Any, line: str) -> TelegramObject:
+    captured_at = p1_timestamp(value_text(line)) if parsed.datetime is not None else None
+    return CapturedReading(captured_at, parsed.value, parsed.unit)
 
 
-def _from_peaks(parsed: Any) -> TelegramObject:
+def _from_peaks(parsed: Any, line: str) -> TelegramObject:
+    # (count)(code)(code) then, per month: (month start)(peak time)(peak)
     return tuple(
-        MonthlyPeak(peak.datetime, peak.occurred, peak.value, peak.unit) for peak in parsed
+        MonthlyPeak(
+            p1_timestamp(value_text(line, 3 + 3 * index)) if peak.datetime else None,
+            p1_timestamp(value_text(line, 4 + 3 * index)) if peak.occurred else None,
+            peak.value,
+            peak.unit,
+        )
+        for index, peak in enumerate(parsed)
     )
 
 
-def _from_power_failures(parsed: Any) -> TelegramObject:
-    return tuple(PowerFailure(event.datetime, event.value, event.unit) for event in parsed.buffer)
+def _from_power_failures(parsed: Any, line: str) -> TelegramObject:
+    # (count)(code) then, per failure: (end time)(duration)
+    return tuple(
+        PowerFailure(
+            # Entries of a foreign log are text; the validation drops such a log.
+            p1_timestamp(value_text(line, 2 + 2 * index))
+            if isinstance(event.datetime, datetime)
+            else None,
+            event.value,
+            event.unit,
+        )
+        for index, event in enumerate(parsed.buffer)
+    )
 
 
 def _parse_power_failures(line: str) -> Any:
@@ -163,32 +202,48 @@ class TelegramParser:
         "_objects",
         "_routes",
         "_unknown_codes",
-        "malformed_lines",
+        "_validator",
+        "dropped",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, max_power_kw: Decimal = MAX_POWER_KW) -> None:
         """Start with no routes and no previous telegram."""
+        self._validator = Validator(max_power_kw)
+        self.dropped: dict[DropReason, int] = dict.fromkeys(DropReason, 0)
+        """Objects of CRC-valid telegrams left out, by reason (each distinct line once)."""
         self._routes: dict[str, _Route] = {}
         self._unknown_codes: set[str] = set()
         self._objects: dict[str, TelegramObject | None] = {}
         self._codes: frozenset[str] = frozenset()
         self._mbus_lines: list[str] = []
         self._mbus: dict[int, MBusDevice] = {}
-        self.malformed_lines = 0
+
+    @property
+    def malformed_lines(self) -> int:
         """Lines of CRC-valid telegrams that a value parser rejected (skipped)."""
+        return self.dropped[DropReason.MALFORMED]
 
     def parse(self, frame: bytes) -> Telegram:
         """Parse one telegram, from ``/`` up to ``!`` (the CRC is checked by the framer)."""
         lines = frame.decode("latin-1").splitlines()
         by_code: dict[str, str] = {}
+        duplicates: list[str] = []
         mbus_lines: list[str] = []
         routes = self._routes
         for line in lines[1:]:
             code, bracket, _ = line.partition("(")
             if bracket and (route := routes.get(code) or self._route(code)) is not None:
+                if code in by_code:
+                    duplicates.append(code)
                 by_code[code] = line
                 if route.mbus:
                     mbus_lines.append(line)
+        if duplicates:
+            # Which of two lines is right cannot be told: neither is used.
+            self.dropped[DropReason.DUPLICATE] += len(duplicates)
+            for code in duplicates:
+                by_code.pop(code, None)
+            mbus_lines = [line for line in mbus_lines if line.partition("(")[0] in by_code]
         # Keep the parsed objects of this telegram's lines only: the cache never grows.
         objects = self._objects
         self._objects = {line: objects[line] for line in by_code.values() if line in objects}
@@ -207,13 +262,17 @@ class TelegramParser:
             return self._objects[line]
         except KeyError:
             pass
-        route = self._routes[line.partition("(")[0]]  # only lines of routed codes get here
+        code = line.partition("(")[0]
+        route = self._routes[code]  # only lines of routed codes get here
         parsed: TelegramObject | None = None
         try:
-            parsed = route.convert(route.parse(line))
-        except _LINE_ERRORS as err:
-            self.malformed_lines += 1
-            _LOGGER.debug("Skipping malformed P1 line %r: %s", line, err)
+            parsed = self._validator.check(code, route.convert(route.parse(line), line), line)
+        except InvalidObjectError as dropped:
+            self.dropped[dropped.reason] += 1
+            _LOGGER.debug("Dropping P1 line %r: %s", line, dropped.reason)
+        except Exception as err:  # third-party parsers on any CRC-valid input
+            self.dropped[DropReason.MALFORMED] += 1
+            _LOGGER.debug("Skipping malformed P1 line %r: %r", line, err)
         self._objects[line] = parsed
         return parsed
 
@@ -310,12 +369,16 @@ def group_mbus(objects: Mapping[str, TelegramObject]) -> dict[int, MBusDevice]:
             ),
             None,
         )
+        ean_code = objects.get(prefix + MBUS_EAN_CODE)
         devices[int(channel)] = MBusDevice(
             channel=int(channel),
             device_type=_int_value(device_type),
             equipment_identifier=identifier,
             valve_state=_int_value(valve),
             reading=reading,
+            ean_code=ean_code.value
+            if isinstance(ean_code, Reading) and isinstance(ean_code.value, str) and ean_code.value
+            else None,
         )
     return devices
 

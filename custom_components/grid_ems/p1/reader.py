@@ -11,17 +11,22 @@ several telegrams in one read, noise) and returns the telegrams completed by it:
 * A CRC that does not match, or that is not four hex digits, rejects the telegram. Policy: an
   unpadded CRC (``!B9F``, sent by some Dutch heat meters) is rejected like any malformed CRC: a
   frame whose check digits do not follow the standard cannot be told apart from a corrupted one.
-* Energy registers and M-Bus readings never go backwards: a value lower than the last accepted
-  one is replaced by that one and counted in ``ReaderStats.rejected_values``. A new meter
-  (another equipment identifier) starts afresh.
+* Every object is validated (``validate``): finite, in its OBIS code's unit and range; an object
+  that is not is dropped and counted by reason in ``P1Reader.dropped``.
+* Energy registers and M-Bus readings are guarded (``CounterGuard``): a value lower than the last
+  accepted one, or higher than the connection could deliver since, is replaced by the last
+  accepted one and counted in ``ReaderStats.rejected_values``; a run of consistent readings after
+  it is accepted (a meter exchange, a rollover). A new meter (another equipment identifier)
+  starts afresh. The guard's state can be saved and restored across restarts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
+import time
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .crc import crc16_arc
 from .parser import TelegramParser, group_mbus
@@ -34,6 +39,10 @@ from .telegram import (
     Telegram,
     TelegramObject,
 )
+from .validate import MAX_POWER_KW, DropReason
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DEFAULT_MAX_TELEGRAM_SIZE: Final = 16384
 """Largest telegram accepted; e-MUCS telegrams, even with a 1024-character text, stay below 4 KB."""
@@ -94,21 +103,42 @@ class ReaderStats:
 class P1Reader:
     """Finds, checks and parses the telegrams in a P1 byte stream."""
 
-    def __init__(self, *, max_telegram_size: int = DEFAULT_MAX_TELEGRAM_SIZE) -> None:
-        """Create a reader with an empty buffer."""
+    def __init__(
+        self,
+        *,
+        max_telegram_size: int = DEFAULT_MAX_TELEGRAM_SIZE,
+        max_power_kw: Decimal = MAX_POWER_KW,
+    ) -> None:
+        """Create a reader with an empty buffer, for a connection of up to ``max_power_kw``."""
         self._buffer = bytearray()
         self._max_telegram_size = max_telegram_size
-        self._parser = TelegramParser()
-        self._guard = CounterGuard()
+        self._parser = TelegramParser(max_power_kw)
+        self.guard = CounterGuard(max_power_kw)
         self.stats = ReaderStats()
+        self._now = 0.0
 
     @property
     def malformed_lines(self) -> int:
         """Lines of valid telegrams that could not be parsed (skipped)."""
         return self._parser.malformed_lines
 
-    def feed(self, data: bytes) -> list[P1Event]:
-        """Add bytes from the port; return the telegrams they complete, in order."""
+    @property
+    def buffered(self) -> int:
+        """Bytes waiting for the end of a telegram (bounded by the maximum telegram size)."""
+        return len(self._buffer)
+
+    @property
+    def dropped(self) -> Mapping[DropReason, int]:
+        """Objects of valid telegrams left out, by reason (each distinct line once)."""
+        return self._parser.dropped
+
+    def feed(self, data: bytes, now: float | None = None) -> list[P1Event]:
+        """Add bytes from the port; return the telegrams they complete, in order.
+
+        ``now`` is when the bytes arrived (seconds, wall clock: the counter guard's state
+        outlives restarts); None reads the clock.
+        """
+        self._now = time.time() if now is None else now
         buffer = self._buffer
         buffer += data
         events: list[P1Event] = []
@@ -136,10 +166,12 @@ class P1Reader:
                 continue
             if len(crc_field) < _CRC_LENGTH:
                 return events
-            events.append(self._check(bytes(buffer[:crc_end]), end + 1, crc_field))
+            # Out of the buffer before it is looked at: nothing in it can be read twice.
+            raw = bytes(buffer[:crc_end])
             del buffer[:crc_end]
+            events.append(self._check(raw, end + 1, bytes(crc_field)))
 
-    def _check(self, raw: bytes, checked_length: int, crc_field: bytearray) -> P1Event:
+    def _check(self, raw: bytes, checked_length: int, crc_field: bytes) -> P1Event:
         if not _HEX_DIGITS.issuperset(crc_field) or crc16_arc(raw[:checked_length]) != int(
             crc_field, 16
         ):
@@ -147,7 +179,7 @@ class P1Reader:
             return TelegramRejected(RejectReason.CRC_MISMATCH, raw)
         self.stats.telegrams += 1
         telegram = self._parser.parse(raw[:checked_length])
-        telegram, rejected = self._guard.check(telegram)
+        telegram, rejected = self.guard.check(telegram, self._now)
         self.stats.rejected_values += rejected
         return TelegramReceived(telegram, raw)
 
@@ -166,37 +198,76 @@ class P1Reader:
         self.stats.garbage_bytes += len(skipped.translate(None, _LINE_END_BYTES))
 
 
+CONFIRMATIONS: Final = 10
+"""Consistent readings in a row after a refused one that make it the counter's new course."""
+_SLACK: Final = Decimal("0.01")
+"""What any counter may add between two telegrams, whatever the time between them."""
+_MBUS_RATES: Final[Mapping[str | None, Decimal]] = {"m3": Decimal(100), "GJ": Decimal(1)}
+"""The most an M-Bus meter counts in an hour: a large gas meter (G65), 280 kW of heat."""
+_STATE_VERSION: Final = 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Course:
+    """A counter's value and when it was read: what the next reading must follow."""
+
+    value: Decimal
+    at: float
+    confirmations: int = 0
+
+    def follows(self, value: Decimal, now: float, rate: Decimal) -> bool:
+        """Whether ``value`` can follow: not lower, and not faster than ``rate`` an hour."""
+        elapsed = Decimal(max(now - self.at, 0.0)) / 3600
+        return Decimal(0) <= value - self.value <= rate * elapsed + _SLACK
+
+
 class CounterGuard:
-    """Keeps energy registers and M-Bus readings from going backwards."""
+    """Keeps energy registers and M-Bus readings from going backwards or jumping ahead.
 
-    __slots__ = ("_accepted", "_meter")
+    A reading is accepted when it follows the last accepted one: not lower, and not higher than
+    the connection could deliver in the time between them. Any other reading is refused (the
+    last accepted value stands) and becomes a candidate course; ``CONFIRMATIONS`` readings in a
+    row that follow it make it the accepted course (a meter exchange, a rollover, a counter the
+    guard never saw), so one bad value cannot freeze a counter for good.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_accepted", "_candidates", "_max_power_kw", "_meter", "_unchanged")
+
+    def __init__(self, max_power_kw: Decimal = MAX_POWER_KW) -> None:
         """Start with nothing accepted."""
+        self._max_power_kw = max_power_kw
         self._meter: str | None = None
-        self._accepted: dict[str, TelegramObject] = {}
+        self._accepted: dict[str, _Course] = {}
+        self._candidates: dict[str, _Course] = {}
+        self._unchanged: dict[str, TelegramObject] = {}
+        """The object last accepted per counter: the same line again needs no check."""
 
-    def check(self, telegram: Telegram) -> tuple[Telegram, int]:
-        """Return the telegram with values that went backwards replaced, and how many were."""
+    def check(self, telegram: Telegram, now: float) -> tuple[Telegram, int]:
+        """Return the telegram with refused values replaced, and how many were."""
         meter = telegram.text(EQUIPMENT_IDENTIFIER)
         if meter != self._meter:
             self._meter = meter
             self._accepted.clear()
-        accepted = self._accepted
+            self._candidates.clear()
+            self._unchanged.clear()
         objects = telegram.objects
+        unchanged = self._unchanged
         replaced: dict[str, TelegramObject] = {}
-        for code in _counter_codes(telegram):
+        for code, key in _counters(telegram):
             found = objects[code]
-            previous = accepted.get(code)
-            if found is previous:
-                continue  # the same line as before
+            if unchanged.get(key) is found:
+                # The same line as the last accepted one: its course starts when it first came,
+                # which is also what bounds the next change (the meter counts below the display).
+                continue
             value = _counter_value(found)
-            if previous is not None and value is not None:
-                previous_value = _counter_value(previous)
-                if previous_value is not None and value < previous_value:
-                    replaced[code] = previous
-                    continue
-            accepted[code] = found
+            if value is None:
+                continue
+            accepted = self._accept(key, value, now, self._rate(found))
+            if accepted is None:
+                unchanged[key] = found
+            else:
+                unchanged.pop(key, None)
+                replaced[code] = replace(found, value=accepted)  # type: ignore[type-var]
         if not replaced:
             return telegram, 0
         guarded = {**objects, **replaced}  # parses the telegram's other lines too: rare
@@ -205,17 +276,83 @@ class CounterGuard:
             len(replaced),
         )
 
+    def _rate(self, found: TelegramObject) -> Decimal:
+        """The most the counter of ``found`` can count in an hour."""
+        if isinstance(found, CapturedReading):
+            return _MBUS_RATES.get(found.unit, Decimal(0))
+        return self._max_power_kw
 
-def _counter_codes(telegram: Telegram) -> list[str]:
-    """The energy registers and M-Bus readings of a telegram."""
+    def _accept(self, key: str, value: Decimal, now: float, rate: Decimal) -> Decimal | None:
+        """Take ``value`` if it follows; return the value that stands instead when it does not."""
+        accepted = self._accepted.get(key)
+        if accepted is None or accepted.follows(value, now, rate):
+            self._accepted[key] = _Course(value, now)
+            self._candidates.pop(key, None)
+            return None
+        candidate = self._candidates.get(key)
+        confirmations = (
+            candidate.confirmations + 1
+            if candidate is not None and candidate.follows(value, now, rate)
+            else 0
+        )
+        if confirmations >= CONFIRMATIONS:
+            self._accepted[key] = _Course(value, now)
+            del self._candidates[key]
+            return None
+        self._candidates[key] = _Course(value, now, confirmations)
+        return accepted.value
+
+    def state(self) -> dict[str, Any]:
+        """The accepted readings as JSON-serializable data, to restore after a restart."""
+        return {
+            "version": _STATE_VERSION,
+            "meter": self._meter,
+            "counters": {
+                key: [str(course.value), course.at] for key, course in self._accepted.items()
+            },
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Take the accepted readings of ``state()``; anything unreadable is left out."""
+        counters = state.get("counters")
+        meter = state.get("meter")
+        if state.get("version") != _STATE_VERSION or not isinstance(counters, dict):
+            return
+        if not isinstance(meter, str | None):
+            return
+        self._meter = meter
+        self._accepted.clear()
+        self._candidates.clear()
+        self._unchanged.clear()
+        for key, saved in counters.items():
+            try:
+                value, at = Decimal(saved[0]), float(saved[1])
+            except (TypeError, ValueError, IndexError, KeyError, InvalidOperation):
+                continue
+            if value.is_finite() and value >= 0:
+                self._accepted[str(key)] = _Course(value, at)
+
+
+def _counters(telegram: Telegram) -> list[tuple[str, str]]:
+    """The energy registers and M-Bus readings of a telegram: (OBIS code, guard key).
+
+    An M-Bus reading is keyed by its device's identifier when it has one: channels shift when
+    a device is added, the device's counter stays its own.
+    """
     objects = telegram.objects
-    codes = [code for code in ENERGY_COUNTERS if code in objects]
-    for channel in telegram.mbus:
+    counters = [(code, code) for code in ENERGY_COUNTERS if code in objects]
+    for channel, device in telegram.mbus.items():
         prefix = f"0-{channel}:"
-        codes += [prefix + suffix for suffix in MBUS_READINGS if prefix + suffix in objects]
-    return codes
+        owner = f"0-{device.equipment_identifier}:" if device.equipment_identifier else prefix
+        counters += [
+            (prefix + suffix, owner + suffix)
+            for suffix in MBUS_READINGS
+            if prefix + suffix in objects
+        ]
+    return counters
 
 
 def _counter_value(found: TelegramObject) -> Decimal | None:
     value = found.value if isinstance(found, Reading | CapturedReading) else None
-    return value if isinstance(value, Decimal) else None
+    # Validated objects are finite; the check keeps the guard's comparisons safe regardless.
+    return value if isinstance(value, Decimal) and value.is_finite() else None

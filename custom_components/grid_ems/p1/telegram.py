@@ -9,18 +9,21 @@ from __future__ import annotations
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
-
-if TYPE_CHECKING:
-    from datetime import datetime
+from typing import Final
+from zoneinfo import ZoneInfo
 
 # Electricity (channel 0). Belgian tariff 1 is the normal (day) tariff, tariff 2 the low (night)
 # one: the opposite of the Dutch meters, which is why the names say "tariff 1/2", not "high/low".
 VERSION: Final = "0-0:96.1.4"
 DSMR_VERSION: Final = "1-3:0.2.8"
 EQUIPMENT_IDENTIFIER: Final = "0-0:96.1.1"
+EAN_CODE: Final = "0-0:96.1.2"
+"""e-MUCS 2.x: the EAN (GSRN) code of the meter, hex-encoded."""
+GRID_CONFIGURATION: Final = "1-0:94.32.1"
+"""e-MUCS 2.x: the grid the meter is connected to, 230 (3x230 V) or 400 (3N400 V)."""
 TIMESTAMP: Final = "0-0:1.0.0"
 ENERGY_IMPORT_TARIFF_1: Final = "1-0:1.8.1"
 ENERGY_IMPORT_TARIFF_2: Final = "1-0:1.8.2"
@@ -57,6 +60,8 @@ ENERGY_COUNTERS: Final = frozenset(
 MBUS_DEVICE_TYPE: Final = "24.1.0"
 MBUS_EQUIPMENT_IDENTIFIERS: Final = ("96.1.1", "96.1.0")
 """Belgian meters write the M-Bus identifier as 96.1.1, Dutch ones as 96.1.0."""
+MBUS_EAN_CODE: Final = "96.1.2"
+"""e-MUCS 2.x: the EAN code of an M-Bus device."""
 MBUS_VALVE_STATE: Final = "24.4.0"
 MBUS_READINGS: Final = ("24.2.3", "24.2.1")
 """24.2.3: gas not temperature corrected (Belgium); 24.2.1: water, heat, Dutch gas."""
@@ -136,6 +141,7 @@ class MBusDevice:
     equipment_identifier: str | None
     valve_state: int | None
     reading: CapturedReading | None
+    ean_code: str | None = None
 
     @property
     def medium(self) -> MBusMedium | None:
@@ -225,6 +231,49 @@ def decode_hex_text(value: str) -> str:
     except (binascii.Error, UnicodeDecodeError):
         return value
     return decoded if decoded.isprintable() else value
+
+
+BELGIUM: Final = ZoneInfo("Europe/Brussels")
+_DST_OFFSETS: Final = {"S": timedelta(hours=2), "W": timedelta(hours=1)}
+"""DSMR's flag of a timestamp: S, summer time (UTC+2 in Belgium); W, winter time (UTC+1)."""
+_NEAR_DST_CHANGE: Final = timedelta(hours=2)
+
+
+def p1_timestamp(text: str) -> datetime | None:
+    """The moment of a P1 timestamp ``YYMMDDhhmmssX`` (local time, X the DST flag), in UTC.
+
+    The flag gives the offset, as DSMR defines it: the repeated hour of autumn and a meter
+    clock that changes a little before or after the official instant are read right. A flag
+    that contradicts the date far from any DST change is a typo (the e-MUCS 1.7.1 example
+    writes a March date with S): the Belgian calendar decides then. None for anything else
+    (the meter's ``632525252525`` placeholder among them).
+    """
+    if len(text) not in {12, 13} or not text[:12].isdigit():
+        return None
+    try:  # faster than strptime, once per distinct line
+        written = datetime(
+            2000 + int(text[0:2]),
+            int(text[2:4]),
+            int(text[4:6]),
+            int(text[6:8]),
+            int(text[8:10]),
+            int(text[10:12]),
+        )  # local time: its offset follows
+    except ValueError:
+        return None
+    if len(text) == 12:
+        return written.replace(tzinfo=BELGIUM).astimezone(UTC)
+    offset = _DST_OFFSETS.get(text[12])
+    if offset is None:
+        return None
+    moment = (written - offset).replace(tzinfo=UTC)
+    calendar = moment.astimezone(BELGIUM).utcoffset()
+    if calendar != offset and all(
+        (moment + delta).astimezone(BELGIUM).utcoffset() == calendar
+        for delta in (-_NEAR_DST_CHANGE, _NEAR_DST_CHANGE)
+    ):
+        return written.replace(tzinfo=BELGIUM).astimezone(UTC)
+    return moment
 
 
 REDACTED: Final = "**REDACTED**"

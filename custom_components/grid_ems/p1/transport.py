@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final, override
@@ -82,7 +83,7 @@ class _PortProtocol(asyncio.Protocol):
 
     @override
     def data_received(self, data: bytes) -> None:
-        for event in self._reader.feed(data):
+        for event in self._reader.feed(data, time.time()):
             self._on_event(event)
 
     @override
