@@ -176,31 +176,9 @@ await check("the card follows the dark theme", async () => {
   return `card background ${light} in light mode, ${color} in dark mode`;
 });
 
-/** The <input> elements of the flow form's field `name` (by schema name, in any language). */
-async function fieldInputs(name) {
-  const handle = await page.waitForFunction(
-    (fieldName) => {
-      const deep = (root, match, found = []) => {
-        for (const element of root.querySelectorAll("*")) {
-          if (match(element)) found.push(element);
-          if (element.shadowRoot) deep(element.shadowRoot, match, found);
-        }
-        return found;
-      };
-      const [field] = deep(document, (element) => element.tagName === "HA-SELECTOR" && element.name === fieldName);
-      const inputs = field ? deep(field.shadowRoot ?? field, (element) => element.tagName === "INPUT") : [];
-      return inputs.length ? inputs : null;
-    },
-    name,
-    { timeout: WAIT_MS },
-  );
-  const properties = await handle.getProperties();
-  return [...properties.values()].map((property) => property.asElement()).filter(Boolean);
-}
-
-/** Choose `value` in the flow form's radio field `name`: an <input type=radio> up to Home
- * Assistant 2025.x's frontend, an <ha-radio-option> in 2026.x's. */
-async function chooseOption(name, value) {
+/** The elements with one of `tags` inside the flow form's field `name` (by schema name, in any
+ * language), as soon as there are some. */
+async function fieldElements(name, tags) {
   const handle = await page.waitForFunction(
     ([fieldName, wanted]) => {
       const deep = (root, match, found = []) => {
@@ -211,17 +189,31 @@ async function chooseOption(name, value) {
         return found;
       };
       const [field] = deep(document, (element) => element.tagName === "HA-SELECTOR" && element.name === fieldName);
-      if (!field) return null;
-      const isOption = (element) =>
-        (element.tagName === "INPUT" && element.type === "radio") || element.tagName === "HA-RADIO-OPTION";
-      return deep(field.shadowRoot ?? field, isOption).find((option) => option.value === wanted) ?? null;
+      const elements = field ? deep(field.shadowRoot ?? field, (element) => wanted.includes(element.tagName)) : [];
+      return elements.length ? elements : null;
     },
-    [name, value],
+    [name, tags],
     { timeout: WAIT_MS },
   );
-  const option = handle.asElement();
-  if (!option) throw new Error(`the form offers no ${value} in ${name}`);
-  await option.click();
+  const properties = await handle.getProperties();
+  return [...properties.values()].map((property) => property.asElement()).filter(Boolean);
+}
+
+/** The <input> elements of the flow form's field `name`. */
+async function fieldInputs(name) {
+  return fieldElements(name, ["INPUT"]);
+}
+
+/** Choose `value` in the flow form's radio field `name`: an <input type=radio> up to Home
+ * Assistant 2025.x's frontend, an <ha-radio-option> in 2026.x's. */
+async function chooseOption(name, value) {
+  for (const option of await fieldElements(name, ["INPUT", "HA-RADIO-OPTION"])) {
+    if ((await option.evaluate((element) => element.value)) === value) {
+      await option.click();
+      return;
+    }
+  }
+  throw new Error(`the form offers no ${value} in ${name}`);
 }
 
 async function entryTitles() {
