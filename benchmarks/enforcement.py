@@ -53,11 +53,12 @@ from benchmarks.machine import cpu_ticks
 from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.modbus_device import CONF_PROFILE
 from custom_components.grid_ems.netflex import Command
+from demo import config as demo_config
 from demo.simulators import site_power
 from demo.site import DEMO_PORTS, DemoFlow, DemoPorts, demo_flows
 from simulators import modbus, p1
 from simulators.rtu import RtuSimulator
-from tests.e2e.demo_run import free_port, prepare_config
+from tests.e2e.demo_run import free_port
 
 BATTERY_KW = 200
 """Installed power of the demo site's battery asset."""
@@ -328,7 +329,7 @@ def main() -> int:
     parent, child = multiprocessing.Pipe()
     simulators = multiprocessing.get_context("spawn").Process(target=_simulate, args=(child,))
     try:
-        prepare_config(config_dir, free_port())
+        demo_config.prepare(config_dir, free_port())
         simulators.start()
         asyncio.run(_run(config_dir, parent))
     finally:
