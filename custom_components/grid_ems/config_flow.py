@@ -13,7 +13,6 @@ import voluptuous as vol
 from homeassistant.components.sensor import DOMAIN as SENSOR_DOMAIN, SensorDeviceClass
 from homeassistant.config_entries import (
     ConfigEntry,
-    ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
     OptionsFlow,
@@ -38,15 +37,13 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
-    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
-    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
 )
 
-from . import modbus_device, p1_meter
+from . import modbus_device
 from .const import CONF_KIND, DOMAIN, EntryKind
 from .enforcement import (
     CONF_CONTROL,
@@ -100,6 +97,7 @@ from .netflex import (
     SignConvention,
     to_kilo,
 )
+from .p1_meter.config_flow import P1MeterFlowSteps, P1MeterOptionsFlow
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentry
@@ -123,7 +121,7 @@ def _with_suggestions(
     return flow.add_suggested_values_to_schema(fresh, suggested)
 
 
-class GridEmsConfigFlow(ConfigFlow, domain=DOMAIN):
+class GridEmsConfigFlow(P1MeterFlowSteps, domain=DOMAIN):
     """Add a P1 meter, a Modbus device or the grid operator link."""
 
     VERSION = 1
@@ -163,61 +161,6 @@ class GridEmsConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Return the subentry flows of the entry's kind (the link's assets)."""
         return _SUBENTRY_FLOWS.get(EntryKind(config_entry.data[CONF_KIND]), {})
-
-    # --- P1 meter ---
-
-    async def async_step_p1_meter(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Add a P1 meter: read a telegram from the port; the meter's identifier is unique."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            port = user_input[CONF_PORT].strip()
-            try:
-                identifier = await p1_meter.async_identify_meter(port)
-            except p1_meter.P1ProbeError as err:
-                errors["base"] = err.error
-            else:
-                await self.async_set_unique_id(identifier)
-                self._abort_if_unique_id_configured()
-                return self.async_create_entry(
-                    title=p1_meter.TITLE,
-                    data={CONF_KIND: EntryKind.P1_METER, CONF_PORT: port},
-                    options={p1_meter.CONF_UPDATE_INTERVAL: p1_meter.DEFAULT_UPDATE_INTERVAL},
-                )
-        return self.async_show_form(
-            step_id="p1_meter",
-            data_schema=self.add_suggested_values_to_schema(await _p1_schema(), user_input),
-            errors=errors,
-        )
-
-    async def async_step_reconfigure_p1_meter(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Move the meter to another port; it must still be the same meter."""
-        entry = self._get_reconfigure_entry()
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            port = user_input[CONF_PORT].strip()
-            try:
-                identifier = await p1_meter.async_identify_meter(port)
-            except p1_meter.P1ProbeError as err:
-                errors["base"] = err.error
-            else:
-                await self.async_set_unique_id(identifier)
-                self._abort_if_unique_id_mismatch(reason="p1_wrong_meter")
-                # The entry's update listener reloads it on the new port.
-                self.hass.config_entries.async_update_entry(
-                    entry, data={**entry.data, CONF_PORT: port}
-                )
-                return self.async_abort(reason="reconfigure_successful")
-        return self.async_show_form(
-            step_id="reconfigure_p1_meter",
-            data_schema=self.add_suggested_values_to_schema(
-                await _p1_schema(), user_input or entry.data
-            ),
-            errors=errors,
-        )
 
     # --- Modbus device ---
 
@@ -669,72 +612,6 @@ _ASSET_SCHEMA: Final = vol.Schema(
         vol.Optional(CONF_CONTROL): section(CONTROL_SCHEMA, {"collapsed": True}),
     }
 )
-
-
-# --- P1 meter ---
-
-
-async def _p1_schema() -> vol.Schema:
-    """The port field: the serial ports found (by-id paths first), or any path or socket:// URL."""
-    ports = await p1_meter.async_list_serial_ports()
-    return vol.Schema(
-        {
-            vol.Required(CONF_PORT): SelectSelector(
-                SelectSelectorConfig(
-                    options=[
-                        SelectOptionDict(
-                            value=port.path,
-                            label=f"{port.path} ({port.description})"
-                            if port.description
-                            else port.path,
-                        )
-                        for port in ports
-                    ],
-                    custom_value=True,
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            )
-        }
-    )
-
-
-_P1_OPTIONS_SCHEMA: Final = vol.Schema(
-    {
-        vol.Required(p1_meter.CONF_UPDATE_INTERVAL): NumberSelector(
-            NumberSelectorConfig(
-                min=0,
-                max=p1_meter.MAX_UPDATE_INTERVAL,
-                step=1,
-                mode=NumberSelectorMode.BOX,
-                unit_of_measurement=UnitOfTime.SECONDS,
-            )
-        )
-    }
-)
-
-
-class P1MeterOptionsFlow(OptionsFlow):
-    """Options of a P1 meter: how often its entities are updated."""
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show the meter's options (own step id: each kind has its own options texts)."""
-        return await self.async_step_p1_meter()
-
-    async def async_step_p1_meter(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Edit the entity update interval (0: every telegram)."""
-        if user_input is not None:
-            interval = int(user_input[p1_meter.CONF_UPDATE_INTERVAL])
-            return self.async_create_entry(data={p1_meter.CONF_UPDATE_INTERVAL: interval})
-        current = {
-            p1_meter.CONF_UPDATE_INTERVAL: p1_meter.DEFAULT_UPDATE_INTERVAL,
-            **self.config_entry.options,
-        }
-        return self.async_show_form(
-            step_id="p1_meter",
-            data_schema=self.add_suggested_values_to_schema(_P1_OPTIONS_SCHEMA, current),
-        )
 
 
 # --- Modbus device ---

@@ -53,6 +53,7 @@ from .iec104 import (
     TypeID,
     create_tls_context,
 )
+from .kind import Kind
 from .netflex import (
     AUDIT_STORAGE_VERSION,
     DEFAULT_IOAS,
@@ -815,3 +816,6 @@ async def async_remove_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> N
     await _state_store(hass, entry.entry_id).async_remove()
     await _audit_store(hass, entry.entry_id).async_remove()
     await async_remove_enforcement_storage(hass, entry.entry_id)
+
+
+KIND: Final = Kind(setup=async_setup_kind, platforms=PLATFORMS, remove=async_remove_kind)

@@ -30,6 +30,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN
 from .entity import GridEmsEntity
+from .kind import Kind
 from .modbus.client import ConnectionPool, ModbusDevice, ModbusHostConnection, RetryPolicy
 from .modbus.errors import (
     GATEWAY_EXCEPTIONS,
@@ -356,3 +357,6 @@ async def async_setup_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> Mo
         raise
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     return ModbusDeviceData(coordinator, settings)
+
+
+KIND: Final = Kind(setup=async_setup_kind, platforms=PLATFORMS)

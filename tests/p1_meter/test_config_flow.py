@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.grid_ems import p1_meter
 from custom_components.grid_ems.const import CONF_KIND, DOMAIN, EntryKind
+from custom_components.grid_ems.p1_meter import config_flow as p1_meter_flow
 from simulators.p1 import Fault, MeterConfig, P1Simulator, SimulatedMeter
 
 from .conftest import METER_ID, SetUp
@@ -95,7 +96,7 @@ async def test_no_telegram(hass: HomeAssistant) -> None:
     await silent.start()
     try:
         flow_id = await _p1_form(hass)
-        with patch.object(p1_meter, "PROBE_WAIT", 0.2):
+        with patch.object(p1_meter_flow, "PROBE_WAIT", 0.2):
             result = await hass.config_entries.flow.async_configure(
                 flow_id, {CONF_PORT: _url(silent)}
             )
@@ -110,7 +111,7 @@ async def test_crc_errors_only(hass: HomeAssistant) -> None:
     await noisy.start()
     try:
         flow_id = await _p1_form(hass)
-        with patch.object(p1_meter, "PROBE_WAIT", 0.3):
+        with patch.object(p1_meter_flow, "PROBE_WAIT", 0.3):
             result = await hass.config_entries.flow.async_configure(
                 flow_id, {CONF_PORT: _url(noisy)}
             )

@@ -29,7 +29,11 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator,
 from custom_components.grid_ems import p1_meter
 from custom_components.grid_ems.p1 import ConnectionState
 from custom_components.grid_ems.p1.validate import DropReason
-from custom_components.grid_ems.p1_meter import GridPowerReading, P1MeterData
+from custom_components.grid_ems.p1_meter import (
+    GridPowerReading,
+    P1MeterData,
+    coordinator as p1_meter_coordinator,
+)
 from simulators.p1 import Fault, P1Simulator, seal
 
 from .conftest import METER_ID, SetUp, StateWaiter, state_of
@@ -335,7 +339,7 @@ async def test_no_telegram_at_setup_retries(
 ) -> None:
     """Setup waits for the first telegram; without it the entry retries and closes the port."""
     entry.add_to_hass(hass)
-    with patch.object(p1_meter, "FIRST_TELEGRAM_TIMEOUT", 0.2):
+    with patch.object(p1_meter_coordinator, "FIRST_TELEGRAM_TIMEOUT", 0.2):
         assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert entry.reason == (
@@ -350,7 +354,7 @@ async def test_port_closed_at_setup_retries(
     """Nothing listens on the port: the entry retries."""
     await simulator.stop()
     entry.add_to_hass(hass)
-    with patch.object(p1_meter, "FIRST_TELEGRAM_TIMEOUT", 0.2):
+    with patch.object(p1_meter_coordinator, "FIRST_TELEGRAM_TIMEOUT", 0.2):
         assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_RETRY
 

@@ -1,4 +1,4 @@
-"""Home Assistant side of the P1 meter entries: one push coordinator per meter.
+"""The push coordinator of a P1 meter entry, and the entry's runtime data.
 
 The coordinator runs the P1 port (``p1.P1Connection``) as a background task of the entry. Every
 valid telegram goes at once to the grid power listeners (the enforcement controller closes its
@@ -17,8 +17,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-import serialx
-from homeassistant.const import CONF_PORT, Platform
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_PORT
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers.device_registry import DeviceEntry, DeviceInfo
@@ -26,41 +26,24 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .compat import async_register_main_device, via_device
-from .const import DOMAIN
-from .p1 import (
-    Backoff,
-    ConnectionState,
-    P1Connection,
-    P1Event,
-    P1NoTelegramError,
-    P1PortError,
-    Telegram,
-    TelegramReceived,
-    read_telegram,
-)
-from .p1.telegram import (
+from ..compat import async_register_main_device, via_device
+from ..const import DOMAIN
+from ..p1 import Backoff, ConnectionState, P1Connection, P1Event, Telegram, TelegramReceived
+from ..p1.telegram import (
     EQUIPMENT_IDENTIFIER,
     VERSION,
     MBusDevice,
     decode_hex_text,
     redact_identifiers,
 )
+from .const import CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from .models import GridEmsConfigEntry
+_LOGGER = logging.getLogger(__package__)
 
-_LOGGER = logging.getLogger(__name__)
-
-PLATFORMS: tuple[Platform, ...] = (Platform.SENSOR,)
-
-CONF_UPDATE_INTERVAL: Final = "update_interval"
-DEFAULT_UPDATE_INTERVAL: Final = 0
-"""Seconds between entity updates; 0 updates the entities on every telegram (every second)."""
-MAX_UPDATE_INTERVAL: Final = 3600
 FIRST_TELEGRAM_TIMEOUT: Final = 15.0
 """Setup waits this long for the first telegram: the entities are made from its objects."""
 RECONNECT_BACKOFF: Final = Backoff(initial=1.0, maximum=5.0)
@@ -68,42 +51,9 @@ RECONNECT_BACKOFF: Final = Backoff(initial=1.0, maximum=5.0)
 GUARD_STORE_VERSION: Final = 1
 GUARD_SAVE_DELAY: Final = 60.0
 """Seconds between writes of the counter guard's state (flash wear); written at shutdown too."""
-SERIAL_BY_ID: Final = "/serial/by-id/"
-"""In udev's stable paths of USB serial adapters (/dev/serial/by-id/...): the same whatever the
-plug order, unlike /dev/ttyUSB0."""
-PROBE_WAIT: Final = 10.0
-"""The config flow waits this long for a valid telegram from a new port."""
-TITLE: Final = "P1 meter"
 
 _MANUFACTURERS: Final = {"FLU": "Fluvius"}
 """Manufacturer by the three-letter code that opens the meter's identification line."""
-
-
-class P1ProbeError(Exception):
-    """A port given in the config flow does not deliver a usable meter."""
-
-    def __init__(self, error: str) -> None:
-        """Keep the translation key of the form error."""
-        super().__init__(error)
-        self.error = error
-
-
-async def async_identify_meter(port: str) -> str:
-    """Read one telegram from ``port`` and return the meter's equipment identifier.
-
-    Raises ``P1ProbeError`` with the config flow's error key: ``p1_cannot_connect``,
-    ``p1_no_telegram``, ``p1_crc_errors`` (telegrams came, none valid) or ``p1_no_identifier``.
-    """
-    try:
-        telegram = await read_telegram(port, PROBE_WAIT)
-    except P1PortError as err:
-        _LOGGER.debug("Cannot open P1 port %s: %s", port, err)
-        raise P1ProbeError("p1_cannot_connect") from err
-    except P1NoTelegramError as err:
-        raise P1ProbeError("p1_crc_errors" if err.rejected else "p1_no_telegram") from err
-    if not (identifier := telegram.text(EQUIPMENT_IDENTIFIER)):
-        raise P1ProbeError("p1_no_identifier")
-    return identifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +69,11 @@ class GridPowerReading:
 class P1Coordinator(DataUpdateCoordinator[Telegram]):
     """Pushes the telegrams of one P1 meter to its entities and grid power listeners."""
 
-    config_entry: GridEmsConfigEntry
+    config_entry: P1MeterConfigEntry
     device: DeviceEntry
     """The meter's device, registered from the first telegram (M-Bus devices refer to it)."""
 
-    def __init__(self, hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
+    def __init__(self, hass: HomeAssistant, entry: P1MeterConfigEntry) -> None:
         """Prepare the coordinator of ``entry``; ``async_start`` opens the port."""
         super().__init__(hass, _LOGGER, config_entry=entry, name=f"P1 meter {entry.title}")
         self.connection = P1Connection(
@@ -141,7 +91,7 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
         self._first_telegram: asyncio.Future[None] = hass.loop.create_future()
         self._last_dispatch = -float("inf")
         self._pending_dispatch: asyncio.TimerHandle | None = None
-        self._guard_store = _guard_store(hass, entry.entry_id)
+        self._guard_store = guard_store(hass, entry.entry_id)
         self._guard_save_pending = False
 
     async def async_start(self) -> None:
@@ -324,36 +274,9 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
         }
 
 
-def _guard_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+def guard_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     """The store of a meter entry's counter guard (its accepted readings)."""
     return Store(hass, GUARD_STORE_VERSION, f"{DOMAIN}.{entry_id}.p1_counters")
-
-
-async def async_remove_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
-    """Delete the counter guard's state of a removed meter entry."""
-    await _guard_store(hass, entry.entry_id).async_remove()
-
-
-@dataclass(frozen=True, slots=True)
-class SerialPort:
-    """A serial port found on the host, for the config flow's list."""
-
-    path: str
-    description: str
-
-
-async def async_list_serial_ports() -> list[SerialPort]:
-    """The serial ports of the host: stable /dev/serial/by-id paths first, then the others."""
-    ports = await serialx.async_list_serial_ports()
-    found = [
-        SerialPort(
-            str(port.device),
-            # Manufacturer and product name the cable; unique parts, in order.
-            " - ".join(dict.fromkeys(part for part in (port.manufacturer, port.product) if part)),
-        )
-        for port in ports
-    ]
-    return sorted(found, key=lambda port: (SERIAL_BY_ID not in port.path, port.path))
 
 
 @dataclass(slots=True)
@@ -367,21 +290,4 @@ class P1MeterData:
         return self.coordinator.diagnostics()
 
 
-async def async_setup_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> P1MeterData:
-    """Open the meter's port and wait for its first telegram."""
-    coordinator = P1Coordinator(hass, entry)
-    port = entry.data[CONF_PORT]
-
-    async def entry_updated(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
-        """Reconnect on a new port (reconfigure); apply the update interval without reconnecting."""
-        if entry.data[CONF_PORT] != port:
-            hass.config_entries.async_schedule_reload(entry.entry_id)
-            return
-        coordinator.async_set_entity_update_interval(
-            entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
-        )
-
-    entry.async_on_unload(coordinator.async_shutdown_dispatch)
-    entry.async_on_unload(entry.add_update_listener(entry_updated))
-    await coordinator.async_start()
-    return P1MeterData(coordinator)
+type P1MeterConfigEntry = ConfigEntry[P1MeterData]

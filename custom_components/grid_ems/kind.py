@@ -1,0 +1,42 @@
+"""What a kind of entry (P1 meter, Modbus device, grid operator link) gives the integration.
+
+Each kind's package describes itself with a ``Kind``; the integration's set-up and its platform
+modules dispatch to it by the entry's kind, without knowing its insides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.const import Platform
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.device_registry import DeviceEntry
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+# The entry parameters are ConfigEntry[Any]: each kind types its own entries (P1MeterConfigEntry,
+# ...), and the dispatch only ever hands a kind its own entries.
+type PlatformSetup = Callable[
+    [HomeAssistant, ConfigEntry[Any], AddConfigEntryEntitiesCallback], Awaitable[None]
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """How entries of one kind are set up, which entities they have, and what they clean up."""
+
+    setup: Callable[[HomeAssistant, ConfigEntry[Any]], Awaitable[Any]]
+    """Set the entry up and return its runtime data."""
+    platforms: tuple[Platform, ...]
+    """The platforms the kind's entries have entities on."""
+    entities: Mapping[Platform, PlatformSetup] = field(default_factory=dict)
+    """The kind's own entity set-up per platform (the platform modules dispatch to it)."""
+    remove: Callable[[HomeAssistant, ConfigEntry[Any]], Awaitable[None]] | None = None
+    """Delete what a removed entry kept in storage."""
+    remove_device: Callable[[ConfigEntry[Any], DeviceEntry], bool] = field(
+        default=lambda entry, device: False
+    )
+    """Whether the user may delete one of the entry's devices."""
