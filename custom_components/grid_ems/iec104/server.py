@@ -48,6 +48,8 @@ from .connection import (
     ProtocolParameters,
     Session,
     SessionClosed,
+    SupervisionLost,
+    SupervisionRestored,
 )
 from .station import MonitorPoint, Station, untimed
 
@@ -81,7 +83,21 @@ class ConnectionState(StrEnum):
     CONNECTED = "connected"
     STARTED = "started"
     STOPPED = "stopped"
+    LOST = "lost"
+    """Still connected, but data transfer stopped or the client silent for the supervision time."""
+    RESTORED = "restored"
+    """After LOST: data transfer started again and the client answers."""
     CLOSED = "closed"
+
+
+class WhenFull(StrEnum):
+    """What a connection from an allowed client does when every connection slot is taken."""
+
+    REPLACE = "replace"
+    """It takes the slot of the oldest connection, which is closed: a client that reconnects
+    at once, or whose old connection is half-open, is served without waiting for the close."""
+    REFUSE = "refuse"
+    """It is refused until a connection closes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +245,8 @@ class Server:
         parameters: ProtocolParameters | None = None,
         allowed_clients: Iterable[str] | None = None,
         max_connections: int = 1,
+        when_full: WhenFull = WhenFull.REPLACE,
+        supervision: float | None = None,
         ssl_context: ssl.SSLContext | None = None,
         command_timeout: float = 10.0,
         on_command: CommandHandler | None = None,
@@ -239,6 +257,10 @@ class Server:
         """Configure the server; `start()` binds it.
 
         allowed_clients: addresses or networks ("10.0.0.5", "10.0.0.0/24"); None allows any.
+        when_full: what a new allowed connection does when `max_connections` are open; a client
+        outside the allow-list is refused before and never displaces anyone.
+        supervision: seconds of stopped data transfer or silence after which a connection is
+        reported LOST (see `Session`); None: never.
         Commands are rejected when no `on_command` is set; clock syncs are accepted when no
         `on_clock_sync` is set. A handler that raises or exceeds `command_timeout` seconds
         gets a negative confirmation. `on_command_refused` hears of every command the server
@@ -257,6 +279,8 @@ class Server:
             else tuple(ipaddress.ip_network(entry, strict=False) for entry in allowed_clients)
         )
         self.max_connections = max_connections
+        self.when_full = when_full
+        self.supervision = supervision
         self.ssl_context = ssl_context
         self.command_timeout = command_timeout
         self.on_command = on_command
@@ -264,7 +288,7 @@ class Server:
         self.on_connection_event = on_connection_event
         self.on_command_refused = on_command_refused
         self._stations: dict[int, Station] = {}
-        self._connections: set[_Connection] = set()
+        self._connections: dict[_Connection, None] = {}  # oldest first
         self._server: asyncio.Server | None = None
 
     # Data model ---------------------------------------------------------------------------
@@ -365,9 +389,15 @@ class Server:
                 address = address.ipv4_mapped
             if not any(address in network for network in self.allowed_clients):
                 return "address not in the allow-list"
-        if len(self._connections) >= self.max_connections:
+        if self.when_full is WhenFull.REFUSE and len(self._connections) >= self.max_connections:
             return f"maximum of {self.max_connections} connection(s) reached"
         return None
+
+    def _make_room(self, peer: Peer) -> None:
+        """Close the oldest connections until an admitted one from `peer` fits the limit."""
+        while len(self._connections) >= self.max_connections:
+            oldest = next(iter(self._connections))
+            oldest.displace(f"replaced by a new connection from {peer[0]}:{peer[1]}")
 
     def _notify(self, peer: Peer, state: ConnectionState, reason: str | None = None) -> None:
         handler = self.on_connection_event
@@ -476,7 +506,9 @@ class Server:
         request = CommandRequest(
             asdu.common_address, asdu.type_id, command, asdu.originator, asdu.test, connection.peer
         )
-        result = await self._run_handler(request)
+        # Shielded: a decision the handler started (obeyed, being saved) completes even when the
+        # connection goes meanwhile; only its confirmation is lost, as the RTU expects then.
+        result = await asyncio.shield(self._run_handler(request))
         connection.reply(raw, Cause.ACTIVATION_CON, negative=not result.positive)
         if result.positive:
             if result.terminate:
@@ -653,6 +685,7 @@ class _Connection(asyncio.Protocol):
         self._registered = False
         self._finished = asyncio.Event()
         self._close_reason: str | None = None
+        self._ended = False
         self._early_data = bytearray()
 
     def __str__(self) -> str:
@@ -675,7 +708,8 @@ class _Connection(asyncio.Protocol):
             transport.abort()
             self._finished.set()
             return
-        self._server._connections.add(self)
+        self._server._make_room(self.peer)
+        self._server._connections[self] = None
         self._registered = True
         if self._server.ssl_context is None:
             self._begin(transport)
@@ -700,11 +734,16 @@ class _Connection(asyncio.Protocol):
             transport.abort()
             self._unregister()
             return
+        if self._ended:  # displaced during the handshake
+            tls_transport.abort()
+            return
         self._begin(tls_transport)
 
     def _begin(self, transport: asyncio.Transport) -> None:
         self._transport = transport
-        self._session = Session(self._server.parameters, self._loop.time())
+        self._session = Session(
+            self._server.parameters, self._loop.time(), supervision=self._server.supervision
+        )
         self._worker = self._loop.create_task(self._work())
         _LOGGER.info("%s connected", self)
         self._server._notify(self.peer, ConnectionState.CONNECTED)
@@ -734,21 +773,25 @@ class _Connection(asyncio.Protocol):
         self._update_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._end(self._close_reason or (str(exc) if exc else "closed by peer"))
+
+    def _end(self, reason: str) -> None:
+        """Stop the timer and the dispatch, report CLOSED once and leave the server."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if self._worker is not None:
             self._worker.cancel()
-        if self._session is not None:
-            reason = self._close_reason or (str(exc) if exc else "closed by peer")
+        if self._session is not None and not self._ended:
             _LOGGER.info("%s closed: %s", self, reason)
             self._server._notify(self.peer, ConnectionState.CLOSED, reason)
+        self._ended = True
         self._unregister()
 
     def _unregister(self) -> None:
         if self._registered:
             self._registered = False
-            self._server._connections.discard(self)
+            self._server._connections.pop(self, None)
         if self._worker is None or self._worker.done():
             self._finished.set()
         else:
@@ -773,6 +816,12 @@ class _Connection(asyncio.Protocol):
                     self._server._notify(self.peer, ConnectionState.STOPPED)
                 case LinkTestConfirmed():
                     _LOGGER.debug("%s: TESTFR confirmed", self)
+                case SupervisionLost(reason):
+                    _LOGGER.warning("%s: lost, %s", self, reason)
+                    self._server._notify(self.peer, ConnectionState.LOST, reason)
+                case SupervisionRestored():
+                    _LOGGER.info("%s: restored", self)
+                    self._server._notify(self.peer, ConnectionState.RESTORED)
                 case SessionClosed(reason):
                     _LOGGER.warning("%s: closing, %s", self, reason)
                     self._close_reason = reason
@@ -875,6 +924,18 @@ class _Connection(asyncio.Protocol):
 
     def abort(self) -> None:
         assert self._transport is not None
+        self._transport.abort()
+
+    def displace(self, reason: str) -> None:
+        """Give up the slot to a new connection: leave the server now and abort.
+
+        Abort rather than close: a half-open peer never reads what a graceful close would flush.
+        CLOSED is reported before the new connection's CONNECTED.
+        """
+        assert self._transport is not None
+        _LOGGER.warning("%s: closing, %s", self, reason)
+        self._close_reason = reason
+        self._end(reason)
         self._transport.abort()
 
     async def wait_finished(self) -> None:
