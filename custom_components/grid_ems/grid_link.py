@@ -44,12 +44,14 @@ from .iec104 import (
     DoublePointValue,
     FloatMonitorPoint,
     MonitorPoint,
+    ProtocolParameters,
     Quality,
     RefusedCommand,
     Server,
     SingleMonitorPoint,
     Station,
     TypeID,
+    WhenFull,
     create_tls_context,
 )
 from .netflex import (
@@ -68,6 +70,7 @@ from .netflex import (
     Command,
     CommandRequest,
     CommandValue,
+    ConnectionRecord,
     DsoState,
     GridOperatorModel,
     MonitorValue,
@@ -77,6 +80,7 @@ from .netflex import (
     SignConvention,
     SiteParameters,
     category_sums,
+    connection_log,
     create_model,
     dump_state,
     load_state,
@@ -112,6 +116,16 @@ CONF_EXPORT_CAPACITY: Final = "export_capacity_kw"
 CONF_MEASUREMENT_PERIOD: Final = "measurement_period"
 CONF_SIGN_CONVENTION: Final = "sign_convention"
 CONF_TEST_MODE: Final = "test_mode"
+CONF_LINK: Final = "link"
+"""Options section of the IEC-104 link itself (any change restarts the server)."""
+CONF_WHEN_FULL: Final = "when_full"
+CONF_LINK_LOST_AFTER: Final = "link_lost_after"
+CONF_T0: Final = "t0"
+CONF_T1: Final = "t1"
+CONF_T2: Final = "t2"
+CONF_T3: Final = "t3"
+CONF_K: Final = "k"
+CONF_W: Final = "w"
 # Asset subentries; the subentry title is the asset's name.
 SUBENTRY_ASSET: Final = "asset"
 CONF_CATEGORY: Final = "category"
@@ -124,6 +138,18 @@ DEFAULT_BIND_HOST: Final = "0.0.0.0"  # noqa: S104  (the RTU connects over the s
 DEFAULT_PORT: Final = 2404
 DEFAULT_COMMON_ADDRESS: Final = 100
 DEFAULT_MEASUREMENT_PERIOD: Final = 30
+_STANDARD: Final = ProtocolParameters()
+DEFAULT_LINK_OPTIONS: Final[Mapping[str, Any]] = {
+    CONF_WHEN_FULL: WhenFull.REPLACE.value,
+    CONF_LINK_LOST_AFTER: 30,
+    CONF_T0: _STANDARD.t0,
+    CONF_T1: _STANDARD.t1,
+    CONF_T2: _STANDARD.t2,
+    CONF_T3: _STANDARD.t3,
+    CONF_K: _STANDARD.k,
+    CONF_W: _STANDARD.w,
+}
+"""The standard's timers and windows; the grid operator may prescribe others."""
 MAX_CONNECTIONS: Final = 1
 AUDIT_SAVE_DELAY: Final = 5
 """Seconds the audit trail may wait before it is written; accepted states never wait."""
@@ -148,11 +174,16 @@ class LinkSettings:
     tls_client_ca: str | None
     points: Mapping[str, object]
     """The IOA options; the provider's model fills in the defaults."""
+    parameters: ProtocolParameters
+    when_full: WhenFull
+    link_lost_after: float
+    """Seconds of stopped data transfer or silence after which a connected RTU counts as lost."""
 
     @classmethod
     def from_entry(cls, entry: GridEmsConfigEntry) -> LinkSettings:
         """Read the settings of a link entry."""
         data = entry.data
+        link = link_options(entry.options)
         return cls(
             provider=Provider(data[CONF_PROVIDER]),
             bind_host=data[CONF_BIND_HOST],
@@ -163,7 +194,34 @@ class LinkSettings:
             tls_key=data.get(CONF_TLS_KEY),
             tls_client_ca=data.get(CONF_TLS_CLIENT_CA),
             points={key: entry.options[key] for key in DEFAULT_IOAS if key in entry.options},
+            parameters=protocol_parameters(link),
+            when_full=WhenFull(link[CONF_WHEN_FULL]),
+            link_lost_after=float(link[CONF_LINK_LOST_AFTER]),
         )
+
+
+def link_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The link section of entry options over its defaults."""
+    return {**DEFAULT_LINK_OPTIONS, **options.get(CONF_LINK, {})}
+
+
+def protocol_parameters(link: Mapping[str, Any]) -> ProtocolParameters:
+    """The IEC-104 timers and windows of a link section; ValueError if the standard forbids them.
+
+    The link-lost time must also exceed t3, or an idle link that answers our tests would count
+    as silent.
+    """
+    parameters = ProtocolParameters(
+        k=int(link[CONF_K]),
+        w=int(link[CONF_W]),
+        t0=float(link[CONF_T0]),
+        t1=float(link[CONF_T1]),
+        t2=float(link[CONF_T2]),
+        t3=float(link[CONF_T3]),
+    )
+    if float(link[CONF_LINK_LOST_AFTER]) <= parameters.t3:
+        raise ValueError("the link-lost time must be longer than t3")
+    return parameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,9 +291,12 @@ class RtuConnection:
     """The connected RTU."""
 
     address: str
+    port: int
     connected_at: datetime
     started: bool
     """Whether data transfer is started (STARTDT); the RTU may keep a stopped standby link."""
+    lost: str | None = None
+    """Why the connected RTU counts as lost (data transfer stopped or silent too long)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +311,13 @@ class LinkSnapshot:
     clock_offset: timedelta | None = None
     """RTU clock minus Home Assistant's clock at the last clock synchronization."""
     clock_synced_at: datetime | None = None
+    rtu_replaced_at: datetime | None = None
+    """When an RTU connection last replaced an older one (that one was closed)."""
+
+    @property
+    def link_up(self) -> bool:
+        """Whether an RTU is connected and neither stopped nor silent for the link-lost time."""
+        return self.rtu is not None and self.rtu.lost is None
 
     @property
     def limits(self) -> PowerLimits:
@@ -344,6 +412,8 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         self.options = LinkOptions.from_entry(entry)
         self.model: GridOperatorModel = create_model(self.settings.provider, self.settings.points)
         self.audit = AuditTrail()
+        self.connections = connection_log()
+        """The RTU's recent connection changes, kept with the audit trail."""
         self.data = LinkSnapshot(DsoState(), site_from_entry(entry), ZERO_POWERS)
         self.server: Server | None = None
         self._state_store = _state_store(hass, entry.entry_id)
@@ -410,6 +480,9 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             return
         try:
             self.audit = AuditTrail.from_list(stored["records"])
+            self.connections = connection_log(
+                ConnectionRecord.from_dict(item) for item in stored.get("connections", ())
+            )
         except (KeyError, TypeError, ValueError) as err:
             _LOGGER.warning("Stored audit trail is not readable (%s); starting a new one", err)
 
@@ -428,8 +501,11 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         server = Server(
             settings.bind_host,
             settings.port,
+            parameters=settings.parameters,
             allowed_clients=settings.allowed_clients or None,
             max_connections=MAX_CONNECTIONS,
+            when_full=settings.when_full,
+            supervision=settings.link_lost_after,
             ssl_context=ssl_context,
             on_command=self._async_on_command,
             on_clock_sync=self._async_on_clock_sync,
@@ -634,7 +710,10 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         )
 
     def _audit_data(self) -> dict[str, list[dict[str, Any]]]:
-        return {"records": self.audit.as_list()}
+        return {
+            "records": self.audit.as_list(),
+            "connections": [record.as_dict() for record in self.connections],
+        }
 
     # Monitor direction ---------------------------------------------------------------------
 
@@ -711,16 +790,44 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
 
     @callback
     def _on_connection_event(self, event: ConnectionEvent) -> None:
-        rtu = self.data.rtu
-        match event.state:
-            case ConnectionState.CONNECTED:
-                rtu = RtuConnection(event.peer[0], dt_util.utcnow(), started=False)
-            case ConnectionState.STARTED | ConnectionState.STOPPED if rtu is not None:
-                rtu = replace(rtu, started=event.state is ConnectionState.STARTED)
-            case ConnectionState.CLOSED:
-                _LOGGER.info("RTU %s disconnected: %s", event.peer[0], event.reason)
-                rtu = None
-        self.async_set_updated_data(replace(self.data, rtu=rtu))
+        data = self.data
+        rtu = data.rtu
+        if event.state is ConnectionState.CONNECTED:
+            rtu = RtuConnection(*event.peer, dt_util.utcnow(), started=False)
+        elif rtu is None or (rtu.address, rtu.port) != event.peer:
+            return  # a connection the link does not show (one connection at a time)
+        else:
+            match event.state:
+                case ConnectionState.STARTED | ConnectionState.STOPPED:
+                    rtu = replace(rtu, started=event.state is ConnectionState.STARTED)
+                case ConnectionState.LOST:
+                    _LOGGER.warning("RTU %s link lost: %s", event.peer[0], event.reason)
+                    rtu = replace(rtu, lost=event.reason)
+                case ConnectionState.RESTORED:
+                    _LOGGER.info("RTU %s link restored", event.peer[0])
+                    rtu = replace(rtu, lost=None)
+                case _ if event.replaced_by is not None:
+                    _LOGGER.warning(
+                        "RTU connection %s:%s replaced by a new one from %s:%s",
+                        *event.peer,
+                        *event.replaced_by,
+                    )
+                    data = replace(data, rtu_replaced_at=dt_util.utcnow())
+                    rtu = None
+                case _:
+                    _LOGGER.info("RTU %s disconnected: %s", event.peer[0], event.reason)
+                    rtu = None
+        self.connections.append(
+            ConnectionRecord(
+                dt_util.utcnow(),
+                event.peer[0],
+                event.state.value,
+                event.reason,
+                None if event.replaced_by is None else event.replaced_by[0],
+            )
+        )
+        self._audit_store.async_delay_save(self._audit_data, AUDIT_SAVE_DELAY)
+        self.async_set_updated_data(replace(data, rtu=rtu))
 
     # Diagnostics ---------------------------------------------------------------------------
 
@@ -741,6 +848,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
                     for command, quality in self._feedback_quality.items()
                 },
                 "rtu": None if data.rtu is None else asdict(data.rtu),
+                "link_up": data.link_up,
                 "clock_offset_s": None
                 if data.clock_offset is None
                 else data.clock_offset.total_seconds(),
@@ -749,10 +857,16 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
                     CONF_MEASUREMENT_PERIOD: self.options.measurement_period.total_seconds(),
                     CONF_SIGN_CONVENTION: self.options.sign_convention,
                     CONF_TEST_MODE: self.options.test_mode,
+                    CONF_LINK: {
+                        **asdict(self.settings.parameters),
+                        CONF_WHEN_FULL: self.settings.when_full,
+                        CONF_LINK_LOST_AFTER: self.settings.link_lost_after,
+                    },
                 },
                 "audit": self.audit.as_list(),
+                "connections": [record.as_dict() for record in self.connections],
             },
-            {"address", "source", CONF_PORT},
+            {"address", "source", "replaced_by", CONF_PORT},
         )
 
 

@@ -56,6 +56,7 @@ async def test_a_half_open_connection_is_replaced_at_once(
     new_peer = new.writer.get_extra_info("sockname")
     assert closed.peer == old_peer
     assert closed.reason == f"replaced by a new connection from {new_peer[0]}:{new_peer[1]}"
+    assert closed.replaced_by == new_peer
     # The old connection's end comes before the new one's start, so a listener never sees two.
     states = [(event.peer, event.state) for event in recorder.events]
     assert states.index((old_peer, ConnectionState.CLOSED)) < states.index(

@@ -107,6 +107,8 @@ class ConnectionEvent:
     peer: Peer
     state: ConnectionState
     reason: str | None = None
+    replaced_by: Peer | None = None
+    """For CLOSED: the new connection that took this one's slot (`WhenFull.REPLACE`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,14 +399,20 @@ class Server:
         """Close the oldest connections until an admitted one from `peer` fits the limit."""
         while len(self._connections) >= self.max_connections:
             oldest = next(iter(self._connections))
-            oldest.displace(f"replaced by a new connection from {peer[0]}:{peer[1]}")
+            oldest.displace(peer)
 
-    def _notify(self, peer: Peer, state: ConnectionState, reason: str | None = None) -> None:
+    def _notify(
+        self,
+        peer: Peer,
+        state: ConnectionState,
+        reason: str | None = None,
+        replaced_by: Peer | None = None,
+    ) -> None:
         handler = self.on_connection_event
         if handler is None:
             return
         try:
-            handler(ConnectionEvent(peer, state, reason))
+            handler(ConnectionEvent(peer, state, reason, replaced_by))
         except Exception:
             _LOGGER.exception("Connection event handler failed")
 
@@ -775,7 +783,7 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._end(self._close_reason or (str(exc) if exc else "closed by peer"))
 
-    def _end(self, reason: str) -> None:
+    def _end(self, reason: str, replaced_by: Peer | None = None) -> None:
         """Stop the timer and the dispatch, report CLOSED once and leave the server."""
         if self._timer is not None:
             self._timer.cancel()
@@ -784,7 +792,7 @@ class _Connection(asyncio.Protocol):
             self._worker.cancel()
         if self._session is not None and not self._ended:
             _LOGGER.info("%s closed: %s", self, reason)
-            self._server._notify(self.peer, ConnectionState.CLOSED, reason)
+            self._server._notify(self.peer, ConnectionState.CLOSED, reason, replaced_by)
         self._ended = True
         self._unregister()
 
@@ -926,16 +934,17 @@ class _Connection(asyncio.Protocol):
         assert self._transport is not None
         self._transport.abort()
 
-    def displace(self, reason: str) -> None:
-        """Give up the slot to a new connection: leave the server now and abort.
+    def displace(self, newcomer: Peer) -> None:
+        """Give up the slot to a new connection from `newcomer`: leave the server now and abort.
 
         Abort rather than close: a half-open peer never reads what a graceful close would flush.
         CLOSED is reported before the new connection's CONNECTED.
         """
         assert self._transport is not None
+        reason = f"replaced by a new connection from {newcomer[0]}:{newcomer[1]}"
         _LOGGER.warning("%s: closing, %s", self, reason)
         self._close_reason = reason
-        self._end(reason)
+        self._end(reason, newcomer)
         self._transport.abort()
 
     async def wait_finished(self) -> None:

@@ -4,7 +4,14 @@ Plain Python without Home Assistant; see README.md for the shape the enforcement
 """
 
 from .assets import Asset, AssetCategory, SiteParameters
-from .audit import AUDIT_CAPACITY, LOCAL_SOURCE, AuditRecord, AuditTrail
+from .audit import (
+    AUDIT_CAPACITY,
+    LOCAL_SOURCE,
+    AuditRecord,
+    AuditTrail,
+    ConnectionRecord,
+    connection_log,
+)
 from .commands import (
     Accepted,
     CommandRequest,
@@ -63,6 +70,7 @@ __all__ = [
     "Command",
     "CommandRequest",
     "CommandValue",
+    "ConnectionRecord",
     "Decision",
     "DsoState",
     "GridOperatorModel",
@@ -80,6 +88,7 @@ __all__ = [
     "SiteParameters",
     "apply_command",
     "category_sums",
+    "connection_log",
     "create_model",
     "decide",
     "dump_state",
