@@ -13,8 +13,11 @@ import logging
 import math
 import ssl
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.diagnostics import async_redact_data
@@ -23,7 +26,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady, ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
-from homeassistant.helpers.storage import Store
+from homeassistant.helpers.storage import STORAGE_DIR, Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -79,6 +82,7 @@ from .netflex import (
     Refusal,
     SignConvention,
     SiteParameters,
+    StateJournal,
     category_sums,
     connection_log,
     create_model,
@@ -373,9 +377,71 @@ def _service_value(command: Command, number: float) -> CommandValue:
             return number
 
 
-def _state_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, CommandValue]]:
-    """Where a link keeps its DSO state; written atomically, before each confirmation."""
+def _legacy_state_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, CommandValue]]:
+    """Where links before the journal kept their DSO state (read once, then removed)."""
     return Store(hass, STATE_STORAGE_VERSION, f"{DOMAIN}.{entry_id}.dso_state", atomic_writes=True)
+
+
+def journal_path(hass: HomeAssistant, entry_id: str) -> Path:
+    """The file of a link's state journal, next to Home Assistant's other storage."""
+    return Path(hass.config.path(STORAGE_DIR, f"{DOMAIN}.{entry_id}.dso_state.jsonl"))
+
+
+class DsoStateStore:
+    """Where a link keeps its DSO state: a journal (``StateJournal``) on its own thread.
+
+    Its own thread, so that a save before a confirmation never queues behind Home Assistant's
+    shared executor jobs; one thread, so that the lines are written in command order.
+    """
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Prepare the journal in Home Assistant's storage folder; nothing is opened yet."""
+        self._hass = hass
+        self._entry_id = entry_id
+        self._journal = StateJournal(journal_path(hass, entry_id))
+        self._thread: ThreadPoolExecutor | None = None
+
+    @property
+    def path(self) -> Path:
+        """The journal's file."""
+        return self._journal.path
+
+    async def _async_run[T](self, job: Callable[[], T]) -> T:
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"{DOMAIN}_dso_state")
+        return await self._hass.loop.run_in_executor(self._thread, job)
+
+    async def async_load(self) -> Mapping[str, object] | None:
+        """The stored state (``dump_state`` form); moves a state of the old store over.
+
+        Raises ValueError if the journal is not readable.
+        """
+        stored = await self._async_run(self._journal.load)
+        if stored is not None:
+            return stored
+        legacy = _legacy_state_store(self._hass, self._entry_id)
+        old = await legacy.async_load()
+        if old is not None:
+            await self._async_run(partial(self._journal.compact, old))
+            await legacy.async_remove()
+        return old
+
+    async def async_save(self, data: Mapping[str, object]) -> None:
+        """Append a state and flush it to the disk; raises OSError if that fails."""
+        await self._async_run(partial(self._journal.append, data))
+
+    async def async_close(self) -> None:
+        """Close the journal and end its thread."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            await self._hass.loop.run_in_executor(thread, self._journal.close)
+            await self._hass.async_add_executor_job(thread.shutdown)
+
+    async def async_remove(self) -> None:
+        """Delete the journal (and a state of the old store)."""
+        await self.async_close()
+        await self._hass.async_add_executor_job(self._journal.remove)
+        await _legacy_state_store(self._hass, self._entry_id).async_remove()
 
 
 def _audit_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, list[dict[str, Any]]]]:
@@ -416,7 +482,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         """The RTU's recent connection changes, kept with the audit trail."""
         self.data = LinkSnapshot(DsoState(), site_from_entry(entry), ZERO_POWERS)
         self.server: Server | None = None
-        self._state_store = _state_store(hass, entry.entry_id)
+        self._state_store = DsoStateStore(hass, entry.entry_id)
         self._audit_store = _audit_store(hass, entry.entry_id)
         self._command_lock = asyncio.Lock()
         self._points: dict[int, MonitorPoint] = {}
@@ -458,13 +524,14 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         if self.server is not None:
             await self.server.stop()
             self.server = None
+        await self._state_store.async_close()
         await self._audit_store.async_save(self._audit_data())
 
     async def _async_load_state(self) -> DsoState:
-        stored = await self._state_store.async_load()
-        if stored is None:
-            return DsoState()
         try:
+            stored = await self._state_store.async_load()
+            if stored is None:
+                return DsoState()
             return load_state(stored)
         except ValueError as err:
             _LOGGER.error(
@@ -911,6 +978,6 @@ async def async_setup_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> Gr
 
 async def async_remove_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
     """Delete the stored DSO state, audit trail and enforcement of a removed link entry."""
-    await _state_store(hass, entry.entry_id).async_remove()
+    await DsoStateStore(hass, entry.entry_id).async_remove()
     await _audit_store(hass, entry.entry_id).async_remove()
     await async_remove_enforcement_storage(hass, entry.entry_id)

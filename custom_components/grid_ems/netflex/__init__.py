@@ -31,7 +31,13 @@ from .measurements import (
     to_kilo,
 )
 from .model import MonitorValue, NetflexModel
-from .persistence import AUDIT_STORAGE_VERSION, STATE_STORAGE_VERSION, dump_state, load_state
+from .persistence import (
+    AUDIT_STORAGE_VERSION,
+    STATE_STORAGE_VERSION,
+    StateJournal,
+    dump_state,
+    load_state,
+)
 from .points import (
     COMMAND_KEYS,
     DEFAULT_IOAS,
@@ -86,6 +92,7 @@ __all__ = [
     "Refused",
     "SignConvention",
     "SiteParameters",
+    "StateJournal",
     "apply_command",
     "category_sums",
     "connection_log",
