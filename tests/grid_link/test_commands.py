@@ -66,8 +66,8 @@ AFTER_EVERY_COMMAND = DsoState(
 async def _stored_state(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
     """The last state in the link's journal, as a restart would read it."""
     path = grid_link.journal_path(hass, entry.entry_id)
-    text = await hass.async_add_executor_job(path.read_text)
-    return json.loads(text.splitlines()[-1])
+    raw = await hass.async_add_executor_job(path.read_bytes)
+    return json.loads(raw.rstrip(b"\0").splitlines()[-1])
 
 
 async def test_every_command_accepted_mirrored_and_persisted(

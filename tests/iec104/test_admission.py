@@ -8,11 +8,16 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from custom_components.grid_ems.iec104 import ConnectionState, Server
+from custom_components.grid_ems.iec104 import (
+    CommandRequest,
+    CommandResult,
+    ConnectionState,
+    Server,
+)
 from custom_components.grid_ems.iec104.apci import UFunction
-from custom_components.grid_ems.iec104.asdu import TypeID
+from custom_components.grid_ems.iec104.asdu import ASDU, Cause, SetpointCommand, TypeID
 
-from .conftest import FAST, RawClient, Recorder, ServerFactory
+from .conftest import COMMON_ADDRESS, FAST, RawClient, Recorder, ServerFactory
 
 type Connect = Callable[..., Awaitable[RawClient]]
 OTHER_ADDRESS = ("127.0.0.2", 0)
@@ -98,4 +103,31 @@ async def test_stopped_data_transfer_past_the_supervision_time_is_lost(
     assert lost.reason == "data transfer stopped for 0.5 s"
     await client.send_u(UFunction.STARTDT_ACT)
     await recorder.wait_for(ConnectionState.RESTORED)
+    assert server.connection_count == 1
+
+
+async def test_a_command_being_carried_out_completes_when_its_connection_is_replaced(
+    make_server: ServerFactory, connect: Connect, recorder: Recorder
+) -> None:
+    """The handler may already be enforcing and saving the command: it is not cut short."""
+    handling, release, finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def slow(_request: CommandRequest) -> CommandResult:
+        handling.set()
+        await release.wait()
+        finished.set()
+        return CommandResult.accept()
+
+    server = await make_server(on_command=slow)
+    old = await started(server, connect)
+    setpoint = ASDU(
+        TypeID.C_SE_NC_1, Cause.ACTIVATION, COMMON_ADDRESS, (SetpointCommand(2001, 42.5),)
+    )
+    await old.send_asdu(setpoint)
+    await asyncio.wait_for(handling.wait(), 5)
+    await started(server, connect)
+    await recorder.wait_for(ConnectionState.CLOSED)
+    release.set()
+    await asyncio.wait_for(finished.wait(), 5)
+    assert await old.closed_by_server()
     assert server.connection_count == 1

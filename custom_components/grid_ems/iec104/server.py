@@ -514,9 +514,7 @@ class Server:
         request = CommandRequest(
             asdu.common_address, asdu.type_id, command, asdu.originator, asdu.test, connection.peer
         )
-        # Shielded: a decision the handler started (obeyed, being saved) completes even when the
-        # connection goes meanwhile; only its confirmation is lost, as the RTU expects then.
-        result = await asyncio.shield(self._run_handler(request))
+        result = await self._run_handler(request)
         connection.reply(raw, Cause.ACTIVATION_CON, negative=not result.positive)
         if result.positive:
             if result.terminate:
@@ -694,6 +692,7 @@ class _Connection(asyncio.Protocol):
         self._finished = asyncio.Event()
         self._close_reason: str | None = None
         self._ended = False
+        self._dispatching = False
         self._early_data = bytearray()
 
     def __str__(self) -> str:
@@ -788,7 +787,9 @@ class _Connection(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._worker is not None:
+        if self._worker is not None and not self._dispatching:
+            # A request being answered runs to its end (a command handler may have started
+            # to carry it out); only its reply is lost. The worker stops after it.
             self._worker.cancel()
         if self._session is not None and not self._ended:
             _LOGGER.info("%s closed: %s", self, reason)
@@ -903,9 +904,10 @@ class _Connection(asyncio.Protocol):
     async def _work(self) -> None:
         """Dispatch received ASDUs one by one, in order."""
         requests = self._requests
-        while True:
+        while not self._ended:
             event = await requests.get()
             self._update_reading()
+            self._dispatching = True
             try:
                 if isinstance(event, ASDUReceived):
                     await self._server._dispatch(self, event.asdu, event.raw)
@@ -913,6 +915,8 @@ class _Connection(asyncio.Protocol):
                     self._reject_invalid(event)
             except Exception:
                 _LOGGER.exception("%s: failed to answer %s", self, event)
+            finally:
+                self._dispatching = False
 
     def _reject_invalid(self, event: InvalidASDUReceived) -> None:
         cause = event.error.cause

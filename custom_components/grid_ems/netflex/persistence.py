@@ -43,8 +43,8 @@ def load_state(data: Mapping[str, object]) -> DsoState:
     return state
 
 
-JOURNAL_COMPACT_AFTER: Final = 1000
-"""Lines after which the journal is rewritten with the last state only."""
+JOURNAL_SIZE: Final = 256 * 1024
+"""Bytes the journal file is written out to (zeros) when it is created: about 1000 states."""
 
 
 class StateJournal:
@@ -53,17 +53,21 @@ class StateJournal:
     Each line is one accepted state (``dump_state``) in JSON. ``append`` writes its line and
     flushes it to the disk (``fdatasync``) before it returns, so a state confirmed after it
     survives a crash or a power cut; that costs one disk flush per command and no rewrite of
-    the whole store. A line cut short by a crash is ignored on load (its command was never
-    confirmed). ``load`` and every ``compact_after`` lines rewrite the file with the last state
-    only, atomically (temporary file, fsync, rename, fsync of the directory).
+    the whole store. The file is written out to its full size with zeros beforehand and the
+    lines overwrite them: the flush then changes no file size, so on ext4 it does not wait for
+    a journal commit of everything else being written (Home Assistant's recorder...).
+
+    A line cut short by a crash is ignored on load (its command was never confirmed). ``load``,
+    and an ``append`` that finds the file full, rewrite it with the last state only, atomically
+    (temporary file, fsync, rename, fsync of the directory).
     """
 
-    def __init__(self, path: Path, compact_after: int = JOURNAL_COMPACT_AFTER) -> None:
-        """Use the journal at ``path`` (created on the first write)."""
+    def __init__(self, path: Path, size: int = JOURNAL_SIZE) -> None:
+        """Use the journal at ``path`` (created on the first write), ``size`` bytes long."""
         self.path = path
-        self.compact_after = compact_after
+        self.size = size
         self._fd: int | None = None
-        self._lines = 0
+        self._end = 0  # where the next line goes
 
     def load(self) -> dict[str, object] | None:
         """The last complete state, None if there is none; compacts the journal to it.
@@ -71,9 +75,10 @@ class StateJournal:
         Raises ValueError if that line is not a JSON object.
         """
         try:
-            text = self.path.read_text(encoding="utf-8")
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return None
+        text = raw.split(b"\0", 1)[0].decode("utf-8", errors="replace")
         complete = text[: text.rfind("\n") + 1].splitlines()
         if not complete:
             return None
@@ -85,35 +90,35 @@ class StateJournal:
 
     def append(self, data: Mapping[str, object]) -> None:
         """Write one state and flush it to the disk; raises OSError if that fails."""
-        if self._fd is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         line = _line(data)
-        if os.write(self._fd, line) != len(line):
+        if self._fd is None or self._end + len(line) > self.size:
+            self.compact(data)  # durable as well: written, flushed and renamed into place
+            return
+        if os.pwrite(self._fd, line, self._end) != len(line):
             raise OSError(f"short write to {self.path}")
         os.fdatasync(self._fd)
-        self._lines += 1
-        if self._lines >= self.compact_after:
-            self.compact(data)
+        self._end += len(line)
 
     def compact(self, data: Mapping[str, object]) -> None:
-        """Replace the journal by one line holding ``data``, atomically."""
+        """Replace the journal by one holding only ``data``, atomically, and keep it open."""
         self.close()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = _line(data)
         temporary = self.path.with_name(f"{self.path.name}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, _line(data))
+            os.write(fd, line.ljust(max(self.size, len(line)), b"\0"))
             os.fsync(fd)
-        finally:
+            temporary.replace(self.path)
+        except BaseException:
             os.close(fd)
-        temporary.replace(self.path)
+            raise
         directory = os.open(self.path.parent, os.O_RDONLY)
         try:
             os.fsync(directory)
         finally:
             os.close(directory)
-        self._lines = 1
+        self._fd, self._end = fd, len(line)
 
     def close(self) -> None:
         """Close the file (a later ``append`` opens it again)."""
