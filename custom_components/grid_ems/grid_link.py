@@ -401,11 +401,6 @@ class DsoStateStore:
         self._journal = StateJournal(journal_path(hass, entry_id))
         self._thread: ThreadPoolExecutor | None = None
 
-    @property
-    def path(self) -> Path:
-        """The journal's file."""
-        return self._journal.path
-
     async def _async_run[T](self, job: Callable[[], T]) -> T:
         if self._thread is None:
             self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"{DOMAIN}_dso_state")
@@ -861,9 +856,11 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         rtu = data.rtu
         if event.state is ConnectionState.CONNECTED:
             rtu = RtuConnection(*event.peer, dt_util.utcnow(), started=False)
-        elif rtu is None or (rtu.address, rtu.port) != event.peer:
-            return  # a connection the link does not show (one connection at a time)
         else:
+            # One connection at a time, and the server reports a replaced connection's CLOSED
+            # before the new one's CONNECTED: every other event is the shown connection's.
+            assert rtu is not None
+            assert (rtu.address, rtu.port) == event.peer
             match event.state:
                 case ConnectionState.STARTED | ConnectionState.STOPPED:
                     rtu = replace(rtu, started=event.state is ConnectionState.STARTED)

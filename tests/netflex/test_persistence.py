@@ -81,6 +81,19 @@ def test_a_damaged_journal_is_an_error(tmp_path: Path) -> None:
         StateJournal(path).load()
 
 
+def test_a_journal_with_only_a_torn_line_holds_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    path.write_bytes(b'{"min_set_p": 1' + bytes(100))
+    assert StateJournal(path).load() is None
+
+
+def test_a_journal_that_cannot_be_replaced_raises(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    (path / "in the way").mkdir(parents=True)
+    with pytest.raises(IsADirectoryError):
+        StateJournal(path).append(FIRST)
+
+
 def test_a_journal_that_cannot_be_written_raises(tmp_path: Path) -> None:
     (tmp_path / "blocked").write_text("a file where the folder should be")
     journal = StateJournal(tmp_path / "blocked" / "journal.jsonl")

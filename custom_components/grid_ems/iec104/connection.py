@@ -380,8 +380,6 @@ class Session:
         return None
 
     def _supervise(self, now: float, events: list[Event]) -> None:
-        if self.closed:
-            return
         fault = self._supervision_fault(now)
         if (fault is None) == (self._supervision_lost is None):
             return

@@ -94,8 +94,7 @@ class StateJournal:
         if self._fd is None or self._end + len(line) > self.size:
             self.compact(data)  # durable as well: written, flushed and renamed into place
             return
-        if os.pwrite(self._fd, line, self._end) != len(line):
-            raise OSError(f"short write to {self.path}")
+        os.pwrite(self._fd, line, self._end)  # a regular file takes it whole, or raises
         os.fdatasync(self._fd)
         self._end += len(line)
 
