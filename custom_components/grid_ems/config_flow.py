@@ -495,7 +495,10 @@ class GridLinkOptionsFlow(OptionsFlow):
                 CONF_TEST_MODE: user_input[CONF_TEST_MODE],
                 # Enforcement (loop tuning and fail-safe), see enforcement.py.
                 CONF_ENFORCEMENT: enforcement_options(user_input[CONF_ENFORCEMENT]),
-                CONF_LINK: _link_section(user_input[CONF_LINK]),
+                # Kept as it is when a client leaves the section out.
+                CONF_LINK: _link_section(
+                    user_input.get(CONF_LINK) or link_options(self.config_entry.options)
+                ),
             }
             for section_key in _POINT_SECTIONS:
                 options.update((key, int(ioa)) for key, ioa in user_input[section_key].items())
@@ -609,8 +612,10 @@ _LINK_OPTIONS_SCHEMA: Final = vol.Schema(
             for section_key, keys in _POINT_SECTIONS.items()
         },
         vol.Required(CONF_ENFORCEMENT): section(ENFORCEMENT_OPTIONS_SCHEMA, {"collapsed": True}),
-        vol.Required(CONF_LINK): section(_PROTOCOL_SCHEMA, {"collapsed": True}),
     }
+).extend(
+    # Optional: a client that leaves it out keeps the link as it is.
+    {vol.Optional(CONF_LINK): section(_PROTOCOL_SCHEMA, {"collapsed": True})}
 )
 
 
