@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from homeassistant.helpers import frame
 from hypothesis import HealthCheck, settings
+
+from custom_components.grid_ems import grid_link
 
 # Property tests check results, not speed: on a loaded 2-core CI machine an example may take
 # longer than hypothesis's default 200 ms deadline without anything being wrong.
@@ -61,3 +64,17 @@ def no_deprecated_home_assistant_use() -> Iterator[None]:
     finally:
         logger.removeHandler(handler)
     assert not handler.reports, "deprecated Home Assistant API used:\n" + "\n".join(handler.reports)
+
+
+@pytest.fixture(autouse=True)
+def state_journals_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Links keep their state journal in the test's own folder.
+
+    The journal is a real file, and Home Assistant's test configuration folder is shared by
+    every test (and every checkout using the same environment).
+    """
+    monkeypatch.setattr(
+        grid_link,
+        "journal_path",
+        lambda _hass, entry_id: tmp_path / ".storage" / f"grid_ems.{entry_id}.dso_state.jsonl",
+    )

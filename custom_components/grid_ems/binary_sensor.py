@@ -79,7 +79,7 @@ GRID_LINK_BINARY_SENSORS: tuple[GridLinkBinarySensorDescription, ...] = (
         key="rtu_connected",
         translation_key="rtu_connected",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
-        is_on_fn=lambda snapshot: snapshot.rtu is not None,
+        is_on_fn=lambda snapshot: snapshot.link_up,
     ),
 )
 

@@ -64,22 +64,35 @@ from .grid_link import (
     CONF_IMPORT_CAPACITY,
     CONF_INSTALLED_POWER,
     CONF_INVERT_SIGN,
+    CONF_K,
+    CONF_LINK,
+    CONF_LINK_LOST_AFTER,
     CONF_MEASUREMENT_PERIOD,
     CONF_P_SENSOR,
     CONF_PROVIDER,
     CONF_Q_SENSOR,
     CONF_SIGN_CONVENTION,
+    CONF_T0,
+    CONF_T1,
+    CONF_T2,
+    CONF_T3,
     CONF_TEST_MODE,
     CONF_TLS_CERTIFICATE,
     CONF_TLS_CLIENT_CA,
     CONF_TLS_KEY,
+    CONF_W,
+    CONF_WHEN_FULL,
     DEFAULT_BIND_HOST,
     DEFAULT_COMMON_ADDRESS,
+    DEFAULT_LINK_OPTIONS,
     DEFAULT_MEASUREMENT_PERIOD,
     DEFAULT_PORT,
     SUBENTRY_ASSET,
+    link_options,
+    protocol_parameters,
     tls_context,
 )
+from .iec104 import WhenFull
 from .modbus.errors import ModbusError
 from .modbus.profile import DeviceProfile, RelayRole, SafeState
 from .modbus.profiles import PROFILES
@@ -435,6 +448,10 @@ class GridLinkOptionsFlow(OptionsFlow):
                 CONF_TEST_MODE: user_input[CONF_TEST_MODE],
                 # Enforcement (loop tuning and fail-safe), see enforcement.py.
                 CONF_ENFORCEMENT: enforcement_options(user_input[CONF_ENFORCEMENT]),
+                # Kept as it is when a client leaves the section out.
+                CONF_LINK: _link_section(
+                    user_input.get(CONF_LINK) or link_options(self.config_entry.options)
+                ),
             }
             for section_key in _POINT_SECTIONS:
                 options.update((key, int(ioa)) for key, ioa in user_input[section_key].items())
@@ -443,7 +460,11 @@ class GridLinkOptionsFlow(OptionsFlow):
             except PointMapError as err:
                 errors["base"] = "invalid_point_map"
                 placeholders["points"] = ", ".join(err.keys)
-            else:
+            try:
+                protocol_parameters(options[CONF_LINK])
+            except ValueError:
+                errors[CONF_LINK] = "invalid_link_timers"
+            if not errors:
                 return self.async_create_entry(data=options)
         current = {
             CONF_MEASUREMENT_PERIOD: DEFAULT_MEASUREMENT_PERIOD,
@@ -460,6 +481,7 @@ class GridLinkOptionsFlow(OptionsFlow):
             **ENFORCEMENT_DEFAULTS,
             **self.config_entry.options.get(CONF_ENFORCEMENT, {}),
         }
+        suggested[CONF_LINK] = link_options(self.config_entry.options)
         return self.async_show_form(
             step_id="grid_link",
             data_schema=_with_suggestions(self, _LINK_OPTIONS_SCHEMA, suggested),
@@ -474,6 +496,46 @@ _POINT_SECTIONS: Final = {
     "feedback_points": FEEDBACK_KEYS,
     "measurement_points": MEASUREMENT_KEYS,
 }
+_LINK_INTEGERS: Final = (CONF_LINK_LOST_AFTER, CONF_K, CONF_W)
+
+
+def _link_section(link: Mapping[str, Any]) -> dict[str, Any]:
+    """The link section as stored: windows and the link-lost time whole, timers in seconds."""
+    stored: dict[str, Any] = {CONF_WHEN_FULL: link[CONF_WHEN_FULL]}
+    for key in DEFAULT_LINK_OPTIONS.keys() - {CONF_WHEN_FULL}:
+        stored[key] = int(link[key]) if key in _LINK_INTEGERS else float(link[key])
+    return stored
+
+
+def _seconds(minimum: float, maximum: float, step: float) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=minimum,
+            max=maximum,
+            step=step,
+            unit_of_measurement=UnitOfTime.SECONDS,
+            mode=NumberSelectorMode.BOX,
+        )
+    )
+
+
+_WINDOW_SELECTOR: Final = NumberSelector(
+    NumberSelectorConfig(min=1, max=32767, step=1, mode=NumberSelectorMode.BOX)
+)
+_PROTOCOL_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_WHEN_FULL): SelectSelector(
+            SelectSelectorConfig(
+                options=[policy.value for policy in WhenFull], translation_key="when_full"
+            )
+        ),
+        vol.Required(CONF_LINK_LOST_AFTER): _seconds(1, 3600, 1),
+        **{vol.Required(key): _seconds(0.1, 255, 0.1) for key in (CONF_T0, CONF_T1, CONF_T2)},
+        vol.Required(CONF_T3): _seconds(0.1, 172800, 0.1),
+        vol.Required(CONF_K): _WINDOW_SELECTOR,
+        vol.Required(CONF_W): _WINDOW_SELECTOR,
+    }
+)
 _IOA_SELECTOR: Final = NumberSelector(
     NumberSelectorConfig(min=1, max=MAX_IOA, step=1, mode=NumberSelectorMode.BOX)
 )
@@ -504,6 +566,9 @@ _LINK_OPTIONS_SCHEMA: Final = vol.Schema(
         },
         vol.Required(CONF_ENFORCEMENT): section(ENFORCEMENT_OPTIONS_SCHEMA, {"collapsed": True}),
     }
+).extend(
+    # Optional: a client that leaves it out keeps the link as it is.
+    {vol.Optional(CONF_LINK): section(_PROTOCOL_SCHEMA, {"collapsed": True})}
 )
 
 

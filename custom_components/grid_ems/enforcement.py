@@ -773,8 +773,8 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
 
     @property
     def link_up(self) -> bool:
-        """Whether the grid operator's RTU is connected."""
-        return self.link.data.rtu is not None
+        """Whether the RTU link is up: connected, and neither stopped nor silent too long."""
+        return self.link.data.link_up
 
     # Steps ---------------------------------------------------------------------------------
 

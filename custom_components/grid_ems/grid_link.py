@@ -13,8 +13,11 @@ import logging
 import math
 import ssl
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.diagnostics import async_redact_data
@@ -23,7 +26,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady, ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceEntry, DeviceEntryType, DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
-from homeassistant.helpers.storage import Store
+from homeassistant.helpers.storage import STORAGE_DIR, Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -45,12 +48,14 @@ from .iec104 import (
     DoublePointValue,
     FloatMonitorPoint,
     MonitorPoint,
+    ProtocolParameters,
     Quality,
     RefusedCommand,
     Server,
     SingleMonitorPoint,
     Station,
     TypeID,
+    WhenFull,
     create_tls_context,
 )
 from .kind import Kind
@@ -70,6 +75,7 @@ from .netflex import (
     Command,
     CommandRequest,
     CommandValue,
+    ConnectionRecord,
     DsoState,
     GridOperatorModel,
     MonitorValue,
@@ -78,7 +84,9 @@ from .netflex import (
     Refusal,
     SignConvention,
     SiteParameters,
+    StateJournal,
     category_sums,
+    connection_log,
     create_model,
     dump_state,
     load_state,
@@ -114,6 +122,16 @@ CONF_EXPORT_CAPACITY: Final = "export_capacity_kw"
 CONF_MEASUREMENT_PERIOD: Final = "measurement_period"
 CONF_SIGN_CONVENTION: Final = "sign_convention"
 CONF_TEST_MODE: Final = "test_mode"
+CONF_LINK: Final = "link"
+"""Options section of the IEC-104 link itself (any change restarts the server)."""
+CONF_WHEN_FULL: Final = "when_full"
+CONF_LINK_LOST_AFTER: Final = "link_lost_after"
+CONF_T0: Final = "t0"
+CONF_T1: Final = "t1"
+CONF_T2: Final = "t2"
+CONF_T3: Final = "t3"
+CONF_K: Final = "k"
+CONF_W: Final = "w"
 # Asset subentries; the subentry title is the asset's name.
 SUBENTRY_ASSET: Final = "asset"
 CONF_CATEGORY: Final = "category"
@@ -126,6 +144,18 @@ DEFAULT_BIND_HOST: Final = "0.0.0.0"  # noqa: S104  (the RTU connects over the s
 DEFAULT_PORT: Final = 2404
 DEFAULT_COMMON_ADDRESS: Final = 100
 DEFAULT_MEASUREMENT_PERIOD: Final = 30
+_STANDARD: Final = ProtocolParameters()
+DEFAULT_LINK_OPTIONS: Final[Mapping[str, Any]] = {
+    CONF_WHEN_FULL: WhenFull.REPLACE.value,
+    CONF_LINK_LOST_AFTER: 30,
+    CONF_T0: _STANDARD.t0,
+    CONF_T1: _STANDARD.t1,
+    CONF_T2: _STANDARD.t2,
+    CONF_T3: _STANDARD.t3,
+    CONF_K: _STANDARD.k,
+    CONF_W: _STANDARD.w,
+}
+"""The standard's timers and windows; the grid operator may prescribe others."""
 MAX_CONNECTIONS: Final = 1
 AUDIT_SAVE_DELAY: Final = 5
 """Seconds the audit trail may wait before it is written; accepted states never wait."""
@@ -150,11 +180,16 @@ class LinkSettings:
     tls_client_ca: str | None
     points: Mapping[str, object]
     """The IOA options; the provider's model fills in the defaults."""
+    parameters: ProtocolParameters
+    when_full: WhenFull
+    link_lost_after: float
+    """Seconds of stopped data transfer or silence after which a connected RTU counts as lost."""
 
     @classmethod
     def from_entry(cls, entry: GridEmsConfigEntry) -> LinkSettings:
         """Read the settings of a link entry."""
         data = entry.data
+        link = link_options(entry.options)
         return cls(
             provider=Provider(data[CONF_PROVIDER]),
             bind_host=data[CONF_BIND_HOST],
@@ -165,7 +200,34 @@ class LinkSettings:
             tls_key=data.get(CONF_TLS_KEY),
             tls_client_ca=data.get(CONF_TLS_CLIENT_CA),
             points={key: entry.options[key] for key in DEFAULT_IOAS if key in entry.options},
+            parameters=protocol_parameters(link),
+            when_full=WhenFull(link[CONF_WHEN_FULL]),
+            link_lost_after=float(link[CONF_LINK_LOST_AFTER]),
         )
+
+
+def link_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The link section of entry options over its defaults."""
+    return {**DEFAULT_LINK_OPTIONS, **options.get(CONF_LINK, {})}
+
+
+def protocol_parameters(link: Mapping[str, Any]) -> ProtocolParameters:
+    """The IEC-104 timers and windows of a link section; ValueError if the standard forbids them.
+
+    The link-lost time must also exceed t3, or an idle link that answers our tests would count
+    as silent.
+    """
+    parameters = ProtocolParameters(
+        k=int(link[CONF_K]),
+        w=int(link[CONF_W]),
+        t0=float(link[CONF_T0]),
+        t1=float(link[CONF_T1]),
+        t2=float(link[CONF_T2]),
+        t3=float(link[CONF_T3]),
+    )
+    if float(link[CONF_LINK_LOST_AFTER]) <= parameters.t3:
+        raise ValueError("the link-lost time must be longer than t3")
+    return parameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,9 +297,12 @@ class RtuConnection:
     """The connected RTU."""
 
     address: str
+    port: int
     connected_at: datetime
     started: bool
     """Whether data transfer is started (STARTDT); the RTU may keep a stopped standby link."""
+    lost: str | None = None
+    """Why the connected RTU counts as lost (data transfer stopped or silent too long)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +317,13 @@ class LinkSnapshot:
     clock_offset: timedelta | None = None
     """RTU clock minus Home Assistant's clock at the last clock synchronization."""
     clock_synced_at: datetime | None = None
+    rtu_replaced_at: datetime | None = None
+    """When an RTU connection last replaced an older one (that one was closed)."""
+
+    @property
+    def link_up(self) -> bool:
+        """Whether an RTU is connected and neither stopped nor silent for the link-lost time."""
+        return self.rtu is not None and self.rtu.lost is None
 
     @property
     def limits(self) -> PowerLimits:
@@ -307,9 +379,66 @@ def _service_value(command: Command, number: float) -> CommandValue:
             return number
 
 
-def _state_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, CommandValue]]:
-    """Where a link keeps its DSO state; written atomically, before each confirmation."""
+def _legacy_state_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, CommandValue]]:
+    """Where links before the journal kept their DSO state (read once, then removed)."""
     return Store(hass, STATE_STORAGE_VERSION, f"{DOMAIN}.{entry_id}.dso_state", atomic_writes=True)
+
+
+def journal_path(hass: HomeAssistant, entry_id: str) -> Path:
+    """The file of a link's state journal, next to Home Assistant's other storage."""
+    return Path(hass.config.path(STORAGE_DIR, f"{DOMAIN}.{entry_id}.dso_state.jsonl"))
+
+
+class DsoStateStore:
+    """Where a link keeps its DSO state: a journal (``StateJournal``) on its own thread.
+
+    Its own thread, so that a save before a confirmation never queues behind Home Assistant's
+    shared executor jobs; one thread, so that the lines are written in command order.
+    """
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Prepare the journal in Home Assistant's storage folder; nothing is opened yet."""
+        self._hass = hass
+        self._entry_id = entry_id
+        self._journal = StateJournal(journal_path(hass, entry_id))
+        self._thread: ThreadPoolExecutor | None = None
+
+    async def _async_run[T](self, job: Callable[[], T]) -> T:
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"{DOMAIN}_dso_state")
+        return await self._hass.loop.run_in_executor(self._thread, job)
+
+    async def async_load(self) -> Mapping[str, object] | None:
+        """The stored state (``dump_state`` form); moves a state of the old store over.
+
+        Raises ValueError if the journal is not readable.
+        """
+        stored = await self._async_run(self._journal.load)
+        if stored is not None:
+            return stored
+        legacy = _legacy_state_store(self._hass, self._entry_id)
+        old = await legacy.async_load()
+        if old is not None:
+            await self._async_run(partial(self._journal.compact, old))
+            await legacy.async_remove()
+        return old
+
+    async def async_save(self, data: Mapping[str, object]) -> None:
+        """Append a state and flush it to the disk; raises OSError if that fails."""
+        await self._async_run(partial(self._journal.append, data))
+
+    async def async_close(self) -> None:
+        """Close the journal and end its thread."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            await self._hass.loop.run_in_executor(thread, self._journal.close)
+            await self._hass.async_add_executor_job(thread.shutdown)
+
+    async def async_remove(self) -> None:
+        """Delete the journal (and a state of the old store)."""
+        await self.async_close()
+        await self._hass.async_add_executor_job(self._journal.remove)
+        await _legacy_state_store(self._hass, self._entry_id).async_remove()
 
 
 def _audit_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, list[dict[str, Any]]]]:
@@ -346,9 +475,11 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         self.options = LinkOptions.from_entry(entry)
         self.model: GridOperatorModel = create_model(self.settings.provider, self.settings.points)
         self.audit = AuditTrail()
+        self.connections = connection_log()
+        """The RTU's recent connection changes, kept with the audit trail."""
         self.data = LinkSnapshot(DsoState(), site_from_entry(entry), ZERO_POWERS)
         self.server: Server | None = None
-        self._state_store = _state_store(hass, entry.entry_id)
+        self._state_store = DsoStateStore(hass, entry.entry_id)
         self._audit_store = _audit_store(hass, entry.entry_id)
         self._command_lock = asyncio.Lock()
         self._points: dict[int, MonitorPoint] = {}
@@ -394,13 +525,14 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         if self.server is not None:
             await self.server.stop()
             self.server = None
+        await self._state_store.async_close()
         await self._audit_store.async_save(self._audit_data())
 
     async def _async_load_state(self) -> DsoState:
-        stored = await self._state_store.async_load()
-        if stored is None:
-            return DsoState()
         try:
+            stored = await self._state_store.async_load()
+            if stored is None:
+                return DsoState()
             return load_state(stored)
         except ValueError as err:
             _LOGGER.error(
@@ -416,6 +548,9 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             return
         try:
             self.audit = AuditTrail.from_list(stored["records"])
+            self.connections = connection_log(
+                ConnectionRecord.from_dict(item) for item in stored.get("connections", ())
+            )
         except (KeyError, TypeError, ValueError) as err:
             _LOGGER.warning("Stored audit trail is not readable (%s); starting a new one", err)
 
@@ -434,8 +569,11 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         server = Server(
             settings.bind_host,
             settings.port,
+            parameters=settings.parameters,
             allowed_clients=settings.allowed_clients or None,
             max_connections=MAX_CONNECTIONS,
+            when_full=settings.when_full,
+            supervision=settings.link_lost_after,
             ssl_context=ssl_context,
             on_command=self._async_on_command,
             on_clock_sync=self._async_on_clock_sync,
@@ -650,7 +788,10 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         )
 
     def _audit_data(self) -> dict[str, list[dict[str, Any]]]:
-        return {"records": self.audit.as_list()}
+        return {
+            "records": self.audit.as_list(),
+            "connections": [record.as_dict() for record in self.connections],
+        }
 
     # Monitor direction ---------------------------------------------------------------------
 
@@ -727,16 +868,46 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
 
     @callback
     def _on_connection_event(self, event: ConnectionEvent) -> None:
-        rtu = self.data.rtu
-        match event.state:
-            case ConnectionState.CONNECTED:
-                rtu = RtuConnection(event.peer[0], dt_util.utcnow(), started=False)
-            case ConnectionState.STARTED | ConnectionState.STOPPED if rtu is not None:
-                rtu = replace(rtu, started=event.state is ConnectionState.STARTED)
-            case ConnectionState.CLOSED:
-                _LOGGER.info("RTU %s disconnected: %s", event.peer[0], event.reason)
-                rtu = None
-        self.async_set_updated_data(replace(self.data, rtu=rtu))
+        data = self.data
+        rtu = data.rtu
+        if event.state is ConnectionState.CONNECTED:
+            rtu = RtuConnection(*event.peer, dt_util.utcnow(), started=False)
+        else:
+            # One connection at a time, and the server reports a replaced connection's CLOSED
+            # before the new one's CONNECTED: every other event is the shown connection's.
+            assert rtu is not None
+            assert (rtu.address, rtu.port) == event.peer
+            match event.state:
+                case ConnectionState.STARTED | ConnectionState.STOPPED:
+                    rtu = replace(rtu, started=event.state is ConnectionState.STARTED)
+                case ConnectionState.LOST:
+                    _LOGGER.warning("RTU %s link lost: %s", event.peer[0], event.reason)
+                    rtu = replace(rtu, lost=event.reason)
+                case ConnectionState.RESTORED:
+                    _LOGGER.info("RTU %s link restored", event.peer[0])
+                    rtu = replace(rtu, lost=None)
+                case _ if event.replaced_by is not None:
+                    _LOGGER.warning(
+                        "RTU connection %s:%s replaced by a new one from %s:%s",
+                        *event.peer,
+                        *event.replaced_by,
+                    )
+                    data = replace(data, rtu_replaced_at=dt_util.utcnow())
+                    rtu = None
+                case _:
+                    _LOGGER.info("RTU %s disconnected: %s", event.peer[0], event.reason)
+                    rtu = None
+        self.connections.append(
+            ConnectionRecord(
+                dt_util.utcnow(),
+                event.peer[0],
+                event.state.value,
+                event.reason,
+                None if event.replaced_by is None else event.replaced_by[0],
+            )
+        )
+        self._audit_store.async_delay_save(self._audit_data, AUDIT_SAVE_DELAY)
+        self.async_set_updated_data(replace(data, rtu=rtu))
 
     # Diagnostics ---------------------------------------------------------------------------
 
@@ -757,6 +928,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
                     for command, quality in self._feedback_quality.items()
                 },
                 "rtu": None if data.rtu is None else asdict(data.rtu),
+                "link_up": data.link_up,
                 "clock_offset_s": None
                 if data.clock_offset is None
                 else data.clock_offset.total_seconds(),
@@ -765,10 +937,16 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
                     CONF_MEASUREMENT_PERIOD: self.options.measurement_period.total_seconds(),
                     CONF_SIGN_CONVENTION: self.options.sign_convention,
                     CONF_TEST_MODE: self.options.test_mode,
+                    CONF_LINK: {
+                        **asdict(self.settings.parameters),
+                        CONF_WHEN_FULL: self.settings.when_full,
+                        CONF_LINK_LOST_AFTER: self.settings.link_lost_after,
+                    },
                 },
                 "audit": self.audit.as_list(),
+                "connections": [record.as_dict() for record in self.connections],
             },
-            {"address", "source", CONF_PORT},
+            {"address", "source", "replaced_by", CONF_PORT},
         )
 
 
@@ -813,7 +991,7 @@ async def async_setup_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> Gr
 
 async def async_remove_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
     """Delete the stored DSO state, audit trail and enforcement of a removed link entry."""
-    await _state_store(hass, entry.entry_id).async_remove()
+    await DsoStateStore(hass, entry.entry_id).async_remove()
     await _audit_store(hass, entry.entry_id).async_remove()
     await async_remove_enforcement_storage(hass, entry.entry_id)
 

@@ -204,6 +204,13 @@ GRID_LINK_SENSORS: tuple[GridLinkSensorDescription, ...] = (
         entity_registry_enabled_default=False,
         value_fn=lambda snapshot: None if snapshot.rtu is None else snapshot.rtu.address,
     ),
+    GridLinkSensorDescription(
+        key="rtu_replaced",
+        translation_key="rtu_replaced",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda snapshot: snapshot.rtu_replaced_at,
+    ),
     *(description for category in AssetCategory for description in _category_sensors(category)),
 )
 

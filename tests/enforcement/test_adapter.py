@@ -12,7 +12,6 @@ from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.const import EVENT_CALL_SERVICE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
-from homeassistant.helpers.storage import Store
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -29,7 +28,7 @@ from custom_components.grid_ems.enforcement import (
     CONF_Q_ENTITY,
     EVENT_ENFORCEMENT_ACTION,
 )
-from custom_components.grid_ems.grid_link import CONF_Q_SENSOR
+from custom_components.grid_ems.grid_link import CONF_Q_SENSOR, DsoStateStore
 from custom_components.grid_ems.iec104 import Quality
 from custom_components.grid_ems.netflex import Command, Refusal
 from tests.ha_fixtures import describe_in_logbook
@@ -145,9 +144,9 @@ async def test_emergency_stop_acts_while_its_state_is_saved(
 ) -> None:
     """The site obeys a stop before the disk write ends; the grid operator after it."""
     saving, release, pv_written = asyncio.Event(), asyncio.Event(), asyncio.Event()
-    original_save = Store.async_save
+    original_save = DsoStateStore.async_save
 
-    async def slow_save(store: Store[Any], data: Any) -> None:
+    async def slow_save(store: DsoStateStore, data: Any) -> None:
         saving.set()
         await release.wait()
         await original_save(store, data)
@@ -158,7 +157,7 @@ async def test_emergency_stop_acts_while_its_state_is_saved(
             pv_written.set()
 
     hass.bus.async_listen(EVENT_ENFORCEMENT_ACTION, written)
-    with patch.object(Store, "async_save", slow_save):
+    with patch.object(DsoStateStore, "async_save", slow_save):
         command = asyncio.ensure_future(
             site.link.async_simulate_command(Command.EMERGENCY_STOP_PRODUCTION, 1)
         )
@@ -178,10 +177,10 @@ async def test_stop_whose_state_cannot_be_saved_is_undone(
 ) -> None:
     """Refused (not on disk): the site goes back to what the grid operator still sees."""
 
-    async def failing_save(store: Store[Any], data: Any) -> None:
+    async def failing_save(store: DsoStateStore, data: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    with patch.object(Store, "async_save", failing_save):
+    with patch.object(DsoStateStore, "async_save", failing_save):
         record = await site.link.async_simulate_command(Command.EMERGENCY_STOP_PRODUCTION, 1)
     assert record.refusal is Refusal.NOT_PERSISTED
     # Released as any stop is: once the grid power shows the site can take it.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -11,10 +12,10 @@ from unittest.mock import patch
 import c104
 import pytest
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.storage import Store
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.grid_ems.grid_link import GridLinkCoordinator
+from custom_components.grid_ems import grid_link
+from custom_components.grid_ems.grid_link import DsoStateStore, GridLinkCoordinator
 from custom_components.grid_ems.iec104 import Cause
 from custom_components.grid_ems.netflex import (
     DEFAULT_POINT_MAP,
@@ -62,13 +63,15 @@ AFTER_EVERY_COMMAND = DsoState(
 )
 
 
-def _stored_state(hass_storage: dict[str, Any], entry: MockConfigEntry) -> Any:
-    return hass_storage[f"grid_ems.{entry.entry_id}.dso_state"]["data"]
+async def _stored_state(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
+    """The last state in the link's journal, as a restart would read it."""
+    path = grid_link.journal_path(hass, entry.entry_id)
+    raw = await hass.async_add_executor_job(path.read_bytes)
+    return json.loads(raw.rstrip(b"\0").splitlines()[-1])
 
 
 async def test_every_command_accepted_mirrored_and_persisted(
     hass: HomeAssistant,
-    hass_storage: dict[str, Any],
     link_entry: MockConfigEntry,
     link: GridLinkCoordinator,
     rtu: RtuSimulator,
@@ -77,14 +80,14 @@ async def test_every_command_accepted_mirrored_and_persisted(
     for command, value in EVERY_COMMAND:
         before = len(rtu.reports)
         assert await rtu.command(command, value) == CONFIRMED, command
-        stored = _stored_state(hass_storage, link_entry)
+        stored = await _stored_state(hass, link_entry)
         assert stored[command.value] == value, command
         report = await rtu.wait_for_report(
             DEFAULT_POINT_MAP.feedback_ioa(command), value, Cause.SPONTANEOUS, after=before
         )
         assert report.quality == 0
     assert link.state == AFTER_EVERY_COMMAND
-    assert _stored_state(hass_storage, link_entry) == dump_state(AFTER_EVERY_COMMAND)
+    assert await _stored_state(hass, link_entry) == dump_state(AFTER_EVERY_COMMAND)
     await hass.async_block_till_done()
     assert state_of(hass, link_entry, "binary_sensor", "emergency_stop_production") == "on"
     assert state_of(hass, link_entry, "binary_sensor", "emergency_stop_consumption") == "on"
@@ -157,7 +160,7 @@ INVALID_VALUES: list[tuple[Command, Value]] = [
 
 
 async def test_invalid_values_refused_without_change(
-    hass_storage: dict[str, Any],
+    hass: HomeAssistant,
     link_entry: MockConfigEntry,
     link: GridLinkCoordinator,
     rtu: RtuSimulator,
@@ -171,7 +174,7 @@ async def test_invalid_values_refused_without_change(
     await rtu.wait_for_report(11003, True, Cause.SPONTANEOUS, after=start)
     assert [report.ioa for report in rtu.reports[start:]] == [11003]
     assert link.state == DsoState(test_mode=True)
-    assert _stored_state(hass_storage, link_entry) == dump_state(DsoState(test_mode=True))
+    assert await _stored_state(hass, link_entry) == dump_state(DsoState(test_mode=True))
     refused = list(link.audit)[:-1]
     assert [record.refusal for record in refused] == [Refusal.INVALID_VALUE] * len(INVALID_VALUES)
     assert [record.command for record in refused] == [command for command, _ in INVALID_VALUES]
@@ -278,14 +281,14 @@ async def test_confirmation_waits_for_the_saved_state(
     """While the state is being written, the RTU has no confirmation; the site obeys already."""
     release = asyncio.Event()
     saving = asyncio.Event()
-    original_save = Store.async_save
+    original_save = DsoStateStore.async_save
 
-    async def slow_save(store: Store[Any], data: Any) -> None:
+    async def slow_save(store: DsoStateStore, data: Any) -> None:
         saving.set()
         await release.wait()
         await original_save(store, data)
 
-    with patch.object(Store, "async_save", slow_save):
+    with patch.object(DsoStateStore, "async_save", slow_save):
         sent = hass.async_create_task(rtu.command(Command.MIN_SET_P, 10.0))
         await asyncio.wait_for(saving.wait(), 5)
         assert not sent.done()
@@ -306,10 +309,10 @@ async def test_state_that_cannot_be_saved_is_refused(
     heard: list[tuple[DsoState, Refusal | None]] = []
     link.async_subscribe(lambda state, record: heard.append((state, record.refusal)))
 
-    async def failing_save(store: Store[Any], data: Any) -> None:
+    async def failing_save(store: DsoStateStore, data: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    with patch.object(Store, "async_save", failing_save):
+    with patch.object(DsoStateStore, "async_save", failing_save):
         assert await rtu.command(Command.MIN_SET_P, 10.0) == NEGATIVE
     assert link.state == DsoState()
     assert link.audit.last is not None

@@ -20,6 +20,7 @@ from custom_components.grid_ems.grid_link import (
     GridLinkCoordinator,
     GridLinkData,
 )
+from custom_components.grid_ems.iec104 import ProtocolParameters, WhenFull
 from custom_components.grid_ems.netflex import Command
 
 from .conftest import CHARGER_POWER, LINK_DATA, PV_POWER, self_signed_certificate
@@ -318,3 +319,49 @@ async def test_asset_keeps_its_own_sensor_when_edited(
     assert result["reason"] == "reconfigure_successful"
     subentry = link_entry.subentries[charger.asset_id]
     assert subentry.data[CONF_INSTALLED_POWER] == 66.0
+
+
+async def test_link_timer_options(
+    hass: HomeAssistant, link_entry: MockConfigEntry, link: GridLinkCoordinator
+) -> None:
+    """The IEC-104 timers, windows and connection policy are options; a change restarts."""
+    result = await hass.config_entries.options.async_init(link_entry.entry_id)
+    defaults = form_input(result)
+    assert defaults["link"] == {
+        "when_full": "replace",
+        "link_lost_after": 30,
+        "t0": 30.0,
+        "t1": 15.0,
+        "t2": 10.0,
+        "t3": 20.0,
+        "k": 12,
+        "w": 8,
+    }
+    for invalid in ({"t2": 15.0}, {"w": 13.0}, {"link_lost_after": 20.0}):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], form_input(result, link=defaults["link"] | invalid)
+        )
+        assert result["errors"] == {"link": "invalid_link_timers"}, invalid
+    prescribed = defaults["link"] | {
+        "when_full": "refuse",
+        "link_lost_after": 60.0,
+        "t1": 20.0,
+        "t2": 5.0,
+        "t3": 40.0,
+        "k": 24.0,
+        "w": 16.0,
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], form_input(result, link=prescribed)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert link_entry.options["link"]["k"] == 24
+    await hass.async_block_till_done()
+    restarted = _coordinator(link_entry)
+    assert restarted is not link
+    assert restarted.server is not None
+    assert restarted.server.parameters == ProtocolParameters(
+        k=24, w=16, t0=30.0, t1=20.0, t2=5.0, t3=40.0
+    )
+    assert restarted.server.when_full is WhenFull.REFUSE
+    assert restarted.server.supervision == 60.0

@@ -49,7 +49,7 @@ async def test_entities_snapshot(
     entries = _link_entities(
         er.async_entries_for_config_entry(entity_registry, link_entry.entry_id), link_entry
     )
-    assert len(entries) == 4 + 1 + 18 + 14
+    assert len(entries) == 4 + 1 + 19 + 14
     assert entity_snapshots(hass, entries) == snapshot
     assert await hass.config_entries.async_unload(link_entry.entry_id)
 
@@ -65,7 +65,7 @@ async def test_device(
     entries = er.async_entries_for_device(
         er.async_get(hass), device.id, include_disabled_entities=True
     )
-    assert len(_link_entities(entries, link_entry)) == 4 + 1 + 18 + 14
+    assert len(_link_entities(entries, link_entry)) == 4 + 1 + 19 + 14
 
 
 async def test_command_event_entity(
@@ -153,7 +153,20 @@ async def test_diagnostics(
         "measurement_period": 30.0,
         "sign_convention": "production_positive",
         "test_mode": True,
+        "link": {
+            "k": 12,
+            "w": 8,
+            "t0": 30.0,
+            "t1": 15.0,
+            "t2": 10.0,
+            "t3": 20.0,
+            "when_full": "replace",
+            "link_lost_after": 30.0,
+        },
     }
+    assert runtime["link_up"] is True
+    assert [record["event"] for record in runtime["connections"]] == ["connected", "started"]
+    assert {record["address"] for record in runtime["connections"]} == {"**REDACTED**"}
     assert [record["accepted"] for record in runtime["audit"]] == [True, False]
     assert {record["source"] for record in runtime["audit"]} == {"**REDACTED**"}
     assert runtime["audit"][1]["refusal"] == "invalid_value"

@@ -9,6 +9,7 @@ import pytest
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.grid_ems import grid_link
 from custom_components.grid_ems.grid_link import GridLinkCoordinator
 from custom_components.grid_ems.iec104 import Cause
 from custom_components.grid_ems.netflex import (
@@ -117,9 +118,11 @@ async def test_removing_the_link_deletes_its_storage(
         await rtu.command(Command.TEST, True)
     assert await hass.config_entries.async_unload(link_entry.entry_id)
     keys = {
-        f"grid_ems.{link_entry.entry_id}.{name}"
-        for name in ("dso_state", "audit", "enforcement", "actions")
+        f"grid_ems.{link_entry.entry_id}.{name}" for name in ("audit", "enforcement", "actions")
     }
     assert keys <= set(hass_storage)
+    journal = grid_link.journal_path(hass, link_entry.entry_id)
+    assert await hass.async_add_executor_job(journal.exists)
     await hass.config_entries.async_remove(link_entry.entry_id)
     assert not keys & set(hass_storage)
+    assert not await hass.async_add_executor_job(journal.exists)

@@ -33,6 +33,8 @@ from custom_components.grid_ems.iec104.connection import (
     ProtocolParameters,
     Session,
     SessionClosed,
+    SupervisionLost,
+    SupervisionRestored,
 )
 
 PARAMETERS = ProtocolParameters(k=3, w=2, t1=15, t2=10, t3=20)
@@ -294,3 +296,41 @@ def test_sequence_numbers_wrap_at_32768() -> None:
     assert session.pending == 1
     session.receive_data(encode_apdu(SFrame(1)), 2.0)
     assert session.pending == 0
+
+
+def test_supervision_reports_a_transfer_never_started_or_stopped_too_long() -> None:
+    session = Session(PARAMETERS, 0.0, supervision=30)
+    testfr_con = encode_apdu(UFrame(UFunction.TESTFR_CON))
+    assert session.next_deadline() == 20  # t3 comes first
+    assert session.handle_timeout(20) == []
+    assert session.receive_data(testfr_con, 21) == [LinkTestConfirmed()]
+    assert session.handle_timeout(29.9) == []
+    assert session.handle_timeout(30) == [SupervisionLost("data transfer stopped for 30 s")]
+    assert session.handle_timeout(31) == []  # reported once
+    assert session.receive_data(STARTDT, 32) == [DataTransferStarted(), SupervisionRestored()]
+    stopdt = encode_apdu(UFrame(UFunction.STOPDT_ACT))
+    assert session.receive_data(stopdt, 40) == [DataTransferStopped()]
+    assert session.next_deadline() == 40 + 20  # t3 of the STOPDT, before 40 + 30
+    assert session.handle_timeout(60) == []
+    assert session.receive_data(testfr_con, 61) == [LinkTestConfirmed()]  # answers, but stopped
+    assert session.handle_timeout(70) == [SupervisionLost("data transfer stopped for 30 s")]
+    assert session.receive_data(stopdt, 71) == []  # still stopped: still lost
+
+
+def test_supervision_reports_a_silent_peer_until_it_answers() -> None:
+    session = started_session()
+    session.supervision = 25
+    testfr_con = encode_apdu(UFrame(UFunction.TESTFR_CON))
+    assert session.receive_data(encode_apdu(UFrame(UFunction.TESTFR_ACT)), 10) == []
+    output(session)
+    assert session.handle_timeout(30) == []  # t3: our TESTFR act
+    assert output(session) == [UFrame(UFunction.TESTFR_ACT)]
+    assert session.next_deadline() == 35
+    assert session.handle_timeout(35) == [SupervisionLost("nothing received for 25 s")]
+    assert session.next_deadline() == 45  # t1 of the test frame; supervision waits for data
+    assert session.receive_data(testfr_con, 36) == [LinkTestConfirmed(), SupervisionRestored()]
+
+
+def test_supervision_time_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="supervision"):
+        Session(PARAMETERS, 0.0, supervision=0)

@@ -22,6 +22,7 @@ from custom_components.grid_ems.iec104 import (
     RefusedCommand,
     Server,
     TypeID,
+    WhenFull,
 )
 from custom_components.grid_ems.iec104.apci import IFrame, SFrame, UFrame, UFunction, encode_apdu
 from custom_components.grid_ems.iec104.asdu import (
@@ -634,10 +635,10 @@ async def test_allow_list_refuses_other_addresses(
     await started(allowed, connect)
 
 
-async def test_connection_limit(
+async def test_connection_limit_when_refusing(
     make_server: ServerFactory, connect: Connect, recorder: Recorder
 ) -> None:
-    server = await make_server()
+    server = await make_server(when_full=WhenFull.REFUSE)
     first = await started(server, connect)
     second = await connect(server)
     assert await second.closed_by_server()

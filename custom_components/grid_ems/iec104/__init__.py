@@ -38,6 +38,7 @@ from .server import (
     Peer,
     RefusedCommand,
     Server,
+    WhenFull,
     create_tls_context,
 )
 from .station import (
@@ -81,5 +82,6 @@ __all__ = [
     "SingleMonitorPoint",
     "Station",
     "TypeID",
+    "WhenFull",
     "create_tls_context",
 ]

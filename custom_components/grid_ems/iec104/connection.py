@@ -4,6 +4,10 @@ The session owns the APCI procedures: STARTDT/STOPDT/TESTFR, send and receive se
 numbers, the k and w windows and the t1, t2 and t3 timers. It takes received bytes and a
 monotonic `now` (seconds) and returns events; bytes to send are collected with
 `data_to_send()`. Timers are explicit: call `handle_timeout(now)` at `next_deadline()`.
+
+Besides the standard's timers, the session can supervise the peer: with a `supervision` time
+it reports `SupervisionLost` once data transfer has been stopped (or never started), or nothing
+has been received, for that long, and `SupervisionRestored` when that ends.
 """
 
 from __future__ import annotations
@@ -88,6 +92,18 @@ class LinkTestConfirmed:
 
 
 @dataclass(frozen=True, slots=True)
+class SupervisionLost:
+    """Data transfer stopped, or the peer silent, for the supervision time; still connected."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisionRestored:
+    """Data transfer is started again and the peer answers."""
+
+
+@dataclass(frozen=True, slots=True)
 class SessionClosed:
     """The session ended (protocol error or timeout); the transport must close."""
 
@@ -100,6 +116,8 @@ type Event = (
     | ASDUReceived
     | InvalidASDUReceived
     | LinkTestConfirmed
+    | SupervisionLost
+    | SupervisionRestored
     | SessionClosed
 )
 
@@ -107,9 +125,22 @@ type Event = (
 class Session:
     """Server-side APCI state machine of one TCP connection."""
 
-    def __init__(self, parameters: ProtocolParameters, now: float) -> None:
-        """Start in the stopped state, with t3 running from `now`."""
+    def __init__(
+        self, parameters: ProtocolParameters, now: float, *, supervision: float | None = None
+    ) -> None:
+        """Start in the stopped state, with t3 running from `now`.
+
+        supervision: seconds of stopped data transfer or of silence after which the session
+        reports `SupervisionLost`; None never does. Longer than t3, or an idle link whose
+        peer answers our TESTFR would count as silent.
+        """
+        if supervision is not None and supervision <= 0:
+            raise ValueError("supervision time must be positive")
         self.parameters = parameters
+        self.supervision = supervision
+        self._heard_at = now  # last frame received (t3 restarts on a test, this does not)
+        self._stopped_since: float | None = now
+        self._supervision_lost: str | None = None
         self._reader = FrameReader()
         self._out = bytearray()
         self._queue: deque[bytes] = deque()  # encoded ASDUs waiting for the k window
@@ -154,7 +185,7 @@ class Session:
             return [self._close(f"framing error: {err}")]
         events: list[Event] = []
         if frames:
-            self._last_received_at = now
+            self._last_received_at = self._heard_at = now
         for frame in frames:
             match frame:
                 case IFrame():
@@ -172,6 +203,7 @@ class Session:
         elif frames or self._partial_since is None:
             self._partial_since = now  # a new frame began in this chunk
         self._flush(now)
+        self._supervise(now, events)
         return events
 
     def _receive_i_frame(self, frame: IFrame, now: float) -> Event | None:
@@ -202,11 +234,14 @@ class Session:
                 was_started = self._started
                 self._started = True
                 self._stopping = False
+                self._stopped_since = None
                 return None if was_started else DataTransferStarted()
             case UFunction.STOPDT_ACT:
                 was_started = self._started
                 self._started = False
                 self._stopping = True
+                if self._stopped_since is None:
+                    self._stopped_since = now
                 self._confirm_stop_when_acknowledged()
                 return DataTransferStopped() if was_started else None
             case UFunction.TESTFR_ACT:
@@ -303,6 +338,10 @@ class Session:
             deadlines.append(self._partial_since + parameters.t1)
         if self._received_unacknowledged:
             deadlines.append(self._first_unacknowledged_at + parameters.t2)
+        if self.supervision is not None and self._supervision_lost is None:
+            deadlines.append(self._heard_at + self.supervision)
+            if self._stopped_since is not None:
+                deadlines.append(self._stopped_since + self.supervision)
         return min(deadlines)
 
     def handle_timeout(self, now: float) -> list[Event]:
@@ -323,4 +362,26 @@ class Session:
                 self._write_u(UFunction.TESTFR_ACT)
                 self._test_sent_at = now
             self._last_received_at = now  # t3 restarts; t1 now guards the test frame
-        return []
+        events: list[Event] = []
+        self._supervise(now, events)
+        return events
+
+    # Supervision --------------------------------------------------------------------------
+
+    def _supervision_fault(self, now: float) -> str | None:
+        """Why the peer counts as lost at `now`, None while it does not."""
+        time = self.supervision
+        if time is None:
+            return None
+        if self._stopped_since is not None and now >= self._stopped_since + time:
+            return f"data transfer stopped for {time:g} s"
+        if now >= self._heard_at + time:
+            return f"nothing received for {time:g} s"
+        return None
+
+    def _supervise(self, now: float, events: list[Event]) -> None:
+        fault = self._supervision_fault(now)
+        if (fault is None) == (self._supervision_lost is None):
+            return
+        self._supervision_lost = fault
+        events.append(SupervisionRestored() if fault is None else SupervisionLost(fault))

@@ -48,6 +48,8 @@ from .connection import (
     ProtocolParameters,
     Session,
     SessionClosed,
+    SupervisionLost,
+    SupervisionRestored,
 )
 from .station import MonitorPoint, Station, untimed
 
@@ -81,7 +83,21 @@ class ConnectionState(StrEnum):
     CONNECTED = "connected"
     STARTED = "started"
     STOPPED = "stopped"
+    LOST = "lost"
+    """Still connected, but data transfer stopped or the client silent for the supervision time."""
+    RESTORED = "restored"
+    """After LOST: data transfer started again and the client answers."""
     CLOSED = "closed"
+
+
+class WhenFull(StrEnum):
+    """What a connection from an allowed client does when every connection slot is taken."""
+
+    REPLACE = "replace"
+    """It takes the slot of the oldest connection, which is closed: a client that reconnects
+    at once, or whose old connection is half-open, is served without waiting for the close."""
+    REFUSE = "refuse"
+    """It is refused until a connection closes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +107,8 @@ class ConnectionEvent:
     peer: Peer
     state: ConnectionState
     reason: str | None = None
+    replaced_by: Peer | None = None
+    """For CLOSED: the new connection that took this one's slot (`WhenFull.REPLACE`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +247,8 @@ class Server:
         parameters: ProtocolParameters | None = None,
         allowed_clients: Iterable[str] | None = None,
         max_connections: int = 1,
+        when_full: WhenFull = WhenFull.REPLACE,
+        supervision: float | None = None,
         ssl_context: ssl.SSLContext | None = None,
         command_timeout: float = 10.0,
         on_command: CommandHandler | None = None,
@@ -239,6 +259,10 @@ class Server:
         """Configure the server; `start()` binds it.
 
         allowed_clients: addresses or networks ("10.0.0.5", "10.0.0.0/24"); None allows any.
+        when_full: what a new allowed connection does when `max_connections` are open; a client
+        outside the allow-list is refused before and never displaces anyone.
+        supervision: seconds of stopped data transfer or silence after which a connection is
+        reported LOST (see `Session`); None: never.
         Commands are rejected when no `on_command` is set; clock syncs are accepted when no
         `on_clock_sync` is set. A handler that raises or exceeds `command_timeout` seconds
         gets a negative confirmation. `on_command_refused` hears of every command the server
@@ -257,6 +281,8 @@ class Server:
             else tuple(ipaddress.ip_network(entry, strict=False) for entry in allowed_clients)
         )
         self.max_connections = max_connections
+        self.when_full = when_full
+        self.supervision = supervision
         self.ssl_context = ssl_context
         self.command_timeout = command_timeout
         self.on_command = on_command
@@ -264,7 +290,7 @@ class Server:
         self.on_connection_event = on_connection_event
         self.on_command_refused = on_command_refused
         self._stations: dict[int, Station] = {}
-        self._connections: set[_Connection] = set()
+        self._connections: dict[_Connection, None] = {}  # oldest first
         self._server: asyncio.Server | None = None
 
     # Data model ---------------------------------------------------------------------------
@@ -365,16 +391,28 @@ class Server:
                 address = address.ipv4_mapped
             if not any(address in network for network in self.allowed_clients):
                 return "address not in the allow-list"
-        if len(self._connections) >= self.max_connections:
+        if self.when_full is WhenFull.REFUSE and len(self._connections) >= self.max_connections:
             return f"maximum of {self.max_connections} connection(s) reached"
         return None
 
-    def _notify(self, peer: Peer, state: ConnectionState, reason: str | None = None) -> None:
+    def _make_room(self, peer: Peer) -> None:
+        """Close the oldest connections until an admitted one from `peer` fits the limit."""
+        while len(self._connections) >= self.max_connections:
+            oldest = next(iter(self._connections))
+            oldest.displace(peer)
+
+    def _notify(
+        self,
+        peer: Peer,
+        state: ConnectionState,
+        reason: str | None = None,
+        replaced_by: Peer | None = None,
+    ) -> None:
         handler = self.on_connection_event
         if handler is None:
             return
         try:
-            handler(ConnectionEvent(peer, state, reason))
+            handler(ConnectionEvent(peer, state, reason, replaced_by))
         except Exception:
             _LOGGER.exception("Connection event handler failed")
 
@@ -653,6 +691,8 @@ class _Connection(asyncio.Protocol):
         self._registered = False
         self._finished = asyncio.Event()
         self._close_reason: str | None = None
+        self._ended = False
+        self._dispatching = False
         self._early_data = bytearray()
 
     def __str__(self) -> str:
@@ -675,7 +715,8 @@ class _Connection(asyncio.Protocol):
             transport.abort()
             self._finished.set()
             return
-        self._server._connections.add(self)
+        self._server._make_room(self.peer)
+        self._server._connections[self] = None
         self._registered = True
         if self._server.ssl_context is None:
             self._begin(transport)
@@ -700,11 +741,16 @@ class _Connection(asyncio.Protocol):
             transport.abort()
             self._unregister()
             return
+        if self._ended:  # displaced during the handshake
+            tls_transport.abort()
+            return
         self._begin(tls_transport)
 
     def _begin(self, transport: asyncio.Transport) -> None:
         self._transport = transport
-        self._session = Session(self._server.parameters, self._loop.time())
+        self._session = Session(
+            self._server.parameters, self._loop.time(), supervision=self._server.supervision
+        )
         self._worker = self._loop.create_task(self._work())
         _LOGGER.info("%s connected", self)
         self._server._notify(self.peer, ConnectionState.CONNECTED)
@@ -734,21 +780,27 @@ class _Connection(asyncio.Protocol):
         self._update_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._end(self._close_reason or (str(exc) if exc else "closed by peer"))
+
+    def _end(self, reason: str, replaced_by: Peer | None = None) -> None:
+        """Stop the timer and the dispatch, report CLOSED once and leave the server."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._worker is not None:
+        if self._worker is not None and not self._dispatching:
+            # A request being answered runs to its end (a command handler may have started
+            # to carry it out); only its reply is lost. The worker stops after it.
             self._worker.cancel()
-        if self._session is not None:
-            reason = self._close_reason or (str(exc) if exc else "closed by peer")
+        if self._session is not None and not self._ended:
             _LOGGER.info("%s closed: %s", self, reason)
-            self._server._notify(self.peer, ConnectionState.CLOSED, reason)
+            self._server._notify(self.peer, ConnectionState.CLOSED, reason, replaced_by)
+        self._ended = True
         self._unregister()
 
     def _unregister(self) -> None:
         if self._registered:
             self._registered = False
-            self._server._connections.discard(self)
+            self._server._connections.pop(self, None)
         if self._worker is None or self._worker.done():
             self._finished.set()
         else:
@@ -773,6 +825,12 @@ class _Connection(asyncio.Protocol):
                     self._server._notify(self.peer, ConnectionState.STOPPED)
                 case LinkTestConfirmed():
                     _LOGGER.debug("%s: TESTFR confirmed", self)
+                case SupervisionLost(reason):
+                    _LOGGER.warning("%s: lost, %s", self, reason)
+                    self._server._notify(self.peer, ConnectionState.LOST, reason)
+                case SupervisionRestored():
+                    _LOGGER.info("%s: restored", self)
+                    self._server._notify(self.peer, ConnectionState.RESTORED)
                 case SessionClosed(reason):
                     _LOGGER.warning("%s: closing, %s", self, reason)
                     self._close_reason = reason
@@ -846,9 +904,10 @@ class _Connection(asyncio.Protocol):
     async def _work(self) -> None:
         """Dispatch received ASDUs one by one, in order."""
         requests = self._requests
-        while True:
+        while not self._ended:
             event = await requests.get()
             self._update_reading()
+            self._dispatching = True
             try:
                 if isinstance(event, ASDUReceived):
                     await self._server._dispatch(self, event.asdu, event.raw)
@@ -856,6 +915,8 @@ class _Connection(asyncio.Protocol):
                     self._reject_invalid(event)
             except Exception:
                 _LOGGER.exception("%s: failed to answer %s", self, event)
+            finally:
+                self._dispatching = False
 
     def _reject_invalid(self, event: InvalidASDUReceived) -> None:
         cause = event.error.cause
@@ -875,6 +936,19 @@ class _Connection(asyncio.Protocol):
 
     def abort(self) -> None:
         assert self._transport is not None
+        self._transport.abort()
+
+    def displace(self, newcomer: Peer) -> None:
+        """Give up the slot to a new connection from `newcomer`: leave the server now and abort.
+
+        Abort rather than close: a half-open peer never reads what a graceful close would flush.
+        CLOSED is reported before the new connection's CONNECTED.
+        """
+        assert self._transport is not None
+        reason = f"replaced by a new connection from {newcomer[0]}:{newcomer[1]}"
+        _LOGGER.warning("%s: closing, %s", self, reason)
+        self._close_reason = reason
+        self._end(reason, newcomer)
         self._transport.abort()
 
     async def wait_finished(self) -> None:

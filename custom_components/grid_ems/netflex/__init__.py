@@ -4,7 +4,14 @@ Plain Python without Home Assistant; see README.md for the shape the enforcement
 """
 
 from .assets import Asset, AssetCategory, SiteParameters
-from .audit import AUDIT_CAPACITY, LOCAL_SOURCE, AuditRecord, AuditTrail
+from .audit import (
+    AUDIT_CAPACITY,
+    LOCAL_SOURCE,
+    AuditRecord,
+    AuditTrail,
+    ConnectionRecord,
+    connection_log,
+)
 from .commands import (
     Accepted,
     CommandRequest,
@@ -24,7 +31,13 @@ from .measurements import (
     to_kilo,
 )
 from .model import MonitorValue, NetflexModel
-from .persistence import AUDIT_STORAGE_VERSION, STATE_STORAGE_VERSION, dump_state, load_state
+from .persistence import (
+    AUDIT_STORAGE_VERSION,
+    STATE_STORAGE_VERSION,
+    StateJournal,
+    dump_state,
+    load_state,
+)
 from .points import (
     COMMAND_KEYS,
     DEFAULT_IOAS,
@@ -63,6 +76,7 @@ __all__ = [
     "Command",
     "CommandRequest",
     "CommandValue",
+    "ConnectionRecord",
     "Decision",
     "DsoState",
     "GridOperatorModel",
@@ -78,8 +92,10 @@ __all__ = [
     "Refused",
     "SignConvention",
     "SiteParameters",
+    "StateJournal",
     "apply_command",
     "category_sums",
+    "connection_log",
     "create_model",
     "decide",
     "dump_state",

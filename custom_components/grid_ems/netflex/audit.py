@@ -1,4 +1,7 @@
-"""Audit trail of the grid operator's commands: the last 1000, accepted or refused, and why."""
+"""Audit trails of the grid operator's commands and of the RTU's connections.
+
+Commands: the last 1000, accepted or refused, and why. Connections: the last 100 changes.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from .commands import CommandValue, Refusal
 from .points import Command
 
 AUDIT_CAPACITY: Final = 1000
+CONNECTION_LOG_CAPACITY: Final = 100
 LOCAL_SOURCE: Final = "local"
 """Source of commands simulated in Home Assistant rather than sent by an RTU."""
 
@@ -129,3 +133,46 @@ class AuditTrail:
     def from_list(cls, data: Iterable[Mapping[str, object]]) -> AuditTrail:
         """Read back ``as_list``; raise ValueError, KeyError or TypeError if malformed."""
         return cls(AuditRecord.from_dict(item) for item in data)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionRecord:
+    """A change of an RTU connection: connected, started, stopped, lost, restored or closed.
+
+    ``replaced_by`` is the address of the connection that took a closed one's slot.
+    """
+
+    time: datetime
+    address: str
+    event: str
+    reason: str | None = None
+    replaced_by: str | None = None
+
+    def as_dict(self) -> dict[str, JsonScalar]:
+        """JSON form, for storage and diagnostics."""
+        return {
+            "time": self.time.isoformat(),
+            "address": self.address,
+            "event": self.event,
+            "reason": self.reason,
+            "replaced_by": self.replaced_by,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> ConnectionRecord:
+        """Read back ``as_dict``; raise ValueError (or KeyError, TypeError) if malformed."""
+        reason, replaced_by = data["reason"], data["replaced_by"]
+        return cls(
+            time=datetime.fromisoformat(str(data["time"])),
+            address=str(data["address"]),
+            event=str(data["event"]),
+            reason=None if reason is None else str(reason),
+            replaced_by=None if replaced_by is None else str(replaced_by),
+        )
+
+
+def connection_log(
+    records: Iterable[ConnectionRecord] = (),
+) -> deque[ConnectionRecord]:
+    """The newest connection records, oldest first; older ones drop off."""
+    return deque(records, maxlen=CONNECTION_LOG_CAPACITY)
