@@ -73,8 +73,10 @@ def state_journals_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     The journal is a real file, and Home Assistant's test configuration folder is shared by
     every test (and every checkout using the same environment).
     """
-    monkeypatch.setattr(
-        grid_link,
-        "journal_path",
-        lambda _hass, entry_id: tmp_path / ".storage" / f"grid_ems.{entry_id}.dso_state.jsonl",
-    )
+
+    def journal_path(_hass: object, entry_id: str) -> Path:
+        return tmp_path / ".storage" / f"grid_ems.{entry_id}.dso_state.jsonl"
+
+    # Where the link finds it, and where the tests read it.
+    monkeypatch.setattr(grid_link.coordinator, "journal_path", journal_path)
+    monkeypatch.setattr(grid_link, "journal_path", journal_path)

@@ -6,15 +6,13 @@ domain; ``entry.data[CONF_KIND]`` says which, and the kind's module sets the ent
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.helpers import config_validation as cv
 
-from . import grid_link, modbus_device, p1_meter
-from .const import CONF_KIND, DOMAIN, EntryKind
+from .const import DOMAIN
 from .frontend import async_setup_frontend
-from .kind import Kind
+from .kinds import kind_of
 from .services import async_setup_services
 
 if TYPE_CHECKING:
@@ -25,18 +23,6 @@ if TYPE_CHECKING:
     from .models import GridEmsConfigEntry
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-
-
-KINDS: Final[dict[EntryKind, Kind]] = {
-    EntryKind.P1_METER: p1_meter.KIND,
-    EntryKind.MODBUS_DEVICE: modbus_device.KIND,
-    EntryKind.GRID_LINK: grid_link.KIND,
-}
-
-
-def kind_of(entry: ConfigEntry[Any]) -> Kind:
-    """The kind of a Grid EMS entry."""
-    return KINDS[EntryKind(entry.data[CONF_KIND])]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from homeassistant.components.binary_sensor import (
@@ -11,9 +9,9 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
+from homeassistant.const import Platform
 
-from .entity import GridEmsEntity
-from .grid_link import GridLinkCoordinator, GridLinkData, LinkSnapshot
+from .kinds import async_setup_kind_entities
 from .modbus.profile import EntityPlatform, RegisterSpec
 from .modbus_device import ModbusDeviceData, ModbusEntity, entity_fields, entity_registers
 
@@ -33,74 +31,13 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the binary sensors of an entry."""
+    await async_setup_kind_entities(Platform.BINARY_SENSOR, hass, entry, async_add_entities)
     match entry.runtime_data:
-        case GridLinkData(coordinator=coordinator):
-            async_add_entities(
-                GridLinkBinarySensor(coordinator, description)
-                for description in GRID_LINK_BINARY_SENSORS
-            )
         case ModbusDeviceData(coordinator=modbus_coordinator, settings=settings):
             async_add_entities(
                 ModbusBinarySensor(modbus_coordinator, modbus_binary_sensor_description(register))
                 for register in entity_registers(settings.profile, EntityPlatform.BINARY_SENSOR)
             )
-
-
-# --- Grid operator link ---
-
-
-@dataclass(frozen=True, kw_only=True)
-class GridLinkBinarySensorDescription(BinarySensorEntityDescription):
-    """A binary sensor of the grid operator link and how it reads the link's snapshot."""
-
-    is_on_fn: Callable[[LinkSnapshot], bool]
-
-
-GRID_LINK_BINARY_SENSORS: tuple[GridLinkBinarySensorDescription, ...] = (
-    # SAFETY: on means unsafe, here that the grid operator stopped a direction.
-    GridLinkBinarySensorDescription(
-        key="emergency_stop_production",
-        translation_key="emergency_stop_production",
-        device_class=BinarySensorDeviceClass.SAFETY,
-        is_on_fn=lambda snapshot: snapshot.state.stop_production,
-    ),
-    GridLinkBinarySensorDescription(
-        key="emergency_stop_consumption",
-        translation_key="emergency_stop_consumption",
-        device_class=BinarySensorDeviceClass.SAFETY,
-        is_on_fn=lambda snapshot: snapshot.state.stop_consumption,
-    ),
-    GridLinkBinarySensorDescription(
-        key="test_mode",
-        translation_key="test_mode",
-        is_on_fn=lambda snapshot: snapshot.state.test_mode,
-    ),
-    GridLinkBinarySensorDescription(
-        key="rtu_connected",
-        translation_key="rtu_connected",
-        device_class=BinarySensorDeviceClass.CONNECTIVITY,
-        is_on_fn=lambda snapshot: snapshot.link_up,
-    ),
-)
-
-
-class GridLinkBinarySensor(GridEmsEntity[GridLinkCoordinator], BinarySensorEntity):
-    """An on/off value of the grid operator link."""
-
-    entity_description: GridLinkBinarySensorDescription
-
-    def __init__(
-        self, coordinator: GridLinkCoordinator, description: GridLinkBinarySensorDescription
-    ) -> None:
-        """Attach the binary sensor to the link's device."""
-        super().__init__(
-            coordinator, description, coordinator.device_info, coordinator.device_unique_id
-        )
-
-    @property
-    def is_on(self) -> bool:
-        """The value from the link's latest snapshot."""
-        return self.entity_description.is_on_fn(self.coordinator.data)
 
 
 # --- Modbus device ---

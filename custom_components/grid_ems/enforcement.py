@@ -107,8 +107,7 @@ from .p1_meter import GridPowerReading, P1Coordinator, P1MeterData
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentry
 
-    from .grid_link import GridLinkCoordinator
-    from .models import GridEmsConfigEntry
+    from .grid_link import GridLinkConfigEntry, GridLinkCoordinator
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -491,10 +490,10 @@ async def async_remove_enforcement_storage(hass: HomeAssistant, entry_id: str) -
 class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
     """Runs the controller for one grid operator link and carries out its decisions."""
 
-    config_entry: GridEmsConfigEntry
+    config_entry: GridLinkConfigEntry
 
     def __init__(
-        self, hass: HomeAssistant, entry: GridEmsConfigEntry, link: GridLinkCoordinator
+        self, hass: HomeAssistant, entry: GridLinkConfigEntry, link: GridLinkCoordinator
     ) -> None:
         """Prepare the enforcement of ``link``; ``async_start`` restores and starts it."""
         super().__init__(hass, _LOGGER, config_entry=entry, name=f"{DOMAIN} enforcement")
@@ -1018,7 +1017,7 @@ def _shown(decision: Decision) -> tuple[object, ...]:
 
 
 async def async_setup_enforcement(
-    hass: HomeAssistant, entry: GridEmsConfigEntry, link: GridLinkCoordinator
+    hass: HomeAssistant, entry: GridLinkConfigEntry, link: GridLinkCoordinator
 ) -> EnforcementCoordinator:
     """Start the enforcement of a grid operator link entry (stopped when the entry unloads)."""
     enforcement = EnforcementCoordinator(hass, entry, link)

@@ -9,13 +9,13 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.grid_ems.binary_sensor import GRID_LINK_BINARY_SENSORS
 from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.diagnostics import async_get_config_entry_diagnostics
-from custom_components.grid_ems.event import DSO_COMMAND_EVENT
 from custom_components.grid_ems.grid_link import EVENT_DSO_COMMAND, GridLinkCoordinator
+from custom_components.grid_ems.grid_link.binary_sensor import GRID_LINK_BINARY_SENSORS
+from custom_components.grid_ems.grid_link.event import DSO_COMMAND_EVENT
+from custom_components.grid_ems.grid_link.sensor import GRID_LINK_SENSORS
 from custom_components.grid_ems.netflex import Command
-from custom_components.grid_ems.sensor import GRID_LINK_SENSORS
 from simulators.rtu import RtuSimulator
 from tests.ha_fixtures import describe_in_logbook, entity_snapshots, entry_device
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, CONF_PORT, Platform
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, CONF_PORT
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady, ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceEntry, DeviceEntryType, DeviceInfo
@@ -30,14 +31,9 @@ from homeassistant.helpers.storage import STORAGE_DIR, Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .compat import async_register_main_device, via_device
-from .const import DOMAIN, TITLE
-from .enforcement import (
-    EnforcementCoordinator,
-    async_remove_enforcement_storage,
-    async_setup_enforcement,
-)
-from .iec104 import (
+from ..compat import async_register_main_device, via_device
+from ..const import DOMAIN, TITLE
+from ..iec104 import (
     Cause,
     ClockSyncRequest,
     CommandRequest as Iec104CommandRequest,
@@ -58,8 +54,7 @@ from .iec104 import (
     WhenFull,
     create_tls_context,
 )
-from .kind import Kind
-from .netflex import (
+from ..netflex import (
     AUDIT_STORAGE_VERSION,
     DEFAULT_IOAS,
     INTERFACE_VERSION,
@@ -92,76 +87,50 @@ from .netflex import (
     load_state,
     to_kilo,
 )
+from .const import (
+    CONF_ALLOWED_CLIENTS,
+    CONF_BIND_HOST,
+    CONF_CATEGORY,
+    CONF_COMMON_ADDRESS,
+    CONF_EXPORT_CAPACITY,
+    CONF_IMPORT_CAPACITY,
+    CONF_INSTALLED_POWER,
+    CONF_INVERT_SIGN,
+    CONF_K,
+    CONF_LINK,
+    CONF_LINK_LOST_AFTER,
+    CONF_MEASUREMENT_PERIOD,
+    CONF_P_SENSOR,
+    CONF_PROVIDER,
+    CONF_Q_SENSOR,
+    CONF_SIGN_CONVENTION,
+    CONF_T0,
+    CONF_T1,
+    CONF_T2,
+    CONF_T3,
+    CONF_TEST_MODE,
+    CONF_TLS_CERTIFICATE,
+    CONF_TLS_CLIENT_CA,
+    CONF_TLS_KEY,
+    CONF_W,
+    CONF_WHEN_FULL,
+    DEFAULT_LINK_OPTIONS,
+    DEFAULT_MEASUREMENT_PERIOD,
+    EVENT_DSO_COMMAND,
+    SUBENTRY_ASSET,
+)
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentry
 
-    from .models import GridEmsConfigEntry
+    from ..enforcement import EnforcementCoordinator
 
-_LOGGER = logging.getLogger(__name__)
 
-PLATFORMS: tuple[Platform, ...] = (
-    Platform.BINARY_SENSOR,
-    Platform.EVENT,
-    Platform.NUMBER,  # enforcement: peak-shaving target
-    Platform.SENSOR,
-    Platform.SWITCH,  # enforcement: local optimization
-)
+_LOGGER = logging.getLogger(__package__)
 
-# Entry data: what the server is built from (a change reloads the entry) and the capacities.
-CONF_PROVIDER: Final = "provider"
-CONF_BIND_HOST: Final = "bind_host"
-CONF_COMMON_ADDRESS: Final = "common_address"
-CONF_ALLOWED_CLIENTS: Final = "allowed_clients"
-CONF_TLS_CERTIFICATE: Final = "tls_certificate"
-CONF_TLS_KEY: Final = "tls_key"
-CONF_TLS_CLIENT_CA: Final = "tls_client_ca"
-CONF_IMPORT_CAPACITY: Final = "import_capacity_kw"
-CONF_EXPORT_CAPACITY: Final = "export_capacity_kw"
-# Entry options besides the IOAs (``DEFAULT_IOAS`` keys).
-CONF_MEASUREMENT_PERIOD: Final = "measurement_period"
-CONF_SIGN_CONVENTION: Final = "sign_convention"
-CONF_TEST_MODE: Final = "test_mode"
-CONF_LINK: Final = "link"
-"""Options section of the IEC-104 link itself (any change restarts the server)."""
-CONF_WHEN_FULL: Final = "when_full"
-CONF_LINK_LOST_AFTER: Final = "link_lost_after"
-CONF_T0: Final = "t0"
-CONF_T1: Final = "t1"
-CONF_T2: Final = "t2"
-CONF_T3: Final = "t3"
-CONF_K: Final = "k"
-CONF_W: Final = "w"
-# Asset subentries; the subentry title is the asset's name.
-SUBENTRY_ASSET: Final = "asset"
-CONF_CATEGORY: Final = "category"
-CONF_INSTALLED_POWER: Final = "installed_power_kw"
-CONF_P_SENSOR: Final = "p_sensor"
-CONF_Q_SENSOR: Final = "q_sensor"
-CONF_INVERT_SIGN: Final = "invert_sign"
-
-DEFAULT_BIND_HOST: Final = "0.0.0.0"  # noqa: S104  (the RTU connects over the site LAN)
-DEFAULT_PORT: Final = 2404
-DEFAULT_COMMON_ADDRESS: Final = 100
-DEFAULT_MEASUREMENT_PERIOD: Final = 30
-_STANDARD: Final = ProtocolParameters()
-DEFAULT_LINK_OPTIONS: Final[Mapping[str, Any]] = {
-    CONF_WHEN_FULL: WhenFull.REPLACE.value,
-    CONF_LINK_LOST_AFTER: 30,
-    CONF_T0: _STANDARD.t0,
-    CONF_T1: _STANDARD.t1,
-    CONF_T2: _STANDARD.t2,
-    CONF_T3: _STANDARD.t3,
-    CONF_K: _STANDARD.k,
-    CONF_W: _STANDARD.w,
-}
-"""The standard's timers and windows; the grid operator may prescribe others."""
 MAX_CONNECTIONS: Final = 1
 AUDIT_SAVE_DELAY: Final = 5
 """Seconds the audit trail may wait before it is written; accepted states never wait."""
-
-EVENT_DSO_COMMAND: Final = f"{DOMAIN}_dso_command"
-"""Fired on the bus for every command received, accepted or refused (data: ``AuditRecord``)."""
 
 type DsoStateListener = Callable[[DsoState, AuditRecord], None]
 
@@ -186,7 +155,7 @@ class LinkSettings:
     """Seconds of stopped data transfer or silence after which a connected RTU counts as lost."""
 
     @classmethod
-    def from_entry(cls, entry: GridEmsConfigEntry) -> LinkSettings:
+    def from_entry(cls, entry: GridLinkConfigEntry) -> LinkSettings:
         """Read the settings of a link entry."""
         data = entry.data
         link = link_options(entry.options)
@@ -240,7 +209,7 @@ class LinkOptions:
     """Allows simulated commands (``grid_ems.simulate_dso_command``) for commissioning."""
 
     @classmethod
-    def from_entry(cls, entry: GridEmsConfigEntry) -> LinkOptions:
+    def from_entry(cls, entry: GridLinkConfigEntry) -> LinkOptions:
         """Read the options of a link entry."""
         options = entry.options
         return cls(
@@ -279,7 +248,7 @@ def asset_from_subentry(subentry: ConfigSubentry) -> Asset:
     )
 
 
-def site_from_entry(entry: GridEmsConfigEntry) -> SiteParameters:
+def site_from_entry(entry: GridLinkConfigEntry) -> SiteParameters:
     """Contractual capacities from the entry data and the assets from its subentries."""
     return SiteParameters(
         import_capacity_kw=float(entry.data[CONF_IMPORT_CAPACITY]),
@@ -441,7 +410,7 @@ class DsoStateStore:
         await _legacy_state_store(self._hass, self._entry_id).async_remove()
 
 
-def _audit_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, list[dict[str, Any]]]]:
+def audit_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, list[dict[str, Any]]]]:
     """Where a link keeps its audit trail."""
     return Store(hass, AUDIT_STORAGE_VERSION, f"{DOMAIN}.{entry_id}.audit")
 
@@ -466,9 +435,9 @@ def _refusal(refused: RefusedCommand) -> Refusal:
 class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
     """The grid operator link: IEC-104 server, DSO state, storage, measurements and audit."""
 
-    config_entry: GridEmsConfigEntry
+    config_entry: GridLinkConfigEntry
 
-    def __init__(self, hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
+    def __init__(self, hass: HomeAssistant, entry: GridLinkConfigEntry) -> None:
         """Read the entry; ``async_start`` restores the state and starts the server."""
         super().__init__(hass, _LOGGER, config_entry=entry, name=f"{DOMAIN} grid operator link")
         self.settings = LinkSettings.from_entry(entry)
@@ -480,7 +449,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         self.data = LinkSnapshot(DsoState(), site_from_entry(entry), ZERO_POWERS)
         self.server: Server | None = None
         self._state_store = DsoStateStore(hass, entry.entry_id)
-        self._audit_store = _audit_store(hass, entry.entry_id)
+        self._audit_store = audit_store(hass, entry.entry_id)
         self._command_lock = asyncio.Lock()
         self._points: dict[int, MonitorPoint] = {}
         self._feedback_quality: dict[Command, Quality] = {}
@@ -968,32 +937,4 @@ class GridLinkData:
         return {**self.coordinator.diagnostics(), "enforcement": self.enforcement.diagnostics()}
 
 
-async def _async_entry_updated(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
-    """Restart the link for new connection settings; apply anything else in place."""
-    data = entry.runtime_data
-    assert isinstance(data, GridLinkData)
-    if LinkSettings.from_entry(entry) != data.coordinator.settings:
-        hass.config_entries.async_schedule_reload(entry.entry_id)
-        return
-    data.coordinator.async_apply(LinkOptions.from_entry(entry), site_from_entry(entry))
-
-
-async def async_setup_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> GridLinkData:
-    """Restore the DSO state and start the IEC-104 server of a grid operator link entry."""
-    coordinator = GridLinkCoordinator(hass, entry)
-    entry.async_on_unload(coordinator.async_stop)
-    await coordinator.async_start()
-    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
-    # The restored DSO state is enforced at once, before the entities come up.
-    enforcement = await async_setup_enforcement(hass, entry, coordinator)
-    return GridLinkData(coordinator, enforcement)
-
-
-async def async_remove_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
-    """Delete the stored DSO state, audit trail and enforcement of a removed link entry."""
-    await DsoStateStore(hass, entry.entry_id).async_remove()
-    await _audit_store(hass, entry.entry_id).async_remove()
-    await async_remove_enforcement_storage(hass, entry.entry_id)
-
-
-KIND: Final = Kind(setup=async_setup_kind, platforms=PLATFORMS, remove=async_remove_kind)
+type GridLinkConfigEntry = ConfigEntry[GridLinkData]
