@@ -1,6 +1,7 @@
 """Device conditions of the grid operator link: whether a stop, a limit or the RTU link holds.
 
-Each condition tests a situation of ``link_states``, the same predicates the device triggers use.
+Each condition tests a situation of ``grid_link.situations``, the predicates the device
+triggers use.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from homeassistant.core import callback
 from homeassistant.helpers import config_validation as cv
 
 from .const import DOMAIN
-from .link_states import SITUATIONS, LinkSituation, is_link_device, link_entity_ids, read_states
+from .grid_link.situations import (
+    SITUATIONS,
+    LinkSituation,
+    is_link_device,
+    link_entity_ids,
+    read_states,
+)
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant

@@ -1,8 +1,8 @@
 """Device triggers of the grid operator link: build automations on its commands in the UI.
 
-Situation triggers (``link_states.SITUATIONS``) fire when an emergency stop, test mode, a limit or
-the RTU link starts or ends; command triggers fire on every command the grid operator sends
-(the link's ``grid_ems_dso_command`` event), accepted or refused.
+Situation triggers (``grid_link.situations.SITUATIONS``) fire when an emergency stop, test mode,
+a limit or the RTU link starts or ends; command triggers fire on every command the grid
+operator sends (the link's ``grid_ems_dso_command`` event), accepted or refused.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, Hass
 from homeassistant.helpers.event import async_track_state_change_event
 
 from .const import DOMAIN
-from .grid_link import EVENT_DSO_COMMAND
-from .link_states import (
+from .grid_link.const import EVENT_DSO_COMMAND
+from .grid_link.situations import (
     SITUATIONS,
     LinkSituation,
     is_link_device,

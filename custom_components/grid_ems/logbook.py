@@ -16,7 +16,7 @@ from homeassistant.helpers import entity_registry as er
 
 from .const import DOMAIN
 from .enforcement import EVENT_ENFORCEMENT_ACTION
-from .grid_link import EVENT_DSO_COMMAND
+from .grid_link.const import EVENT_DSO_COMMAND
 
 
 def _dso_command_message(data: Mapping[str, Any]) -> str:

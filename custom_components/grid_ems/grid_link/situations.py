@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
-from .const import CONF_KIND, DOMAIN, EntryKind
+from ..const import CONF_KIND, DOMAIN, EntryKind
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
