@@ -34,6 +34,8 @@ class Kind:
     """The platforms the kind's entries have entities on."""
     entities: Mapping[Platform, PlatformSetup] = field(default_factory=dict)
     """The kind's own entity set-up per platform (the platform modules dispatch to it)."""
+    services: Callable[[HomeAssistant], None] | None = None
+    """Register the kind's services (once, for all its entries)."""
     remove: Callable[[HomeAssistant, ConfigEntry[Any]], Awaitable[None]] | None = None
     """Delete what a removed entry kept in storage."""
     remove_device: Callable[[ConfigEntry[Any], DeviceEntry], bool] = field(

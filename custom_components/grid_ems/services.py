@@ -6,18 +6,17 @@ import math
 from typing import TYPE_CHECKING, Final
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import ServiceCall, ServiceResponse, SupportsResponse, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
 from .const import DOMAIN
-from .grid_link import GridLinkData
+from .kinds import KINDS
 from .modbus.codec import number_to_words, words_to_number
 from .modbus.errors import ModbusError, ModbusValueError
 from .modbus.profile import DataType, Table, WordOrder
 from .modbus_device import ModbusDeviceData, translated_error
-from .netflex import Command
+from .service_call import ATTR_CONFIG_ENTRY_ID, ATTR_VALUE, loaded_runtime_data
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -27,73 +26,10 @@ if TYPE_CHECKING:
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the services of every kind of entry."""
-    _async_setup_grid_link_services(hass)
+    for kind in KINDS.values():
+        if kind.services is not None:
+            kind.services(hass)
     _async_setup_modbus_services(hass)
-
-
-ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
-
-
-def _loaded_runtime_data[T](call: ServiceCall, kind: type[T], translation_key: str) -> T:
-    """The runtime data of the call's entry.
-
-    Raises the validation error ``translation_key`` (naming the entry id) unless the entry is
-    a loaded one of that kind.
-    """
-    entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
-    entry = call.hass.config_entries.async_get_entry(entry_id)
-    if (
-        entry is None
-        or entry.domain != DOMAIN
-        or entry.state is not ConfigEntryState.LOADED
-        or not isinstance(entry.runtime_data, kind)
-    ):
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key=translation_key,
-            translation_placeholders={"entry_id": entry_id},
-        )
-    return entry.runtime_data
-
-
-# --- Grid operator link ---
-
-SERVICE_SIMULATE_DSO_COMMAND: Final = "simulate_dso_command"
-ATTR_COMMAND: Final = "command"
-ATTR_VALUE: Final = "value"
-
-SIMULATE_DSO_COMMAND_SCHEMA: Final = vol.Schema(
-    {
-        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
-        vol.Required(ATTR_COMMAND): vol.In([command.value for command in Command]),
-        vol.Required(ATTR_VALUE): vol.Coerce(float),
-    }
-)
-
-
-@callback
-def _async_setup_grid_link_services(hass: HomeAssistant) -> None:
-    async def async_simulate_dso_command(call: ServiceCall) -> ServiceResponse:
-        """Execute a grid operator command without an RTU; recorded as local."""
-        link = _loaded_runtime_data(call, GridLinkData, "not_a_loaded_grid_link")
-        record = await link.coordinator.async_simulate_command(
-            Command(call.data[ATTR_COMMAND]), call.data[ATTR_VALUE]
-        )
-        if not record.accepted:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="dso_command_refused",
-                translation_placeholders={"refusal": str(record.refusal)},
-            )
-        return {"accepted": True, "ioa": record.ioa} if call.return_response else None
-
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_SIMULATE_DSO_COMMAND,
-        async_simulate_dso_command,
-        schema=SIMULATE_DSO_COMMAND_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
 
 
 # --- Modbus device ---
@@ -155,7 +91,7 @@ def _finite(number: float) -> float | None:
 def _async_setup_modbus_services(hass: HomeAssistant) -> None:
     async def async_read_register(call: ServiceCall) -> ServiceResponse:
         """Read any registers of a Modbus device (commissioning), decoded and raw."""
-        data = _loaded_runtime_data(call, ModbusDeviceData, "not_a_loaded_modbus_device")
+        data = loaded_runtime_data(call, ModbusDeviceData, "not_a_loaded_modbus_device")
         device = data.coordinator.device
         table = Table(call.data[ATTR_TABLE])
         data_type = DataType(call.data[ATTR_DATA_TYPE])
@@ -188,7 +124,7 @@ def _async_setup_modbus_services(hass: HomeAssistant) -> None:
         Registers the device's profile manages are refused unless ``force`` is set: the
         integration writes those itself and a stray write would fight it.
         """
-        data = _loaded_runtime_data(call, ModbusDeviceData, "not_a_loaded_modbus_device")
+        data = loaded_runtime_data(call, ModbusDeviceData, "not_a_loaded_modbus_device")
         table = Table(call.data[ATTR_TABLE])
         data_type = DataType(call.data[ATTR_DATA_TYPE])
         address = call.data[ATTR_ADDRESS]

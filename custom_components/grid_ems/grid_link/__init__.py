@@ -69,6 +69,7 @@ from .coordinator import (
 )
 from .event import async_setup_entry as async_setup_events
 from .sensor import async_setup_entry as async_setup_sensors
+from .services import async_setup_services
 
 __all__ = [
     "CONF_ALLOWED_CLIENTS",
@@ -165,5 +166,6 @@ KIND: Final = Kind(
         Platform.EVENT: async_setup_events,
         Platform.SENSOR: async_setup_sensors,
     },
+    services=async_setup_services,
     remove=async_remove_kind,
 )
