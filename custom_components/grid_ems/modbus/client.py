@@ -2,11 +2,14 @@
 
 ``ModbusHostConnection`` owns one TCP connection to a host:port and runs one transaction at a time
 on it, so many unit ids behind one gateway share it safely. It reconnects by itself, retries with
-backoff, and turns pymodbus' results into typed values or ``ModbusError``s.
+backoff, and turns pymodbus' results into typed values or ``ModbusError``s. A unit that does not
+answer costs the others one timeout, not the connection: it stays open while the gateway answers,
+and a connection the device closes fails its pending request at once.
 
-``ModbusDevice`` binds a connection, a unit id and a profile: it polls the profile's registers in
-as few reads as the device allows, writes values (verified by reading back where the profile asks)
-and identifies the device kind.
+``ModbusDevice`` binds a connection, a unit id and a profile: it finds which optional registers
+the device has, polls the registers in as few reads as the device allows, writes values (verified
+by reading back where the profile asks), clears a module's watchdog alarm and identifies the
+device kind.
 
 pymodbus 3.8.3 (HA 2025.4) to 3.13.x (HA 2026.11) are supported; ``_call`` is the one place that
 knows the ``slave=`` -> ``device_id=`` rename of pymodbus 3.10.
@@ -15,6 +18,7 @@ knows the ``slave=`` -> ``device_id=`` rename of pymodbus 3.10.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import logging
 import math
@@ -28,9 +32,10 @@ from pymodbus.client.mixin import ModbusClientMixin
 from pymodbus.exceptions import ConnectionException, ModbusIOException
 from pymodbus.pdu import ExceptionResponse, ModbusPDU
 
-from .codec import ReadBlock, Value, encode, extract, plan_reads, split_block
+from .codec import ReadBlock, Value, encode, extract, plan_reads, split_block, words_to_number
 from .errors import (
     ModbusConnectionError,
+    ModbusError,
     ModbusExceptionError,
     ModbusInvalidResponseError,
     ModbusReadbackError,
@@ -47,8 +52,13 @@ _PYMODBUS_TIMEOUT: Final = 60.0
 # pymodbus' connect() (3.8 to 3.13) pauses this long after connecting; not the device's time.
 _PYMODBUS_CONNECT_PAUSE: Final = 0.1
 _DEVICE_BUSY: Final = 0x06
+_DEVICE_FAILURE: Final = 0x04
 _ILLEGAL_FUNCTION: Final = 0x01
 _ILLEGAL_ADDRESS: Final = 0x02
+# Answers that say "not now" rather than "never": a read asking them is tried once more.
+_TRANSIENT_READ_EXCEPTIONS: Final = frozenset({_DEVICE_FAILURE, 0x05, _DEVICE_BUSY})
+# Answers that say the device has no such register or function.
+_ABSENT: Final = frozenset({_ILLEGAL_FUNCTION, _ILLEGAL_ADDRESS})
 _UNIT_KEYWORD: Final = (
     "device_id"
     if "device_id" in inspect.signature(ModbusClientMixin.read_coils).parameters
@@ -69,14 +79,16 @@ class RetryPolicy:
 
     A request that times out or loses its connection is retried ``retries`` times, after
     ``backoff``, then twice that, and so on up to ``backoff_max`` seconds (the seed's retry logic,
-    scaled to a one-second poll). A device-busy exception (0x06) is retried the same way; other
-    exceptions are answers and are not.
+    scaled to a one-second poll). A device-busy exception (0x06) is retried the same way; a read
+    answered with 0x04, 0x05 or 0x06 is tried once more; other exceptions are answers.
+    Without ``retry_timeouts`` a timeout is raised at once (a unit known to be silent).
     """
 
     timeout: float = 2.0
     retries: int = 2
     backoff: float = 0.1
     backoff_max: float = 2.0
+    retry_timeouts: bool = True
 
     def delay(self, attempt: int) -> float:
         """The pause before retry number ``attempt + 1``."""
@@ -86,9 +98,10 @@ class RetryPolicy:
 class ModbusHostConnection:
     """One TCP connection to a Modbus host, one transaction at a time.
 
-    After a timeout the connection is closed and reopened on the next request, so a late answer
-    can never be taken for the answer to the next request (pymodbus 3.8 does not match
-    transaction ids).
+    A timeout leaves the connection open: behind a gateway it is one unit that is silent, and the
+    others still answer. A late answer cannot pass for another request's: pymodbus 3.8 does not
+    match transaction ids, so an answer with another transaction id, unit or function closes the
+    connection (and the request is retried on a new one).
     """
 
     def __init__(self, host: str, port: int) -> None:
@@ -102,8 +115,10 @@ class ModbusHostConnection:
             timeout=_PYMODBUS_TIMEOUT,
             retries=0,
             reconnect_delay=0,
+            trace_connect=self._on_connection,
         )
         self._lock = asyncio.Lock()
+        self._waiting = False
         self.requests: Counter[int] = Counter()
         self.connects = 0
         self.failures = 0
@@ -172,6 +187,19 @@ class ModbusHostConnection:
         """Close the TCP connection (a later request opens it again)."""
         self._client.close()
 
+    def _on_connection(self, connected: bool) -> None:
+        """A lost connection fails the request waiting on it now, not at its timeout."""
+        if connected or not self._waiting:
+            return
+        # pymodbus (3.8 to 3.13) waits on this future and never fails it when the link drops.
+        pending: asyncio.Future[ModbusPDU] | None = getattr(
+            self._client.ctx, "response_future", None
+        )
+        if pending is not None and not pending.done():
+            # pymodbus' exception constructors are untyped.
+            lost = ConnectionException("connection closed by the device")  # type: ignore[no-untyped-call]
+            pending.set_exception(lost)
+
     async def _transact(
         self,
         unit_id: int,
@@ -193,13 +221,22 @@ class ModbusHostConnection:
                     )
             except (ModbusConnectionError, ModbusTimeoutError) as err:
                 self.failures += 1
-                if attempt >= policy.retries:
+                if attempt >= policy.retries or (
+                    isinstance(err, ModbusTimeoutError) and not policy.retry_timeouts
+                ):
                     raise
                 _LOGGER.debug("%s, retrying", err)
             except ModbusExceptionError as err:
                 self.failures += 1
-                if err.code != _DEVICE_BUSY or attempt >= policy.retries:
+                if err.code == _DEVICE_BUSY and attempt < policy.retries:
+                    pass
+                elif not (
+                    attempt == 0
+                    and err.code in _TRANSIENT_READ_EXCEPTIONS
+                    and function_code in _READ_FUNCTIONS
+                ):
                     raise
+                _LOGGER.debug("%s, retrying", err)
             await asyncio.sleep(policy.delay(attempt))
             attempt += 1
 
@@ -229,6 +266,7 @@ class ModbusHostConnection:
     ) -> ModbusPDU:
         self.requests[function_code] += 1
         deadline = asyncio.timeout(policy.timeout)
+        self._waiting = True
         try:
             async with deadline:
                 response = await _call(method, unit_id, *args, **kwargs)
@@ -238,16 +276,29 @@ class ModbusHostConnection:
             self._client.close()
             raise
         except (TimeoutError, ModbusIOException, ConnectionException) as err:
-            self._client.close()
             task = asyncio.current_task()
             if task is not None and task.cancelling() and not deadline.expired():
                 # pymodbus >= 3.10 turns a cancellation into ModbusIOException: restore it.
+                self._client.close()
                 raise asyncio.CancelledError from err
             if deadline.expired():
+                # The connection stays: a silent unit behind a gateway is not a broken link.
                 raise ModbusTimeoutError(self.host, self.port, unit_id, policy.timeout) from err
+            self._client.close()
             if isinstance(err, ConnectionException):
                 raise ModbusConnectionError(self.host, self.port, str(err)) from err
             raise ModbusInvalidResponseError(str(err)) from err
+        finally:
+            self._waiting = False
+        if (
+            response.dev_id != unit_id
+            or (response.function_code & 0x7F) != function_code
+            or response.transaction_id != getattr(self._client.ctx, "next_tid", 0)
+        ):
+            # A late answer to an earlier request (pymodbus 3.8 hands it to the next one; 3.13
+            # skips it). This request's own answer may still come: start on a new connection.
+            self._client.close()
+            raise ModbusConnectionError(self.host, self.port, "answer to another request")
         if response.isError():
             code = response.exception_code if isinstance(response, ExceptionResponse) else 0
             raise ModbusExceptionError(code, function_code, address)
@@ -284,6 +335,9 @@ class ConnectionPool:
         return len(self._connections)
 
 
+_READ_FUNCTIONS: Final = frozenset({0x01, 0x02, 0x03, 0x04})
+
+
 def value_range(spec: RegisterSpec, values: dict[str, Value]) -> tuple[float, float]:
     """The range a writable number accepts now: the static range, narrowed by its limit register."""
     entity = spec.entity
@@ -297,8 +351,26 @@ def value_range(spec: RegisterSpec, values: dict[str, Value]) -> tuple[float, fl
     return low, high
 
 
+@dataclass(frozen=True, slots=True)
+class WatchdogAlarm:
+    """A module's watchdog alarm found set, and whether Grid EMS cleared it.
+
+    ``output`` is the output whose write was refused because of it (None when a poll found it);
+    ``error`` is why it could not be cleared (None when cleared).
+    """
+
+    output: str | None
+    error: ModbusError | None
+
+
 class ModbusDevice:
-    """A device of a known kind at a unit id on a host connection."""
+    """A device of a known kind at a unit id on a host connection.
+
+    ``profile`` is this device's own: after ``probe`` it lacks the optional registers the device
+    does not have. ``failed_polls`` counts consecutive failed polls: while it is not 0 a timeout
+    is not retried, so a silent unit holds a shared connection for one timeout per request. ``unknown_codes`` holds the raw codes of enumerations outside their map.
+    ``on_watchdog_alarm`` is told of every watchdog alarm found.
+    """
 
     def __init__(
         self,
@@ -314,6 +386,9 @@ class ModbusDevice:
         self.policy = policy or RetryPolicy()
         self.plan: list[ReadBlock] = self._plan(profile.registers)
         self.values: dict[str, Value] = {}
+        self.unknown_codes: dict[str, int] = {}
+        self.failed_polls = 0
+        self.on_watchdog_alarm: Callable[[WatchdogAlarm], None] | None = None
 
     def _plan(self, registers: Sequence[RegisterSpec]) -> list[ReadBlock]:
         return list(
@@ -325,10 +400,91 @@ class ModbusDevice:
             )
         )
 
+    async def probe(self) -> None:
+        """Find which optional registers the device has; only those are polled from now on.
+
+        A register the device refuses (0x01/0x02) is absent. A device that answers an address
+        its manufacturer's map leaves empty answers anything, so it is taken to have none:
+        a register it does not have would read as an invented 0.
+        """
+        optional = self.profile.optional
+        if not optional:
+            return
+        hole = self.profile.hole_address
+        if hole is not None and await self._answers(Table.HOLDING_REGISTER, hole, 1):
+            absent = {spec.key for spec in optional}
+            _LOGGER.debug("Unit %s answers unmapped address %s", self.unit_id, hole)
+        else:
+            absent = {
+                spec.key
+                for spec in optional
+                if not await self._answers(spec.table, spec.address, spec.width)
+            }
+        if absent:
+            _LOGGER.info(
+                "Unit %s at %s:%s has no %s; not polled",
+                self.unit_id,
+                self.connection.host,
+                self.connection.port,
+                ", ".join(sorted(absent)),
+            )
+        self.profile = self.profile.without(frozenset(absent))
+        self.plan = self._plan(self.profile.registers)
+
+    async def _answers(self, table: Table, address: int, count: int) -> bool:
+        try:
+            await self.read_raw(table, address, count)
+        except ModbusExceptionError as err:
+            if err.code in _ABSENT:
+                return False
+            raise
+        return True
+
     async def poll(self) -> dict[str, Value]:
-        """Read every profile register; blocks the device refuses are split and stay split."""
-        self.values = await self._read_plan(self.plan)
-        return self.values
+        """Read every register; blocks the device refuses are split and stay split.
+
+        A watchdog alarm found set is cleared at once (and reported to ``on_watchdog_alarm``);
+        the values then show it cleared.
+        """
+        try:
+            values = await self._read_plan(self.plan)
+        except ModbusError:
+            self.failed_polls += 1
+            raise
+        self.failed_polls = 0
+        alarm = self.profile.watchdog_alarm
+        if alarm is not None and values.get(alarm) is True and await self._clear_watchdog(None):
+            values[alarm] = False
+        self.values = values
+        return values
+
+    @property
+    def _request_policy(self) -> RetryPolicy:
+        """The policy of the next request: no timeout retries for a unit that stopped answering."""
+        if self.failed_polls:
+            return dataclasses.replace(self.policy, retry_timeouts=False)
+        return self.policy
+
+    async def _clear_watchdog(self, output: str | None) -> bool:
+        """Clear the set watchdog alarm; whether it is cleared (reported either way)."""
+        alarm = self.profile.watchdog_alarm
+        assert alarm is not None
+        spec = self.profile.register(alarm)
+        error: ModbusError | None = None
+        try:
+            await self.connection.write_coil(self.unit_id, spec.address, True, self.policy)
+        except ModbusError as err:
+            error = err
+        if self.on_watchdog_alarm is not None:
+            self.on_watchdog_alarm(WatchdogAlarm(output, error))
+        return error is None
+
+    async def _watchdog_alarm_set(self) -> bool:
+        alarm = self.profile.watchdog_alarm
+        if alarm is None:
+            return False
+        spec = self.profile.register(alarm)
+        return bool((await self.read_raw(spec.table, spec.address, 1))[0])
 
     async def identify(self) -> dict[str, Value]:
         """Read the identifying registers and check they look like this kind of device."""
@@ -353,6 +509,7 @@ class ModbusDevice:
 
     async def _read_plan(self, plan: list[ReadBlock]) -> dict[str, Value]:
         values: dict[str, Value] = {}
+        unknown: dict[str, int] = {}
         index = 0
         while index < len(plan):
             block = plan[index]
@@ -372,16 +529,17 @@ class ModbusDevice:
                 plan[index : index + 1] = halves
                 continue
             values.update(extract(block, data))
+            unknown.update(unknown_codes(block, data))
             index += 1
+        self.unknown_codes = unknown
         return values
 
     async def read_raw(self, table: Table, address: int, count: int) -> list[int] | list[bool]:
         """Read any span of a table, profile register or not (commissioning)."""
+        policy = self._request_policy
         if table.is_bits:
-            return await self.connection.read_bits(self.unit_id, table, address, count, self.policy)
-        return await self.connection.read_registers(
-            self.unit_id, table, address, count, self.policy
-        )
+            return await self.connection.read_bits(self.unit_id, table, address, count, policy)
+        return await self.connection.read_registers(self.unit_id, table, address, count, policy)
 
     async def write_raw(self, table: Table, address: int, values: Sequence[int]) -> None:
         """Write raw words to holding registers, or one coil (commissioning)."""
@@ -416,7 +574,7 @@ class ModbusDevice:
             expected = encode(spec, value)
         attempt = 0
         while True:
-            await self.write_raw(spec.table, spec.address, [int(item) for item in expected])
+            await self._write_unlocked(spec, [int(item) for item in expected])
             if not spec.verify_write:
                 break
             read_back = await self.read_raw(spec.table, spec.address, spec.width)
@@ -430,6 +588,42 @@ class ModbusDevice:
         written = extract_one(spec, expected)
         self.values[key] = written
         return written
+
+    async def _write_unlocked(self, spec: RegisterSpec, words: list[int]) -> None:
+        """Write raw words to a register or coil.
+
+        An output refused (0x04) because the watchdog alarm is set is written again at once,
+        after clearing the alarm.
+        """
+        try:
+            await self.write_raw(spec.table, spec.address, words)
+        except ModbusExceptionError as err:
+            if (
+                err.code != _DEVICE_FAILURE
+                or spec.table is not Table.COIL
+                or not await self._watchdog_alarm_set()
+                or not await self._clear_watchdog(spec.key)
+            ):
+                raise
+            await self.write_raw(spec.table, spec.address, words)
+
+
+def unknown_codes(block: ReadBlock, data: Sequence[int] | Sequence[bool]) -> dict[str, int]:
+    """The raw codes of a block's enumerations that are outside their code map."""
+    codes: dict[str, int] = {}
+    for spec in block.registers:
+        if spec.options:
+            offset = spec.address - block.address
+            raw = int(
+                words_to_number(
+                    spec.data_type,
+                    spec.word_order,
+                    [int(word) for word in data[offset : offset + spec.width]],
+                )
+            )
+            if spec.option_for(raw) is None:
+                codes[spec.key] = raw
+    return codes
 
 
 def extract_one(spec: RegisterSpec, data: Sequence[int] | Sequence[bool]) -> Value:
