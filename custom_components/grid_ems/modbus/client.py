@@ -368,7 +368,8 @@ class ModbusDevice:
 
     ``profile`` is this device's own: after ``probe`` it lacks the optional registers the device
     does not have. ``failed_polls`` counts consecutive failed polls: while it is not 0 a timeout
-    is not retried, so a silent unit holds a shared connection for one timeout per request. ``unknown_codes`` holds the raw codes of enumerations outside their map.
+    is not retried, so a silent unit holds a shared connection for one timeout per request.
+    ``unknown_codes`` holds the raw codes of enumerations outside their map.
     ``on_watchdog_alarm`` is told of every watchdog alarm found.
     """
 
