@@ -61,8 +61,11 @@ class DeviceModel:
 
     A read is refused (0x02) unless its first and last addresses exist; addresses in between that
     do not exist read as 0, or are refused too when ``refuse_gaps`` is set (a strict map: devices
-    that refuse any read touching an address they do not have).
+    that refuse any read touching an address they do not have). With ``answer_unmapped`` every
+    address reads (as 0 where the device has nothing): devices that never refuse a read.
     """
+
+    answer_unmapped = False
 
     def __init__(self, clock: Clock = time.monotonic, *, refuse_gaps: bool = False) -> None:
         """Start with empty tables."""
@@ -86,6 +89,8 @@ class DeviceModel:
 
     def _span(self, table: Mapping[int, int | bool], address: int, count: int) -> list[int | bool]:
         last = address + count - 1
+        if self.answer_unmapped:
+            return [table.get(a, 0) for a in range(address, last + 1)]
         if address not in table or last not in table:
             raise ModbusReplyError(ILLEGAL_ADDRESS)
         if self.refuse_gaps and any(a not in table for a in range(address, last + 1)):

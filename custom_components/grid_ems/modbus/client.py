@@ -320,6 +320,11 @@ class ConnectionPool:
         self._connections[(host, port)] = (connection, users + 1)
         return connection
 
+    def get(self, host: str, port: int) -> ModbusHostConnection | None:
+        """The connection to host:port if devices use one, without becoming a user of it."""
+        connection, _ = self._connections.get((host, port), (None, 0))
+        return connection
+
     def release(self, connection: ModbusHostConnection) -> None:
         """Give a connection back; the last user closes it."""
         key = (connection.host, connection.port)
