@@ -84,6 +84,7 @@ async def test_a_second_unit_behind_a_one_client_gateway_is_tested_and_scanned(
     assert progress["type"] is FlowResultType.SHOW_PROGRESS
     await hass.async_block_till_done()
     scanned = await hass.config_entries.flow.async_configure(menu["flow_id"])
+    assert scanned["description_placeholders"] is not None
     assert scanned["description_placeholders"]["found"] == "1, 2"
     created = await hass.config_entries.flow.async_configure(menu["flow_id"], {CONF_UNIT_ID: "2"})
     await hass.async_block_till_done()
