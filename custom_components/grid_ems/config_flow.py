@@ -848,13 +848,13 @@ def _modbus_options_schema(profile: DeviceProfile) -> vol.Schema:
         vol.Required(modbus_device.CONF_RETRIES): NumberSelector(
             NumberSelectorConfig(min=0, max=5, mode=NumberSelectorMode.BOX)
         ),
-        vol.Required(modbus_device.CONF_FAILED_POLLS): NumberSelector(
-            NumberSelectorConfig(min=1, max=20, mode=NumberSelectorMode.BOX)
-        ),
+        vol.Optional(
+            modbus_device.CONF_FAILED_POLLS, default=modbus_device.DEFAULT_FAILED_POLLS
+        ): NumberSelector(NumberSelectorConfig(min=1, max=20, mode=NumberSelectorMode.BOX)),
     }
     # The codes of each enumeration (an assumption the installer confirms or corrects).
     for spec in profile.enumerations:
-        fields[vol.Required(f"{_CODES_PREFIX}{spec.key}")] = TextSelector()
+        fields[vol.Optional(f"{_CODES_PREFIX}{spec.key}")] = TextSelector()
     outputs = SelectSelector(
         SelectSelectorConfig(
             options=[relay.key for relay in profile.relays],
@@ -877,13 +877,19 @@ _CODES_PREFIX: Final = "codes_"
 def _modbus_codes(
     user_input: Mapping[str, Any], profile: DeviceProfile
 ) -> dict[str, dict[str, int]] | None:
-    """The installer's code maps of the profile's enumerations; None when one is invalid."""
+    """The installer's code maps of the profile's enumerations; None when one is invalid.
+
+    A map left out of the form stays as ``profile`` has it.
+    """
     codes: dict[str, dict[str, int]] = {}
     for spec in PROFILES[profile.kind].enumerations:
+        text = user_input.get(f"{_CODES_PREFIX}{spec.key}")
+        if text is None:
+            current = profile.register(spec.key).options
+            codes[spec.key] = {option: raw for raw, option in current.items()}
+            continue
         try:
-            codes[spec.key] = modbus_device.parse_codes(
-                user_input[f"{_CODES_PREFIX}{spec.key}"], spec
-            )
+            codes[spec.key] = modbus_device.parse_codes(text, spec)
         except ValueError:
             return None
     return codes
