@@ -393,6 +393,10 @@ class ModbusDevice:
         self.plan: list[ReadBlock] = self._plan(profile.registers)
         self.values: dict[str, Value] = {}
         self.unknown_codes: dict[str, int] = {}
+        # Per read, the data last read and what it decoded to: most polls read what the last did.
+        self._decoded: dict[
+            tuple[Table, int, int], tuple[list[int] | list[bool], dict[str, Value], dict[str, int]]
+        ] = {}
         self.failed_polls = 0
         self.on_watchdog_alarm: Callable[[WatchdogAlarm], None] | None = None
 
@@ -534,8 +538,16 @@ class ModbusDevice:
                 )
                 plan[index : index + 1] = halves
                 continue
-            values.update(extract(block, data))
-            unknown.update(unknown_codes(block, data))
+            key = (block.table, block.address, block.count)
+            cached = self._decoded.get(key)
+            if cached is None or cached[0] != data:
+                cached = self._decoded[key] = (
+                    data,
+                    extract(block, data),
+                    unknown_codes(block, data),
+                )
+            values.update(cached[1])
+            unknown.update(cached[2])
             index += 1
         self.unknown_codes = unknown
         return values
