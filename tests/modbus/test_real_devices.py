@@ -14,6 +14,7 @@ from custom_components.grid_ems.modbus.client import (
 )
 from custom_components.grid_ems.modbus.errors import (
     ModbusConnectionError,
+    ModbusExceptionError,
     ModbusTimeoutError,
 )
 from custom_components.grid_ems.modbus.profiles import PROFILES
@@ -189,6 +190,24 @@ async def test_output_write_refused_by_the_watchdog_clears_it_and_is_retried(
     assert model.coils[1] is True
     assert alarms == [WatchdogAlarm("relay_1", None)]
     assert [write.address for write in simulator.stats.writes] == [1, 0x1030, 1]
+
+    simulator.faults.exception_code, simulator.faults.exception_count = 0x04, 1
+    with pytest.raises(ModbusExceptionError) as failed:
+        await device.write("relay_2", True)
+    assert failed.value.code == 0x04
+    assert len(alarms) == 1
+
+
+async def test_a_probe_that_fails_for_another_reason_is_an_error(
+    start_simulator: StartSimulator, connect: Connect
+) -> None:
+    """Only a refusal (0x01/0x02) says a register is absent; a failure leaves it undecided."""
+    simulator = await start_simulator({1: PowerPackModel()})
+    simulator.faults.exception_code = 0x04
+    device = connect(simulator, BESS)
+    with pytest.raises(ModbusExceptionError):
+        await device.probe()
+    assert "active_power" in {spec.key for spec in device.profile.registers}
 
 
 async def test_a_one_client_gateway_closes_a_second_connection(

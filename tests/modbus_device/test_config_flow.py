@@ -375,6 +375,15 @@ async def test_options_of_a_battery_have_no_outputs(
     assert entry.data[CONF_KIND] == EntryKind.MODBUS_DEVICE
     assert state_of(hass, "sensor.battery_status") == "fault"
 
+    # Left out of the form, the code maps stay as they are.
+    again = await hass.config_entries.options.async_init(entry.entry_id)
+    await hass.config_entries.options.async_configure(
+        again["flow_id"], {CONF_SCAN_INTERVAL: 5, CONF_TIMEOUT: 2, CONF_RETRIES: 0}
+    )
+    await hass.async_block_till_done()
+    assert entry.options["codes"]["status"] == {"ready": 1, "running": 2, "fault": 3}
+    assert entry.options["failed_polls"] == 3
+
     model.status_codes["fault"] = 9
     model.update(model.clock())
     await entry.runtime_data.coordinator.async_refresh()

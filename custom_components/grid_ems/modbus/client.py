@@ -489,10 +489,7 @@ class ModbusDevice:
             self.on_watchdog_alarm(WatchdogAlarm(output, error))
         return error is None
 
-    async def _watchdog_alarm_set(self) -> bool:
-        alarm = self.profile.watchdog_alarm
-        if alarm is None:
-            return False
+    async def _watchdog_alarm_set(self, alarm: str) -> bool:
         spec = self.profile.register(alarm)
         return bool((await self.read_raw(spec.table, spec.address, 1))[0])
 
@@ -616,10 +613,12 @@ class ModbusDevice:
         try:
             await self.write_raw(spec.table, spec.address, words)
         except ModbusExceptionError as err:
+            alarm = self.profile.watchdog_alarm
             if (
                 err.code != _DEVICE_FAILURE
+                or alarm is None
                 or spec.table is not Table.COIL
-                or not await self._watchdog_alarm_set()
+                or not await self._watchdog_alarm_set(alarm)
                 or not await self._clear_watchdog(spec.key)
             ):
                 raise
