@@ -121,8 +121,8 @@ async def test_a_dropped_connection_fails_at_once_and_the_write_is_retried(
 async def test_silent_units_behind_a_gateway_do_not_hold_the_live_one(
     start_simulator: StartSimulator, connect: Connect
 ) -> None:
-    """Two dead units behind the gateway: their timeouts keep the shared connection open, after
-    their first failed poll each request is asked once, and the live unit answers throughout."""
+    """Two dead units behind the gateway: their timeouts keep the shared connection open and are
+    not retried (the live unit answers on it), and the live unit answers throughout."""
     simulator = await start_simulator({1: MoxaE1214()}, silent_units=frozenset({2, 3}))
     live = connect(simulator, E1214)
     dead = [connect(simulator, E1214, unit, connection=live.connection) for unit in (2, 3)]
@@ -147,8 +147,8 @@ async def test_silent_units_behind_a_gateway_do_not_hold_the_live_one(
     assert live.connection.connects == 1
     assert simulator.stats.connections == 1
     for unit in (2, 3):
-        # First poll: a timeout and its retry; second poll: one request.
-        assert simulator.stats.requests_by_unit[(unit, 0x01)] == FAST.retries + 1 + 1
+        # The live unit answers on the connection: a dead unit's timeout is never retried.
+        assert simulator.stats.requests_by_unit[(unit, 0x01)] == 2
 
 
 async def test_watchdog_alarm_found_by_a_poll_is_cleared(
@@ -225,3 +225,29 @@ async def test_a_one_client_gateway_closes_a_second_connection(
         first.close()
         second.close()
     assert simulator.stats.refused_connections >= 1
+
+
+async def test_answering_units_go_before_failing_ones(
+    start_simulator: StartSimulator, connect: Connect
+) -> None:
+    """A failing unit's request queued first still lets a unit that answers go ahead of it: the
+    live poll ends while the dead unit's (30 s timeout) request has not."""
+    simulator = await start_simulator({1: MoxaE1214()}, silent_units=frozenset({2}))
+    live = connect(simulator, E1214)
+    dead = connect(simulator, E1214, 2, policy=RetryPolicy(timeout=30), connection=live.connection)
+    dead.failed_polls = 1
+    connection = live.connection
+    await connection.acquire(answering=True)
+    dead_poll = asyncio.create_task(dead.poll())
+    live_poll = asyncio.create_task(live.poll())
+    await asyncio.sleep(0)  # both are queued now
+
+    connection.release()
+    async with asyncio.timeout(10):
+        values = await live_poll
+
+    assert values["relay_0"] is False
+    assert not dead_poll.done()
+    dead_poll.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await dead_poll

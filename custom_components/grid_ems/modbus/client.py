@@ -22,7 +22,7 @@ import dataclasses
 import inspect
 import logging
 import math
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -95,11 +95,51 @@ class RetryPolicy:
         return float(min(self.backoff * 2**attempt, self.backoff_max))
 
 
+class _Line:
+    """One request at a time on a connection; devices that answer go before silent ones.
+
+    A silent unit's request holds the line for a whole timeout: the others must not queue
+    behind it when they can go first.
+    """
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
+            deque(),
+            deque(),
+        )
+
+    async def acquire(self, *, answering: bool) -> None:
+        if not self._busy:
+            self._busy = True
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting[0 if answering else 1].append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if not waiter.cancelled():
+                self.release()  # handed the line just as it was cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        for queue in self._waiting:
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return
+        self._busy = False
+
+
 class ModbusHostConnection:
     """One TCP connection to a Modbus host, one transaction at a time.
 
     A timeout leaves the connection open: behind a gateway it is one unit that is silent, and the
-    others still answer. A late answer cannot pass for another request's: pymodbus 3.8 does not
+    others still answer; it is not retried when the last answer on the connection came from
+    another unit. Requests of devices that answer go before those of failing ones, and a
+    device's poll keeps the line for all its reads (``acquire``/``release``, ``held``).
+    A late answer cannot pass for another request's: pymodbus 3.8 does not
     match transaction ids, so an answer with another transaction id, unit or function closes the
     connection (and the request is retried on a new one).
     """
@@ -117,8 +157,9 @@ class ModbusHostConnection:
             reconnect_delay=0,
             trace_connect=self._on_connection,
         )
-        self._lock = asyncio.Lock()
+        self._line = _Line()
         self._waiting = False
+        self._last_answer_unit: int | None = None
         self.requests: Counter[int] = Counter()
         self.connects = 0
         self.failures = 0
@@ -128,8 +169,23 @@ class ModbusHostConnection:
         """Whether the TCP connection is open."""
         return bool(self._client.connected)
 
+    async def acquire(self, *, answering: bool) -> None:
+        """Take the line for several requests (made with ``held``); ``release`` gives it back."""
+        await self._line.acquire(answering=answering)
+
+    def release(self) -> None:
+        """Give the line back after ``acquire``."""
+        self._line.release()
+
     async def read_registers(
-        self, unit_id: int, table: Table, address: int, count: int, policy: RetryPolicy
+        self,
+        unit_id: int,
+        table: Table,
+        address: int,
+        count: int,
+        policy: RetryPolicy,
+        *,
+        held: bool = False,
     ) -> list[int]:
         """Read ``count`` holding or input registers."""
         method = (
@@ -138,7 +194,14 @@ class ModbusHostConnection:
             else self._client.read_input_registers
         )
         response = await self._transact(
-            unit_id, table.read_function_code, address, policy, method, address, count=count
+            unit_id,
+            table.read_function_code,
+            address,
+            policy,
+            method,
+            address,
+            count=count,
+            held=held,
         )
         if len(response.registers) != count:
             raise ModbusInvalidResponseError(
@@ -147,14 +210,28 @@ class ModbusHostConnection:
         return list(response.registers)
 
     async def read_bits(
-        self, unit_id: int, table: Table, address: int, count: int, policy: RetryPolicy
+        self,
+        unit_id: int,
+        table: Table,
+        address: int,
+        count: int,
+        policy: RetryPolicy,
+        *,
+        held: bool = False,
     ) -> list[bool]:
         """Read ``count`` coils or discrete inputs."""
         method = (
             self._client.read_coils if table is Table.COIL else self._client.read_discrete_inputs
         )
         response = await self._transact(
-            unit_id, table.read_function_code, address, policy, method, address, count=count
+            unit_id,
+            table.read_function_code,
+            address,
+            policy,
+            method,
+            address,
+            count=count,
+            held=held,
         )
         if len(response.bits) < count:
             raise ModbusInvalidResponseError(
@@ -176,11 +253,23 @@ class ModbusHostConnection:
         """Write registers: one word with function 0x06, several with 0x10."""
         if len(words) == 1:
             await self._transact(
-                unit_id, 0x06, address, policy, self._client.write_register, address, words[0]
+                unit_id,
+                0x06,
+                address,
+                policy,
+                self._client.write_register,
+                address,
+                words[0],
             )
         else:
             await self._transact(
-                unit_id, 0x10, address, policy, self._client.write_registers, address, list(words)
+                unit_id,
+                0x10,
+                address,
+                policy,
+                self._client.write_registers,
+                address,
+                list(words),
             )
 
     def close(self) -> None:
@@ -208,21 +297,34 @@ class ModbusHostConnection:
         policy: RetryPolicy,
         method: Request,
         *args: object,
+        held: bool = False,
         **kwargs: object,
     ) -> ModbusPDU:
-        """Run one request with retries; the lock is released while backing off."""
+        """Run one request with retries; the line is released while backing off (unless held)."""
         attempt = 0
         while True:
             try:
-                async with self._lock:
+                if not held:
+                    await self._line.acquire(answering=policy.retry_timeouts)
+                try:
                     await self._connect(policy)
-                    return await self._once(
+                    response = await self._once(
                         unit_id, function_code, address, policy, method, *args, **kwargs
                     )
+                finally:
+                    if not held:
+                        self._line.release()
+                self._last_answer_unit = unit_id
+                return response
             except (ModbusConnectionError, ModbusTimeoutError) as err:
                 self.failures += 1
                 if attempt >= policy.retries or (
-                    isinstance(err, ModbusTimeoutError) and not policy.retry_timeouts
+                    isinstance(err, ModbusTimeoutError)
+                    and (
+                        not policy.retry_timeouts
+                        # Others answer here: this unit is silent, the link is fine.
+                        or self._last_answer_unit not in (None, unit_id)
+                    )
                 ):
                     raise
                 _LOGGER.debug("%s, retrying", err)
@@ -456,11 +558,14 @@ class ModbusDevice:
         A watchdog alarm found set is cleared at once (and reported to ``on_watchdog_alarm``);
         the values then show it cleared.
         """
+        await self.connection.acquire(answering=not self.failed_polls)
         try:
-            values = await self._read_plan(self.plan)
+            values = await self._read_plan(self.plan, held=True)
         except ModbusError:
             self.failed_polls += 1
             raise
+        finally:
+            self.connection.release()
         self.failed_polls = 0
         alarm = self.profile.watchdog_alarm
         if alarm is not None and values.get(alarm) is True and await self._clear_watchdog(None):
@@ -514,14 +619,14 @@ class ModbusDevice:
                 )
         return values
 
-    async def _read_plan(self, plan: list[ReadBlock]) -> dict[str, Value]:
+    async def _read_plan(self, plan: list[ReadBlock], *, held: bool = False) -> dict[str, Value]:
         values: dict[str, Value] = {}
         unknown: dict[str, int] = {}
         index = 0
         while index < len(plan):
             block = plan[index]
             try:
-                data = await self.read_raw(block.table, block.address, block.count)
+                data = await self.read_raw(block.table, block.address, block.count, held=held)
             except ModbusExceptionError as err:
                 halves = split_block(block) if err.code == _ILLEGAL_ADDRESS else None
                 if halves is None:
@@ -549,12 +654,21 @@ class ModbusDevice:
         self.unknown_codes = unknown
         return values
 
-    async def read_raw(self, table: Table, address: int, count: int) -> list[int] | list[bool]:
-        """Read any span of a table, profile register or not (commissioning)."""
+    async def read_raw(
+        self, table: Table, address: int, count: int, *, held: bool = False
+    ) -> list[int] | list[bool]:
+        """Read any span of a table, profile register or not (commissioning).
+
+        ``held``: the caller holds the connection's line (``ModbusHostConnection.acquire``).
+        """
         policy = self._request_policy
         if table.is_bits:
-            return await self.connection.read_bits(self.unit_id, table, address, count, policy)
-        return await self.connection.read_registers(self.unit_id, table, address, count, policy)
+            return await self.connection.read_bits(
+                self.unit_id, table, address, count, policy, held=held
+            )
+        return await self.connection.read_registers(
+            self.unit_id, table, address, count, policy, held=held
+        )
 
     async def write_raw(self, table: Table, address: int, values: Sequence[int]) -> None:
         """Write raw words to holding registers, or one coil (commissioning)."""
