@@ -251,3 +251,27 @@ async def test_answering_units_go_before_failing_ones(
     dead_poll.cancel()
     with pytest.raises(asyncio.CancelledError):
         await dead_poll
+
+
+@pytest.mark.parametrize("handed", [False, True])
+async def test_a_cancelled_wait_for_the_line_leaves_it_free(
+    start_simulator: StartSimulator, connect: Connect, handed: bool
+) -> None:
+    """A poll cancelled while it waits for the line (or just as it is handed the line) does not
+    keep it: the next poll goes through."""
+    simulator = await start_simulator({1: MoxaE1214()})
+    device = connect(simulator, E1214)
+    connection = device.connection
+    await connection.acquire(answering=True)
+    waiting = asyncio.create_task(device.poll())
+    await asyncio.sleep(0)  # queued now
+    if handed:
+        connection.release()
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    if not handed:
+        connection.release()
+
+    async with asyncio.timeout(10):
+        assert (await device.poll())["relay_0"] is False
