@@ -38,6 +38,7 @@ DEMO_CONTROL_PORT: Final = 5029
 ILLEGAL_FUNCTION: Final = 0x01
 ILLEGAL_ADDRESS: Final = 0x02
 ILLEGAL_VALUE: Final = 0x03
+DEVICE_FAILURE: Final = 0x04
 GATEWAY_NO_RESPONSE: Final = 0x0B
 
 type Clock = Callable[[], float]
@@ -59,18 +60,21 @@ class DeviceModel:
     """The four tables of one unit id, with the rules of a real device.
 
     A read is refused (0x02) unless its first and last addresses exist; addresses in between that
-    do not exist read as 0, or are refused too when ``refuse_gaps`` is set (devices that refuse
-    reads spanning unmapped registers).
+    do not exist read as 0, or are refused too when ``refuse_gaps`` is set (a strict map: devices
+    that refuse any read touching an address they do not have). With ``answer_unmapped`` every
+    address reads (as 0 where the device has nothing): devices that never refuse a read.
     """
 
-    def __init__(self, clock: Clock = time.monotonic) -> None:
+    answer_unmapped = False
+
+    def __init__(self, clock: Clock = time.monotonic, *, refuse_gaps: bool = False) -> None:
         """Start with empty tables."""
         self.clock = clock
         self.coils: dict[int, bool] = {}
         self.discrete_inputs: dict[int, bool] = {}
         self.holding: dict[int, int] = {}
         self.input_registers: dict[int, int] = {}
-        self.refuse_gaps = False
+        self.refuse_gaps = refuse_gaps
 
     def update(self, now: float) -> None:
         """Bring dynamic values up to ``now``; called before every request."""
@@ -85,6 +89,8 @@ class DeviceModel:
 
     def _span(self, table: Mapping[int, int | bool], address: int, count: int) -> list[int | bool]:
         last = address + count - 1
+        if self.answer_unmapped:
+            return [table.get(a, 0) for a in range(address, last + 1)]
         if address not in table or last not in table:
             raise ModbusReplyError(ILLEGAL_ADDRESS)
         if self.refuse_gaps and any(a not in table for a in range(address, last + 1)):
@@ -126,11 +132,15 @@ def word_int16(word: int) -> int:
 class PowerPackModel(DeviceModel):
     """PowerPack BESS: follows its target power while remotely controlled.
 
-    Registers (holding, one word each): 2000 status (0 off, 1 standby, 2 ready, 3 running,
-    4 fault), 2008 target power kW int16 (+ discharge), 2010 command source (0 local, 1 remote),
-    2012 actual power kW int16, 2026 state of energy %, 2028 available blocks (50 kW each).
-    Addresses between them read 0 (unless ``refuse_gaps``). ``time_scale`` speeds up time.
+    Registers (holding, one word each): 2000 status (``status_codes``; by default 0 off,
+    1 standby, 2 ready, 3 running, 4 fault), 2008 target power kW int16 (+ discharge), 2010 command
+    source (0 local, 1 remote), 2026 state of energy %, 2028 available blocks (50 kW each), and
+    with ``active_power_register`` 2012 actual power kW int16 (not in the manufacturer's map: a
+    unit may lack it). Addresses between them read 0 (unless ``refuse_gaps``). ``time_scale``
+    speeds up time.
     """
+
+    DEFAULT_STATUS_CODES: Final = {"off": 0, "standby": 1, "ready": 2, "running": 3, "fault": 4}
 
     STATUS: Final = 2000
     TARGET_POWER: Final = 2008
@@ -147,10 +157,15 @@ class PowerPackModel(DeviceModel):
         blocks: int = 4,
         state_of_energy: float = 50.0,
         time_scale: float = 1.0,
+        active_power_register: bool = True,
+        status_codes: Mapping[str, int] | None = None,
+        refuse_gaps: bool = False,
         clock: Clock = time.monotonic,
     ) -> None:
         """Start idle, locally controlled."""
-        super().__init__(clock)
+        super().__init__(clock, refuse_gaps=refuse_gaps)
+        self.active_power_register = active_power_register
+        self.status_codes = dict(status_codes or self.DEFAULT_STATUS_CODES)
         self.capacity_kwh = capacity_kwh
         self.blocks = blocks
         self.state_of_energy = state_of_energy
@@ -175,11 +190,12 @@ class PowerPackModel(DeviceModel):
         self._publish()
 
     def _publish(self) -> None:
-        status = 4 if self.fault else (3 if self.active_kw else 2)
-        self.holding[self.STATUS] = status
+        status = "fault" if self.fault else ("running" if self.active_kw else "ready")
+        self.holding[self.STATUS] = self.status_codes[status]
         self.holding[self.TARGET_POWER] = int16_word(self.target_kw)
         self.holding[self.COMMAND_SOURCE] = int(self.remote)
-        self.holding[self.ACTIVE_POWER] = int16_word(self.active_kw)
+        if self.active_power_register:
+            self.holding[self.ACTIVE_POWER] = int16_word(self.active_kw)
         self.holding[self.STATE_OF_ENERGY] = round(self.state_of_energy)
         self.holding[self.AVAILABLE_BLOCKS] = self.blocks
 
@@ -319,12 +335,15 @@ class MoxaModel(DeviceModel):
 
     ``feedback`` wires input n to output n (a contactor's auxiliary contact, for the demo).
     ``watchdog_timeout`` is the host-connection watchdog: after that long without a request the
-    outputs take their ``safe_state``. ``ignore_writes`` makes the next writes acknowledged but
-    not applied (a stuck relay), to exercise read-back verification.
+    outputs take their ``safe_state`` and the alarm is set (coil 0x1030 reads 1); until a host
+    writes 1 to that coil, every output write is refused with exception 0x04 (the manual's
+    behaviour). ``ignore_writes`` makes the next writes acknowledged but not applied (a stuck
+    relay), to exercise read-back verification.
     """
 
     OUTPUTS: ClassVar[int]
     INPUTS: ClassVar[int]
+    WATCHDOG_ALARM: Final = 0x1030
 
     def __init__(
         self,
@@ -335,21 +354,26 @@ class MoxaModel(DeviceModel):
         clock: Clock = time.monotonic,
     ) -> None:
         """Start with every output off."""
-        super().__init__(clock)
+        super().__init__(clock, refuse_gaps=True)
         self.coils = dict.fromkeys(range(self.OUTPUTS), False)
+        self.coils[self.WATCHDOG_ALARM] = False
         self.discrete_inputs = dict.fromkeys(range(self.INPUTS), False)
         self.feedback = feedback
         self.watchdog_timeout = watchdog_timeout
         self.safe_state = dict(safe_state or {})
-        self.watchdog_tripped = False
         self.ignore_writes = 0
         self._last_request = clock()
+
+    @property
+    def watchdog_tripped(self) -> bool:
+        """Whether the watchdog alarm is set (outputs locked until a host clears it)."""
+        return self.coils[self.WATCHDOG_ALARM]
 
     def update(self, now: float) -> None:
         """Apply the watchdog's safe state after a silence, then mirror feedback inputs."""
         timeout = self.watchdog_timeout
         if timeout is not None and now - self._last_request > timeout:
-            self.watchdog_tripped = True
+            self.coils[self.WATCHDOG_ALARM] = True
             for channel, state in self.safe_state.items():
                 self.coils[channel] = state
         self._last_request = now
@@ -358,9 +382,15 @@ class MoxaModel(DeviceModel):
                 self.discrete_inputs[channel] = self.coils.get(channel, False)
 
     def write_coil(self, address: int, value: bool) -> None:
-        """Switch an output, unless it is made to ignore this write."""
+        """Switch an output (refused while the watchdog alarm is set), or clear the alarm."""
         if address not in self.coils:
             raise ModbusReplyError(ILLEGAL_ADDRESS)
+        if address == self.WATCHDOG_ALARM:
+            if value:
+                self.coils[address] = False
+            return
+        if self.watchdog_tripped:
+            raise ModbusReplyError(DEVICE_FAILURE)
         if self.ignore_writes:
             self.ignore_writes -= 1
             return
@@ -395,17 +425,34 @@ class Faults:
 
     ``latency`` delays each answer; ``stall`` swallows requests without answering (the device
     hangs, the connection stays open); ``exception_code`` answers every request with that Modbus
-    exception; ``drop`` closes the connection whenever a request arrives.
+    exception (only the next ``exception_count`` requests when that is set: a transient fault);
+    ``drop`` closes the connection whenever a request arrives. ``drop_before_write`` and
+    ``drop_after_write`` close the connection on the next so many writes, before executing them
+    or after executing them without answering.
     """
 
     latency: float = 0.0
     stall: bool = False
     exception_code: int | None = None
+    exception_count: int | None = None
     drop: bool = False
+    drop_before_write: int = 0
+    drop_after_write: int = 0
 
     def clear(self) -> None:
         """Behave normally again."""
         self.latency, self.stall, self.exception_code, self.drop = 0.0, False, None, False
+        self.exception_count = None
+        self.drop_before_write = self.drop_after_write = 0
+
+    def take_exception(self) -> int | None:
+        """The exception code to answer this request with, counting a transient one down."""
+        code = self.exception_code
+        if code is not None and self.exception_count is not None:
+            self.exception_count -= 1
+            if self.exception_count <= 0:
+                self.exception_code = self.exception_count = None
+        return code
 
 
 @dataclass(slots=True)
@@ -425,6 +472,7 @@ class Stats:
     requests: Counter[int] = field(default_factory=Counter)
     requests_by_unit: Counter[tuple[int, int]] = field(default_factory=Counter)
     connections: int = 0
+    refused_connections: int = 0
     busy: int = 0
     max_busy: int = 0
     writes: list[WriteRecord] = field(default_factory=list)
@@ -439,7 +487,9 @@ class ModbusSimulator:
     """A Modbus TCP server for one or more unit ids (a device, or a gateway with several).
 
     A request for a unit id it does not serve gets ``unknown_unit_exception`` (a gateway's 0x0B by
-    default), or no answer at all when that is None.
+    default), or no answer at all when that is None; ``silent_units`` never answer either (dead
+    units behind a gateway that does not report them). ``max_clients`` closes connections beyond
+    that many at once (devices and gateways that accept a single client).
     """
 
     def __init__(
@@ -450,6 +500,8 @@ class ModbusSimulator:
         host: str = HOST,
         port: int = 0,
         unknown_unit_exception: int | None = GATEWAY_NO_RESPONSE,
+        silent_units: frozenset[int] = frozenset(),
+        max_clients: int | None = None,
     ) -> None:
         """Serve these units once started."""
         self.units = dict(units)
@@ -457,6 +509,8 @@ class ModbusSimulator:
         self.host = host
         self.port = port
         self.unknown_unit_exception = unknown_unit_exception
+        self.silent_units = set(silent_units)
+        self.max_clients = max_clients
         self.faults = Faults()
         self.stats = Stats()
         self._server: asyncio.Server | None = None
@@ -505,6 +559,11 @@ class ModbusSimulator:
             await self._connections_changed.wait()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.max_clients is not None and len(self._writers) >= self.max_clients:
+            # What a one-client device does: accept, then close at once.
+            self.stats.refused_connections += 1
+            writer.close()
+            return
         self.stats.connections += 1
         self._writers.add(writer)
         self._connections_changed.set()
@@ -518,7 +577,11 @@ class ModbusSimulator:
                 if protocol != 0 or not 2 <= length <= 254:
                     return
                 pdu = await reader.readexactly(length - 1)
+                if self._drop_write(pdu, before=True):
+                    return
                 reply = await self._answer(unit_id, pdu)
+                if self._drop_write(pdu, before=False):
+                    return
                 if reply is None:
                     if self.faults.drop:
                         return
@@ -533,6 +596,21 @@ class ModbusSimulator:
             self._connections_changed.set()
             writer.close()
 
+    def _drop_write(self, pdu: bytes, *, before: bool) -> bool:
+        """Whether to close the connection now, around a write (counted down per write)."""
+        faults = self.faults
+        if pdu[0] not in _WRITE_FUNCTIONS:
+            return False
+        if before and faults.drop_before_write:
+            faults.drop_before_write -= 1
+            self.stats.requests[pdu[0]] += 1
+            self._request_seen.set()
+            return True
+        if not before and faults.drop_after_write:
+            faults.drop_after_write -= 1
+            return True
+        return False
+
     async def _answer(self, unit_id: int, pdu: bytes) -> bytes | None:
         """The reply PDU to a request, or None for no reply (stalled, dropped, unknown unit)."""
         function_code = pdu[0]
@@ -540,15 +618,15 @@ class ModbusSimulator:
         self.stats.requests_by_unit[(unit_id, function_code)] += 1
         self._request_seen.set()
         faults = self.faults
-        if faults.drop or faults.stall:
+        if faults.drop or faults.stall or unit_id in self.silent_units:
             return None
         self.stats.busy += 1
         self.stats.max_busy = max(self.stats.max_busy, self.stats.busy)
         try:
             if faults.latency:
                 await asyncio.sleep(faults.latency)
-            if faults.exception_code is not None:
-                return bytes((function_code | 0x80, faults.exception_code))
+            if (code := faults.take_exception()) is not None:
+                return bytes((function_code | 0x80, code))
             model = self.units.get(unit_id)
             if model is None:
                 if self.unknown_unit_exception is None:
@@ -608,6 +686,9 @@ class ModbusSimulator:
                 model.write_register(address + offset, value)
             return pdu[1:5]
         raise ModbusReplyError(ILLEGAL_FUNCTION)
+
+
+_WRITE_FUNCTIONS: Final = frozenset({0x05, 0x06, 0x0F, 0x10})
 
 
 def _u16(data: bytes, offset: int) -> int:

@@ -19,7 +19,7 @@ from homeassistant.const import (
     CONF_SCAN_INTERVAL,
     CONF_TIMEOUT,
 )
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -103,10 +103,10 @@ class GridEmsConfigFlow(P1MeterFlowSteps, GridLinkFlowSteps, domain=DOMAIN):
             if user_input[CONF_MODBUS_SCAN]:
                 profile = PROFILES[data[modbus_device.CONF_PROFILE]]
                 self._modbus_scan = self.hass.async_create_task(
-                    modbus_device.async_scan(profile, data[CONF_HOST], data[CONF_PORT])
+                    modbus_device.async_scan(self.hass, profile, data[CONF_HOST], data[CONF_PORT])
                 )
                 return self._modbus_scan_progress()
-            errors = await _async_identify_modbus(data)
+            errors = await _async_identify_modbus(self.hass, data)
             if not errors:
                 return await self._async_create_modbus_entry(data)
         return self._modbus_device_form(user_input, errors)
@@ -139,7 +139,7 @@ class GridEmsConfigFlow(P1MeterFlowSteps, GridLinkFlowSteps, domain=DOMAIN):
         data = self._modbus_input
         if user_input is not None:
             data[modbus_device.CONF_UNIT_ID] = int(user_input[modbus_device.CONF_UNIT_ID])
-            errors = await _async_identify_modbus(data)
+            errors = await _async_identify_modbus(self.hass, data)
             if not errors:
                 return await self._async_create_modbus_entry(data)
             return self._modbus_device_form(data | {CONF_MODBUS_SCAN: False}, errors)
@@ -194,7 +194,7 @@ class GridEmsConfigFlow(P1MeterFlowSteps, GridLinkFlowSteps, domain=DOMAIN):
                 for other in self._async_current_entries(include_ignore=False)
             ):
                 return self.async_abort(reason="already_configured")
-            errors = await _async_identify_modbus(data)
+            errors = await _async_identify_modbus(self.hass, data)
             if not errors:
                 # The entry's update listener reloads it with the new address.
                 self.hass.config_entries.async_update_entry(
@@ -258,10 +258,11 @@ def _modbus_address(user_input: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _async_identify_modbus(data: Mapping[str, Any]) -> dict[str, str]:
+async def _async_identify_modbus(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, str]:
     """Errors of a connection test: none when the device answers like its kind."""
     try:
         await modbus_device.async_identify(
+            hass,
             PROFILES[data[modbus_device.CONF_PROFILE]],
             data[CONF_HOST],
             data[CONF_PORT],
@@ -297,24 +298,36 @@ class ModbusDeviceOptionsFlow(OptionsFlow):
                 user_input,
                 {CONF_SAFE_ON_OUTPUTS: SafeState.ON, CONF_SAFE_OFF_OUTPUTS: SafeState.OFF},
             )
+            codes = _modbus_codes(user_input, settings.profile)
             if roles is None:
                 errors["base"] = "modbus_role_conflict"
             elif safe_states is None:
                 errors["base"] = "modbus_safe_state_conflict"
+            elif codes is None:
+                errors["base"] = "modbus_invalid_codes"
             else:
                 return self.async_create_entry(
                     data={
                         CONF_SCAN_INTERVAL: float(user_input[CONF_SCAN_INTERVAL]),
                         CONF_TIMEOUT: float(user_input[CONF_TIMEOUT]),
                         modbus_device.CONF_RETRIES: int(user_input[modbus_device.CONF_RETRIES]),
+                        modbus_device.CONF_FAILED_POLLS: int(
+                            user_input[modbus_device.CONF_FAILED_POLLS]
+                        ),
                         modbus_device.CONF_RELAY_ROLES: roles,
                         modbus_device.CONF_SAFE_STATES: safe_states,
+                        modbus_device.CONF_CODES: codes,
                     }
                 )
         current = {
             CONF_SCAN_INTERVAL: settings.scan_interval,
             CONF_TIMEOUT: settings.policy.timeout,
             modbus_device.CONF_RETRIES: settings.policy.retries,
+            modbus_device.CONF_FAILED_POLLS: settings.failed_polls,
+            **{
+                f"{_CODES_PREFIX}{spec.key}": modbus_device.format_codes(spec)
+                for spec in settings.profile.enumerations
+            },
             CONF_INJECTION_OUTPUTS: _modbus_keys(settings.relay_roles, RelayRole.INJECTION),
             CONF_CONSUMPTION_OUTPUTS: _modbus_keys(settings.relay_roles, RelayRole.CONSUMPTION),
             CONF_SAFE_ON_OUTPUTS: _modbus_keys(settings.safe_states, SafeState.ON),
@@ -345,7 +358,13 @@ def _modbus_options_schema(profile: DeviceProfile) -> vol.Schema:
         vol.Required(modbus_device.CONF_RETRIES): NumberSelector(
             NumberSelectorConfig(min=0, max=5, mode=NumberSelectorMode.BOX)
         ),
+        vol.Optional(
+            modbus_device.CONF_FAILED_POLLS, default=modbus_device.DEFAULT_FAILED_POLLS
+        ): NumberSelector(NumberSelectorConfig(min=1, max=20, mode=NumberSelectorMode.BOX)),
     }
+    # The codes of each enumeration (an assumption the installer confirms or corrects).
+    for spec in profile.enumerations:
+        fields[vol.Optional(f"{_CODES_PREFIX}{spec.key}")] = TextSelector()
     outputs = SelectSelector(
         SelectSelectorConfig(
             options=[relay.key for relay in profile.relays],
@@ -360,6 +379,30 @@ def _modbus_options_schema(profile: DeviceProfile) -> vol.Schema:
         fields[vol.Optional(CONF_SAFE_ON_OUTPUTS)] = outputs
         fields[vol.Optional(CONF_SAFE_OFF_OUTPUTS)] = outputs
     return vol.Schema(fields)
+
+
+_CODES_PREFIX: Final = "codes_"
+
+
+def _modbus_codes(
+    user_input: Mapping[str, Any], profile: DeviceProfile
+) -> dict[str, dict[str, int]] | None:
+    """The installer's code maps of the profile's enumerations; None when one is invalid.
+
+    A map left out of the form stays as ``profile`` has it.
+    """
+    codes: dict[str, dict[str, int]] = {}
+    for spec in PROFILES[profile.kind].enumerations:
+        text = user_input.get(f"{_CODES_PREFIX}{spec.key}")
+        if text is None:
+            current = profile.register(spec.key).options
+            codes[spec.key] = {option: raw for raw, option in current.items()}
+            continue
+        try:
+            codes[spec.key] = modbus_device.parse_codes(text, spec)
+        except ValueError:
+            return None
+    return codes
 
 
 def _modbus_choices[T](

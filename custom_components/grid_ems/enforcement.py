@@ -100,7 +100,7 @@ from .control.model import (
 from .control.units import NumberControl, Unit
 from .iec104 import Quality
 from .modbus.profile import RelayRole
-from .modbus_device import ModbusDeviceData
+from .modbus_device import SIGNAL_WATCHDOG_ALARM, ModbusDeviceData
 from .netflex import AssetCategory, AuditRecord, Command, DsoState, to_kilo
 from .p1_meter import GridPowerReading, P1Coordinator, P1MeterData
 
@@ -108,6 +108,7 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentry
 
     from .grid_link import GridLinkConfigEntry, GridLinkCoordinator
+    from .modbus.client import WatchdogAlarm
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -545,6 +546,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             async_dispatcher_connect(
                 self.hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._on_entry_changed
             ),
+            async_dispatcher_connect(self.hass, SIGNAL_WATCHDOG_ALARM, self._on_watchdog_alarm),
             async_track_time_interval(
                 self.hass,
                 self._on_tick,
@@ -631,6 +633,37 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         """A meter may have come or gone: find the grid power again."""
         if entry.domain == DOMAIN:
             self._resolve_grid_source()
+
+    @callback
+    def _on_watchdog_alarm(self, entry_id: str, alarm: WatchdogAlarm) -> None:
+        """A relay module's watchdog had tripped and its outputs went to their safe state.
+
+        Logged in the action log (as the write that cleared the alarm); the module's relays are
+        written again at once where the enforcement holds them (the step after this poll's
+        states), a failed write's pause included.
+        """
+        registry = er.async_get(self.hass)
+        alarm_entity = registry.async_get_entity_id(
+            "binary_sensor", DOMAIN, f"{entry_id}_watchdog_alarm"
+        )
+        self._log_action(
+            ActionRecord(
+                dt_util.utcnow(),
+                alarm_entity or entry_id,
+                False,
+                False,
+                None,
+                None,
+                None if alarm.error is None else str(alarm.error),
+            )
+        )
+        for relay in self._relays():
+            relay_entry = registry.async_get(relay.entity_id)
+            failure = self.failures.get(relay.entity_id)
+            if failure is not None and relay_entry and relay_entry.config_entry_id == entry_id:
+                failure.retry_at = 0.0
+        # After the poll that found the alarm has updated the relays' states.
+        self.hass.loop.call_soon(self.async_step)
 
     @callback
     def _resolve_grid_source(self) -> None:
@@ -909,16 +942,22 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         if action.cause is not None and (commands := action.cause.constraint.commands):
             known = [self._commands[command] for command in commands if command in self._commands]
             command = max(known, key=lambda record: record.time, default=None)
-        record = ActionRecord(
-            dt_util.utcnow(),
-            action.entity_id,
-            action.value,
-            action.restore,
-            action.cause,
-            command,
-            error,
+        self._log_action(
+            ActionRecord(
+                dt_util.utcnow(),
+                action.entity_id,
+                action.value,
+                action.restore,
+                action.cause,
+                command,
+                error,
+            )
         )
+
+    def _log_action(self, record: ActionRecord) -> None:
+        """Keep, save, log and fire an action."""
         data = record.as_dict()
+        error = record.error
         self.actions.append(data)
         if not self._actions_unsaved:
             # Not pushed back by each new action: written within the delay of the first.

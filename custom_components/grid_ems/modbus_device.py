@@ -1,13 +1,15 @@
 """Home Assistant side of the Modbus device entries: shared connections, polling, writes.
 
 One entry per device: a unit id of a device kind (profile) at a host. Every entry behind the same
-host:port uses one serialized connection from the ``ConnectionPool`` kept in ``hass.data``; each
-device has its own coordinator polling its profile's registers, and its entities are generated
-from the profile by the platforms' Modbus sections.
+host:port uses one serialized connection from the ``ConnectionPool`` kept in ``hass.data`` (the
+config flow's device test and scan use it too, for devices that accept one client); each device
+has its own coordinator polling its profile's registers, and its entities are generated from the
+profile by the platforms' Modbus sections.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,8 +24,11 @@ from homeassistant.const import (
     EntityCategory,
     Platform,
 )
+from homeassistant.core import callback
 from homeassistant.exceptions import ConfigEntryNotReady, HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util.hass_dict import HassKey
@@ -31,7 +36,12 @@ from homeassistant.util.hass_dict import HassKey
 from .const import DOMAIN
 from .entity import GridEmsEntity
 from .kind import Kind
-from .modbus.client import ConnectionPool, ModbusDevice, ModbusHostConnection, RetryPolicy
+from .modbus.client import (
+    ConnectionPool,
+    ModbusDevice,
+    RetryPolicy,
+    WatchdogAlarm,
+)
 from .modbus.errors import (
     GATEWAY_EXCEPTIONS,
     ModbusConnectionError,
@@ -65,6 +75,12 @@ CONF_UNIT_ID: Final = "unit_id"
 CONF_RETRIES: Final = "retries"
 CONF_RELAY_ROLES: Final = "relay_roles"
 CONF_SAFE_STATES: Final = "safe_states"
+CONF_FAILED_POLLS: Final = "failed_polls"
+CONF_CODES: Final = "codes"
+DEFAULT_FAILED_POLLS: Final = 3
+"""Consecutive failed polls before a device's entities become unavailable."""
+MAX_BACKOFF_S: Final = 60.0
+"""A device that stops answering is polled less and less often, down to once in this long."""
 DEFAULT_PORT: Final = 502
 DEFAULT_UNIT_ID: Final = 1
 DEFAULT_POLICY: Final = RetryPolicy()
@@ -74,6 +90,8 @@ IDENTIFY_POLICY = RetryPolicy(timeout=3.0, retries=0)
 SCAN_REQUEST_TIMEOUT = 0.5
 
 MODBUS_CONNECTIONS: HassKey[ConnectionPool] = HassKey(f"{DOMAIN}_modbus_connections")
+SIGNAL_WATCHDOG_ALARM: Final = f"{DOMAIN}_modbus_watchdog_alarm"
+"""Sent with the entry id and the ``WatchdogAlarm`` when a module's watchdog alarm was found."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +106,16 @@ class ModbusDeviceSettings:
     policy: RetryPolicy
     relay_roles: Mapping[str, RelayRole]
     safe_states: Mapping[str, SafeState]
+    failed_polls: int = DEFAULT_FAILED_POLLS
 
     @classmethod
     def from_entry(cls, entry: GridEmsConfigEntry) -> ModbusDeviceSettings:
-        """Read the settings; options not set yet take the profile's defaults."""
-        profile = PROFILES[entry.data[CONF_PROFILE]]
+        """Read the settings; options not set yet take the profile's defaults.
+
+        The profile carries the installer's code maps of its enumerations.
+        """
         options = entry.options
+        profile = PROFILES[entry.data[CONF_PROFILE]].with_codes(options.get(CONF_CODES, {}))
         roles = options.get(CONF_RELAY_ROLES, {})
         safe_states = options.get(CONF_SAFE_STATES, {})
         return cls(
@@ -115,7 +137,35 @@ class ModbusDeviceSettings:
                 for relay in profile.relays
                 if profile.host_watchdog
             },
+            failed_polls=options.get(CONF_FAILED_POLLS, DEFAULT_FAILED_POLLS),
         )
+
+
+def format_codes(spec: RegisterSpec) -> str:
+    """An enumeration's code map as the options form shows it: ``ready=1, running=2``."""
+    return ", ".join(f"{option}={raw}" for raw, option in sorted(spec.options.items()))
+
+
+def parse_codes(text: str, spec: RegisterSpec) -> dict[str, int]:
+    """The installer's code map of an enumeration (option -> code) from the options form.
+
+    Options are the profile's own (their names are translated); each option and each code at
+    most once; an option left out has no code on this device. Raises ``ValueError``.
+    """
+    codes: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        option, separator, raw = (part.strip() for part in item.partition("="))
+        code = int(raw)  # ValueError for anything but an integer
+        if (
+            not separator
+            or option not in spec.options.values()
+            or option in codes
+            or code in codes.values()
+            or not 0 <= code <= 0xFFFF
+        ):
+            raise ValueError(item)
+        codes[option] = code
+    return codes
 
 
 def translated_error(err: ModbusError) -> HomeAssistantError:
@@ -130,8 +180,12 @@ def translated_error(err: ModbusError) -> HomeAssistantError:
 class ModbusDeviceCoordinator(DataUpdateCoordinator[dict[str, "Value"]]):
     """Polls one device's profile registers and writes its values.
 
-    A failed poll makes the entities unavailable; the coordinator logs the first failure and the
-    recovery, and keeps polling at the same interval, so the device comes back by itself.
+    The entities keep their last values through ``failed_polls - 1`` failed polls and become
+    unavailable at the next; the coordinator logs the failure and the recovery. A device that
+    stops answering is polled half as often after each failure (down to ``MAX_BACKOFF_S``), so a
+    dead unit behind a gateway leaves the connection to the others; it comes back by itself.
+    A module's watchdog alarm is cleared by the poll that finds it: logged, a repair issue while
+    it cannot be cleared, and ``SIGNAL_WATCHDOG_ALARM`` for the enforcement.
     """
 
     config_entry: GridEmsConfigEntry
@@ -141,28 +195,73 @@ class ModbusDeviceCoordinator(DataUpdateCoordinator[dict[str, "Value"]]):
         hass: HomeAssistant,
         entry: GridEmsConfigEntry,
         device: ModbusDevice,
-        scan_interval: float,
+        settings: ModbusDeviceSettings,
     ) -> None:
-        """Poll ``device`` every ``scan_interval`` seconds."""
+        """Poll ``device`` every ``settings.scan_interval`` seconds."""
         super().__init__(
             hass,
             _LOGGER,
             config_entry=entry,
             name=f"{device.profile.model} {entry.title}",
-            update_interval=timedelta(seconds=scan_interval),
+            update_interval=timedelta(seconds=settings.scan_interval),
             always_update=False,
         )
         self.device = device
+        self.scan_interval = settings.scan_interval
+        self.failed_polls = settings.failed_polls
+        device.on_watchdog_alarm = self._on_watchdog_alarm
 
     async def _async_update_data(self) -> dict[str, Value]:
+        device = self.device
         try:
-            return await self.device.poll()
+            values = await device.poll()
         except ModbusError as err:
+            failed = device.failed_polls
+            self.update_interval = timedelta(
+                seconds=min(self.scan_interval * 2**failed, max(MAX_BACKOFF_S, self.scan_interval))
+            )
+            if failed < self.failed_polls and self.data is not None:
+                _LOGGER.debug(
+                    "%s: poll %s failed (%s), showing the last values", self.name, failed, err
+                )
+                return self.data
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key=err.translation_key,
                 translation_placeholders=err.placeholders,
             ) from err
+        self.update_interval = timedelta(seconds=self.scan_interval)
+        return values
+
+    @callback
+    def _on_watchdog_alarm(self, alarm: WatchdogAlarm) -> None:
+        """The module's watchdog had tripped (outputs in their safe state, writes locked)."""
+        issue_id = f"modbus_watchdog_alarm_{self.config_entry.entry_id}"
+        if alarm.error is None:
+            _LOGGER.warning(
+                "%s: the watchdog alarm was set (the outputs went to their safe state); cleared",
+                self.config_entry.title,
+            )
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        else:
+            _LOGGER.error(
+                "%s: the watchdog alarm is set and could not be cleared: %s",
+                self.config_entry.title,
+                alarm.error,
+            )
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="modbus_watchdog_alarm",
+                translation_placeholders={
+                    "device": self.config_entry.title,
+                    "error": str(alarm.error),
+                },
+            )
+        async_dispatcher_send(self.hass, SIGNAL_WATCHDOG_ALARM, self.config_entry.entry_id, alarm)
 
     async def async_write(self, key: str, value: Value) -> None:
         """Write a register's value and show it at once (the next poll confirms the rest)."""
@@ -220,6 +319,12 @@ class ModbusDeviceData:
             "scan_interval": settings.scan_interval,
             "timeout": settings.policy.timeout,
             "retries": settings.policy.retries,
+            "failed_polls": settings.failed_polls,
+            "absent_registers": sorted(
+                {spec.key for spec in PROFILES[settings.profile.kind].optional}
+                - {spec.key for spec in settings.profile.optional}
+            ),
+            "unknown_codes": dict(device.unknown_codes),
             "relay_roles": {key: role.value for key, role in settings.relay_roles.items()},
             "safe_states": {key: state.value for key, state in settings.safe_states.items()},
             "last_update_success": coordinator.last_update_success,
@@ -289,6 +394,12 @@ class ModbusEntity(GridEmsEntity[ModbusDeviceCoordinator]):
         """The register's latest value (None when the device reported none)."""
         return self.coordinator.data.get(self.entity_description.key)
 
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """An enumeration's raw code when it is outside the code map (the state is unknown)."""
+        code = self.coordinator.device.unknown_codes.get(self.entity_description.key)
+        return None if code is None else {"raw_code": code}
+
 
 def unique_id(data: Mapping[str, Any]) -> str:
     """One entry per unit id at a host and port."""
@@ -314,21 +425,40 @@ def connection_error_key(err: ModbusError) -> str:
     return "modbus_device_error"
 
 
-async def async_identify(profile: DeviceProfile, host: str, port: int, unit_id: int) -> None:
+def _pool(hass: HomeAssistant) -> ConnectionPool:
+    return hass.data.setdefault(MODBUS_CONNECTIONS, ConnectionPool())
+
+
+async def async_identify(
+    hass: HomeAssistant, profile: DeviceProfile, host: str, port: int, unit_id: int
+) -> None:
     """Check that a device of ``profile``'s kind answers at host:port and unit id.
 
-    Uses its own short-lived connection, so a test never disturbs running devices.
+    Through the connection the running devices of host:port share (a device or gateway may accept
+    one client), or a short-lived one of its own.
     """
-    connection = ModbusHostConnection(host, port)
+    pool = _pool(hass)
+    connection = pool.acquire(host, port)
     try:
         await ModbusDevice(connection, profile, unit_id, IDENTIFY_POLICY).identify()
     finally:
-        connection.close()
+        pool.release(connection)
 
 
-async def async_scan(profile: DeviceProfile, host: str, port: int) -> ScanReport:
-    """Which unit ids 1..247 answer on host:port (bounded to about half a minute)."""
-    return await scan_unit_ids(host, port, profile, request_timeout=SCAN_REQUEST_TIMEOUT)
+async def async_scan(
+    hass: HomeAssistant, profile: DeviceProfile, host: str, port: int
+) -> ScanReport:
+    """Which unit ids 1..247 answer on host:port (bounded to about half a minute).
+
+    Through the running devices' shared connection when there is one, else four of its own.
+    """
+    return await scan_unit_ids(
+        host,
+        port,
+        profile,
+        request_timeout=SCAN_REQUEST_TIMEOUT,
+        shared=_pool(hass).get(host, port),
+    )
 
 
 async def _async_entry_updated(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
@@ -339,11 +469,21 @@ async def _async_entry_updated(hass: HomeAssistant, entry: GridEmsConfigEntry) -
 async def async_setup_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> ModbusDeviceData:
     """Connect a Modbus device entry through its host's shared connection and poll it once."""
     settings = ModbusDeviceSettings.from_entry(entry)
-    pool = hass.data.setdefault(MODBUS_CONNECTIONS, ConnectionPool())
+    pool = _pool(hass)
     connection = pool.acquire(settings.host, settings.port)
     entry.async_on_unload(lambda: pool.release(connection))
     device = ModbusDevice(connection, settings.profile, settings.unit_id, settings.policy)
-    coordinator = ModbusDeviceCoordinator(hass, entry, device, settings.scan_interval)
+    try:
+        # Which of our own additions to the manufacturer's map this device has.
+        await device.probe()
+    except ModbusError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key=err.translation_key,
+            translation_placeholders=err.placeholders,
+        ) from err
+    settings = dataclasses.replace(settings, profile=device.profile)
+    coordinator = ModbusDeviceCoordinator(hass, entry, device, settings)
     try:
         await coordinator.async_config_entry_first_refresh()
     except ConfigEntryNotReady as err:

@@ -47,9 +47,18 @@ async def start_simulator() -> AsyncIterator[StartSimulator]:
     started: list[ModbusSimulator] = []
 
     async def start(
-        units: Mapping[int, DeviceModel], *, unknown_unit_exception: int | None = 0x0B
+        units: Mapping[int, DeviceModel],
+        *,
+        unknown_unit_exception: int | None = 0x0B,
+        silent_units: frozenset[int] = frozenset(),
+        max_clients: int | None = None,
     ) -> ModbusSimulator:
-        simulator = ModbusSimulator(units, unknown_unit_exception=unknown_unit_exception)
+        simulator = ModbusSimulator(
+            units,
+            unknown_unit_exception=unknown_unit_exception,
+            silent_units=silent_units,
+            max_clients=max_clients,
+        )
         await simulator.start()
         started.append(simulator)
         return simulator

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from custom_components.grid_ems.modbus.client import value_range
@@ -36,9 +38,10 @@ def test_shipped_kinds() -> None:
     [
         ("powerpack_bess", 1),
         ("acuvim_ii", 1),
-        ("moxa_e1211", 1),
-        ("moxa_e1212", 2),
-        ("moxa_e1214", 2),
+        # Outputs, watchdog alarm (far from the outputs), inputs.
+        ("moxa_e1211", 2),
+        ("moxa_e1212", 3),
+        ("moxa_e1214", 3),
     ],
 )
 def test_reads_per_poll(kind: str, reads: int) -> None:
@@ -145,3 +148,8 @@ def test_inconsistent_profiles_are_refused() -> None:
         _profile(one, limited)
     # Same address in different tables is fine.
     assert _profile(one, RegisterSpec(key="c", table=Table.INPUT_REGISTER, address=0))
+    optional = RegisterSpec(key="o", table=HOLDING, address=9, optional=True)
+    with pytest.raises(ValueError, match="optional identify"):
+        _profile(one, optional, identify=("o",))
+    with pytest.raises(ValueError, match="watchdog alarm"):
+        dataclasses.replace(_profile(one), watchdog_alarm="a")  # not a writable coil

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.grid_ems.modbus.errors import ModbusTimeoutError
+from custom_components.grid_ems.modbus.errors import ModbusExceptionError, ModbusTimeoutError
+from custom_components.grid_ems.modbus.profile import Table
 from custom_components.grid_ems.modbus.profiles import PROFILES
 from simulators.__main__ import main
 from simulators.modbus import (
@@ -111,7 +112,28 @@ async def test_moxa_watchdog_applies_the_safe_state(
 
     assert (fed["relay_0"], fed["relay_1"]) == (True, False)
     assert (tripped["relay_0"], tripped["relay_1"]) == (False, True)
-    assert model.watchdog_tripped
+
+
+async def test_moxa_watchdog_alarm_locks_the_outputs_until_cleared(
+    start_simulator: StartSimulator, connect: Connect, clock: FakeClock
+) -> None:
+    """Once tripped, coil 0x1030 reads 1 and output writes get 0x04 until 1 is written to it."""
+    model = MoxaE1214(watchdog_timeout=5.0, safe_state={0: False}, clock=clock)
+    simulator = await start_simulator({1: model})
+    device = connect(simulator, E1214)
+    assert await device.read_raw(Table.COIL, 0x1030, 1) == [False]
+
+    clock.advance(6)
+    alarm = await device.read_raw(Table.COIL, 0x1030, 1)
+    with pytest.raises(ModbusExceptionError) as refused:
+        await device.write_raw(Table.COIL, 0, [1])
+    await device.write_raw(Table.COIL, 0x1030, [1])
+    await device.write_raw(Table.COIL, 0, [1])
+
+    assert alarm == [True]
+    assert refused.value.code == 0x04
+    assert not model.watchdog_tripped
+    assert model.coils[0] is True
 
 
 async def test_moxa_feedback_inputs_mirror_the_relays(
@@ -136,7 +158,7 @@ async def test_e1212_profile_matches_its_simulator(
     assert await device.identify()
     values = await device.poll()
     assert values["input_15"] is True
-    assert len(values) == 24
+    assert len(values) == 25  # and the watchdog alarm
 
 
 async def _raw_request(port: int, frame: bytes) -> bytes:

@@ -22,7 +22,7 @@ from custom_components.grid_ems.modbus_device import (
 )
 from simulators.modbus import AcuvimModel, ModbusSimulator, MoxaE1211, MoxaE1214, PowerPackModel
 
-from .conftest import MakeEntry, SetUpEntry, StartSimulator, modbus_data
+from .conftest import MakeEntry, SetUpEntry, StartSimulator, modbus_data, state_of
 
 
 @pytest.fixture(autouse=True)
@@ -277,6 +277,7 @@ async def test_options_of_a_relay_module(
         CONF_SCAN_INTERVAL,
         CONF_TIMEOUT,
         CONF_RETRIES,
+        "failed_polls",
         "injection_outputs",
         "consumption_outputs",
         "safe_on_outputs",
@@ -284,7 +285,7 @@ async def test_options_of_a_relay_module(
     ]
     assert schema[CONF_SCAN_INTERVAL].description == {"suggested_value": 1.0}
     assert schema["consumption_outputs"].description == {"suggested_value": ["relay_5"]}
-    common = {CONF_SCAN_INTERVAL: 0.5, CONF_TIMEOUT: 1.5, CONF_RETRIES: 3.0}
+    common = {CONF_SCAN_INTERVAL: 0.5, CONF_TIMEOUT: 1.5, CONF_RETRIES: 3.0, "failed_polls": 2}
 
     conflict = await hass.config_entries.options.async_configure(
         form["flow_id"],
@@ -312,6 +313,8 @@ async def test_options_of_a_relay_module(
         CONF_SCAN_INTERVAL: 0.5,
         CONF_TIMEOUT: 1.5,
         CONF_RETRIES: 3,
+        "failed_polls": 2,
+        "codes": {},
         CONF_RELAY_ROLES: {
             "relay_0": "injection",
             "relay_1": "consumption",
@@ -327,22 +330,63 @@ async def test_options_of_a_relay_module(
 async def test_options_of_a_battery_have_no_outputs(
     hass: HomeAssistant, start_simulator: StartSimulator, make_entry: MakeEntry, set_up: SetUpEntry
 ) -> None:
-    """Devices without outputs only tune polling."""
-    simulator = await start_simulator({1: PowerPackModel()})
+    """Devices without outputs tune polling and the codes of their enumerations: a unit with
+    1 ready, 2 running, 3 fault shows its fault as a fault once the installer says so."""
+    model = PowerPackModel(status_codes={"ready": 1, "running": 2, "fault": 3})
+    model.fault = True
+    simulator = await start_simulator({1: model})
     entry = make_entry("powerpack_bess", simulator, "Battery")
     await set_up(entry)
+    assert state_of(hass, "sensor.battery_status") == "running"  # the default map's reading
 
     form = await hass.config_entries.options.async_init(entry.entry_id)
     assert form["data_schema"] is not None
-    assert [str(key) for key in form["data_schema"].schema] == [
+    schema = {str(key): key for key in form["data_schema"].schema}
+    assert list(schema) == [
         CONF_SCAN_INTERVAL,
         CONF_TIMEOUT,
         CONF_RETRIES,
+        "failed_polls",
+        "codes_status",
+        "codes_command_source",
     ]
+    assert schema["codes_status"].description == {
+        "suggested_value": "off=0, standby=1, ready=2, running=3, fault=4"
+    }
+    common = {
+        CONF_SCAN_INTERVAL: 5,
+        CONF_TIMEOUT: 2,
+        CONF_RETRIES: 0,
+        "failed_polls": 3,
+        "codes_command_source": "local=0, remote=1",
+    }
+    for invalid in ("ready=1, running=1", "ready=1, broken=2", "ready", "ready=x", "ready=-1"):
+        refused = await hass.config_entries.options.async_configure(
+            form["flow_id"], common | {"codes_status": invalid}
+        )
+        assert refused["errors"] == {"base": "modbus_invalid_codes"}, invalid
     done = await hass.config_entries.options.async_configure(
-        form["flow_id"], {CONF_SCAN_INTERVAL: 5, CONF_TIMEOUT: 2, CONF_RETRIES: 0}
+        form["flow_id"], common | {"codes_status": "ready=1, running=2, fault=3"}
     )
     await hass.async_block_till_done()
     assert done["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options[CONF_RELAY_ROLES] == {}
+    assert entry.options["codes"]["status"] == {"ready": 1, "running": 2, "fault": 3}
     assert entry.data[CONF_KIND] == EntryKind.MODBUS_DEVICE
+    assert state_of(hass, "sensor.battery_status") == "fault"
+
+    # Left out of the form, the code maps stay as they are.
+    again = await hass.config_entries.options.async_init(entry.entry_id)
+    await hass.config_entries.options.async_configure(
+        again["flow_id"], {CONF_SCAN_INTERVAL: 5, CONF_TIMEOUT: 2, CONF_RETRIES: 0}
+    )
+    await hass.async_block_till_done()
+    assert entry.options["codes"]["status"] == {"ready": 1, "running": 2, "fault": 3}
+    assert entry.options["failed_polls"] == 3
+
+    model.status_codes["fault"] = 9
+    model.update(model.clock())
+    await entry.runtime_data.coordinator.async_refresh()
+    unknown = hass.states.get("sensor.battery_status")
+    assert unknown is not None
+    assert (unknown.state, unknown.attributes["raw_code"]) == ("unknown", 9)

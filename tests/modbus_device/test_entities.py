@@ -149,7 +149,8 @@ async def test_bess_entities(
     )
     registry = er.async_get(hass)
     assert len(er.async_entries_for_config_entry(registry, entry.entry_id)) == 6
-    assert simulator.stats.requests == {0x03: 1}
+    # The probe asks an unmapped address (refused) and the optional power register; one poll.
+    assert simulator.stats.requests == {0x03: 3}
 
 
 async def test_meter_entities(
@@ -220,19 +221,23 @@ async def test_relay_module_entities(
     assert (other.attributes["role"], other.attributes["safe_state"]) == ("none", "unknown")
     assert data.relays_with_role(RelayRole.INJECTION) == ("relay_0",)
     assert data.relays_with_role(RelayRole.CONSUMPTION) == ("relay_1",)
-    assert simulator.stats.requests == {0x01: 1, 0x02: 1}
+    # The outputs and the watchdog alarm (far apart: two reads), the inputs.
+    assert simulator.stats.requests == {0x01: 2, 0x02: 1}
+    alarm = hass.states.get("binary_sensor.relays_watchdog_alarm")
+    assert alarm is not None
+    assert (alarm.state, alarm.attributes["device_class"]) == (STATE_OFF, "problem")
 
 
 async def test_digital_output_module(
     hass: HomeAssistant, start_simulator: StartSimulator, make_entry: MakeEntry, set_up: SetUpEntry
 ) -> None:
-    """The E1211's sixteen outputs are switches; it has no inputs."""
+    """The E1211's sixteen outputs are switches; it has no inputs, only its watchdog alarm."""
     simulator = await start_simulator({1: MoxaE1211()})
     entry = make_entry("moxa_e1211", simulator, "Outputs")
     await set_up(entry)
     entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
     assert sorted(entity.entity_id for entity in entities) == sorted(
-        f"switch.outputs_output_{n}" for n in range(16)
+        [*(f"switch.outputs_output_{n}" for n in range(16)), "binary_sensor.outputs_watchdog_alarm"]
     )
     state = hass.states.get("switch.outputs_output_15")
     assert state is not None

@@ -51,7 +51,9 @@ async def test_fault_makes_entities_unavailable_until_recovery(
     caplog: pytest.LogCaptureFixture,
     fault: str,
 ) -> None:
-    """Any fault: unavailable at the next poll, logged once, back by itself when it clears."""
+    """Any fault: the last values stay through two failed polls, the third makes the entities
+    unavailable (logged once); the device is polled less often meanwhile and comes back by itself
+    when the fault clears."""
     model = MoxaE1214()
     model.coils[0] = True
     simulator = await start_simulator({1: model})
@@ -68,18 +70,52 @@ async def test_fault_makes_entities_unavailable_until_recovery(
             simulator.faults.exception_code = 0x04
     caplog.set_level(logging.INFO)
 
+    for _ in range(2):
+        await coordinator.async_refresh()
+        assert state_of(hass, "switch.relays_relay_0") == "on"
     await coordinator.async_refresh()
     await coordinator.async_refresh()
 
     assert state_of(hass, "switch.relays_relay_0") == STATE_UNAVAILABLE
     assert state_of(hass, "binary_sensor.relays_input_0") == STATE_UNAVAILABLE
     assert caplog.text.count("Error fetching") == 1
+    assert coordinator.update_interval == timedelta(seconds=16)
 
     simulator.faults.clear()
+    # Restarted: the slow device's queued requests (and late answers) are gone.
+    simulator.drop_connections()
     await coordinator.async_refresh()
 
     assert state_of(hass, "switch.relays_relay_0") == "on"
     assert "data recovered" in caplog.text
+    assert coordinator.update_interval == timedelta(seconds=1)
+
+
+async def test_unavailable_after_the_failed_polls_of_the_options(
+    hass: HomeAssistant, start_simulator: StartSimulator, make_entry: MakeEntry, set_up: SetUpEntry
+) -> None:
+    """With 1 in the options, the first failed poll makes the entities unavailable."""
+    simulator = await start_simulator({1: MoxaE1214()})
+    data = await set_up(make_entry("moxa_e1214", simulator, "Relays", options={"failed_polls": 1}))
+    simulator.faults.stall = True
+
+    await data.coordinator.async_refresh()
+
+    assert state_of(hass, "switch.relays_relay_0") == STATE_UNAVAILABLE
+
+
+async def test_one_transient_exception_does_not_blank_the_device(
+    hass: HomeAssistant, start_simulator: StartSimulator, make_entry: MakeEntry, set_up: SetUpEntry
+) -> None:
+    """A single 0x04 answer is tried again within the poll: nothing becomes unavailable."""
+    simulator = await start_simulator({1: MoxaE1214()})
+    data = await set_up(make_entry("moxa_e1214", simulator, "Relays", options={"failed_polls": 1}))
+    simulator.faults.exception_code, simulator.faults.exception_count = 0x04, 1
+
+    await data.coordinator.async_refresh()
+
+    assert data.coordinator.last_update_success
+    assert state_of(hass, "switch.relays_relay_0") == "off"
 
 
 async def test_devices_behind_one_gateway_share_a_connection(

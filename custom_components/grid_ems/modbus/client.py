@@ -2,11 +2,14 @@
 
 ``ModbusHostConnection`` owns one TCP connection to a host:port and runs one transaction at a time
 on it, so many unit ids behind one gateway share it safely. It reconnects by itself, retries with
-backoff, and turns pymodbus' results into typed values or ``ModbusError``s.
+backoff, and turns pymodbus' results into typed values or ``ModbusError``s. A unit that does not
+answer costs the others one timeout, not the connection: it stays open while the gateway answers,
+and a connection the device closes fails its pending request at once.
 
-``ModbusDevice`` binds a connection, a unit id and a profile: it polls the profile's registers in
-as few reads as the device allows, writes values (verified by reading back where the profile asks)
-and identifies the device kind.
+``ModbusDevice`` binds a connection, a unit id and a profile: it finds which optional registers
+the device has, polls the registers in as few reads as the device allows, writes values (verified
+by reading back where the profile asks), clears a module's watchdog alarm and identifies the
+device kind.
 
 pymodbus 3.8.3 (HA 2025.4) to 3.13.x (HA 2026.11) are supported; ``_call`` is the one place that
 knows the ``slave=`` -> ``device_id=`` rename of pymodbus 3.10.
@@ -15,10 +18,11 @@ knows the ``slave=`` -> ``device_id=`` rename of pymodbus 3.10.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import logging
 import math
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -28,9 +32,10 @@ from pymodbus.client.mixin import ModbusClientMixin
 from pymodbus.exceptions import ConnectionException, ModbusIOException
 from pymodbus.pdu import ExceptionResponse, ModbusPDU
 
-from .codec import ReadBlock, Value, encode, extract, plan_reads, split_block
+from .codec import ReadBlock, Value, encode, extract, plan_reads, split_block, words_to_number
 from .errors import (
     ModbusConnectionError,
+    ModbusError,
     ModbusExceptionError,
     ModbusInvalidResponseError,
     ModbusReadbackError,
@@ -47,8 +52,13 @@ _PYMODBUS_TIMEOUT: Final = 60.0
 # pymodbus' connect() (3.8 to 3.13) pauses this long after connecting; not the device's time.
 _PYMODBUS_CONNECT_PAUSE: Final = 0.1
 _DEVICE_BUSY: Final = 0x06
+_DEVICE_FAILURE: Final = 0x04
 _ILLEGAL_FUNCTION: Final = 0x01
 _ILLEGAL_ADDRESS: Final = 0x02
+# Answers that say "not now" rather than "never": a read asking them is tried once more.
+_TRANSIENT_READ_EXCEPTIONS: Final = frozenset({_DEVICE_FAILURE, 0x05, _DEVICE_BUSY})
+# Answers that say the device has no such register or function.
+_ABSENT: Final = frozenset({_ILLEGAL_FUNCTION, _ILLEGAL_ADDRESS})
 _UNIT_KEYWORD: Final = (
     "device_id"
     if "device_id" in inspect.signature(ModbusClientMixin.read_coils).parameters
@@ -69,26 +79,69 @@ class RetryPolicy:
 
     A request that times out or loses its connection is retried ``retries`` times, after
     ``backoff``, then twice that, and so on up to ``backoff_max`` seconds (the seed's retry logic,
-    scaled to a one-second poll). A device-busy exception (0x06) is retried the same way; other
-    exceptions are answers and are not.
+    scaled to a one-second poll). A device-busy exception (0x06) is retried the same way; a read
+    answered with 0x04, 0x05 or 0x06 is tried once more; other exceptions are answers.
+    Without ``retry_timeouts`` a timeout is raised at once (a unit known to be silent).
     """
 
     timeout: float = 2.0
     retries: int = 2
     backoff: float = 0.1
     backoff_max: float = 2.0
+    retry_timeouts: bool = True
 
     def delay(self, attempt: int) -> float:
         """The pause before retry number ``attempt + 1``."""
         return float(min(self.backoff * 2**attempt, self.backoff_max))
 
 
+class _Line:
+    """One request at a time on a connection; devices that answer go before silent ones.
+
+    A silent unit's request holds the line for a whole timeout: the others must not queue
+    behind it when they can go first.
+    """
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
+            deque(),
+            deque(),
+        )
+
+    async def acquire(self, *, answering: bool) -> None:
+        if not self._busy:
+            self._busy = True
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting[0 if answering else 1].append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if not waiter.cancelled():
+                self.release()  # handed the line just as it was cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        for queue in self._waiting:
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return
+        self._busy = False
+
+
 class ModbusHostConnection:
     """One TCP connection to a Modbus host, one transaction at a time.
 
-    After a timeout the connection is closed and reopened on the next request, so a late answer
-    can never be taken for the answer to the next request (pymodbus 3.8 does not match
-    transaction ids).
+    A timeout leaves the connection open: behind a gateway it is one unit that is silent, and the
+    others still answer; it is not retried when the last answer on the connection came from
+    another unit. Requests of devices that answer go before those of failing ones, and a
+    device's poll keeps the line for all its reads (``acquire``/``release``, ``held``).
+    A late answer cannot pass for another request's: pymodbus 3.8 does not
+    match transaction ids, so an answer with another transaction id, unit or function closes the
+    connection (and the request is retried on a new one).
     """
 
     def __init__(self, host: str, port: int) -> None:
@@ -102,8 +155,11 @@ class ModbusHostConnection:
             timeout=_PYMODBUS_TIMEOUT,
             retries=0,
             reconnect_delay=0,
+            trace_connect=self._on_connection,
         )
-        self._lock = asyncio.Lock()
+        self._line = _Line()
+        self._waiting = False
+        self._last_answer_unit: int | None = None
         self.requests: Counter[int] = Counter()
         self.connects = 0
         self.failures = 0
@@ -113,8 +169,23 @@ class ModbusHostConnection:
         """Whether the TCP connection is open."""
         return bool(self._client.connected)
 
+    async def acquire(self, *, answering: bool) -> None:
+        """Take the line for several requests (made with ``held``); ``release`` gives it back."""
+        await self._line.acquire(answering=answering)
+
+    def release(self) -> None:
+        """Give the line back after ``acquire``."""
+        self._line.release()
+
     async def read_registers(
-        self, unit_id: int, table: Table, address: int, count: int, policy: RetryPolicy
+        self,
+        unit_id: int,
+        table: Table,
+        address: int,
+        count: int,
+        policy: RetryPolicy,
+        *,
+        held: bool = False,
     ) -> list[int]:
         """Read ``count`` holding or input registers."""
         method = (
@@ -123,7 +194,14 @@ class ModbusHostConnection:
             else self._client.read_input_registers
         )
         response = await self._transact(
-            unit_id, table.read_function_code, address, policy, method, address, count=count
+            unit_id,
+            table.read_function_code,
+            address,
+            policy,
+            method,
+            address,
+            count=count,
+            held=held,
         )
         if len(response.registers) != count:
             raise ModbusInvalidResponseError(
@@ -132,14 +210,28 @@ class ModbusHostConnection:
         return list(response.registers)
 
     async def read_bits(
-        self, unit_id: int, table: Table, address: int, count: int, policy: RetryPolicy
+        self,
+        unit_id: int,
+        table: Table,
+        address: int,
+        count: int,
+        policy: RetryPolicy,
+        *,
+        held: bool = False,
     ) -> list[bool]:
         """Read ``count`` coils or discrete inputs."""
         method = (
             self._client.read_coils if table is Table.COIL else self._client.read_discrete_inputs
         )
         response = await self._transact(
-            unit_id, table.read_function_code, address, policy, method, address, count=count
+            unit_id,
+            table.read_function_code,
+            address,
+            policy,
+            method,
+            address,
+            count=count,
+            held=held,
         )
         if len(response.bits) < count:
             raise ModbusInvalidResponseError(
@@ -161,16 +253,41 @@ class ModbusHostConnection:
         """Write registers: one word with function 0x06, several with 0x10."""
         if len(words) == 1:
             await self._transact(
-                unit_id, 0x06, address, policy, self._client.write_register, address, words[0]
+                unit_id,
+                0x06,
+                address,
+                policy,
+                self._client.write_register,
+                address,
+                words[0],
             )
         else:
             await self._transact(
-                unit_id, 0x10, address, policy, self._client.write_registers, address, list(words)
+                unit_id,
+                0x10,
+                address,
+                policy,
+                self._client.write_registers,
+                address,
+                list(words),
             )
 
     def close(self) -> None:
         """Close the TCP connection (a later request opens it again)."""
         self._client.close()
+
+    def _on_connection(self, connected: bool) -> None:
+        """A lost connection fails the request waiting on it now, not at its timeout."""
+        if connected or not self._waiting:
+            return
+        # pymodbus (3.8 to 3.13) waits on this future and never fails it when the link drops.
+        pending: asyncio.Future[ModbusPDU] | None = getattr(
+            self._client.ctx, "response_future", None
+        )
+        if pending is not None and not pending.done():
+            # pymodbus' exception constructors are untyped.
+            lost = ConnectionException("connection closed by the device")  # type: ignore[no-untyped-call]
+            pending.set_exception(lost)
 
     async def _transact(
         self,
@@ -180,26 +297,48 @@ class ModbusHostConnection:
         policy: RetryPolicy,
         method: Request,
         *args: object,
+        held: bool = False,
         **kwargs: object,
     ) -> ModbusPDU:
-        """Run one request with retries; the lock is released while backing off."""
+        """Run one request with retries; the line is released while backing off (unless held)."""
         attempt = 0
         while True:
             try:
-                async with self._lock:
+                if not held:
+                    await self._line.acquire(answering=policy.retry_timeouts)
+                try:
                     await self._connect(policy)
-                    return await self._once(
+                    response = await self._once(
                         unit_id, function_code, address, policy, method, *args, **kwargs
                     )
+                finally:
+                    if not held:
+                        self._line.release()
+                self._last_answer_unit = unit_id
+                return response
             except (ModbusConnectionError, ModbusTimeoutError) as err:
                 self.failures += 1
-                if attempt >= policy.retries:
+                if attempt >= policy.retries or (
+                    isinstance(err, ModbusTimeoutError)
+                    and (
+                        not policy.retry_timeouts
+                        # Others answer here: this unit is silent, the link is fine.
+                        or self._last_answer_unit not in (None, unit_id)
+                    )
+                ):
                     raise
                 _LOGGER.debug("%s, retrying", err)
             except ModbusExceptionError as err:
                 self.failures += 1
-                if err.code != _DEVICE_BUSY or attempt >= policy.retries:
+                if err.code == _DEVICE_BUSY and attempt < policy.retries:
+                    pass
+                elif not (
+                    attempt == 0
+                    and err.code in _TRANSIENT_READ_EXCEPTIONS
+                    and function_code in _READ_FUNCTIONS
+                ):
                     raise
+                _LOGGER.debug("%s, retrying", err)
             await asyncio.sleep(policy.delay(attempt))
             attempt += 1
 
@@ -229,6 +368,7 @@ class ModbusHostConnection:
     ) -> ModbusPDU:
         self.requests[function_code] += 1
         deadline = asyncio.timeout(policy.timeout)
+        self._waiting = True
         try:
             async with deadline:
                 response = await _call(method, unit_id, *args, **kwargs)
@@ -238,16 +378,29 @@ class ModbusHostConnection:
             self._client.close()
             raise
         except (TimeoutError, ModbusIOException, ConnectionException) as err:
-            self._client.close()
             task = asyncio.current_task()
             if task is not None and task.cancelling() and not deadline.expired():
                 # pymodbus >= 3.10 turns a cancellation into ModbusIOException: restore it.
+                self._client.close()
                 raise asyncio.CancelledError from err
             if deadline.expired():
+                # The connection stays: a silent unit behind a gateway is not a broken link.
                 raise ModbusTimeoutError(self.host, self.port, unit_id, policy.timeout) from err
+            self._client.close()
             if isinstance(err, ConnectionException):
                 raise ModbusConnectionError(self.host, self.port, str(err)) from err
             raise ModbusInvalidResponseError(str(err)) from err
+        finally:
+            self._waiting = False
+        if (
+            response.dev_id != unit_id
+            or (response.function_code & 0x7F) != function_code
+            or response.transaction_id != getattr(self._client.ctx, "next_tid", 0)
+        ):
+            # A late answer to an earlier request (pymodbus 3.8 hands it to the next one; 3.13
+            # skips it). This request's own answer may still come: start on a new connection.
+            self._client.close()
+            raise ModbusConnectionError(self.host, self.port, "answer to another request")
         if response.isError():
             code = response.exception_code if isinstance(response, ExceptionResponse) else 0
             raise ModbusExceptionError(code, function_code, address)
@@ -269,6 +422,11 @@ class ConnectionPool:
         self._connections[(host, port)] = (connection, users + 1)
         return connection
 
+    def get(self, host: str, port: int) -> ModbusHostConnection | None:
+        """The connection to host:port if devices use one, without becoming a user of it."""
+        connection, _ = self._connections.get((host, port), (None, 0))
+        return connection
+
     def release(self, connection: ModbusHostConnection) -> None:
         """Give a connection back; the last user closes it."""
         key = (connection.host, connection.port)
@@ -284,6 +442,9 @@ class ConnectionPool:
         return len(self._connections)
 
 
+_READ_FUNCTIONS: Final = frozenset({0x01, 0x02, 0x03, 0x04})
+
+
 def value_range(spec: RegisterSpec, values: dict[str, Value]) -> tuple[float, float]:
     """The range a writable number accepts now: the static range, narrowed by its limit register."""
     entity = spec.entity
@@ -297,8 +458,27 @@ def value_range(spec: RegisterSpec, values: dict[str, Value]) -> tuple[float, fl
     return low, high
 
 
+@dataclass(frozen=True, slots=True)
+class WatchdogAlarm:
+    """A module's watchdog alarm found set, and whether Grid EMS cleared it.
+
+    ``output`` is the output whose write was refused because of it (None when a poll found it);
+    ``error`` is why it could not be cleared (None when cleared).
+    """
+
+    output: str | None
+    error: ModbusError | None
+
+
 class ModbusDevice:
-    """A device of a known kind at a unit id on a host connection."""
+    """A device of a known kind at a unit id on a host connection.
+
+    ``profile`` is this device's own: after ``probe`` it lacks the optional registers the device
+    does not have. ``failed_polls`` counts consecutive failed polls: while it is not 0 a timeout
+    is not retried, so a silent unit holds a shared connection for one timeout per request.
+    ``unknown_codes`` holds the raw codes of enumerations outside their map.
+    ``on_watchdog_alarm`` is told of every watchdog alarm found.
+    """
 
     def __init__(
         self,
@@ -314,6 +494,13 @@ class ModbusDevice:
         self.policy = policy or RetryPolicy()
         self.plan: list[ReadBlock] = self._plan(profile.registers)
         self.values: dict[str, Value] = {}
+        self.unknown_codes: dict[str, int] = {}
+        # Per read, the data last read and what it decoded to: most polls read what the last did.
+        self._decoded: dict[
+            tuple[Table, int, int], tuple[list[int] | list[bool], dict[str, Value], dict[str, int]]
+        ] = {}
+        self.failed_polls = 0
+        self.on_watchdog_alarm: Callable[[WatchdogAlarm], None] | None = None
 
     def _plan(self, registers: Sequence[RegisterSpec]) -> list[ReadBlock]:
         return list(
@@ -325,10 +512,91 @@ class ModbusDevice:
             )
         )
 
+    async def probe(self) -> None:
+        """Find which optional registers the device has; only those are polled from now on.
+
+        A register the device refuses (0x01/0x02) is absent. A device that answers an address
+        its manufacturer's map leaves empty answers anything, so it is taken to have none:
+        a register it does not have would read as an invented 0.
+        """
+        optional = self.profile.optional
+        if not optional:
+            return
+        hole = self.profile.hole_address
+        if hole is not None and await self._answers(Table.HOLDING_REGISTER, hole, 1):
+            absent = {spec.key for spec in optional}
+            _LOGGER.debug("Unit %s answers unmapped address %s", self.unit_id, hole)
+        else:
+            absent = {
+                spec.key
+                for spec in optional
+                if not await self._answers(spec.table, spec.address, spec.width)
+            }
+        if absent:
+            _LOGGER.info(
+                "Unit %s at %s:%s has no %s; not polled",
+                self.unit_id,
+                self.connection.host,
+                self.connection.port,
+                ", ".join(sorted(absent)),
+            )
+        self.profile = self.profile.without(frozenset(absent))
+        self.plan = self._plan(self.profile.registers)
+
+    async def _answers(self, table: Table, address: int, count: int) -> bool:
+        try:
+            await self.read_raw(table, address, count)
+        except ModbusExceptionError as err:
+            if err.code in _ABSENT:
+                return False
+            raise
+        return True
+
     async def poll(self) -> dict[str, Value]:
-        """Read every profile register; blocks the device refuses are split and stay split."""
-        self.values = await self._read_plan(self.plan)
-        return self.values
+        """Read every register; blocks the device refuses are split and stay split.
+
+        A watchdog alarm found set is cleared at once (and reported to ``on_watchdog_alarm``);
+        the values then show it cleared.
+        """
+        await self.connection.acquire(answering=not self.failed_polls)
+        try:
+            values = await self._read_plan(self.plan, held=True)
+        except ModbusError:
+            self.failed_polls += 1
+            raise
+        finally:
+            self.connection.release()
+        self.failed_polls = 0
+        alarm = self.profile.watchdog_alarm
+        if alarm is not None and values.get(alarm) is True and await self._clear_watchdog(None):
+            values[alarm] = False
+        self.values = values
+        return values
+
+    @property
+    def _request_policy(self) -> RetryPolicy:
+        """The policy of the next request: no timeout retries for a unit that stopped answering."""
+        if self.failed_polls:
+            return dataclasses.replace(self.policy, retry_timeouts=False)
+        return self.policy
+
+    async def _clear_watchdog(self, output: str | None) -> bool:
+        """Clear the set watchdog alarm; whether it is cleared (reported either way)."""
+        alarm = self.profile.watchdog_alarm
+        assert alarm is not None
+        spec = self.profile.register(alarm)
+        error: ModbusError | None = None
+        try:
+            await self.connection.write_coil(self.unit_id, spec.address, True, self.policy)
+        except ModbusError as err:
+            error = err
+        if self.on_watchdog_alarm is not None:
+            self.on_watchdog_alarm(WatchdogAlarm(output, error))
+        return error is None
+
+    async def _watchdog_alarm_set(self, alarm: str) -> bool:
+        spec = self.profile.register(alarm)
+        return bool((await self.read_raw(spec.table, spec.address, 1))[0])
 
     async def identify(self) -> dict[str, Value]:
         """Read the identifying registers and check they look like this kind of device."""
@@ -351,13 +619,14 @@ class ModbusDevice:
                 )
         return values
 
-    async def _read_plan(self, plan: list[ReadBlock]) -> dict[str, Value]:
+    async def _read_plan(self, plan: list[ReadBlock], *, held: bool = False) -> dict[str, Value]:
         values: dict[str, Value] = {}
+        unknown: dict[str, int] = {}
         index = 0
         while index < len(plan):
             block = plan[index]
             try:
-                data = await self.read_raw(block.table, block.address, block.count)
+                data = await self.read_raw(block.table, block.address, block.count, held=held)
             except ModbusExceptionError as err:
                 halves = split_block(block) if err.code == _ILLEGAL_ADDRESS else None
                 if halves is None:
@@ -371,16 +640,34 @@ class ModbusDevice:
                 )
                 plan[index : index + 1] = halves
                 continue
-            values.update(extract(block, data))
+            key = (block.table, block.address, block.count)
+            cached = self._decoded.get(key)
+            if cached is None or cached[0] != data:
+                cached = self._decoded[key] = (
+                    data,
+                    extract(block, data),
+                    unknown_codes(block, data),
+                )
+            values.update(cached[1])
+            unknown.update(cached[2])
             index += 1
+        self.unknown_codes = unknown
         return values
 
-    async def read_raw(self, table: Table, address: int, count: int) -> list[int] | list[bool]:
-        """Read any span of a table, profile register or not (commissioning)."""
+    async def read_raw(
+        self, table: Table, address: int, count: int, *, held: bool = False
+    ) -> list[int] | list[bool]:
+        """Read any span of a table, profile register or not (commissioning).
+
+        ``held``: the caller holds the connection's line (``ModbusHostConnection.acquire``).
+        """
+        policy = self._request_policy
         if table.is_bits:
-            return await self.connection.read_bits(self.unit_id, table, address, count, self.policy)
+            return await self.connection.read_bits(
+                self.unit_id, table, address, count, policy, held=held
+            )
         return await self.connection.read_registers(
-            self.unit_id, table, address, count, self.policy
+            self.unit_id, table, address, count, policy, held=held
         )
 
     async def write_raw(self, table: Table, address: int, values: Sequence[int]) -> None:
@@ -416,7 +703,7 @@ class ModbusDevice:
             expected = encode(spec, value)
         attempt = 0
         while True:
-            await self.write_raw(spec.table, spec.address, [int(item) for item in expected])
+            await self._write_unlocked(spec, [int(item) for item in expected])
             if not spec.verify_write:
                 break
             read_back = await self.read_raw(spec.table, spec.address, spec.width)
@@ -430,6 +717,44 @@ class ModbusDevice:
         written = extract_one(spec, expected)
         self.values[key] = written
         return written
+
+    async def _write_unlocked(self, spec: RegisterSpec, words: list[int]) -> None:
+        """Write raw words to a register or coil.
+
+        An output refused (0x04) because the watchdog alarm is set is written again at once,
+        after clearing the alarm.
+        """
+        try:
+            await self.write_raw(spec.table, spec.address, words)
+        except ModbusExceptionError as err:
+            alarm = self.profile.watchdog_alarm
+            if (
+                err.code != _DEVICE_FAILURE
+                or alarm is None
+                or spec.table is not Table.COIL
+                or not await self._watchdog_alarm_set(alarm)
+                or not await self._clear_watchdog(spec.key)
+            ):
+                raise
+            await self.write_raw(spec.table, spec.address, words)
+
+
+def unknown_codes(block: ReadBlock, data: Sequence[int] | Sequence[bool]) -> dict[str, int]:
+    """The raw codes of a block's enumerations that are outside their code map."""
+    codes: dict[str, int] = {}
+    for spec in block.registers:
+        if spec.options:
+            offset = spec.address - block.address
+            raw = int(
+                words_to_number(
+                    spec.data_type,
+                    spec.word_order,
+                    [int(word) for word in data[offset : offset + spec.width]],
+                )
+            )
+            if spec.option_for(raw) is None:
+                codes[spec.key] = raw
+    return codes
 
 
 def extract_one(spec: RegisterSpec, data: Sequence[int] | Sequence[bool]) -> Value:

@@ -11,6 +11,7 @@ Home Assistant, and the HA layer turns them into its enums, which also validates
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -137,6 +138,8 @@ class RegisterSpec:
     ``options`` maps raw values to option keys for enumerations (the value is then the key);
     ``plausible`` bounds the value a device of this kind can report, so identification can tell a
     wrong device kind from the right one. ``verify_write`` reads a written value back.
+    ``optional`` marks a register that is not in the manufacturer's map (our own addition): it is
+    probed at setup and polled only on devices that have it.
     """
 
     key: str
@@ -150,6 +153,7 @@ class RegisterSpec:
     verify_write: bool = False
     options: Mapping[int, str] = field(default_factory=dict)
     plausible: tuple[float, float] | None = None
+    optional: bool = False
     entity: EntitySpec | None = None
 
     def __post_init__(self) -> None:
@@ -193,7 +197,11 @@ class DeviceProfile:
     reads (exception 0x02) are split further at run time, see ``codec.split_block``.
     ``identify_keys`` are read to check a device is of this kind before an entry is created.
     ``host_watchdog`` says the device has a host-connection watchdog that puts each output in a
-    configured safe state when the host stops talking to it (configured on the device itself).
+    configured safe state when the host stops talking to it (configured on the device itself);
+    ``watchdog_alarm`` is the key of the coil that reads 1 once it tripped (writing 1 clears it;
+    until then the device refuses output writes with exception 0x04).
+    ``hole_address`` is a holding register the manufacturer's map leaves empty: a device that
+    answers it answers any address (with 0), so answering an optional register proves nothing.
     """
 
     kind: str
@@ -206,6 +214,8 @@ class DeviceProfile:
     max_read_bits: int = MAX_READ_BITS
     max_gap: int = 32
     host_watchdog: bool = False
+    watchdog_alarm: str | None = None
+    hole_address: int | None = None
 
     def __post_init__(self) -> None:
         """Check the map is consistent: unique keys, no overlapping values, known references."""
@@ -214,8 +224,12 @@ class DeviceProfile:
             raise ValueError(f"{self.kind}: duplicate register keys")
         by_key = {spec.key: spec for spec in self.registers}
         for key in self.identify_keys:
-            if key not in by_key:
-                raise ValueError(f"{self.kind}: unknown identify key {key}")
+            if key not in by_key or by_key[key].optional:
+                raise ValueError(f"{self.kind}: unknown or optional identify key {key}")
+        if self.watchdog_alarm is not None and (
+            self.watchdog_alarm not in by_key or not by_key[self.watchdog_alarm].writable
+        ):
+            raise ValueError(f"{self.kind}: unknown watchdog alarm {self.watchdog_alarm}")
         for spec in self.registers:
             if spec.entity and spec.entity.limit_key and spec.entity.limit_key not in by_key:
                 raise ValueError(f"{self.kind}: unknown limit key {spec.entity.limit_key}")
@@ -233,6 +247,43 @@ class DeviceProfile:
             if spec.key == key:
                 return spec
         raise KeyError(key)
+
+    @property
+    def optional(self) -> tuple[RegisterSpec, ...]:
+        """The registers beyond the manufacturer's map, polled only where the device has them."""
+        return tuple(s for s in self.registers if s.optional)
+
+    @property
+    def enumerations(self) -> tuple[RegisterSpec, ...]:
+        """The registers decoded through a code map (``options``)."""
+        return tuple(s for s in self.registers if s.options)
+
+    def without(self, keys: frozenset[str]) -> DeviceProfile:
+        """The profile of a device that lacks the (optional) registers ``keys``."""
+        if not keys:
+            return self
+        return dataclasses.replace(
+            self, registers=tuple(s for s in self.registers if s.key not in keys)
+        )
+
+    def with_codes(self, codes: Mapping[str, Mapping[str, int]]) -> DeviceProfile:
+        """The profile with the installer's code maps (option key -> raw code) for enumerations.
+
+        An option left out of a register's map has no code on this device.
+        """
+        if not codes:
+            return self
+        return dataclasses.replace(
+            self,
+            registers=tuple(
+                dataclasses.replace(
+                    spec, options={raw: option for option, raw in codes[spec.key].items()}
+                )
+                if spec.options and spec.key in codes
+                else spec
+                for spec in self.registers
+            ),
+        )
 
     @property
     def relays(self) -> tuple[RegisterSpec, ...]:

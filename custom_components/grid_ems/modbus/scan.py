@@ -2,7 +2,8 @@
 
 Each unit id gets the profile's identification read. A few workers, each on its own connection,
 share the list; they stop taking unit ids at the deadline, so a scan ends within the deadline
-plus one request timeout.
+plus one request timeout. Given the ``shared`` connection of running devices, the workers all use
+it instead (devices and gateways that accept one client).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ async def scan_unit_ids(
     request_timeout: float = 0.5,
     concurrency: int = 4,
     deadline: float = 30.0,
+    shared: ModbusHostConnection | None = None,
 ) -> ScanReport:
     """Probe each unit id with the profile's identification read.
 
@@ -62,7 +64,7 @@ async def scan_unit_ids(
     end = loop.time() + deadline
     policy = RetryPolicy(timeout=request_timeout, retries=0)
     # The first probe runs alone, so an unreachable host fails once instead of once per worker.
-    opening = ModbusHostConnection(host, port)
+    opening = shared or ModbusHostConnection(host, port)
     connections = [opening]
 
     async def probe(connection: ModbusHostConnection, unit_id: int, *, first: bool) -> None:
@@ -92,10 +94,11 @@ async def scan_unit_ids(
     try:
         if pending:
             await probe(opening, pending.pop(0), first=True)
-        connections += [ModbusHostConnection(host, port) for _ in range(concurrency - 1)]
+        connections += [shared or ModbusHostConnection(host, port) for _ in range(concurrency - 1)]
         await asyncio.gather(*(worker(connection) for connection in connections))
     finally:
-        for connection in connections:
-            connection.close()
+        if shared is None:
+            for connection in connections:
+                connection.close()
     report.hits.sort(key=lambda hit: hit.unit_id)
     return report

@@ -7,6 +7,8 @@ discrete inputs from 0x0000 (0x02). The E1212's eight DIO channels are taken as 
 Every output can take a relay role (emergency stop of production or of consumption). The modules'
 host-connection watchdog (set in their web console, not over Modbus) puts each output in its
 configured safe state when no host talks to them for the watchdog timeout; polling keeps it fed.
+Once it tripped, coil 0x1030 reads 1 and output writes are refused (exception 0x04) until a host
+writes 1 to that coil.
 """
 
 from __future__ import annotations
@@ -14,6 +16,20 @@ from __future__ import annotations
 from typing import Final
 
 from ..profile import DataType, DeviceProfile, EntityPlatform, EntitySpec, RegisterSpec, Table
+
+WATCHDOG_ALARM: Final = RegisterSpec(
+    key="watchdog_alarm",
+    table=Table.COIL,
+    address=0x1030,
+    data_type=DataType.BOOL,
+    writable=True,
+    entity=EntitySpec(
+        platform=EntityPlatform.BINARY_SENSOR,
+        translation_key="io_watchdog_alarm",
+        device_class="problem",
+        entity_category="diagnostic",
+    ),
+)
 
 
 def _profile(
@@ -58,8 +74,9 @@ def _profile(
         model=model,
         poll_interval=1.0,
         identify_keys=identify,
-        registers=output_specs + input_specs,
+        registers=(*output_specs, *input_specs, WATCHDOG_ALARM),
         host_watchdog=True,
+        watchdog_alarm=WATCHDOG_ALARM.key,
     )
 
 

@@ -1,14 +1,16 @@
 """PowerPack BESS: the seed's register map, with the encodings Grid EMS assumes for it.
 
 All values are holding registers (function 0x03, written with 0x06), one word each. The seed gives
-the addresses only; the encodings below are assumptions to confirm on a real unit:
+the addresses only; the encodings below are assumptions, which the installer confirms or changes in
+the device's options (a code outside the map shows as unknown):
 
 - 2000 status, uint16: 0 off, 1 standby, 2 ready, 3 running, 4 fault. The status moves from
   "ready" to "running" once power flows, so writes never depend on "ready".
 - 2008 target power, int16 kW: positive discharges, negative charges. The device follows it only
   while its command source is remote (the EMS); the range is 50 kW per available block.
 - 2010 command source, uint16: 0 local, 1 remote (EMS).
-- 2012 actual power, int16 kW, same sign as the target (an addition to the seed's map).
+- 2012 actual power, int16 kW, same sign as the target: our addition to the seed's map, so
+  optional (probed at setup; polled and shown only where the unit answers it).
 - 2026 state of energy, uint16 %.
 - 2028 available blocks, uint16: inverter blocks in service, 50 kW each (the seed's 50-250 kW).
 """
@@ -28,6 +30,8 @@ PROFILE: Final = DeviceProfile(
     model="PowerPack BESS",
     poll_interval=1.0,
     identify_keys=("status", "state_of_energy", "available_blocks"),
+    # Between the status and the target power: nothing there in the manufacturer's map.
+    hole_address=2001,
     registers=(
         RegisterSpec(
             key="status",
@@ -76,6 +80,7 @@ PROFILE: Final = DeviceProfile(
             address=2012,
             data_type=DataType.INT16,
             unit="kW",
+            optional=True,
             entity=EntitySpec(
                 platform=EntityPlatform.SENSOR,
                 translation_key="bess_active_power",
