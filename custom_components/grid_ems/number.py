@@ -10,14 +10,12 @@ from homeassistant.components.number import (
     NumberEntityDescription,
     NumberMode,
 )
-from homeassistant.const import EntityCategory, UnitOfPower
+from homeassistant.const import EntityCategory, Platform, UnitOfPower
 
 from .enforcement import EnforcementCoordinator
 from .entity import GridEmsEntity
 from .grid_link import GridLinkData
-from .modbus.client import value_range
-from .modbus.profile import EntityPlatform, RegisterSpec
-from .modbus_device import ModbusDeviceData, ModbusEntity, entity_fields, entity_registers
+from .kinds import async_setup_kind_entities
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -35,54 +33,10 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the numbers of an entry."""
+    await async_setup_kind_entities(Platform.NUMBER, hass, entry, async_add_entities)
     match entry.runtime_data:
         case GridLinkData(enforcement=enforcement):
             async_add_entities([PeakShavingTargetNumber(enforcement)])
-        case ModbusDeviceData(coordinator=coordinator, settings=settings):
-            async_add_entities(
-                ModbusNumber(coordinator, modbus_number_description(register))
-                for register in entity_registers(settings.profile, EntityPlatform.NUMBER)
-            )
-
-
-# --- Modbus device ---
-
-
-def modbus_number_description(register: RegisterSpec) -> NumberEntityDescription:
-    """The number a writable profile register becomes (a setpoint)."""
-    entity = register.entity
-    assert entity is not None
-    return NumberEntityDescription(
-        **entity_fields(register),
-        device_class=NumberDeviceClass(entity.device_class) if entity.device_class else None,
-        native_unit_of_measurement=register.unit,
-        native_step=entity.step,
-        mode=NumberMode.BOX,
-    )
-
-
-class ModbusNumber(ModbusEntity, NumberEntity):
-    """A setpoint register; its range can follow another register (a battery's blocks)."""
-
-    @property
-    def native_value(self) -> float | None:
-        """The setpoint the device reports."""
-        value = self.register_value
-        return value if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-    @property
-    def native_min_value(self) -> float:
-        """The lowest value the device accepts now."""
-        return value_range(self.register, self.coordinator.data)[0]
-
-    @property
-    def native_max_value(self) -> float:
-        """The highest value the device accepts now."""
-        return value_range(self.register, self.coordinator.data)[1]
-
-    async def async_set_native_value(self, value: float) -> None:
-        """Write the setpoint."""
-        await self.coordinator.async_write(self.entity_description.key, value)
 
 
 # --- Enforcement ---

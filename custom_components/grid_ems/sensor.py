@@ -24,8 +24,6 @@ from .enforcement import EnforcementCoordinator
 from .entity import GridEmsEntity
 from .grid_link import GridLinkData
 from .kinds import async_setup_kind_entities
-from .modbus.profile import EntityPlatform, RegisterSpec
-from .modbus_device import ModbusDeviceData, ModbusEntity, entity_fields, entity_registers
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentry
@@ -51,37 +49,6 @@ async def async_setup_entry(
     match entry.runtime_data:
         case GridLinkData(enforcement=enforcement):
             _async_add_enforcement_sensors(entry, enforcement, async_add_entities)
-        case ModbusDeviceData(coordinator=modbus_coordinator, settings=settings):
-            async_add_entities(
-                ModbusSensor(modbus_coordinator, modbus_sensor_description(register))
-                for register in entity_registers(settings.profile, EntityPlatform.SENSOR)
-            )
-
-
-# --- Modbus device ---
-
-
-def modbus_sensor_description(register: RegisterSpec) -> SensorEntityDescription:
-    """The sensor a profile register becomes, with the profile's class, unit and precision."""
-    entity = register.entity
-    assert entity is not None
-    return SensorEntityDescription(
-        **entity_fields(register),
-        device_class=SensorDeviceClass(entity.device_class) if entity.device_class else None,
-        state_class=SensorStateClass(entity.state_class) if entity.state_class else None,
-        native_unit_of_measurement=register.unit,
-        suggested_display_precision=entity.precision,
-        options=list(register.options.values()) or None,
-    )
-
-
-class ModbusSensor(ModbusEntity, SensorEntity):
-    """A measured or reported register of a Modbus device."""
-
-    @property
-    def native_value(self) -> StateType:
-        """The register's value: a number, or an option key for an enumeration."""
-        return self.register_value
 
 
 # --- Enforcement ---

@@ -6,22 +6,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, Platform
 
 from .enforcement import EnforcementCoordinator
 from .entity import GridEmsEntity
 from .grid_link import GridLinkData
-from .modbus.profile import EntityPlatform, RegisterSpec, RelayRole, SafeState
-from .modbus_device import (
-    ModbusDeviceData,
-    ModbusDeviceSettings,
-    ModbusEntity,
-    entity_fields,
-    entity_registers,
-)
+from .kinds import async_setup_kind_entities
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -38,70 +31,13 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the switches of an entry."""
+    await async_setup_kind_entities(Platform.SWITCH, hass, entry, async_add_entities)
     match entry.runtime_data:
         case GridLinkData(enforcement=enforcement):
             async_add_entities(
                 OptimizationSwitch(enforcement, description)
                 for description in OPTIMIZATION_SWITCHES
             )
-        case ModbusDeviceData(coordinator=coordinator, settings=settings):
-            async_add_entities(
-                ModbusSwitch(coordinator, modbus_switch_description(register, settings))
-                for register in entity_registers(settings.profile, EntityPlatform.SWITCH)
-            )
-
-
-# --- Modbus device ---
-
-
-@dataclass(frozen=True, kw_only=True)
-class ModbusSwitchDescription(SwitchEntityDescription):
-    """An output of a Modbus device, with the role and safe state the installer gave it."""
-
-    role: RelayRole | None
-    safe_state: SafeState | None
-
-
-def modbus_switch_description(
-    register: RegisterSpec, settings: ModbusDeviceSettings
-) -> ModbusSwitchDescription:
-    """The switch an output coil becomes."""
-    return ModbusSwitchDescription(
-        **entity_fields(register),
-        role=settings.relay_roles.get(register.key),
-        safe_state=settings.safe_states.get(register.key),
-    )
-
-
-class ModbusSwitch(ModbusEntity, SwitchEntity):
-    """A relay or digital output; every switching is verified by reading the coil back."""
-
-    entity_description: ModbusSwitchDescription
-
-    @property
-    def is_on(self) -> bool | None:
-        """The coil's state as the device reports it."""
-        value = self.register_value
-        return value if isinstance(value, bool) else None
-
-    @property
-    def extra_state_attributes(self) -> Mapping[str, Any] | None:
-        """The relay's role (emergency stop of production or consumption) and safe state."""
-        description = self.entity_description
-        attributes = {
-            name: value.value
-            for name, value in (("role", description.role), ("safe_state", description.safe_state))
-            if value is not None
-        }
-        return attributes or None
-
-    async def async_turn_on(self, **kwargs: Any) -> None:
-        """Switch the output on, verified by reading it back."""
-        await self.coordinator.async_write(self.entity_description.key, True)
-
-    async def async_turn_off(self, **kwargs: Any) -> None:
-        """Switch the output off, verified by reading it back."""
-        await self.coordinator.async_write(self.entity_description.key, False)
 
 
 # --- Enforcement ---

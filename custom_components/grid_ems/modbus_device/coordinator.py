@@ -9,40 +9,35 @@ profile by the platforms' Modbus sections.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Final, TypedDict
+from typing import TYPE_CHECKING, Any, Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     CONF_HOST,
     CONF_PORT,
     CONF_SCAN_INTERVAL,
     CONF_TIMEOUT,
-    EntityCategory,
-    Platform,
 )
 from homeassistant.core import callback
-from homeassistant.exceptions import ConfigEntryNotReady, HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN
-from .entity import GridEmsEntity
-from .kind import Kind
-from .modbus.client import (
+from ..const import DOMAIN
+from ..modbus.client import (
     ConnectionPool,
     ModbusDevice,
     RetryPolicy,
     WatchdogAlarm,
 )
-from .modbus.errors import (
+from ..modbus.errors import (
     GATEWAY_EXCEPTIONS,
     ModbusConnectionError,
     ModbusError,
@@ -50,44 +45,30 @@ from .modbus.errors import (
     ModbusTimeoutError,
     ModbusWrongDeviceError,
 )
-from .modbus.profile import DeviceProfile, EntityPlatform, RegisterSpec, RelayRole, SafeState
-from .modbus.profiles import PROFILES
-from .modbus.scan import ScanReport, scan_unit_ids
+from ..modbus.profile import DeviceProfile, RegisterSpec, RelayRole, SafeState
+from ..modbus.profiles import PROFILES
+from ..modbus.scan import ScanReport, scan_unit_ids
+from .const import (
+    CONF_CODES,
+    CONF_FAILED_POLLS,
+    CONF_PROFILE,
+    CONF_RELAY_ROLES,
+    CONF_RETRIES,
+    CONF_SAFE_STATES,
+    CONF_UNIT_ID,
+    DEFAULT_FAILED_POLLS,
+    DEFAULT_POLICY,
+    IDENTIFY_POLICY,
+    MAX_BACKOFF_S,
+    SCAN_REQUEST_TIMEOUT,
+)
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
-    from .modbus.codec import Value
-    from .models import GridEmsConfigEntry
+    from ..modbus.codec import Value
 
-_LOGGER = logging.getLogger(__name__)
-
-PLATFORMS: tuple[Platform, ...] = (
-    Platform.BINARY_SENSOR,
-    Platform.NUMBER,
-    Platform.SELECT,
-    Platform.SENSOR,
-    Platform.SWITCH,
-)
-
-CONF_PROFILE: Final = "profile"
-CONF_UNIT_ID: Final = "unit_id"
-CONF_RETRIES: Final = "retries"
-CONF_RELAY_ROLES: Final = "relay_roles"
-CONF_SAFE_STATES: Final = "safe_states"
-CONF_FAILED_POLLS: Final = "failed_polls"
-CONF_CODES: Final = "codes"
-DEFAULT_FAILED_POLLS: Final = 3
-"""Consecutive failed polls before a device's entities become unavailable."""
-MAX_BACKOFF_S: Final = 60.0
-"""A device that stops answering is polled less and less often, down to once in this long."""
-DEFAULT_PORT: Final = 502
-DEFAULT_UNIT_ID: Final = 1
-DEFAULT_POLICY: Final = RetryPolicy()
-# The config flow's test asks once: the user is waiting, and a retry would not change the answer.
-IDENTIFY_POLICY = RetryPolicy(timeout=3.0, retries=0)
-# A scan asks each of 247 unit ids once, four at a time: 0.5 s each keeps it near half a minute.
-SCAN_REQUEST_TIMEOUT = 0.5
+_LOGGER = logging.getLogger(__package__)
 
 MODBUS_CONNECTIONS: HassKey[ConnectionPool] = HassKey(f"{DOMAIN}_modbus_connections")
 SIGNAL_WATCHDOG_ALARM: Final = f"{DOMAIN}_modbus_watchdog_alarm"
@@ -109,7 +90,7 @@ class ModbusDeviceSettings:
     failed_polls: int = DEFAULT_FAILED_POLLS
 
     @classmethod
-    def from_entry(cls, entry: GridEmsConfigEntry) -> ModbusDeviceSettings:
+    def from_entry(cls, entry: ModbusDeviceConfigEntry) -> ModbusDeviceSettings:
         """Read the settings; options not set yet take the profile's defaults.
 
         The profile carries the installer's code maps of its enumerations.
@@ -188,12 +169,12 @@ class ModbusDeviceCoordinator(DataUpdateCoordinator[dict[str, "Value"]]):
     it cannot be cleared, and ``SIGNAL_WATCHDOG_ALARM`` for the enforcement.
     """
 
-    config_entry: GridEmsConfigEntry
+    config_entry: ModbusDeviceConfigEntry
 
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: GridEmsConfigEntry,
+        entry: ModbusDeviceConfigEntry,
         device: ModbusDevice,
         settings: ModbusDeviceSettings,
     ) -> None:
@@ -345,62 +326,6 @@ class ModbusDeviceData:
         }
 
 
-class EntityFields(TypedDict):
-    """The entity description fields every platform takes from a profile register."""
-
-    key: str
-    translation_key: str
-    translation_placeholders: Mapping[str, str]
-    entity_category: EntityCategory | None
-    entity_registry_enabled_default: bool
-
-
-def entity_registers(profile: DeviceProfile, platform: EntityPlatform) -> list[RegisterSpec]:
-    """The profile registers that become entities of ``platform``."""
-    return [s for s in profile.registers if s.entity and s.entity.platform is platform]
-
-
-def entity_fields(register: RegisterSpec) -> EntityFields:
-    """The common description fields of a register's entity."""
-    entity = register.entity
-    assert entity is not None
-    return EntityFields(
-        key=register.key,
-        translation_key=entity.translation_key,
-        translation_placeholders=entity.translation_placeholders,
-        entity_category=EntityCategory(entity.entity_category) if entity.entity_category else None,
-        entity_registry_enabled_default=entity.enabled_by_default,
-    )
-
-
-class ModbusEntity(GridEmsEntity[ModbusDeviceCoordinator]):
-    """An entity showing one profile register of a Modbus device."""
-
-    def __init__(
-        self, coordinator: ModbusDeviceCoordinator, description: EntityDescription
-    ) -> None:
-        """Attach the entity to its device."""
-        super().__init__(
-            coordinator, description, coordinator.device_info, coordinator.device_unique_id
-        )
-
-    @property
-    def register(self) -> RegisterSpec:
-        """The register this entity shows."""
-        return self.coordinator.device.profile.register(self.entity_description.key)
-
-    @property
-    def register_value(self) -> Value:
-        """The register's latest value (None when the device reported none)."""
-        return self.coordinator.data.get(self.entity_description.key)
-
-    @property
-    def extra_state_attributes(self) -> Mapping[str, Any] | None:
-        """An enumeration's raw code when it is outside the code map (the state is unknown)."""
-        code = self.coordinator.device.unknown_codes.get(self.entity_description.key)
-        return None if code is None else {"raw_code": code}
-
-
 def unique_id(data: Mapping[str, Any]) -> str:
     """One entry per unit id at a host and port."""
     return f"{str(data[CONF_HOST]).lower()}:{data[CONF_PORT]}:{data[CONF_UNIT_ID]}"
@@ -425,7 +350,7 @@ def connection_error_key(err: ModbusError) -> str:
     return "modbus_device_error"
 
 
-def _pool(hass: HomeAssistant) -> ConnectionPool:
+def connection_pool(hass: HomeAssistant) -> ConnectionPool:
     return hass.data.setdefault(MODBUS_CONNECTIONS, ConnectionPool())
 
 
@@ -437,7 +362,7 @@ async def async_identify(
     Through the connection the running devices of host:port share (a device or gateway may accept
     one client), or a short-lived one of its own.
     """
-    pool = _pool(hass)
+    pool = connection_pool(hass)
     connection = pool.acquire(host, port)
     try:
         await ModbusDevice(connection, profile, unit_id, IDENTIFY_POLICY).identify()
@@ -457,46 +382,8 @@ async def async_scan(
         port,
         profile,
         request_timeout=SCAN_REQUEST_TIMEOUT,
-        shared=_pool(hass).get(host, port),
+        shared=connection_pool(hass).get(host, port),
     )
 
 
-async def _async_entry_updated(hass: HomeAssistant, entry: GridEmsConfigEntry) -> None:
-    """Apply new options (interval, timeout, relay roles) by reloading the entry."""
-    hass.config_entries.async_schedule_reload(entry.entry_id)
-
-
-async def async_setup_kind(hass: HomeAssistant, entry: GridEmsConfigEntry) -> ModbusDeviceData:
-    """Connect a Modbus device entry through its host's shared connection and poll it once."""
-    settings = ModbusDeviceSettings.from_entry(entry)
-    pool = _pool(hass)
-    connection = pool.acquire(settings.host, settings.port)
-    entry.async_on_unload(lambda: pool.release(connection))
-    device = ModbusDevice(connection, settings.profile, settings.unit_id, settings.policy)
-    try:
-        # Which of our own additions to the manufacturer's map this device has.
-        await device.probe()
-    except ModbusError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key=err.translation_key,
-            translation_placeholders=err.placeholders,
-        ) from err
-    settings = dataclasses.replace(settings, profile=device.profile)
-    coordinator = ModbusDeviceCoordinator(hass, entry, device, settings)
-    try:
-        await coordinator.async_config_entry_first_refresh()
-    except ConfigEntryNotReady as err:
-        cause = err.__cause__
-        if isinstance(cause, HomeAssistantError) and cause.translation_key:
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN,
-                translation_key=cause.translation_key,
-                translation_placeholders=cause.translation_placeholders,
-            ) from cause
-        raise
-    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
-    return ModbusDeviceData(coordinator, settings)
-
-
-KIND: Final = Kind(setup=async_setup_kind, platforms=PLATFORMS)
+type ModbusDeviceConfigEntry = ConfigEntry[ModbusDeviceData]
