@@ -15,7 +15,14 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from custom_components.grid_ems.planner import Battery, Connection, Tariff
+from custom_components.grid_ems.planner import (
+    SLOT,
+    Battery,
+    Connection,
+    OperatorLimits,
+    PlanInput,
+    Tariff,
+)
 from demo.site import DEMO_PORTS, demo_flows
 from simulators.modbus import PowerPackModel
 
@@ -187,3 +194,30 @@ def demo_site() -> Site:
 
 
 MIDNIGHT = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def site_input(
+    prices: list[float],
+    *,
+    start: datetime = MIDNIGHT,
+    soe_kwh: float = 100.0,
+    clearness: float = 0.8,
+    weekday: bool = True,
+    month_peak_kw: float = 0.0,
+    limits: tuple[OperatorLimits, ...] = (),
+) -> PlanInput:
+    """The demo site's planning input over ``prices``, its forecasts from ``start``'s slot."""
+    site = demo_site()
+    first = (start - start.replace(hour=0, minute=0)) // SLOT
+    slots = range(first, first + len(prices))
+    return PlanInput(
+        start=start,
+        day_ahead_eur_per_kwh=prices,
+        battery=site.battery(soe_kwh),
+        connection=site.connection,
+        tariff=TARIFF,
+        pv_kw=[pv_kw(slot, clearness, site.pv_peak_kw) for slot in slots],
+        load_kw=[load_kw(slot, weekday) for slot in slots],
+        limits=limits,
+        month_peak_kw=month_peak_kw,
+    )

@@ -110,7 +110,7 @@ def carry_out(inputs: PlanInput, span: Horizon, requested_kw: FloatArray) -> Out
         energy_eur=float(energy.sum()),
         capacity_eur=inputs.tariff.capacity_eur_per_kw * max(highest - span.free_peak_kw, 0.0),
         wear_eur=float(wear.sum()),
-        stored_value_eur=(level - battery.soe_kwh) * span.stored_eur_per_kwh,
+        stored_value_eur=float((level - battery.soe_kwh) * span.stored_eur_per_kwh),
         peak_kw=max(highest, inputs.month_peak_kw),
     )
     return Outcome(power, grid, soe, energy + wear, costs)

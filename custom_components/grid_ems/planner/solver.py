@@ -181,7 +181,12 @@ def _forward(inputs: PlanInput, grid: _Grid, backward: _Values) -> FloatArray:
 
 
 def _lowest(cost: Callable[[float], float], low: float, high: float) -> float:
-    """Golden-section search for the ceiling in [low, high] of least ``cost``."""
+    """Golden-section search for the ceiling in [low, high] of least ``cost``.
+
+    The lowest ceiling, the peak already paid for, is a candidate of its own: the search would
+    only come within its tolerance of it.
+    """
+    at_start, start = cost(low), low
     inner_low = high - _GOLDEN * (high - low)
     inner_high = low + _GOLDEN * (high - low)
     at_low, at_high = cost(inner_low), cost(inner_high)
@@ -194,7 +199,7 @@ def _lowest(cost: Callable[[float], float], low: float, high: float) -> float:
             low, inner_low, at_low = inner_low, inner_high, at_high
             inner_high = low + _GOLDEN * (high - low)
             at_high = cost(inner_high)
-    return inner_low if at_low <= at_high else inner_high
+    return min((at_start, start), (at_low, inner_low), (at_high, inner_high))[1]
 
 
 def plan(inputs: PlanInput, *, soe_steps: int = DEFAULT_SOE_STEPS) -> Plan:
