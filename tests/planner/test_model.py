@@ -72,6 +72,7 @@ def test_battery_without_a_maximum_may_fill_up() -> None:
         day_ahead_eur_per_kwh=[-0.2, 0.3],
         battery=battery,
         connection=GOOD.connection,
+        month_peak_kw=100.0,
         stored_energy_eur_per_kwh=0.5,
     )
     assert plan(inputs).soe_kwh[0] == pytest.approx(10.0)
