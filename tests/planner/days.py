@@ -221,3 +221,28 @@ def site_input(
         limits=limits,
         month_peak_kw=month_peak_kw,
     )
+
+
+def random_input(seed: int) -> PlanInput:
+    """A random 36-hour case: prices, forecasts, state of energy, the month's peak so far and,
+    for odd seeds, a window of grid operator limits."""
+    rng = random.Random(seed)
+    prices = (random_prices(rng) + random_prices(rng))[:144]
+    start_slot = rng.randrange(40, 100)
+    limits = (
+        OperatorLimits(
+            start=MIDNIGHT + start_slot * SLOT,
+            end=MIDNIGHT + (start_slot + rng.randrange(4, 12)) * SLOT,
+            min_grid_kw=-rng.uniform(10.0, 60.0),
+            max_grid_kw=rng.uniform(70.0, 120.0),
+            max_battery_charge_kw=rng.uniform(50.0, 200.0),
+        ),
+    )
+    return site_input(
+        prices,
+        soe_kwh=rng.uniform(20.0, 190.0),
+        clearness=rng.uniform(0.1, 1.0),
+        weekday=rng.random() < 0.7,
+        month_peak_kw=rng.uniform(0.0, 110.0),
+        limits=limits if seed % 2 else (),
+    )

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
 import pytest
 
-from custom_components.grid_ems.planner import SLOT, OperatorLimits, Plan, PlanInput, plan
+from custom_components.grid_ems.planner import OperatorLimits, Plan, PlanInput, plan
 from custom_components.grid_ems.planner.schedule import horizon
 
-from .days import DAYS, MIDNIGHT, day_prices, demo_site, random_prices, site_input
+from .days import DAYS, MIDNIGHT, day_prices, demo_site, random_input, site_input
 from .reference import solve_lp
 
 GAP_PCT = 0.5
@@ -49,26 +48,7 @@ def test_made_up_days_within_half_a_percent_of_the_lp(day: str) -> None:
 
 @pytest.mark.parametrize("seed", range(10))
 def test_random_days_within_half_a_percent_of_the_lp(seed: int) -> None:
-    rng = random.Random(seed)
-    prices = (random_prices(rng) + random_prices(rng))[:144]
-    start_slot = rng.randrange(40, 100)
-    limits = (
-        OperatorLimits(
-            start=MIDNIGHT + start_slot * SLOT,
-            end=MIDNIGHT + (start_slot + rng.randrange(4, 12)) * SLOT,
-            min_grid_kw=-rng.uniform(10.0, 60.0),
-            max_grid_kw=rng.uniform(70.0, 120.0),
-            max_battery_charge_kw=rng.uniform(50.0, 200.0),
-        ),
-    )
-    inputs = site_input(
-        prices,
-        soe_kwh=rng.uniform(20.0, 190.0),
-        clearness=rng.uniform(0.1, 1.0),
-        weekday=rng.random() < 0.7,
-        month_peak_kw=rng.uniform(0.0, 110.0),
-        limits=limits if seed % 2 else (),
-    )
+    inputs = random_input(seed)
     result = plan(inputs)
     assert -1e-9 < gap_pct(inputs, result) < GAP_PCT
     assert_keeps_limits(inputs, result)
