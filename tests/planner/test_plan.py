@@ -155,8 +155,8 @@ def test_stored_energy_value_keeps_energy_for_after_the_horizon() -> None:
     prices = day_prices("winter_weekday")[:48]
     kept = plan(replace(site_input(prices, soe_kwh=150.0), stored_energy_eur_per_kwh=1.0))
     sold = plan(replace(site_input(prices, soe_kwh=150.0), stored_energy_eur_per_kwh=0.0))
-    assert kept.soe_kwh[-1] == pytest.approx(190.0)
-    assert sold.soe_kwh[-1] == pytest.approx(20.0)
+    assert kept.soe_kwh[-1] == pytest.approx(190.0, abs=0.1)
+    assert sold.soe_kwh[-1] == pytest.approx(20.0, abs=0.1)
 
 
 def test_setpoint_and_costs_by_time() -> None:

@@ -31,7 +31,9 @@ from .schedule import FloatArray, Horizon, Outcome, carry_out, horizon, self_con
 
 PENALTY_EUR_PER_KWH: Final = 1000.0
 DEFAULT_SOE_STEPS: Final = 100
-PEAK_TOLERANCE_KW: Final = 0.05
+SEARCH_SOE_STEPS: Final = 50
+PEAK_TOLERANCE_KW: Final = 0.1
+_SEARCH_MARGIN_KW: Final = 1.0
 _GOLDEN: Final = (math.sqrt(5.0) - 1.0) / 2.0
 
 
@@ -141,19 +143,18 @@ def _backward(inputs: PlanInput, span: Horizon, grid: _Grid, ceiling: float) -> 
     steps = len(grid.gains)
     levels = grid.levels
     count = len(levels)
-    values = np.empty((slots + 1, count))
+    # Each slot's values padded with the unreachable beyond the grid's ends, and a view of
+    # them in which row i holds the values of the grid's steps away from grid point i.
+    padded = np.full((slots + 1, grid.down + count + grid.up), np.inf)
+    values = padded[:, grid.down : grid.down + count]
     values[slots] = -span.stored_eur_per_kwh * (levels - inputs.battery.soe_kwh)
-    padded = np.full(count + grid.down + grid.up, np.inf)
-    # A view into ``padded``: row i holds the values a step away from grid point i.
-    windows = sliding_window_view(padded, steps)
+    windows = sliding_window_view(padded, steps, axis=1)
     landings = levels[None, None, :] + kinks[:, :, None]
     for slot in range(slots - 1, -1, -1):
-        after = values[slot + 1]
-        padded[grid.down : grid.down + count] = after
-        best = (windows + move_costs[slot, :steps]).min(axis=1)
-        between = np.interp(landings[slot], levels, after, left=np.inf, right=np.inf)
+        best = (windows[slot + 1] + move_costs[slot, :steps]).min(axis=1)
+        between = np.interp(landings[slot], levels, values[slot + 1], left=np.inf, right=np.inf)
         between += move_costs[slot, steps:, None]
-        values[slot] = np.minimum(best, between.min(axis=0))
+        np.minimum(best, between.min(axis=0), out=values[slot])
     return _Values(costs, kinks, values)
 
 
@@ -180,13 +181,15 @@ def _forward(inputs: PlanInput, grid: _Grid, backward: _Values) -> FloatArray:
     return _power(inputs.battery, gained)
 
 
-def _lowest(cost: Callable[[float], float], low: float, high: float) -> float:
+def _lowest(cost: Callable[[float], float], low: float, high: float, at_start: float) -> float:
     """Golden-section search for the ceiling in [low, high] of least ``cost``.
 
-    The lowest ceiling, the peak already paid for, is a candidate of its own: the search would
-    only come within its tolerance of it.
+    The lowest ceiling (``at_start`` its cost), the peak already paid for, is a candidate of its
+    own: the search would only come within its tolerance of it.
     """
-    at_start, start = cost(low), low
+    start = low
+    if high - low <= PEAK_TOLERANCE_KW:
+        return start
     inner_low = high - _GOLDEN * (high - low)
     inner_high = low + _GOLDEN * (high - low)
     at_low, at_high = cost(inner_low), cost(inner_high)
@@ -210,23 +213,28 @@ def plan(inputs: PlanInput, *, soe_steps: int = DEFAULT_SOE_STEPS) -> Plan:
     """
     span = horizon(inputs)
     fine = _Grid(inputs, soe_steps)
-    coarse = _Grid(inputs, max(soe_steps // 2, 1))
+    coarse = _Grid(inputs, min(SEARCH_SOE_STEPS, soe_steps))
 
     def outcome(grid: _Grid, ceiling: float) -> Outcome:
         backward = _backward(inputs, span, grid, ceiling)
         return carry_out(inputs, span, _forward(inputs, grid, backward))
 
-    best = outcome(fine, math.inf)
-    highest = float(best.grid_kw.max())
-    if highest > span.free_peak_kw:
+    best = unbounded = outcome(fine, math.inf)
+    highest = float(unbounded.grid_kw.max())
+    rate = inputs.tariff.capacity_eur_per_kw
+    free = span.free_peak_kw
+    if highest > free and rate > 0:
         # On the cost as carried out, not on the grid's values: those overcharge a ceiling
         # the battery can just keep (interpolated between grid points on either side of it).
-        ceiling = _lowest(
-            lambda ceiling: outcome(coarse, ceiling).costs.total_eur,
-            span.free_peak_kw,
-            highest,
-        )
-        capped = outcome(fine, ceiling)
+        def cost(ceiling: float) -> float:
+            return outcome(coarse, ceiling).costs.total_eur
+
+        at_free = cost(free)
+        # No ceiling buys energy cheaper than none at all: above this one the tariff alone
+        # costs more than holding the peak where it is.
+        energy_floor = unbounded.costs.total_eur - unbounded.costs.capacity_eur
+        worth = free + (at_free - energy_floor) / rate + _SEARCH_MARGIN_KW
+        capped = outcome(fine, _lowest(cost, free, min(highest, worth), at_free))
         if capped.costs.total_eur < best.costs.total_eur:
             best = capped
     idle = carry_out(inputs, span, np.zeros(inputs.slots))
