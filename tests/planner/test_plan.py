@@ -8,7 +8,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from custom_components.grid_ems.planner import OperatorLimits, Plan, PlanInput, plan
+from custom_components.grid_ems.planner import OperatorLimits, Plan, PlanInput, Tariff, plan
 from custom_components.grid_ems.planner.schedule import horizon
 
 from .days import DAYS, MIDNIGHT, day_prices, demo_site, random_input, site_input
@@ -171,3 +171,52 @@ def test_setpoint_and_costs_by_time() -> None:
     assert today + result.cost_between_eur(tomorrow, tomorrow + timedelta(days=1)) == (
         pytest.approx(result.cost.energy_eur + result.cost.wear_eur)
     )
+
+
+def test_a_single_quarter_hour_holds_the_import_at_the_free_peak() -> None:
+    inputs = replace(
+        site_input(day_prices("winter_weekday")),
+        day_ahead_eur_per_kwh=[0.1],
+        pv_kw=[10.0],
+        load_kw=[50.0],
+    )
+    result = plan(inputs)
+    assert result.grid_kw == (pytest.approx(2.5),)
+    assert result.predicted_month_peak_kw == pytest.approx(2.5)
+
+
+def test_a_battery_the_operator_stopped_stays_idle() -> None:
+    inputs = site_input(
+        day_prices("evening_peak"),
+        limits=(OperatorLimits(max_battery_charge_kw=0.0, max_battery_discharge_kw=0.0),),
+    )
+    result = plan(inputs)
+    assert set(result.battery_kw) == {0.0}
+    assert result.cost == result.no_battery
+
+
+def test_a_battery_below_its_reserve_is_not_discharged_further() -> None:
+    inputs = site_input(day_prices("evening_peak"), soe_kwh=5.0, clearness=0.0)
+    result = plan(inputs)
+    assert min(result.soe_kwh) >= 5.0
+    assert max(result.soe_kwh) > 20.0
+
+
+def test_without_a_capacity_tariff_the_peak_costs_nothing() -> None:
+    inputs = replace(site_input(day_prices("winter_weekday")), tariff=Tariff(capacity_eur_per_kw=0))
+    result = plan(inputs)
+    assert result.cost.capacity_eur == 0.0
+    assert -1e-9 < gap_pct(inputs, result) < GAP_PCT
+
+
+def test_the_grid_needs_a_step() -> None:
+    with pytest.raises(ValueError, match="soe_steps must be at least 1, not 0"):
+        plan(site_input(day_prices("winter_weekday")), soe_steps=0)
+
+
+def test_a_month_peak_just_below_the_plans_own_is_held() -> None:
+    prices = day_prices("winter_weekday")
+    unbounded = plan(site_input(prices, month_peak_kw=1000.0))
+    own_peak = max(unbounded.grid_kw)
+    result = plan(site_input(prices, month_peak_kw=own_peak - 0.05))
+    assert result.predicted_month_peak_kw == pytest.approx(own_peak - 0.05)

@@ -211,6 +211,8 @@ def plan(inputs: PlanInput, *, soe_steps: int = DEFAULT_SOE_STEPS) -> Plan:
     ``soe_steps`` sets the resolution of the state-of-energy grid: finer is closer to the exact
     optimum and slower. The ceiling is searched on a grid half as fine, then planned on this.
     """
+    if soe_steps < 1:
+        raise ValueError(f"soe_steps must be at least 1, not {soe_steps}")
     span = horizon(inputs)
     fine = _Grid(inputs, soe_steps)
     coarse = _Grid(inputs, min(SEARCH_SOE_STEPS, soe_steps))
