@@ -181,7 +181,7 @@ def test_a_single_quarter_hour_holds_the_import_at_the_free_peak() -> None:
         load_kw=[50.0],
     )
     result = plan(inputs)
-    assert result.grid_kw == (pytest.approx(2.5),)
+    assert result.grid_kw == pytest.approx((2.5,))
     assert result.predicted_month_peak_kw == pytest.approx(2.5)
 
 
