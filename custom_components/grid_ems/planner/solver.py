@@ -150,11 +150,12 @@ def _backward(inputs: PlanInput, span: Horizon, grid: _Grid, ceiling: float) -> 
     values[slots] = -span.stored_eur_per_kwh * (levels - inputs.battery.soe_kwh)
     windows = sliding_window_view(padded, steps, axis=1)
     landings = levels[None, None, :] + kinks[:, :, None]
+    smallest = np.minimum.reduce
     for slot in range(slots - 1, -1, -1):
-        best = (windows[slot + 1] + move_costs[slot, :steps]).min(axis=1)
+        best = smallest(windows[slot + 1] + move_costs[slot, :steps], axis=1)
         between = np.interp(landings[slot], levels, values[slot + 1], left=np.inf, right=np.inf)
         between += move_costs[slot, steps:, None]
-        np.minimum(best, between.min(axis=0), out=values[slot])
+        np.minimum(best, smallest(between, axis=0), out=values[slot])
     return _Values(costs, kinks, values)
 
 
@@ -170,13 +171,16 @@ def _forward(inputs: PlanInput, grid: _Grid, backward: _Values) -> FloatArray:
     bend_costs = backward.costs.of(bends)
     gained = np.empty(inputs.slots)
     level = inputs.battery.soe_kwh
+    count = len(levels)
+    moves = np.empty(count + backward.kinks.shape[1])
     for slot in range(inputs.slots):
-        moves = np.concatenate((levels - level, backward.kinks[slot]))
+        np.subtract(levels, level, out=moves[:count])
+        moves[count:] = backward.kinks[slot]
         total = np.interp(moves, bends[slot], bend_costs[slot], left=np.inf, right=np.inf)
         total += np.interp(
             level + moves, levels, backward.values[slot + 1], left=np.inf, right=np.inf
         )
-        gained[slot] = moves[int(np.argmin(total))]
+        gained[slot] = moves[total.argmin()]
         level += gained[slot]
     return _power(inputs.battery, gained)
 
