@@ -81,25 +81,29 @@ class _Costs:
         self.rate = inputs.tariff.capacity_eur_per_kw
         self.upper = np.minimum(span.max_grid_kw, ceiling)
 
-    def of(self, gained: FloatArray, rows: slice = slice(None)) -> FloatArray:
-        """Cost of each slot of ``rows`` when the battery gains ``gained`` (columns) in it."""
+    def of(self, gained: FloatArray) -> FloatArray:
+        """Cost of each slot (rows) when the battery gains ``gained`` (columns) in it.
+
+        Import above the ceiling costs the capacity tariff per kW in each slot: what one slot
+        above it would add to the bill.
+        """
         span = self.span
         power = _power(self.battery, gained)
-        grid_kw = span.net_kw[rows, None] - power
+        grid_kw = span.net_kw[:, None] - power
         energy = np.where(
             grid_kw > 0,
-            span.import_price[rows, None] * grid_kw,
-            span.export_price[rows, None] * grid_kw,
+            span.import_price[:, None] * grid_kw,
+            span.export_price[:, None] * grid_kw,
         )
-        beyond = np.maximum(grid_kw - span.max_grid_kw[rows, None], 0.0) + np.maximum(
-            span.min_grid_kw[rows, None] - grid_kw, 0.0
+        beyond = np.maximum(grid_kw - span.max_grid_kw[:, None], 0.0) + np.maximum(
+            span.min_grid_kw[:, None] - grid_kw, 0.0
         )
         above = np.maximum(grid_kw - self.ceiling, 0.0)
         wear = self.battery.wear_eur_per_kwh * np.abs(power)
         cost: FloatArray = SLOT_H * (energy + wear + PENALTY_EUR_PER_KWH * beyond)
         cost += self.rate * above
-        allowed = (power <= span.max_discharge_kw[rows, None] + 1e-9) & (
-            -power <= span.max_charge_kw[rows, None] + 1e-9
+        allowed = (power <= span.max_discharge_kw[:, None] + 1e-9) & (
+            -power <= span.max_charge_kw[:, None] + 1e-9
         )
         return np.where(allowed, cost, np.inf)
 
