@@ -10,10 +10,12 @@ now and chooses each move again the same way, back onto grid points included.
 
 The capacity tariff's maximum over the horizon couples the slots. For a fixed ceiling they
 are independent again: import above it is charged the tariff per kW in each slot (what one
-slot above the ceiling would add to the bill), and the ceiling of least total cost as carried
-out is found by golden-section search on a grid half as fine. Limits the battery cannot keep
-(a grid operator limit beyond what it can absorb) are penalised at ``PENALTY_EUR_PER_KWH``, far
-above any price, so the plan keeps them wherever it can and otherwise strains towards them.
+slot above the ceiling would add to the bill). The ceiling of least total cost as carried out
+(convex in the ceiling for the exact problem) is found by golden-section search on a coarser
+grid (``SEARCH_SOE_STEPS``), between the peak already paid for and the highest one the tariff
+can pay back. Limits the battery cannot keep (a grid operator limit beyond what it can absorb)
+are penalised at ``PENALTY_EUR_PER_KWH``, far above any price, so the plan keeps them wherever
+it can and otherwise strains towards them.
 """
 
 from __future__ import annotations
@@ -217,7 +219,7 @@ def plan(inputs: PlanInput, *, soe_steps: int = DEFAULT_SOE_STEPS) -> Plan:
     """Plan the battery over the input's horizon at least total cost.
 
     ``soe_steps`` sets the resolution of the state-of-energy grid: finer is closer to the exact
-    optimum and slower. The ceiling is searched on a grid half as fine, then planned on this.
+    optimum and slower. The ceiling is searched on a coarser grid, then planned on this one.
     """
     if soe_steps < 1:
         raise ValueError(f"soe_steps must be at least 1, not {soe_steps}")
