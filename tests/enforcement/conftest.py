@@ -18,7 +18,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.grid_ems import enforcement
 from custom_components.grid_ems.const import CONF_KIND, DOMAIN, EntryKind
 from custom_components.grid_ems.enforcement import (
     CONF_COMMAND_SOURCE_ENTITY,
@@ -34,7 +33,9 @@ from custom_components.grid_ems.enforcement import (
     CONF_RAMP,
     CONF_SOE_SENSOR,
     CONF_SWITCH_ENTITY,
+    EVENT_ENFORCEMENT_ACTION,
     EnforcementCoordinator,
+    coordinator as enforcement_coordinator,
 )
 from custom_components.grid_ems.grid_link import (
     CONF_BIND_HOST,
@@ -157,8 +158,8 @@ ENFORCEMENT_OPTIONS: dict[str, Any] = {
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry failed writes without pausing, and give up on a read-back quickly."""
-    monkeypatch.setattr(enforcement, "RETRY_DELAYS_S", (0.0, 0.0))
-    monkeypatch.setattr(enforcement, "VERIFY_TIMEOUT_S", 0.05)
+    monkeypatch.setattr(enforcement_coordinator, "RETRY_DELAYS_S", (0.0, 0.0))
+    monkeypatch.setattr(enforcement_coordinator, "VERIFY_TIMEOUT_S", 0.05)
 
 
 @pytest.fixture
@@ -292,5 +293,5 @@ def actions(hass: HomeAssistant) -> Events:
     def listener(event: Any) -> None:
         fired.append(dict(event.data))
 
-    hass.bus.async_listen(enforcement.EVENT_ENFORCEMENT_ACTION, listener)
+    hass.bus.async_listen(EVENT_ENFORCEMENT_ACTION, listener)
     return fired

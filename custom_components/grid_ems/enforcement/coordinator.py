@@ -1,35 +1,17 @@
-"""Enforcement: the grid operator's limits carried out on the site's assets through Home Assistant.
-
-The Home Assistant adapter of the pure controller (``control/``), started by the grid operator
-link entry. It gathers the controller's inputs (the link's DSO state and asset registry, the
-grid power of a P1 meter or a grid meter, the assets' sensors and the entities that control
-them), runs a controller step on every accepted DSO command and about once a second, and carries
-out the resulting writes with Home Assistant's own services (``number.set_value``,
-``switch.turn_on``...), each verified by reading the entity back. A write that keeps failing is
-retried, raises a repair issue and lowers the quality of the feedback point the grid operator
-sees for the command behind it. Every action is logged, fired on the bus (and so in the
-logbook) and kept in a bounded action log, with the grid operator's command that caused it.
-
-How an asset is controlled is part of its asset subentry (the ``control`` section, see
-``CONTROL_SCHEMA``); the loop's tuning and the fail-safe on a lost RTU link are link options (the
-``enforcement`` section, see ``OPTIONS_SCHEMA``).
-"""
+"""The enforcement coordinator: the pure controller (``control/``) run in Home Assistant."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 import voluptuous as vol
-from homeassistant.components.number import ATTR_MAX, ATTR_MIN, ATTR_STEP
-from homeassistant.components.select import ATTR_OPTIONS
 from homeassistant.config_entries import (
     SIGNAL_CONFIG_ENTRY_CHANGED,
     ConfigEntry,
@@ -38,14 +20,8 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import (
     ATTR_ENTITY_ID,
-    ATTR_UNIT_OF_MEASUREMENT,
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
-    STATE_ON,
-    STATE_UNAVAILABLE,
-    STATE_UNKNOWN,
-    UnitOfPower,
-    UnitOfTime,
 )
 from homeassistant.core import (
     CALLBACK_TYPE,
@@ -65,347 +41,43 @@ from homeassistant.helpers.event import (
     async_track_state_report_event,
     async_track_time_interval,
 )
-from homeassistant.helpers.selector import (
-    BooleanSelector,
-    EntitySelector,
-    EntitySelectorConfig,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
-    SelectSelector,
-    SelectSelectorConfig,
-    TextSelector,
-)
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
-from .control.controller import Controller
-from .control.ledger import EntityLedger, EntityValue
-from .control.model import (
+from ..const import DOMAIN
+from ..control.controller import Controller
+from ..control.ledger import EntityLedger, EntityValue
+from ..control.model import (
     Action,
-    AssetControl,
     Cause,
-    CommandSource,
     ControlInput,
     ControlSettings,
     ControlSetup,
     Decision,
     GridSample,
-    LinkLossPolicy,
     Measurements,
     Relay,
 )
-from .control.units import NumberControl, Unit
-from .iec104 import Quality
-from .modbus.profile import RelayRole
-from .modbus_device import SIGNAL_WATCHDOG_ALARM, ModbusDeviceData
-from .netflex import AssetCategory, AuditRecord, Command, DsoState, to_kilo
-from .p1_meter import GridPowerReading, P1Coordinator, P1MeterData
+from ..iec104 import Quality
+from ..modbus.profile import RelayRole
+from ..modbus_device import SIGNAL_WATCHDOG_ALARM, ModbusDeviceData
+from ..netflex import AuditRecord, Command, DsoState
+from ..p1_meter import GridPowerReading, P1Coordinator, P1MeterData
+from .config import settings_from_options
+from .const import (
+    CONF_CONTROL,
+    CONF_ENFORCEMENT,
+    CONF_GRID_POWER_SENSOR,
+    CONF_SOE_SENSOR,
+)
+from .readings import asset_control, entity_value, kilo_value
 
 if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigSubentry
+    from ..grid_link import GridLinkConfigEntry, GridLinkCoordinator
+    from ..modbus.client import WatchdogAlarm
 
-    from .grid_link import GridLinkConfigEntry, GridLinkCoordinator
-    from .modbus.client import WatchdogAlarm
-
-_LOGGER = logging.getLogger(__name__)
-
-# --- Configuration: the control section of an asset subentry ---
-
-CONF_CONTROL: Final = "control"
-CONF_POWER_ENTITY: Final = "power_entity"
-CONF_POWER_UNIT: Final = "power_unit"
-CONF_CHARGE_POSITIVE: Final = "charge_positive"
-CONF_MINIMUM: Final = "minimum"
-CONF_PHASES: Final = "phases"
-CONF_PHASE_VOLTAGE: Final = "phase_voltage"
-CONF_SWITCH_ENTITY: Final = "switch_entity"
-CONF_COMMAND_SOURCE_ENTITY: Final = "command_source_entity"
-CONF_REMOTE_OPTION: Final = "remote_option"
-CONF_SOE_SENSOR: Final = "soe_sensor"
-CONF_Q_ENTITY: Final = "q_entity"
-CONF_Q_UNIT: Final = "q_unit"
-
-DEFAULT_PHASES: Final = 3
-DEFAULT_PHASE_VOLTAGE: Final = 230.0
-DEFAULT_REMOTE_OPTION: Final = "remote"
-
-_POWER_UNITS: Final = (Unit.WATT, Unit.KILOWATT, Unit.PERCENT, Unit.AMPERE)
-_REACTIVE_UNITS: Final = (Unit.VAR, Unit.KILOVAR, Unit.PERCENT)
-_NUMBER_DOMAINS: Final = ["number", "input_number"]
-_SWITCH_DOMAINS: Final = ["switch", "input_boolean"]
-_SELECT_DOMAINS: Final = ["select", "input_select"]
-_OPTIONAL_NUMBER: Final = NumberSelector(
-    NumberSelectorConfig(step="any", mode=NumberSelectorMode.BOX)
-)
-
-CONTROL_SCHEMA: Final = vol.Schema(
-    {
-        vol.Optional(CONF_POWER_ENTITY): EntitySelector(
-            EntitySelectorConfig(domain=_NUMBER_DOMAINS)
-        ),
-        vol.Optional(CONF_POWER_UNIT): SelectSelector(
-            SelectSelectorConfig(options=[unit.value for unit in _POWER_UNITS])
-        ),
-        vol.Optional(CONF_CHARGE_POSITIVE): BooleanSelector(),
-        vol.Optional(CONF_MINIMUM): _OPTIONAL_NUMBER,
-        vol.Optional(CONF_PHASES): SelectSelector(SelectSelectorConfig(options=["1", "3"])),
-        vol.Optional(CONF_PHASE_VOLTAGE): _OPTIONAL_NUMBER,
-        vol.Optional(CONF_SWITCH_ENTITY): EntitySelector(
-            EntitySelectorConfig(domain=_SWITCH_DOMAINS)
-        ),
-        vol.Optional(CONF_COMMAND_SOURCE_ENTITY): EntitySelector(
-            EntitySelectorConfig(domain=_SELECT_DOMAINS)
-        ),
-        vol.Optional(CONF_REMOTE_OPTION): TextSelector(),
-        vol.Optional(CONF_SOE_SENSOR): EntitySelector(EntitySelectorConfig(domain="sensor")),
-        vol.Optional(CONF_Q_ENTITY): EntitySelector(EntitySelectorConfig(domain=_NUMBER_DOMAINS)),
-        vol.Optional(CONF_Q_UNIT): SelectSelector(
-            SelectSelectorConfig(options=[unit.value for unit in _REACTIVE_UNITS])
-        ),
-    }
-)
-"""How the EMS controls an asset: a power number (W, kW, % or A; for a battery its signed
-setpoint, + discharge unless it counts charging positive), a switch, a battery's command source,
-its state of energy, a Q number."""
-
-
-def control_data(section: Mapping[str, Any]) -> dict[str, Any]:
-    """The control section of an asset form, normalized for the subentry's data (blanks out)."""
-    data: dict[str, Any] = {}
-    for key, value in section.items():
-        if value is None or (isinstance(value, str) and not value.strip()):
-            continue
-        match key:
-            case "phases":
-                data[key] = int(value)
-            case "minimum" | "phase_voltage":
-                data[key] = float(value)
-            case _:
-                data[key] = value.strip() if isinstance(value, str) else value
-    return data
-
-
-def validate_control(
-    hass: HomeAssistant, category: AssetCategory, control: Mapping[str, Any]
-) -> dict[str, str]:
-    """Errors of an asset's control section, by field."""
-    errors: dict[str, str] = {}
-    power_entity = control.get(CONF_POWER_ENTITY)
-    if (
-        power_entity is not None
-        and CONF_POWER_UNIT not in control
-        and _unit(hass.states.get(power_entity), _POWER_UNITS) is None
-    ):
-        errors[CONF_POWER_UNIT] = "control_unit_required"
-    q_entity = control.get(CONF_Q_ENTITY)
-    if (
-        q_entity is not None
-        and CONF_Q_UNIT not in control
-        and _unit(hass.states.get(q_entity), _REACTIVE_UNITS) is None
-    ):
-        errors[CONF_Q_UNIT] = "control_unit_required"
-    if (source := control.get(CONF_COMMAND_SOURCE_ENTITY)) is not None:
-        state = hass.states.get(source)
-        options = [] if state is None else state.attributes.get(ATTR_OPTIONS, [])
-        if options and control.get(CONF_REMOTE_OPTION, DEFAULT_REMOTE_OPTION) not in options:
-            errors[CONF_REMOTE_OPTION] = "control_unknown_option"
-    if category is AssetCategory.STORAGE:
-        if CONF_SWITCH_ENTITY in control:
-            errors[CONF_SWITCH_ENTITY] = "control_switch_not_for_storage"
-    elif (
-        CONF_COMMAND_SOURCE_ENTITY in control
-        or CONF_SOE_SENSOR in control
-        or control.get(CONF_CHARGE_POSITIVE)
-    ):
-        errors["base"] = "control_battery_only"
-    return errors
-
-
-# --- Configuration: the enforcement section of the link's options ---
-
-CONF_ENFORCEMENT: Final = "enforcement"
-CONF_GRID_POWER_SENSOR: Final = "grid_power_sensor"
-CONF_RAMP: Final = "ramp_pct_per_s"
-CONF_MARGIN: Final = "margin_kw"
-CONF_LINK_LOSS_TIMEOUT: Final = "link_loss_timeout"
-CONF_LINK_LOSS_FALLBACK: Final = "link_loss_fallback_pct"
-
-DEFAULTS: Final = ControlSettings()
-DEFAULT_OPTIONS: Final[Mapping[str, Any]] = {
-    CONF_RAMP: DEFAULTS.ramp_pct_per_s,
-    CONF_MARGIN: DEFAULTS.margin_kw,
-    CONF_LINK_LOSS_TIMEOUT: 0,
-    CONF_LINK_LOSS_FALLBACK: 100.0,
-}
-
-OPTIONS_SCHEMA: Final = vol.Schema(
-    {
-        vol.Optional(CONF_GRID_POWER_SENSOR): EntitySelector(
-            EntitySelectorConfig(domain="sensor", device_class="power")
-        ),
-        vol.Required(CONF_RAMP): NumberSelector(
-            NumberSelectorConfig(
-                min=0.1, max=100, step="any", unit_of_measurement="%/s", mode=NumberSelectorMode.BOX
-            )
-        ),
-        vol.Required(CONF_MARGIN): NumberSelector(
-            NumberSelectorConfig(
-                min=0,
-                step="any",
-                unit_of_measurement=UnitOfPower.KILO_WATT,
-                mode=NumberSelectorMode.BOX,
-            )
-        ),
-        vol.Required(CONF_LINK_LOSS_TIMEOUT): NumberSelector(
-            NumberSelectorConfig(
-                min=0, step=1, unit_of_measurement=UnitOfTime.SECONDS, mode=NumberSelectorMode.BOX
-            )
-        ),
-        vol.Required(CONF_LINK_LOSS_FALLBACK): NumberSelector(
-            NumberSelectorConfig(
-                min=0, max=100, step="any", unit_of_measurement="%", mode=NumberSelectorMode.BOX
-            )
-        ),
-    }
-)
-"""The loop and its fail-safe: grid power sensor (default: the P1 meter), relaxing ramp, margin
-inside connection-point limits, and after how long without the RTU (0: never) the P setpoints
-fall back to which percentage."""
-
-
-def enforcement_options(section: Mapping[str, Any]) -> dict[str, Any]:
-    """The enforcement section of the link's options form, for the entry's options."""
-    options = {
-        CONF_RAMP: float(section[CONF_RAMP]),
-        CONF_MARGIN: float(section[CONF_MARGIN]),
-        CONF_LINK_LOSS_TIMEOUT: int(section[CONF_LINK_LOSS_TIMEOUT]),
-        CONF_LINK_LOSS_FALLBACK: float(section[CONF_LINK_LOSS_FALLBACK]),
-    }
-    if sensor := section.get(CONF_GRID_POWER_SENSOR):
-        options[CONF_GRID_POWER_SENSOR] = sensor
-    return options
-
-
-def settings_from_options(options: Mapping[str, Any]) -> ControlSettings:
-    """The controller's settings from the link's options (without the local optimization)."""
-    section = {**DEFAULT_OPTIONS, **options.get(CONF_ENFORCEMENT, {})}
-    timeout = int(section[CONF_LINK_LOSS_TIMEOUT])
-    fallback = float(section[CONF_LINK_LOSS_FALLBACK])
-    return ControlSettings(
-        ramp_pct_per_s=float(section[CONF_RAMP]),
-        margin_kw=float(section[CONF_MARGIN]),
-        link_loss=LinkLossPolicy(
-            timeout_s=float(timeout) if timeout > 0 else None,
-            max_injection_pct=fallback,
-            max_consumption_pct=fallback,
-            max_asset_production_pct=fallback,
-            max_asset_consumption_pct=fallback,
-        ),
-    )
-
-
-# --- Reading entities ---
-
-
-def _unit(state: State | None, units: tuple[Unit, ...]) -> Unit | None:
-    """The entity's unit if the controller knows it."""
-    if state is None:
-        return None
-    unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
-    return next((known for known in units if known.value == unit), None)
-
-
-def entity_value(state: State | None) -> EntityValue | None:
-    """A controlled entity's value: a number, on/off, or an option; None when unavailable."""
-    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        return None
-    match state.domain:
-        case "switch" | "input_boolean":
-            return state.state == STATE_ON
-        case "select" | "input_select":
-            return state.state
-        case _:
-            try:
-                value = float(state.state)
-            except ValueError:
-                return None
-            return value if math.isfinite(value) else None
-
-
-def _number(state: State | None, attribute: str) -> float | None:
-    value = None if state is None else state.attributes.get(attribute)
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _kilo(state: State | None) -> float | None:
-    """A power sensor's value in kW (or kvar), None if unavailable."""
-    value = entity_value(state)
-    if not isinstance(value, float) or state is None:
-        return None
-    return to_kilo(value, state.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
-
-
-def _number_control(
-    hass: HomeAssistant,
-    entity_id: str,
-    unit: str | None,
-    units: tuple[Unit, ...],
-    control: Mapping[str, Any],
-) -> NumberControl | None:
-    """A number entity as a setpoint, bounded and stepped as its state says."""
-    state = hass.states.get(entity_id)
-    chosen = Unit(unit) if unit is not None else _unit(state, units)
-    if chosen is None:
-        return None
-    minimum = _number(state, ATTR_MIN)
-    inverted = False
-    if units is _POWER_UNITS:
-        if (configured := control.get(CONF_MINIMUM)) is not None:
-            minimum = float(configured)
-        inverted = bool(control.get(CONF_CHARGE_POSITIVE, False))
-    return NumberControl(
-        entity_id,
-        chosen,
-        minimum=minimum,
-        maximum=_number(state, ATTR_MAX),
-        step=_number(state, ATTR_STEP),
-        phases=int(control.get(CONF_PHASES, DEFAULT_PHASES)),
-        phase_voltage_v=float(control.get(CONF_PHASE_VOLTAGE, DEFAULT_PHASE_VOLTAGE)),
-        inverted=inverted,
-    )
-
-
-def asset_control(
-    hass: HomeAssistant, subentry: ConfigSubentry, category: AssetCategory, installed_kw: float
-) -> AssetControl:
-    """How the EMS controls the asset of a subentry (nothing if no control is configured)."""
-    control: Mapping[str, Any] = subentry.data.get(CONF_CONTROL, {})
-    power = reactive = None
-    if (entity_id := control.get(CONF_POWER_ENTITY)) is not None:
-        power = _number_control(
-            hass, entity_id, control.get(CONF_POWER_UNIT), _POWER_UNITS, control
-        )
-    if (entity_id := control.get(CONF_Q_ENTITY)) is not None:
-        reactive = _number_control(
-            hass, entity_id, control.get(CONF_Q_UNIT), _REACTIVE_UNITS, control
-        )
-    command_source = None
-    if (entity_id := control.get(CONF_COMMAND_SOURCE_ENTITY)) is not None:
-        command_source = CommandSource(
-            entity_id, control.get(CONF_REMOTE_OPTION, DEFAULT_REMOTE_OPTION)
-        )
-    return AssetControl(
-        asset_id=subentry.subentry_id,
-        category=category,
-        installed_kw=installed_kw,
-        power=power,
-        switch_entity_id=control.get(CONF_SWITCH_ENTITY),
-        command_source=command_source,
-        reactive=reactive,
-    )
+_LOGGER = logging.getLogger(__package__)
 
 
 # --- The adapter ---
@@ -721,7 +393,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self._take_grid_sensor(event.data["new_state"])
 
     def _take_grid_sensor(self, state: State | None) -> None:
-        power = _kilo(state)
+        power = kilo_value(state)
         self._grid = None if power is None else GridSample(power, self.clock())
 
     def _setup(self) -> ControlSetup:
@@ -770,7 +442,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         reactive: dict[str, float] = {}
         for asset in setup.site.assets:
             for sensor, measured in ((asset.p_sensor, powers), (asset.q_sensor, reactive)):
-                if sensor is not None and (power := _kilo(states.get(sensor))) is not None:
+                if sensor is not None and (power := kilo_value(states.get(sensor))) is not None:
                     measured[asset.asset_id] = -power if asset.invert_sign else power
         soe: dict[str, float] = {}
         for subentry in self.config_entry.subentries.values():
