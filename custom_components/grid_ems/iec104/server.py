@@ -583,8 +583,10 @@ class _Connection(asyncio.Protocol):
 
     # Sending ------------------------------------------------------------------------------
 
-    def send(self, asdus: Iterable[bytes]) -> None:
+    def send(self, asdus: Sequence[bytes]) -> None:
         """Queue encoded ASDUs on the session and write what the k window lets through."""
+        if not asdus:
+            return
         session = self._session
         assert session is not None  # only dispatch and started connections send
         now = self._loop.time()
