@@ -386,8 +386,8 @@ class Responder:
         self, raw: bytes, reply_cause: Cause, reason: str, asdu: ASDU | None = None
     ) -> CommandRefused | ServiceRefused:
         """Answer negatively by mirroring the ASDU; report a refused command or service."""
-        self._out.append(mirror_asdu(raw, reply_cause, negative=True))
         header: ASDUHeader = decode_header(raw)
+        self._out.append(mirror_asdu(raw, reply_cause, negative=True))
         if header.type_id in _SERVICE_TYPES:
             description = _describe(header.type_id, header.common_address, header.ioa)
             return ServiceRefused(description, reason, reply_cause)

@@ -1,8 +1,10 @@
-"""Asyncio IEC 60870-5-104 server (controlled station) over the sans-IO session.
+"""Asyncio IEC 60870-5-104 server (controlled station) over the sans-IO session and responder.
 
-The transport feeds each connection's `Session`, runs its timers with `loop.call_at` and
-dispatches received ASDUs in order on one task per connection, so a slow command handler
-delays only the replies of its own connection.
+The server owns the transport, admission (allow-list, connection limit, replacement), TLS and
+the timers. Each connection feeds its `Session` and runs its timers with `loop.call_at`; it
+hands received ASDUs, in order, on one task per connection, to its `Responder`, which holds
+the ASDU rules. The server turns the events of both into handler calls and log lines, so a
+slow command handler delays only the replies of its own connection.
 """
 
 from __future__ import annotations
