@@ -48,7 +48,6 @@ from .responder import (
     Peer,
     RefusedCommand,
     Responder,
-    ResponderEvent,
     ServiceRefused,
     encode_points,
 )
@@ -596,7 +595,14 @@ class _Connection(asyncio.Protocol):
             session.send_asdu(asdu, now)
         self._flush()
 
-    def log(self, event: ResponderEvent) -> None:
+    def log(
+        self,
+        event: CommandRefused
+        | ServiceRefused
+        | ASDUIgnored
+        | InterrogationAnswered
+        | ClockSynchronized,
+    ) -> None:
         """Log what the responder did on its own."""
         match event:
             case CommandRefused() | ServiceRefused():
@@ -612,12 +618,12 @@ class _Connection(asyncio.Protocol):
                     "positively" if positive else "negatively",
                     points,
                 )
-            case ClockSynchronized(time, accepted):
+            case _:  # ClockSynchronized
                 _LOGGER.debug(
                     "%s: clock synchronization to %s %s",
                     self,
-                    time.isoformat(),
-                    "accepted" if accepted else "rejected",
+                    event.time.isoformat(),
+                    "accepted" if event.accepted else "rejected",
                 )
 
     async def _work(self) -> None:
