@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 
 from custom_components.grid_ems.iec104.apci import (
@@ -28,6 +26,7 @@ from custom_components.grid_ems.iec104.connection import (
     DataTransferStarted,
     DataTransferStopped,
     Event,
+    IFrameIgnored,
     InvalidASDUReceived,
     LinkTestConfirmed,
     ProtocolParameters,
@@ -107,13 +106,9 @@ def test_confirmations_a_server_does_not_expect_are_ignored() -> None:
     assert not session.closed
 
 
-def test_i_frame_before_startdt_is_acknowledged_but_ignored(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+def test_i_frame_before_startdt_is_acknowledged_but_ignored() -> None:
     session = Session(PARAMETERS, 0.0)
-    with caplog.at_level(logging.WARNING):
-        assert session.receive_data(i_frame(0) + i_frame(1), 1.0) == []
-    assert "stopped state" in caplog.text
+    assert session.receive_data(i_frame(0) + i_frame(1), 1.0) == [IFrameIgnored()] * 2
     assert output(session) == [SFrame(2)]
     assert not session.closed
 

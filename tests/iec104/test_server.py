@@ -124,6 +124,18 @@ async def test_startdt_end_of_initialization_and_events(
     assert (await client.read_asdu()).cause is Cause.ACTIVATION_CON
 
 
+async def test_i_frame_before_startdt_is_logged_and_ignored(
+    make_server: ServerFactory, connect: Connect, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = await make_server()
+    client = await connect(server)
+    with caplog.at_level(logging.WARNING):
+        await client.send_asdu(GI)
+        # The session handles frames in order: the warning is out before STARTDT's answer.
+        assert (await client.start()).type_id is TypeID.M_EI_NA_1
+    assert "Ignored an I-frame received in the stopped state" in caplog.text
+
+
 @pytest.mark.parametrize("common_address", [COMMON_ADDRESS, 65535])
 async def test_general_interrogation(
     make_server: ServerFactory, connect: Connect, common_address: int

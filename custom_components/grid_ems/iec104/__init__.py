@@ -1,8 +1,9 @@
 """IEC 60870-5-104 server for Grid EMS, in pure Python on asyncio (no Home Assistant imports).
 
 Layers: `apci` (framing), `asdu` (application data codec), `connection` (sans-IO session with
-the k/w windows and t1-t3 timers), `station` (stations and points) and `server` (asyncio
-transport and dispatch). See README.md next to this file for an overview of the API.
+the k/w windows and t1-t3 timers), `station` (stations and points), `responder` (sans-IO ASDU
+rules: refusals, interrogation, clock sync, commands) and `server` (asyncio transport,
+admission, TLS and the glue). See README.md next to this file for an overview of the API.
 
 The names below are the public API for the data model built on top: declare stations and
 points on a `Server`, handle `CommandRequest`s with a `CommandResult`, hear of the commands
@@ -24,19 +25,21 @@ from .asdu import (
     TypeID,
 )
 from .connection import ProtocolParameters
+from .responder import (
+    ClockSyncRequest,
+    CommandRequest,
+    CommandResult,
+    Peer,
+    RefusedCommand,
+)
 from .server import (
     DEFAULT_PORT,
     ClockSyncHandler,
-    ClockSyncRequest,
     CommandHandler,
     CommandRefusedHandler,
-    CommandRequest,
-    CommandResult,
     ConnectionEvent,
     ConnectionEventHandler,
     ConnectionState,
-    Peer,
-    RefusedCommand,
     Server,
     WhenFull,
     create_tls_context,

@@ -12,7 +12,6 @@ has been received, for that long, and `SupervisionRestored` when that ends.
 
 from __future__ import annotations
 
-import logging
 from collections import deque
 from dataclasses import dataclass
 
@@ -27,8 +26,6 @@ from .apci import (
     encode_apdu,
 )
 from .asdu import ASDU, ASDUDecodeError, decode_asdu
-
-_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +84,11 @@ class InvalidASDUReceived:
 
 
 @dataclass(frozen=True, slots=True)
+class IFrameIgnored:
+    """An I-frame arrived before STARTDT: acknowledged, but its ASDU is not processed."""
+
+
+@dataclass(frozen=True, slots=True)
 class LinkTestConfirmed:
     """The peer answered our TESTFR act: the link is alive."""
 
@@ -115,6 +117,7 @@ type Event = (
     | DataTransferStopped
     | ASDUReceived
     | InvalidASDUReceived
+    | IFrameIgnored
     | LinkTestConfirmed
     | SupervisionLost
     | SupervisionRestored
@@ -187,6 +190,7 @@ class Session:
         if frames:
             self._last_received_at = self._heard_at = now
         for frame in frames:
+            event: Event | None
             match frame:
                 case IFrame():
                     event = self._receive_i_frame(frame, now)
@@ -206,7 +210,7 @@ class Session:
         self._supervise(now, events)
         return events
 
-    def _receive_i_frame(self, frame: IFrame, now: float) -> Event | None:
+    def _receive_i_frame(self, frame: IFrame, now: float) -> Event:
         if frame.send_seq != self._recv_seq:
             return self._close(f"sequence error: N(S)={frame.send_seq}, expected {self._recv_seq}")
         closed = self._acknowledge(frame.recv_seq, now)
@@ -220,8 +224,7 @@ class Session:
             self._send_s_frame()
         if not self._started:
             # Like lib60870: counted and acknowledged, but not processed before STARTDT.
-            _LOGGER.warning("Ignored an I-frame received in the stopped state")
-            return None
+            return IFrameIgnored()
         try:
             return ASDUReceived(decode_asdu(frame.asdu), frame.asdu)
         except ASDUDecodeError as err:

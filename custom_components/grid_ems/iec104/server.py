@@ -1,8 +1,10 @@
-"""Asyncio IEC 60870-5-104 server (controlled station) over the sans-IO session.
+"""Asyncio IEC 60870-5-104 server (controlled station) over the sans-IO session and responder.
 
-The transport feeds each connection's `Session`, runs its timers with `loop.call_at` and
-dispatches received ASDUs in order on one task per connection, so a slow command handler
-delays only the replies of its own connection.
+The server owns the transport, admission (allow-list, connection limit, replacement), TLS and
+the timers. Each connection feeds its `Session` and runs its timers with `loop.call_at`; it
+hands received ASDUs, in order, on one task per connection, to its `Responder`, which holds
+the ASDU rules. The server turns the events of both into handler calls and log lines, so a
+slow command handler delays only the replies of its own connection.
 """
 
 from __future__ import annotations
@@ -12,37 +14,18 @@ import ipaddress
 import logging
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
-from .asdu import (
-    ASDU,
-    BROADCAST_ADDRESS,
-    COMMAND_TYPES,
-    QOI_STATION,
-    ASDUHeader,
-    Cause,
-    ClockSyncCommand,
-    DoubleCommand,
-    DoublePointValue,
-    EndOfInitialization,
-    InterrogationCommand,
-    SetpointCommand,
-    SingleCommand,
-    TypeID,
-    decode_header,
-    encode_asdu,
-    encode_asdus,
-    mirror_asdu,
-    type_name,
-)
+from .asdu import Cause
 from .connection import (
     ASDUReceived,
     DataTransferStarted,
     DataTransferStopped,
     Event,
+    IFrameIgnored,
     InvalidASDUReceived,
     LinkTestConfirmed,
     ProtocolParameters,
@@ -51,10 +34,24 @@ from .connection import (
     SupervisionLost,
     SupervisionRestored,
 )
-from .station import MonitorPoint, Station, untimed
-
-if TYPE_CHECKING:
-    from datetime import datetime
+from .responder import (
+    MONITOR_CAUSES,
+    ASDUIgnored,
+    ClockSynchronized,
+    ClockSyncReceived,
+    ClockSyncRequest,
+    CommandReceived,
+    CommandRefused,
+    CommandRequest,
+    CommandResult,
+    InterrogationAnswered,
+    Peer,
+    RefusedCommand,
+    Responder,
+    ServiceRefused,
+    encode_points,
+)
+from .station import MonitorPoint, Station
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -63,18 +60,6 @@ _MAX_QUEUED_REQUESTS: Final = 64
 """Received ASDUs waiting for dispatch before the connection stops reading (flood guard)."""
 _STOP_GRACE: Final = 2.0
 """Seconds stop() lets connections flush before aborting them."""
-
-_CYCLIC_CAUSES: Final = frozenset({Cause.PERIODIC, Cause.BACKGROUND_SCAN})
-_MONITOR_CAUSES: Final = _CYCLIC_CAUSES | {
-    Cause.SPONTANEOUS,
-    Cause.RETURN_INFO_REMOTE,
-    Cause.RETURN_INFO_LOCAL,
-}
-
-type Peer = tuple[str, int]
-type Command = SingleCommand | DoubleCommand | SetpointCommand
-_COMMAND_CLASSES: Final = (SingleCommand, DoubleCommand, SetpointCommand)
-"""The classes of `Command`, for isinstance."""
 
 
 class ConnectionState(StrEnum):
@@ -109,105 +94,6 @@ class ConnectionEvent:
     reason: str | None = None
     replaced_by: Peer | None = None
     """For CLOSED: the new connection that took this one's slot (`WhenFull.REPLACE`)."""
-
-
-@dataclass(frozen=True, slots=True)
-class CommandRequest:
-    """A process command that passed the address, type and cause checks."""
-
-    common_address: int
-    type_id: TypeID
-    command: Command
-    originator: int
-    test: bool
-    peer: Peer
-
-    @property
-    def ioa(self) -> int:
-        """Address of the command point."""
-        return self.command.ioa
-
-    @property
-    def value(self) -> bool | DoublePointValue | float:
-        """Commanded state or set-point value."""
-        return self.command.value
-
-    @property
-    def time(self) -> datetime | None:
-        """Time tag of a time-tagged command (aware UTC), None for the plain types."""
-        return self.command.time
-
-
-@dataclass(frozen=True, slots=True)
-class CommandResult:
-    """The handler's decision: positive or negative ACT_CON, then optionally ACT_TERM.
-
-    `feedback` points are transmitted spontaneously (COT 3) right after the confirmation.
-    """
-
-    positive: bool
-    terminate: bool = False
-    feedback: tuple[MonitorPoint, ...] = field(default=())
-
-    @classmethod
-    def accept(
-        cls, *, terminate: bool = False, feedback: Iterable[MonitorPoint] = ()
-    ) -> CommandResult:
-        """Positive confirmation."""
-        return cls(True, terminate, tuple(feedback))
-
-    @classmethod
-    def reject(cls) -> CommandResult:
-        """Negative confirmation."""
-        return cls(False)
-
-
-@dataclass(frozen=True, slots=True)
-class RefusedCommand:
-    """A command the server refused by itself, without asking the command handler.
-
-    Its fields are what the ASDU said, as far as the server could decode it: the type id and
-    cause are plain ints when the server does not know them, `ioa` is None when the ASDU is too
-    short to carry one, and `command` is None unless it decoded as one process command.
-    """
-
-    peer: Peer
-    common_address: int
-    ioa: int | None
-    type_id: TypeID | int
-    cause: Cause | int
-    """Cause of transmission received."""
-    reply_cause: Cause
-    """Cause of the negative reply: 44 to 47, or ACTIVATION_CON for a select (S/E = 1) or a
-    double command in the state 0 or 3."""
-    reason: str
-    """Why, in words (as logged)."""
-    command: Command | None = None
-
-    @property
-    def value(self) -> bool | DoublePointValue | float | None:
-        """Commanded state or set-point value, None if the command was not decoded."""
-        return None if self.command is None else self.command.value
-
-    @property
-    def select(self) -> bool:
-        """Whether the command was a select (S/E = 1) of select-before-operate."""
-        return self.command is not None and self.command.select
-
-    @property
-    def type_name(self) -> str:
-        """The type identification's name, or "type N" for one the server does not know."""
-        return type_name(self.type_id)
-
-
-@dataclass(frozen=True, slots=True)
-class ClockSyncRequest:
-    """A clock synchronization command (time in UTC)."""
-
-    time: datetime
-    common_address: int
-    originator: int
-    peer: Peer
 
 
 type CommandHandler = Callable[[CommandRequest], Awaitable[CommandResult]]
@@ -314,9 +200,9 @@ class Server:
         Spontaneous data keeps the points' time tags; cyclic data (PERIODIC, BACKGROUND_SCAN)
         uses the untimed types as the standard prescribes. Points are packed several per ASDU.
         """
-        if cause not in _MONITOR_CAUSES:
+        if cause not in MONITOR_CAUSES:
             raise ValueError(f"{cause.name} is not a cause for monitor data")
-        asdus = _encode_points(points, cause, originator=0)
+        asdus = encode_points(points, cause, originator=0)
         if not asdus:
             return
         for connection in self._connections:
@@ -418,109 +304,38 @@ class Server:
 
     # Dispatch -----------------------------------------------------------------------------
 
-    def _targets(self, common_address: int, *, broadcast: bool) -> list[Station]:
-        """The stations a command addresses; the broadcast address only where allowed."""
-        if broadcast and common_address == BROADCAST_ADDRESS:
-            return list(self._stations.values())
-        station = self._stations.get(common_address)
-        return [] if station is None else [station]
-
-    async def _dispatch(self, connection: _Connection, asdu: ASDU, raw: bytes) -> None:
-        """Answer one received ASDU, applying the standard's negative causes."""
-        type_id = asdu.type_id
-        expected_cause = Cause.REQUEST if type_id is TypeID.C_RD_NA_1 else Cause.ACTIVATION
-        if type_id not in _CONTROL_TYPES:
-            reason = f"{type_id.name} is not served in the control direction"
-            self._refuse(connection, raw, Cause.UNKNOWN_TYPE, reason, asdu)
-        elif asdu.cause is not expected_cause:
-            reason = f"{type_id.name} with cause {asdu.cause.name}, not {expected_cause.name}"
-            self._refuse(connection, raw, Cause.UNKNOWN_CAUSE, reason, asdu)
-        elif len(asdu.objects) != 1:
-            _LOGGER.warning(
-                "%s: ignoring %s with %d objects", connection, type_id.name, len(asdu.objects)
-            )
-        elif not (
-            stations := self._targets(asdu.common_address, broadcast=type_id in _BROADCAST_TYPES)
-        ):
-            reason = f"no station at common address {asdu.common_address}"
-            self._refuse(connection, raw, Cause.UNKNOWN_COMMON_ADDRESS, reason, asdu)
-        elif type_id in COMMAND_TYPES:
-            await self._command(connection, stations[0], asdu, raw)
-        elif type_id is TypeID.C_RD_NA_1:
-            self._read(connection, stations[0], asdu, raw)
-        elif asdu.objects[0].ioa != 0:
-            self._refuse_address(connection, stations, asdu, raw)
-        elif type_id is TypeID.C_IC_NA_1:
-            self._interrogate(connection, stations, asdu)
-        elif type_id is TypeID.C_CS_NA_1:
-            await self._clock_sync(connection, stations, asdu)
-        else:  # C_TS_TA_1
-            connection.reply(raw, Cause.ACTIVATION_CON)
-
-    def _refuse(
-        self,
-        connection: _Connection,
-        raw: bytes,
-        reply_cause: Cause,
-        reason: str,
-        asdu: ASDU | None = None,
+    async def _dispatch(
+        self, connection: _Connection, received: ASDUReceived | InvalidASDUReceived
     ) -> None:
-        """Answer negatively by ourselves, after telling `on_command_refused` of a command."""
-        header = decode_header(raw)
-        _LOGGER.warning("%s: refused %s: %s", connection, _describe(header), reason)
+        """Answer one received ASDU by the responder's rules, asking the handlers to decide."""
+        responder = connection.responder
+        assert responder is not None  # created before any ASDU is received
+        for event in responder.receive(received):
+            match event:
+                case CommandReceived(request):
+                    result = await self._run_handler(request)
+                    responder.confirm_command(event, result)
+                    connection.send(responder.data_to_send())
+                    if result.positive and result.feedback:
+                        self.transmit(result.feedback)
+                case ClockSyncReceived(request):
+                    accepted = await self._run_clock_sync_handler(request)
+                    connection.log(responder.confirm_clock_sync(event, accepted))
+                case CommandRefused(refused):
+                    connection.log(event)
+                    self._report_refusal(refused)
+                case _:
+                    connection.log(event)
+        connection.send(responder.data_to_send())
+
+    def _report_refusal(self, refused: RefusedCommand) -> None:
         handler = self.on_command_refused
-        if handler is not None and header.type_id not in _SERVICE_TYPES:
-            command = asdu.objects[0] if asdu is not None and len(asdu.objects) == 1 else None
-            refused = RefusedCommand(
-                peer=connection.peer,
-                common_address=header.common_address,
-                ioa=header.ioa,
-                type_id=header.type_id,
-                cause=header.cause,
-                reply_cause=reply_cause,
-                reason=reason,
-                command=command if isinstance(command, _COMMAND_CLASSES) else None,
-            )
-            try:
-                handler(refused)
-            except Exception:
-                _LOGGER.exception("Command refusal handler failed on %s", refused)
-        connection.reply(raw, reply_cause, negative=True)
-
-    def _refuse_address(
-        self, connection: _Connection, stations: Sequence[Station], asdu: ASDU, raw: bytes
-    ) -> None:
-        """Refuse an ASDU for its IOA: 47 where no point has it, 44 where one does not take it."""
-        ioa = asdu.objects[0].ioa
-        if any(station.has_point(ioa) for station in stations):
-            reason = f"{asdu.type_id.name} is not accepted at IOA {ioa}"
-            self._refuse(connection, raw, Cause.UNKNOWN_TYPE, reason, asdu)
-        else:
-            self._refuse(connection, raw, Cause.UNKNOWN_IOA, f"no point at IOA {ioa}", asdu)
-
-    async def _command(
-        self, connection: _Connection, station: Station, asdu: ASDU, raw: bytes
-    ) -> None:
-        command = asdu.objects[0]
-        assert isinstance(command, _COMMAND_CLASSES)
-        point = station.command_points.get(command.ioa)
-        if point is None or asdu.type_id not in point.accepted_types:
-            self._refuse_address(connection, [station], asdu, raw)
+        if handler is None:
             return
-        refusal = _protocol_refusal(command)
-        if refusal is not None:
-            self._refuse(connection, raw, Cause.ACTIVATION_CON, refusal, asdu)
-            return
-        request = CommandRequest(
-            asdu.common_address, asdu.type_id, command, asdu.originator, asdu.test, connection.peer
-        )
-        result = await self._run_handler(request)
-        connection.reply(raw, Cause.ACTIVATION_CON, negative=not result.positive)
-        if result.positive:
-            if result.terminate:
-                connection.reply(raw, Cause.ACTIVATION_TERMINATION)
-            if result.feedback:
-                self.transmit(result.feedback)
+        try:
+            handler(refused)
+        except Exception:
+            _LOGGER.exception("Command refusal handler failed on %s", refused)
 
     async def _run_handler(self, request: CommandRequest) -> CommandResult:
         handler = self.on_command
@@ -537,138 +352,16 @@ class Server:
             return CommandResult.reject()
         return result
 
-    def _interrogate(self, connection: _Connection, stations: list[Station], asdu: ASDU) -> None:
-        command = asdu.objects[0]
-        assert isinstance(command, InterrogationCommand)
-        for station in stations:
-            reply = ASDU(
-                TypeID.C_IC_NA_1,
-                Cause.ACTIVATION_CON,
-                station.common_address,
-                (command,),
-                negative=command.qualifier != QOI_STATION,
-                originator=asdu.originator,
-                test=asdu.test,
-            )
-            connection.send([encode_asdu(reply)])
-            if reply.negative:
-                continue  # group interrogation: this station has no groups
-            connection.send(
-                _encode_points(
-                    station.monitor_points.values(),
-                    Cause.INTERROGATED_BY_STATION,
-                    originator=asdu.originator,
-                )
-            )
-            terminate = ASDU(
-                TypeID.C_IC_NA_1,
-                Cause.ACTIVATION_TERMINATION,
-                station.common_address,
-                (command,),
-                originator=asdu.originator,
-                test=asdu.test,
-            )
-            connection.send([encode_asdu(terminate)])
-
-    async def _clock_sync(
-        self, connection: _Connection, stations: list[Station], asdu: ASDU
-    ) -> None:
-        command = asdu.objects[0]
-        assert isinstance(command, ClockSyncCommand)
-        accepted = True
+    async def _run_clock_sync_handler(self, request: ClockSyncRequest) -> bool:
         handler = self.on_clock_sync
-        if handler is not None:
-            request = ClockSyncRequest(
-                command.time, asdu.common_address, asdu.originator, connection.peer
-            )
-            try:
-                async with asyncio.timeout(self.command_timeout):
-                    accepted = bool(await handler(request))
-            except Exception:
-                _LOGGER.exception("Clock sync handler failed on %s; rejected", request)
-                accepted = False
-        for station in stations:
-            reply = ASDU(
-                TypeID.C_CS_NA_1,
-                Cause.ACTIVATION_CON,
-                station.common_address,
-                (command,),
-                negative=not accepted,
-                originator=asdu.originator,
-                test=asdu.test,
-            )
-            connection.send([encode_asdu(reply)])
-
-    def _read(self, connection: _Connection, station: Station, asdu: ASDU, raw: bytes) -> None:
-        point = station.monitor_points.get(asdu.objects[0].ioa)
-        if point is None:
-            self._refuse_address(connection, [station], asdu, raw)
-            return
-        connection.send(_encode_points([point], Cause.REQUEST, originator=asdu.originator))
-
-    def _end_of_initialization(self) -> list[bytes]:
-        return [
-            encode_asdu(
-                ASDU(
-                    TypeID.M_EI_NA_1,
-                    Cause.INITIALIZED,
-                    station.common_address,
-                    (EndOfInitialization(),),
-                )
-            )
-            for station in self._stations.values()
-        ]
-
-
-_CONTROL_TYPES: Final = COMMAND_TYPES | {
-    TypeID.C_IC_NA_1,
-    TypeID.C_CS_NA_1,
-    TypeID.C_RD_NA_1,
-    TypeID.C_TS_TA_1,
-}
-_SERVICE_TYPES: Final = _CONTROL_TYPES - COMMAND_TYPES
-"""The server's own services; their negative answers are no refused commands."""
-_BROADCAST_TYPES: Final = frozenset({TypeID.C_IC_NA_1, TypeID.C_CS_NA_1})
-"""Control types the broadcast common address 65535 may address (answered per station)."""
-
-
-def _describe(header: ASDUHeader) -> str:
-    """E.g. "C_SE_NC_1 (CA 100, IOA 2001)"."""
-    return f"{type_name(header.type_id)} (CA {header.common_address}, IOA {header.ioa})"
-
-
-def _protocol_refusal(command: Command) -> str | None:
-    """Why the protocol itself refuses a command, before any handler sees it."""
-    if command.select:
-        return "select-before-operate is not supported (direct execute only)"
-    if isinstance(command, DoubleCommand) and command.value not in _DOUBLE_COMMAND_STATES:
-        return "double command states 0 and 3 are not permitted"
-    return None
-
-
-_DOUBLE_COMMAND_STATES: Final = frozenset({DoublePointValue.OFF, DoublePointValue.ON})
-
-
-def _encode_points(points: Iterable[MonitorPoint], cause: Cause, *, originator: int) -> list[bytes]:
-    """Pack points into ASDUs per station and type, in order of first appearance."""
-    time_tagged_allowed = cause not in _CYCLIC_CAUSES and cause is not Cause.INTERROGATED_BY_STATION
-    groups: dict[tuple[int, TypeID], list[MonitorPoint]] = {}
-    for point in points:
-        type_id = point.type_id if time_tagged_allowed else untimed(point.type_id)
-        groups.setdefault((point.station.common_address, type_id), []).append(point)
-    asdus: list[bytes] = []
-    for (common_address, type_id), group in groups.items():
-        time_tagged = type_id is not untimed(type_id)
-        asdus.extend(
-            encode_asdus(
-                type_id,
-                cause,
-                common_address,
-                (point.information(time_tagged=time_tagged) for point in group),
-                originator=originator,
-            )
-        )
-    return asdus
+        if handler is None:
+            return True
+        try:
+            async with asyncio.timeout(self.command_timeout):
+                return bool(await handler(request))
+        except Exception:
+            _LOGGER.exception("Clock sync handler failed on %s; rejected", request)
+            return False
 
 
 class _Connection(asyncio.Protocol):
@@ -680,12 +373,12 @@ class _Connection(asyncio.Protocol):
         self.peer: Peer = ("?", 0)
         self._transport: asyncio.Transport | None = None
         self._session: Session | None = None
+        self.responder: Responder | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_deadline: float | None = None
         self._requests: asyncio.Queue[ASDUReceived | InvalidASDUReceived] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._handshake: asyncio.Task[None] | None = None
-        self._initialized = False
         self._write_paused = False
         self._reading_paused = False
         self._registered = False
@@ -751,6 +444,7 @@ class _Connection(asyncio.Protocol):
         self._session = Session(
             self._server.parameters, self._loop.time(), supervision=self._server.supervision
         )
+        self.responder = Responder(self._server._stations, self.peer)
         self._worker = self._loop.create_task(self._work())
         _LOGGER.info("%s connected", self)
         self._server._notify(self.peer, ConnectionState.CONNECTED)
@@ -816,13 +510,15 @@ class _Connection(asyncio.Protocol):
                     self._update_reading()
                 case DataTransferStarted():
                     _LOGGER.debug("%s: STARTDT", self)
-                    if not self._initialized:
-                        self._initialized = True
-                        self.send(self._server._end_of_initialization())
+                    assert self.responder is not None  # created with the session
+                    self.responder.data_transfer_started()
+                    self.send(self.responder.data_to_send())
                     self._server._notify(self.peer, ConnectionState.STARTED)
                 case DataTransferStopped():
                     _LOGGER.debug("%s: STOPDT", self)
                     self._server._notify(self.peer, ConnectionState.STOPPED)
+                case IFrameIgnored():
+                    _LOGGER.warning("Ignored an I-frame received in the stopped state")
                 case LinkTestConfirmed():
                     _LOGGER.debug("%s: TESTFR confirmed", self)
                 case SupervisionLost(reason):
@@ -888,8 +584,10 @@ class _Connection(asyncio.Protocol):
 
     # Sending ------------------------------------------------------------------------------
 
-    def send(self, asdus: Iterable[bytes]) -> None:
+    def send(self, asdus: Sequence[bytes]) -> None:
         """Queue encoded ASDUs on the session and write what the k window lets through."""
+        if not asdus:
+            return
         session = self._session
         assert session is not None  # only dispatch and started connections send
         now = self._loop.time()
@@ -897,9 +595,36 @@ class _Connection(asyncio.Protocol):
             session.send_asdu(asdu, now)
         self._flush()
 
-    def reply(self, raw: bytes, cause: Cause, *, negative: bool = False) -> None:
-        """Answer a received ASDU by mirroring it with a new cause."""
-        self.send([mirror_asdu(raw, cause, negative=negative)])
+    def log(
+        self,
+        event: CommandRefused
+        | ServiceRefused
+        | ASDUIgnored
+        | InterrogationAnswered
+        | ClockSynchronized,
+    ) -> None:
+        """Log what the responder did on its own."""
+        match event:
+            case CommandRefused() | ServiceRefused():
+                _LOGGER.warning("%s: refused %s: %s", self, event.description, event.reason)
+            case ASDUIgnored(reason):
+                _LOGGER.warning("%s: ignoring %s", self, reason)
+            case InterrogationAnswered(common_address, qualifier, points, positive):
+                _LOGGER.debug(
+                    "%s: interrogation (QOI %d) of station %d answered %s, %d points",
+                    self,
+                    qualifier,
+                    common_address,
+                    "positively" if positive else "negatively",
+                    points,
+                )
+            case _:  # ClockSynchronized
+                _LOGGER.debug(
+                    "%s: clock synchronization to %s %s",
+                    self,
+                    event.time.isoformat(),
+                    "accepted" if event.accepted else "rejected",
+                )
 
     async def _work(self) -> None:
         """Dispatch received ASDUs one by one, in order."""
@@ -909,23 +634,11 @@ class _Connection(asyncio.Protocol):
             self._update_reading()
             self._dispatching = True
             try:
-                if isinstance(event, ASDUReceived):
-                    await self._server._dispatch(self, event.asdu, event.raw)
-                else:
-                    self._reject_invalid(event)
+                await self._server._dispatch(self, event)
             except Exception:
                 _LOGGER.exception("%s: failed to answer %s", self, event)
             finally:
                 self._dispatching = False
-
-    def _reject_invalid(self, event: InvalidASDUReceived) -> None:
-        cause = event.error.cause
-        if cause is None:
-            _LOGGER.warning(
-                "%s: ignoring malformed ASDU %s: %s", self, event.raw.hex(), event.error
-            )
-            return
-        self._server._refuse(self, event.raw, cause, str(event.error))
 
     # Shutdown -----------------------------------------------------------------------------
 
