@@ -1,25 +1,17 @@
-"""Switches of Grid EMS: one section per kind of entry."""
+"""Switches of Grid EMS: each kind of entry makes its own (relays, local optimizations)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
-from homeassistant.const import EntityCategory, Platform
+from homeassistant.const import Platform
 
-from .enforcement import EnforcementCoordinator
-from .entity import GridEmsEntity
-from .grid_link import GridLinkData
 from .kinds import async_setup_kind_entities
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
+    from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-
-    from .models import GridEmsConfigEntry
 
 # Coordinators push their data; entities never poll.
 PARALLEL_UPDATES = 0
@@ -27,71 +19,8 @@ PARALLEL_UPDATES = 0
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: GridEmsConfigEntry,
+    entry: ConfigEntry[Any],
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the switches of an entry."""
+    """Add the switches of an entry's kind."""
     await async_setup_kind_entities(Platform.SWITCH, hass, entry, async_add_entities)
-    match entry.runtime_data:
-        case GridLinkData(enforcement=enforcement):
-            async_add_entities(
-                OptimizationSwitch(enforcement, description)
-                for description in OPTIMIZATION_SWITCHES
-            )
-
-
-# --- Enforcement ---
-
-
-@dataclass(frozen=True, kw_only=True)
-class OptimizationSwitchDescription(SwitchEntityDescription):
-    """A local optimization the DSO limits sit on top of, switched on the link's device."""
-
-    is_on_fn: Callable[[EnforcementCoordinator], bool]
-    turn_fn: Callable[[EnforcementCoordinator, bool], None]
-
-
-OPTIMIZATION_SWITCHES: tuple[OptimizationSwitchDescription, ...] = (
-    OptimizationSwitchDescription(
-        key="self_consumption",
-        translation_key="self_consumption",
-        entity_category=EntityCategory.CONFIG,
-        is_on_fn=lambda enforcement: enforcement.self_consumption,
-        turn_fn=lambda enforcement, on: enforcement.async_set_optimization(self_consumption=on),
-    ),
-    OptimizationSwitchDescription(
-        key="peak_shaving",
-        translation_key="peak_shaving",
-        entity_category=EntityCategory.CONFIG,
-        is_on_fn=lambda enforcement: enforcement.peak_shaving,
-        turn_fn=lambda enforcement, on: enforcement.async_set_optimization(peak_shaving=on),
-    ),
-)
-
-
-class OptimizationSwitch(GridEmsEntity[EnforcementCoordinator], SwitchEntity):
-    """Self-consumption with the batteries, or peak shaving against the capacity tariff."""
-
-    entity_description: OptimizationSwitchDescription
-
-    def __init__(
-        self, enforcement: EnforcementCoordinator, description: OptimizationSwitchDescription
-    ) -> None:
-        """Attach the switch to the link's device."""
-        link = enforcement.link
-        super().__init__(enforcement, description, link.device_info, link.device_unique_id)
-
-    @property
-    def is_on(self) -> bool:
-        """Whether the optimization runs (kept across restarts by the enforcement)."""
-        return self.entity_description.is_on_fn(self.coordinator)
-
-    async def async_turn_on(self, **kwargs: Any) -> None:
-        """Start the optimization."""
-        self.entity_description.turn_fn(self.coordinator, True)
-        self.async_write_ha_state()
-
-    async def async_turn_off(self, **kwargs: Any) -> None:
-        """Stop the optimization; what it changed is restored."""
-        self.entity_description.turn_fn(self.coordinator, False)
-        self.async_write_ha_state()

@@ -68,8 +68,10 @@ from .coordinator import (
     tls_context,
 )
 from .event import async_setup_entry as async_setup_events
+from .number import async_setup_entry as async_setup_numbers
 from .sensor import async_setup_entry as async_setup_sensors
 from .services import async_setup_services
+from .switch import async_setup_entry as async_setup_switches
 
 __all__ = [
     "CONF_ALLOWED_CLIENTS",
@@ -164,7 +166,9 @@ KIND: Final = Kind(
     entities={
         Platform.BINARY_SENSOR: async_setup_binary_sensors,
         Platform.EVENT: async_setup_events,
+        Platform.NUMBER: async_setup_numbers,
         Platform.SENSOR: async_setup_sensors,
+        Platform.SWITCH: async_setup_switches,
     },
     services=async_setup_services,
     remove=async_remove_kind,

@@ -21,6 +21,7 @@ from homeassistant.const import (
     UnitOfTime,
 )
 
+from ..enforcement.sensor import async_add_sensors as async_add_enforcement_sensors
 from ..entity import GridEmsEntity
 from ..iec104 import Quality
 from ..netflex import AssetCategory, QMode, Reason
@@ -40,11 +41,12 @@ async def async_setup_entry(
     entry: GridLinkConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the link's sensors."""
+    """Add the link's sensors and its enforcement's."""
     coordinator = entry.runtime_data.coordinator
     async_add_entities(
         GridLinkSensor(coordinator, description) for description in GRID_LINK_SENSORS
     )
+    async_add_enforcement_sensors(entry, entry.runtime_data.enforcement, async_add_entities)
 
 
 @dataclass(frozen=True, kw_only=True)
