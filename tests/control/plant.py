@@ -16,9 +16,9 @@ from custom_components.grid_ems.control.model import (
     GridSample,
     Measurements,
     Relay,
+    RelayRole,
 )
 from custom_components.grid_ems.control.units import NumberControl, Unit
-from custom_components.grid_ems.modbus.profile import RelayRole
 from custom_components.grid_ems.netflex.assets import AssetCategory, SiteParameters
 from custom_components.grid_ems.netflex.state import DsoState
 

@@ -20,7 +20,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 
-from custom_components.grid_ems.modbus.profile import RelayRole
+from custom_components.grid_ems.control.model import RelayRole
 from simulators.modbus import AcuvimModel, MoxaE1211, MoxaE1214, PowerPackModel
 from tests.ha_fixtures import entry_device
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Final
 
-from ..modbus.profile import RelayRole
 from ..netflex.assets import SiteParameters
 from ..netflex.state import DsoState, QMode
 from .demand import QuarterHourDemand
@@ -40,6 +39,7 @@ from .model import (
     ControlSetup,
     Decision,
     Measurements,
+    RelayRole,
     Source,
 )
 

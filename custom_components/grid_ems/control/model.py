@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ..modbus.profile import RelayRole
 from ..netflex.assets import AssetCategory, SiteParameters
 from ..netflex.points import Command
 from ..netflex.state import DsoState
@@ -129,6 +128,14 @@ class AssetControl:
         if self.role is AssetRole.STORAGE:
             return self.power is not None
         return self.power is not None or self.switch_entity_id is not None
+
+
+class RelayRole(StrEnum):
+    """What a relay or digital output is wired to; the controller acts on the roles."""
+
+    NONE = "none"
+    INJECTION = "injection"  # emergency stop of production
+    CONSUMPTION = "consumption"  # emergency stop of consumption
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,9 +58,9 @@ from ..control.model import (
     GridSample,
     Measurements,
     Relay,
+    RelayRole,
 )
 from ..iec104 import Quality
-from ..modbus.profile import RelayRole
 from ..modbus_device import SIGNAL_WATCHDOG_ALARM, ModbusDeviceData
 from ..netflex import AuditRecord, Command, DsoState
 from ..p1_meter import GridPowerReading, P1Coordinator, P1MeterData

@@ -87,14 +87,6 @@ class EntityPlatform(StrEnum):
     SWITCH = "switch"
 
 
-class RelayRole(StrEnum):
-    """What a relay or digital output is wired to; the enforcement controller acts on the roles."""
-
-    NONE = "none"
-    INJECTION = "injection"  # emergency stop of production
-    CONSUMPTION = "consumption"  # emergency stop of consumption
-
-
 class SafeState(StrEnum):
     """The state a module's host-connection watchdog puts an output in when the host goes silent.
 

@@ -33,8 +33,9 @@ from homeassistant.helpers.selector import (
 )
 
 from ..const import CONF_KIND, EntryKind
+from ..control.model import RelayRole
 from ..modbus.errors import ModbusError
-from ..modbus.profile import DeviceProfile, RelayRole, SafeState
+from ..modbus.profile import DeviceProfile, SafeState
 from ..modbus.profiles import PROFILES
 from ..modbus.scan import ScanReport
 from .const import (

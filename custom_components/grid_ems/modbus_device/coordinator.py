@@ -31,6 +31,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util.hass_dict import HassKey
 
 from ..const import DOMAIN
+from ..control.model import RelayRole
 from ..modbus.client import (
     ConnectionPool,
     ModbusDevice,
@@ -45,7 +46,7 @@ from ..modbus.errors import (
     ModbusTimeoutError,
     ModbusWrongDeviceError,
 )
-from ..modbus.profile import DeviceProfile, RegisterSpec, RelayRole, SafeState
+from ..modbus.profile import DeviceProfile, RegisterSpec, SafeState
 from ..modbus.profiles import PROFILES
 from ..modbus.scan import ScanReport, scan_unit_ids
 from .const import (

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 
-from ..modbus.profile import EntityPlatform, RegisterSpec, RelayRole, SafeState
+from ..control.model import RelayRole
+from ..modbus.profile import EntityPlatform, RegisterSpec, SafeState
 from .coordinator import ModbusDeviceConfigEntry, ModbusDeviceSettings
 from .entity import ModbusEntity, entity_fields, entity_registers
 
