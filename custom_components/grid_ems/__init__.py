@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from homeassistant.helpers.device_registry import DeviceEntry
     from homeassistant.helpers.typing import ConfigType
 
-    from .models import GridEmsConfigEntry
+    from .kinds import GridEmsConfigEntry
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 

@@ -10,7 +10,7 @@ from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
-    from .models import GridEmsConfigEntry
+    from .kinds import GridEmsConfigEntry
 
 # Addresses and ports identify the site's network; the kinds redact their own identifiers.
 TO_REDACT: Final = {

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
+from homeassistant.config_entries import ConfigEntry
+
 from . import grid_link, modbus_device, p1_meter
 from .const import CONF_KIND, EntryKind
 
 if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigEntry
     from homeassistant.const import Platform
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
     from .kind import Kind
+
+type GridEmsConfigEntry = ConfigEntry[
+    p1_meter.P1MeterData | modbus_device.ModbusDeviceData | grid_link.GridLinkData
+]
+"""An entry of any kind; each kind's own modules take their kind's entries only."""
 
 KINDS: Final[dict[EntryKind, Kind]] = {
     EntryKind.P1_METER: p1_meter.KIND,

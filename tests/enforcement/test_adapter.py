@@ -17,6 +17,8 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.grid_ems.const import DOMAIN
+from custom_components.grid_ems.control.controller import Controller
+from custom_components.grid_ems.control.model import ControlInput, Decision
 from custom_components.grid_ems.diagnostics import async_get_config_entry_diagnostics
 from custom_components.grid_ems.enforcement import (
     CONF_CHARGE_POSITIVE,
@@ -27,6 +29,7 @@ from custom_components.grid_ems.enforcement import (
     CONF_POWER_ENTITY,
     CONF_Q_ENTITY,
     EVENT_ENFORCEMENT_ACTION,
+    coordinator as enforcement_coordinator,
 )
 from custom_components.grid_ems.grid_link import CONF_Q_SENSOR, DsoStateStore
 from custom_components.grid_ems.iec104 import Quality
@@ -668,3 +671,28 @@ async def test_diagnostics_at_rest(hass: HomeAssistant, site: Site) -> None:
     diagnostics = await async_get_config_entry_diagnostics(hass, site.entry)
     assert diagnostics["runtime"]["enforcement"]["active"] is None
     assert diagnostics["runtime"]["enforcement"]["link_up"] is False
+
+
+@pytest.mark.usefixtures("helpers")
+async def test_one_accepted_command_runs_one_controller_step(
+    hass: HomeAssistant, link_entry: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The link hands each accepted command to the enforcement once: one controller step."""
+    # No beat during the test: only the command steps the controller.
+    monkeypatch.setattr(enforcement_coordinator, "TICK", timedelta(hours=1))
+    site = await start_site(hass, link_entry)
+    steps: list[float] = []
+    step = Controller.step
+
+    def counted(controller: Controller, control_input: ControlInput, now: float) -> Decision:
+        steps.append(now)
+        return step(controller, control_input, now)
+
+    monkeypatch.setattr(Controller, "step", counted)
+    for command, value in ((Command.MAX_SET_P, 50.0), (Command.EMERGENCY_STOP_PRODUCTION, 1)):
+        before = len(steps)
+        record = await site.link.async_simulate_command(command, value)
+        assert record.accepted
+        await site.settle()  # its writes done, and whatever they would trigger
+        assert len(steps) - before == 1
+    assert await hass.config_entries.async_unload(link_entry.entry_id)

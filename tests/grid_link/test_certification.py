@@ -23,7 +23,7 @@ async def test_certification_feedback_trail(
     """Every step confirmed and mirrored once, in order, and enforced as it came."""
     states: list[DsoState] = []
 
-    def remember(state: DsoState, record: AuditRecord) -> None:
+    def remember(state: DsoState, record: AuditRecord | None) -> None:
         states.append(state)
 
     link.async_subscribe(remember)

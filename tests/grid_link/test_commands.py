@@ -19,6 +19,7 @@ from custom_components.grid_ems.grid_link import DsoStateStore, GridLinkCoordina
 from custom_components.grid_ems.iec104 import Cause
 from custom_components.grid_ems.netflex import (
     DEFAULT_POINT_MAP,
+    AuditRecord,
     Command,
     DsoState,
     QMode,
@@ -307,7 +308,12 @@ async def test_state_that_cannot_be_saved_is_refused(
     The site, told to obey the command while it was being saved, is told to go back.
     """
     heard: list[tuple[DsoState, Refusal | None]] = []
-    link.async_subscribe(lambda state, record: heard.append((state, record.refusal)))
+
+    def hear(state: DsoState, record: AuditRecord | None) -> None:
+        if record is not None:  # the link's own comings and goings
+            heard.append((state, record.refusal))
+
+    link.async_subscribe(hear)
 
     async def failing_save(store: DsoStateStore, data: Any) -> None:
         raise OSError(28, "No space left on device")

@@ -45,11 +45,16 @@ async def test_subscribers_hear_accepted_commands(
     """After each accepted command, with the new state; a failing listener harms no other."""
     heard: list[tuple[DsoState, AuditRecord]] = []
 
-    def failing(state: DsoState, record: AuditRecord) -> None:
+    def failing(state: DsoState, record: AuditRecord | None) -> None:
         raise RuntimeError("enforcement bug")
 
     link.async_subscribe(failing)
-    unsubscribe = link.async_subscribe(lambda state, record: heard.append((state, record)))
+
+    def hear(state: DsoState, record: AuditRecord | None) -> None:
+        if record is not None:  # the link's own comings and goings
+            heard.append((state, record))
+
+    unsubscribe = link.async_subscribe(hear)
     assert (await rtu.command(Command.MIN_SET_P, 30.0)).positive
     assert not (await rtu.command(Command.MIN_SET_P, 300.0)).positive
     await hass.async_block_till_done()

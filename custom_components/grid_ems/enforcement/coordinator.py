@@ -9,14 +9,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import voluptuous as vol
 from homeassistant.config_entries import (
-    SIGNAL_CONFIG_ENTRY_CHANGED,
     ConfigEntry,
-    ConfigEntryChange,
-    ConfigEntryState,
 )
 from homeassistant.const import (
     ATTR_ENTITY_ID,
@@ -58,12 +55,9 @@ from ..control.model import (
     GridSample,
     Measurements,
     Relay,
-    RelayRole,
 )
 from ..iec104 import Quality
-from ..modbus_device import SIGNAL_WATCHDOG_ALARM, ModbusDeviceData
 from ..netflex import AuditRecord, Command, DsoState
-from ..p1_meter import GridPowerReading, P1Coordinator, P1MeterData
 from .config import settings_from_options
 from .const import (
     CONF_CONTROL,
@@ -71,11 +65,14 @@ from .const import (
     CONF_GRID_POWER_SENSOR,
     CONF_SOE_SENSOR,
 )
+from .ports import (
+    SIGNAL_RELAYS_RESET,
+    DsoSource,
+    GridPowerReading,
+    GridPowerSource,
+    site_registry,
+)
 from .readings import asset_control, entity_value, kilo_value
-
-if TYPE_CHECKING:
-    from ..grid_link import GridLinkConfigEntry, GridLinkCoordinator
-    from ..modbus.client import WatchdogAlarm
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -141,9 +138,6 @@ class _Failure:
     retry_at: float
 
 
-type GridListener = Callable[[GridPowerReading | None], None]
-
-
 def _held_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     """Where a link's enforcement keeps what the EMS holds and the optimization settings."""
     return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.enforcement", atomic_writes=True)
@@ -163,11 +157,9 @@ async def async_remove_enforcement_storage(hass: HomeAssistant, entry_id: str) -
 class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
     """Runs the controller for one grid operator link and carries out its decisions."""
 
-    config_entry: GridLinkConfigEntry
+    config_entry: ConfigEntry[Any]
 
-    def __init__(
-        self, hass: HomeAssistant, entry: GridLinkConfigEntry, link: GridLinkCoordinator
-    ) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any], link: DsoSource) -> None:
         """Prepare the enforcement of ``link``; ``async_start`` restores and starts it."""
         super().__init__(hass, _LOGGER, config_entry=entry, name=f"{DOMAIN} enforcement")
         self.link = link
@@ -194,6 +186,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self._grid: GridSample | None = None
         self._grid_source: object | None = None
         self._grid_unsubscribers: list[CALLBACK_TYPE] = []
+        self._sources = site_registry(hass)
         self._unsubscribers: list[CALLBACK_TYPE] = []
         self._shown: tuple[object, ...] | None = None
 
@@ -213,12 +206,10 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self._remember_commands()
         self._resolve_grid_source()
         self._unsubscribers += [
+            # One subscription: accepted commands and changes of the link, one step each.
             self.link.async_subscribe(self._on_dso_state),
-            self.link.async_add_listener(self.async_step),
-            async_dispatcher_connect(
-                self.hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._on_entry_changed
-            ),
-            async_dispatcher_connect(self.hass, SIGNAL_WATCHDOG_ALARM, self._on_watchdog_alarm),
+            self._sources.async_listen(self._resolve_grid_source),
+            async_dispatcher_connect(self.hass, SIGNAL_RELAYS_RESET, self._on_relays_reset),
             async_track_time_interval(
                 self.hass,
                 self._on_tick,
@@ -283,9 +274,9 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self.async_step()
 
     @callback
-    def _on_dso_state(self, state: DsoState, record: AuditRecord) -> None:
-        """A command accepted, or its unsaved state taken back: enforce it now, not next tick."""
-        if record.command is not None:
+    def _on_dso_state(self, state: DsoState, record: AuditRecord | None) -> None:
+        """A command accepted, its unsaved state taken back, or the link changed: act now."""
+        if record is not None and record.command is not None:
             if record.accepted:
                 self._commands[record.command] = record
             else:
@@ -301,13 +292,13 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
                 self._commands[record.command] = record
 
     @callback
-    def _on_entry_changed(self, change: ConfigEntryChange, entry: ConfigEntry[Any]) -> None:
-        """A meter may have come or gone: find the grid power again."""
-        if entry.domain == DOMAIN:
-            self._resolve_grid_source()
+    def async_entry_changed(self) -> None:
+        """The link's options or assets changed: take the grid power source they name."""
+        self._resolve_grid_source()
+        self.async_step()
 
     @callback
-    def _on_watchdog_alarm(self, entry_id: str, alarm: WatchdogAlarm) -> None:
+    def _on_relays_reset(self, entry_id: str, error: str | None) -> None:
         """A relay module's watchdog had tripped and its outputs went to their safe state.
 
         Logged in the action log (as the write that cleared the alarm); the module's relays are
@@ -326,7 +317,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
                 False,
                 None,
                 None,
-                None if alarm.error is None else str(alarm.error),
+                error,
             )
         )
         for relay in self._relays():
@@ -339,22 +330,18 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
 
     @callback
     def _resolve_grid_source(self) -> None:
-        """Listen to the configured grid power sensor, or else the first P1 meter."""
+        """Listen to the configured grid power sensor's meter, the sensor itself, or a meter."""
         options = self.config_entry.options.get(CONF_ENFORCEMENT, {})
         sensor: str | None = options.get(CONF_GRID_POWER_SENSOR)
-        meter: P1Coordinator | None = None
-        registry = er.async_get(self.hass)
-        sensor_entry = None if sensor is None else registry.async_get(sensor)
-        for entry in self.hass.config_entries.async_entries(DOMAIN):
-            if entry.state is not ConfigEntryState.LOADED or not isinstance(
-                entry.runtime_data, P1MeterData
-            ):
-                continue
-            if sensor is None or (
-                sensor_entry is not None and sensor_entry.config_entry_id == entry.entry_id
-            ):
-                meter = entry.runtime_data.coordinator
-                break
+        sources = self._sources.grid_power_sources
+        meter: GridPowerSource | None
+        if sensor is None:
+            meter = next(iter(sources.values()), None)
+        else:
+            # A sensor of a meter that pushes its readings: the meter itself, every reading.
+            sensor_entry = er.async_get(self.hass).async_get(sensor)
+            owner = None if sensor_entry is None else sensor_entry.config_entry_id
+            meter = None if owner is None else sources.get(owner)
         source: object | None = meter if meter is not None else sensor
         if source == self._grid_source:
             return
@@ -421,20 +408,8 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         return ControlSetup(site, assets, self._relays(), settings)
 
     def _relays(self) -> tuple[Relay, ...]:
-        """The emergency-stop outputs of the Modbus devices, by the role the installer gave them."""
-        registry = er.async_get(self.hass)
-        relays: list[Relay] = []
-        for entry in self.hass.config_entries.async_entries(DOMAIN):
-            if entry.state is not ConfigEntryState.LOADED or not isinstance(
-                entry.runtime_data, ModbusDeviceData
-            ):
-                continue
-            for role in (RelayRole.INJECTION, RelayRole.CONSUMPTION):
-                for key in entry.runtime_data.relays_with_role(role):
-                    unique_id = f"{entry.runtime_data.coordinator.device_unique_id}_{key}"
-                    if entity_id := registry.async_get_entity_id("switch", DOMAIN, unique_id):
-                        relays.append(Relay(entity_id, role))
-        return tuple(relays)
+        """The emergency-stop outputs of the relay modules, by the role the installer gave them."""
+        return self._sources.relays()
 
     def _measurements(self, setup: ControlSetup) -> Measurements:
         states = self.hass.states
@@ -478,7 +453,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
     @property
     def link_up(self) -> bool:
         """Whether the RTU link is up: connected, and neither stopped nor silent too long."""
-        return self.link.data.link_up
+        return self.link.link_up
 
     # Steps ---------------------------------------------------------------------------------
 
@@ -728,7 +703,7 @@ def _shown(decision: Decision) -> tuple[object, ...]:
 
 
 async def async_setup_enforcement(
-    hass: HomeAssistant, entry: GridLinkConfigEntry, link: GridLinkCoordinator
+    hass: HomeAssistant, entry: ConfigEntry[Any], link: DsoSource
 ) -> EnforcementCoordinator:
     """Start the enforcement of a grid operator link entry (stopped when the entry unloads)."""
     enforcement = EnforcementCoordinator(hass, entry, link)

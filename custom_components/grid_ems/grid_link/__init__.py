@@ -129,11 +129,11 @@ __all__ = [
 async def _async_entry_updated(hass: HomeAssistant, entry: GridLinkConfigEntry) -> None:
     """Restart the link for new connection settings; apply anything else in place."""
     data = entry.runtime_data
-    assert isinstance(data, GridLinkData)
     if LinkSettings.from_entry(entry) != data.coordinator.settings:
         hass.config_entries.async_schedule_reload(entry.entry_id)
         return
     data.coordinator.async_apply(LinkOptions.from_entry(entry), site_from_entry(entry))
+    data.enforcement.async_entry_changed()
 
 
 async def async_setup_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> GridLinkData:

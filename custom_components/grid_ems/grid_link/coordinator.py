@@ -33,6 +33,7 @@ from homeassistant.util import dt as dt_util
 
 from ..compat import async_register_main_device, via_device
 from ..const import DOMAIN, TITLE
+from ..enforcement.ports import DsoListener
 from ..iec104 import (
     Cause,
     ClockSyncRequest,
@@ -131,8 +132,6 @@ _LOGGER = logging.getLogger(__package__)
 MAX_CONNECTIONS: Final = 1
 AUDIT_SAVE_DELAY: Final = 5
 """Seconds the audit trail may wait before it is written; accepted states never wait."""
-
-type DsoStateListener = Callable[[DsoState, AuditRecord], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,7 +452,8 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         self._command_lock = asyncio.Lock()
         self._points: dict[int, MonitorPoint] = {}
         self._feedback_quality: dict[Command, Quality] = {}
-        self._state_listeners: list[DsoStateListener] = []
+        self._state_listeners: list[DsoListener] = []
+        self._told_link_up = False
         self._obeyed: DsoState | None = None
         """An accepted command's state while it is being saved (see ``_async_execute``)."""
         self._cancel_report: CALLBACK_TYPE | None = None
@@ -603,13 +603,27 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         """Contractual capacities and the registered assets."""
         return self.data.site
 
+    @property
+    def link_up(self) -> bool:
+        """Whether the RTU is connected and transferring data (``LinkSnapshot.link_up``)."""
+        return self.data.link_up
+
     @callback
-    def async_subscribe(self, listener: DsoStateListener) -> CALLBACK_TYPE:
+    def async_update_listeners(self) -> None:
+        """Update the entities; tell the state listeners when the link came or went."""
+        super().async_update_listeners()
+        if self.data.link_up != self._told_link_up:
+            self._told_link_up = self.data.link_up
+            for listener in list(self._state_listeners):
+                listener(self.state, None)
+
+    @callback
+    def async_subscribe(self, listener: DsoListener) -> CALLBACK_TYPE:
         """Call ``listener(state, record)`` when the state the site obeys may change.
 
         That is as soon as a command is accepted, before its state is saved and confirmed, and
-        again with the previous state and the refused record if that save fails. Returns the
-        unsubscribe callback.
+        again with the previous state and the refused record if that save fails; with no record
+        when the RTU link comes or goes. Returns the unsubscribe callback.
         """
         self._state_listeners.append(listener)
         return lambda: self._state_listeners.remove(listener)

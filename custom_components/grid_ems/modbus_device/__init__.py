@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady, HomeAssistantError
 
 from ..const import DOMAIN
+from ..enforcement.ports import site_registry
 from ..kind import Kind
 from ..modbus.client import ModbusDevice
 from ..modbus.errors import ModbusError
@@ -38,7 +39,6 @@ from .const import (
 )
 from .coordinator import (
     MODBUS_CONNECTIONS,
-    SIGNAL_WATCHDOG_ALARM,
     ModbusDeviceConfigEntry,
     ModbusDeviceCoordinator,
     ModbusDeviceData,
@@ -76,7 +76,6 @@ __all__ = [
     "MAX_BACKOFF_S",
     "MODBUS_CONNECTIONS",
     "SCAN_REQUEST_TIMEOUT",
-    "SIGNAL_WATCHDOG_ALARM",
     "EntityFields",
     "ModbusDeviceConfigEntry",
     "ModbusDeviceCoordinator",
@@ -132,7 +131,12 @@ async def async_setup_kind(hass: HomeAssistant, entry: ModbusDeviceConfigEntry) 
             ) from cause
         raise
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
-    return ModbusDeviceData(coordinator, settings)
+    data = ModbusDeviceData(coordinator, settings)
+    # The enforcement's hardware emergency-stop layer: the outputs wired for a stop.
+    entry.async_on_unload(
+        site_registry(hass).async_add_relays(entry.entry_id, lambda: data.relays(hass))
+    )
+    return data
 
 
 KIND: Final = Kind(

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
@@ -24,14 +24,15 @@ from homeassistant.const import (
 )
 from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util.hass_dict import HassKey
 
 from ..const import DOMAIN
-from ..control.model import RelayRole
+from ..control.model import Relay, RelayRole
+from ..enforcement.ports import SIGNAL_RELAYS_RESET
 from ..modbus.client import (
     ConnectionPool,
     ModbusDevice,
@@ -72,8 +73,6 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__package__)
 
 MODBUS_CONNECTIONS: HassKey[ConnectionPool] = HassKey(f"{DOMAIN}_modbus_connections")
-SIGNAL_WATCHDOG_ALARM: Final = f"{DOMAIN}_modbus_watchdog_alarm"
-"""Sent with the entry id and the ``WatchdogAlarm`` when a module's watchdog alarm was found."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +166,7 @@ class ModbusDeviceCoordinator(DataUpdateCoordinator[dict[str, "Value"]]):
     stops answering is polled half as often after each failure (down to ``MAX_BACKOFF_S``), so a
     dead unit behind a gateway leaves the connection to the others; it comes back by itself.
     A module's watchdog alarm is cleared by the poll that finds it: logged, a repair issue while
-    it cannot be cleared, and ``SIGNAL_WATCHDOG_ALARM`` for the enforcement.
+    it cannot be cleared, and ``SIGNAL_RELAYS_RESET`` for the enforcement.
     """
 
     config_entry: ModbusDeviceConfigEntry
@@ -243,7 +242,12 @@ class ModbusDeviceCoordinator(DataUpdateCoordinator[dict[str, "Value"]]):
                     "error": str(alarm.error),
                 },
             )
-        async_dispatcher_send(self.hass, SIGNAL_WATCHDOG_ALARM, self.config_entry.entry_id, alarm)
+        async_dispatcher_send(
+            self.hass,
+            SIGNAL_RELAYS_RESET,
+            self.config_entry.entry_id,
+            None if alarm.error is None else str(alarm.error),
+        )
 
     async def async_write(self, key: str, value: Value) -> None:
         """Write a register's value and show it at once (the next poll confirms the rest)."""
@@ -284,6 +288,17 @@ class ModbusDeviceData:
     def profile(self) -> DeviceProfile:
         """The device's kind."""
         return self.settings.profile
+
+    def relays(self, hass: HomeAssistant) -> tuple[Relay, ...]:
+        """The emergency-stop relays of the module: its outputs' switches that have a role."""
+        registry = er.async_get(hass)
+        relays: list[Relay] = []
+        for role in (RelayRole.INJECTION, RelayRole.CONSUMPTION):
+            for key in self.relays_with_role(role):
+                unique_id = f"{self.coordinator.device_unique_id}_{key}"
+                if entity_id := registry.async_get_entity_id("switch", DOMAIN, unique_id):
+                    relays.append(Relay(entity_id, role))
+        return tuple(relays)
 
     def relays_with_role(self, role: RelayRole) -> tuple[str, ...]:
         """Keys of the outputs wired for ``role`` (their entities' unique ids end with them)."""

@@ -14,11 +14,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 
 from ..const import DOMAIN
+from ..enforcement.ports import GridPowerReading, site_registry
 from ..kind import Kind
 from .const import CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL
 from .coordinator import (
     RECONNECT_BACKOFF,
-    GridPowerReading,
     P1Coordinator,
     P1MeterConfigEntry,
     P1MeterData,
@@ -58,6 +58,10 @@ async def async_setup_kind(hass: HomeAssistant, entry: P1MeterConfigEntry) -> P1
     entry.async_on_unload(coordinator.async_shutdown_dispatch)
     entry.async_on_unload(entry.add_update_listener(entry_updated))
     await coordinator.async_start()
+    # Every telegram's grid power for the enforcement's closed loop.
+    entry.async_on_unload(
+        site_registry(hass).async_add_grid_power_source(entry.entry_id, coordinator)
+    )
     return P1MeterData(coordinator)
 
 

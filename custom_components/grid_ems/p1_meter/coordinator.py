@@ -28,6 +28,7 @@ from homeassistant.util import dt as dt_util
 
 from ..compat import async_register_main_device, via_device
 from ..const import DOMAIN
+from ..enforcement.ports import GridPowerReading
 from ..p1 import Backoff, ConnectionState, P1Connection, P1Event, Telegram, TelegramReceived
 from ..p1.telegram import (
     EQUIPMENT_IDENTIFIER,
@@ -54,16 +55,6 @@ GUARD_SAVE_DELAY: Final = 60.0
 
 _MANUFACTURERS: Final = {"FLU": "Fluvius"}
 """Manufacturer by the three-letter code that opens the meter's identification line."""
-
-
-@dataclass(frozen=True, slots=True)
-class GridPowerReading:
-    """The grid power of one telegram, for the enforcement controller."""
-
-    power: float
-    """W, import positive."""
-    received_at: float
-    """When the telegram arrived, in event-loop time (``loop.time()``, monotonic)."""
 
 
 class P1Coordinator(DataUpdateCoordinator[Telegram]):
