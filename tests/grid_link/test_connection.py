@@ -256,7 +256,7 @@ async def test_moving_the_system_clock_by_hours_changes_nothing_in_the_link(
         options={
             **link_entry.options,
             CONF_MEASUREMENT_PERIOD: 1,
-            CONF_LINK: {CONF_LINK_LOST_AFTER: 1, CONF_T3: 0.3},
+            CONF_LINK: {CONF_LINK_LOST_AFTER: 2, CONF_T3: 0.5},
         },
     )
     link = await setup_link(hass, link_entry)
