@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import contextlib
 
 from custom_components.grid_ems.iec104 import (
-    CommandRequest,
     CommandResult,
+    ProcessCommand,
     Server,
     TypeID,
 )
@@ -44,7 +44,7 @@ GI_RUNS = 5
 def _serve_ours(pipe: Connection) -> None:
     """Run our server until the parent closes the pipe; report the port through the pipe."""
 
-    async def accept(_request: CommandRequest) -> CommandResult:
+    async def accept(_request: ProcessCommand) -> CommandResult:
         return CommandResult.accept()
 
     async def main() -> None:

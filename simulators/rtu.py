@@ -23,7 +23,7 @@ from typing import Final
 
 import c104
 
-from custom_components.grid_ems.iec104 import Cause, DoublePointValue, TypeID
+from custom_components.grid_ems.iec104 import CauseOfTransmission, DoublePointValue, TypeID
 from custom_components.grid_ems.netflex import DEFAULT_POINT_MAP, Command, PointMap
 
 _LOGGER = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class Report:
 
     ioa: int
     value: Value
-    cause: Cause
+    cause: CauseOfTransmission
     quality: int
     """IEC quality bits (0 is good)."""
 
@@ -50,7 +50,7 @@ class Confirmation:
     """The EMS's answer to a command: its cause of transmission and positive/negative flag."""
 
     positive: bool
-    cause: Cause
+    cause: CauseOfTransmission
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +118,12 @@ _COMMAND_TYPES: Final = frozenset({*range(45, 52), *range(58, 65)})
 """Type identifications of process commands (C_SC_NA_1..C_BO_NA_1, C_SC_TA_1..C_BO_TA_1)."""
 _CONFIRMATION_CAUSES: Final = frozenset(
     {
-        Cause.ACTIVATION_CON,
-        Cause.DEACTIVATION_CON,
-        Cause.UNKNOWN_TYPE,
-        Cause.UNKNOWN_CAUSE,
-        Cause.UNKNOWN_COMMON_ADDRESS,
-        Cause.UNKNOWN_IOA,
+        CauseOfTransmission.ACTIVATION_CON,
+        CauseOfTransmission.DEACTIVATION_CON,
+        CauseOfTransmission.UNKNOWN_TYPE,
+        CauseOfTransmission.UNKNOWN_CAUSE,
+        CauseOfTransmission.UNKNOWN_COMMON_ADDRESS,
+        CauseOfTransmission.UNKNOWN_IOA,
     }
 )
 # Octet offsets in an I-frame APDU: 2 start/length + 4 control, then the ASDU header.
@@ -282,7 +282,9 @@ class RtuSimulator:
                 int.from_bytes(data[_CA : _CA + 2], "little"),
                 int.from_bytes(data[_IOA : _IOA + 3], "little"),
             )
-            self._post(self._confirmed, key, Confirmation(not cot & 0x40, Cause(cot & 0x3F)))
+            self._post(
+                self._confirmed, key, Confirmation(not cot & 0x40, CauseOfTransmission(cot & 0x3F))
+            )
 
     def _watch(self, point: c104.Point | None) -> None:
         assert point is not None
@@ -294,7 +296,7 @@ class RtuSimulator:
             report = Report(
                 point.io_address,
                 _monitor_value(point),
-                Cause(message.cot.value),
+                CauseOfTransmission(message.cot.value),
                 quality.value if isinstance(quality, c104.Quality) else 0,
             )
             self._post(self._received, report)
@@ -350,7 +352,7 @@ class RtuSimulator:
         self,
         ioa: int,
         value: Value | None = None,
-        cause: Cause | None = None,
+        cause: CauseOfTransmission | None = None,
         *,
         after: int = 0,
     ) -> Report:
@@ -393,7 +395,7 @@ class RtuSimulator:
         value: Value,
         *,
         common_address: int | None = None,
-        cause: Cause = Cause.ACTIVATION,
+        cause: CauseOfTransmission = CauseOfTransmission.ACTIVATION,
         time: datetime | None = None,
         select: bool = False,
     ) -> Confirmation:

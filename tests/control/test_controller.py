@@ -12,8 +12,8 @@ from custom_components.grid_ems.control.model import (
     Action,
     AssetControl,
     AssetOutcome,
-    Cause,
     Constraint,
+    ConstraintCause,
     ControlInput,
     ControllerState,
     ControlSettings,
@@ -88,7 +88,7 @@ def test_max_asset_production_caps_pv_and_battery_discharge_at_once() -> None:
     run.dso = DsoState(max_set_ap=30.0)
     decision = run.step()
     assert written(decision.actions) == {"number.pv_limit": 30.0, "number.bess_target": 9.0}
-    cause = Cause(Constraint.MAX_ASSET_PRODUCTION)
+    cause = ConstraintCause(Constraint.MAX_ASSET_PRODUCTION)
     assert decision.assets["pv"] == AssetOutcome(15.0, cause)
     assert decision.assets["bess"] == AssetOutcome(9.0, cause)
     assert decision.state is ControllerState.LIMITING
@@ -103,7 +103,7 @@ def test_max_asset_consumption_throttles_ev_and_switches_off_an_on_off_load() ->
     # 11.04 kW on 3 x 230 V is 16 A; the boiler cannot run at half power: off.
     assert written(decision.actions) == {"number.ev_current": 16.0, "switch.boiler": False}
     assert decision.assets["boiler"].applied_kw == 0.0
-    assert decision.active == Cause(Constraint.MAX_ASSET_CONSUMPTION)
+    assert decision.active == ConstraintCause(Constraint.MAX_ASSET_CONSUMPTION)
 
 
 def test_relaxing_ramps_and_restores_the_original_value() -> None:
@@ -130,7 +130,7 @@ def test_releasing_state_while_ramping() -> None:
     decision = run.step()
     assert decision.state is ControllerState.RELEASING
     assert decision.assets["pv"].releasing
-    assert decision.assets["pv"].cause == Cause(Constraint.MAX_ASSET_PRODUCTION)
+    assert decision.assets["pv"].cause == ConstraintCause(Constraint.MAX_ASSET_PRODUCTION)
 
 
 def test_an_owner_limit_stricter_than_the_dso_is_left_alone() -> None:
@@ -169,12 +169,12 @@ def test_emergency_stop_production_on_both_layers_and_exact_release() -> None:
         "number.bess_target": 0.0,
     }
     assert decision.state is ControllerState.EMERGENCY_STOP
-    assert decision.active == Cause(Constraint.EMERGENCY_STOP_PRODUCTION)
+    assert decision.active == ConstraintCause(Constraint.EMERGENCY_STOP_PRODUCTION)
     stop = next(
         action for action in decision.actions if action.entity_id == "switch.relay_injection"
     )
     assert stop.group == "switch.relay_injection"
-    assert stop.cause == Cause(Constraint.EMERGENCY_STOP_PRODUCTION)
+    assert stop.cause == ConstraintCause(Constraint.EMERGENCY_STOP_PRODUCTION)
     # The EV and the consumption relay are not touched.
     assert run.plant.value("switch.ev") is True
     run.dso = DsoState()
@@ -184,7 +184,7 @@ def test_emergency_stop_production_on_both_layers_and_exact_release() -> None:
     assert restored["number.pv_limit"] == 100.0
     # Restores, each with the stop that had held the entity.
     assert all(
-        action.restore and action.cause == Cause(Constraint.EMERGENCY_STOP_PRODUCTION)
+        action.restore and action.cause == ConstraintCause(Constraint.EMERGENCY_STOP_PRODUCTION)
         for action in decision.actions
         if action.entity_id != "number.bess_target"
     )
@@ -212,7 +212,7 @@ def test_emergency_stop_consumption() -> None:
         "number.bess_target": 0.0,
     }
     assert decision.assets["ev"].applied_kw == 0.0
-    assert decision.active == Cause(Constraint.EMERGENCY_STOP_CONSUMPTION)
+    assert decision.active == ConstraintCause(Constraint.EMERGENCY_STOP_CONSUMPTION)
     run.dso = DsoState()
     run.run(5)
     assert run.plant.values == Plant().values | {
@@ -252,7 +252,7 @@ def test_both_stops_report_production_first() -> None:
     run = run_with(settings=FAST)
     run.dso = DsoState(stop_production=True, stop_consumption=True)
     decision = run.step()
-    assert decision.active == Cause(Constraint.EMERGENCY_STOP_PRODUCTION)
+    assert decision.active == ConstraintCause(Constraint.EMERGENCY_STOP_PRODUCTION)
     assert run.plant.value("switch.relay_injection") is True
     assert run.plant.value("switch.relay_consumption") is True
 
@@ -269,7 +269,7 @@ def test_export_limit_absorbs_in_the_battery_before_curtailing() -> None:
         "select.bess_source": "remote",
         "number.bess_target": -20.5,
     }
-    assert decision.assets["bess"].cause == Cause(Constraint.MAX_INJECTION)
+    assert decision.assets["bess"].cause == ConstraintCause(Constraint.MAX_INJECTION)
     assert run.plant.grid_kw() == pytest.approx(-9.5)
     run.plant.pv_potential_kw = 50.0
     decision = run.run(4)
@@ -277,9 +277,9 @@ def test_export_limit_absorbs_in_the_battery_before_curtailing() -> None:
     assert run.plant.value("number.bess_target") == -30.0
     assert run.plant.grid_kw() >= -10.0
     assert run.plant.grid_kw() == pytest.approx(-9.5, abs=0.3)
-    assert decision.assets["pv"].cause == Cause(Constraint.MAX_INJECTION)
-    assert decision.assets["bess"].cause == Cause(Constraint.MAX_INJECTION)
-    assert decision.active == Cause(Constraint.MAX_INJECTION)
+    assert decision.assets["pv"].cause == ConstraintCause(Constraint.MAX_INJECTION)
+    assert decision.assets["bess"].cause == ConstraintCause(Constraint.MAX_INJECTION)
+    assert decision.active == ConstraintCause(Constraint.MAX_INJECTION)
     assert decision.headroom_injection_kw == pytest.approx(run.plant.grid_kw() + 10.0, abs=0.3)
 
 
@@ -314,7 +314,7 @@ def test_import_limit_discharges_then_throttles_then_switches_off() -> None:
     assert run.plant.value("number.bess_target") == 30.0
     assert run.plant.value("switch.boiler") is True
     assert run.plant.value("number.ev_current") == 28.0
-    assert decision.assets["ev"].cause == Cause(Constraint.MAX_CONSUMPTION)
+    assert decision.assets["ev"].cause == ConstraintCause(Constraint.MAX_CONSUMPTION)
     # An empty battery: the EV goes to its minimum, then the boiler goes off.
     run.plant.soe_pct = 2.0
     run.plant.load_kw = 3.0
@@ -323,7 +323,9 @@ def test_import_limit_discharges_then_throttles_then_switches_off() -> None:
     assert run.plant.value("number.bess_target") == 0.0
     assert run.plant.value("select.bess_source") == "remote"  # held: it must not charge now
     assert run.plant.value("switch.boiler") is False
-    assert decision.assets["boiler"] == AssetOutcome(0.0, Cause(Constraint.MAX_CONSUMPTION))
+    assert decision.assets["boiler"] == AssetOutcome(
+        0.0, ConstraintCause(Constraint.MAX_CONSUMPTION)
+    )
     # The EV went to its minimum before the boiler went off, and takes the room left since.
     assert run.plant.value("switch.ev") is True
     ev_current = run.plant.value("number.ev_current")
@@ -392,7 +394,7 @@ def test_self_consumption_keeps_the_grid_near_zero() -> None:
     decision = run.run(4)
     assert abs(run.plant.grid_kw()) < 0.3
     assert decision.state is ControllerState.OPTIMIZING
-    assert decision.active == Cause(Constraint.SELF_CONSUMPTION, Source.LOCAL)
+    assert decision.active == ConstraintCause(Constraint.SELF_CONSUMPTION, Source.LOCAL)
     run.plant.pv_potential_kw = 0.0
     run.run(4)
     assert run.plant.value("number.bess_target") == pytest.approx(5.0)
@@ -425,7 +427,7 @@ def test_peak_shaving_discharges_and_throttles_but_never_switches_off() -> None:
     assert run.plant.value("switch.boiler") is True
     assert run.plant.value("number.ev_current") == 6.0
     assert run.plant.value("switch.ev") is True
-    assert decision.active == Cause(Constraint.PEAK_SHAVING, Source.LOCAL)
+    assert decision.active == ConstraintCause(Constraint.PEAK_SHAVING, Source.LOCAL)
     assert decision.state is ControllerState.OPTIMIZING
 
 
@@ -449,7 +451,9 @@ def test_lost_measurement_falls_back_to_open_loop_caps() -> None:
     # 20 kW of export shared over 80 kW of production: 25 % of each installed power.
     assert decision.state is ControllerState.FAIL_SAFE
     assert run.plant.value("number.pv_limit") == 25.0
-    assert decision.assets["pv"].cause == Cause(Constraint.MAX_INJECTION, Source.MEASUREMENT_LOST)
+    assert decision.assets["pv"].cause == ConstraintCause(
+        Constraint.MAX_INJECTION, Source.MEASUREMENT_LOST
+    )
     assert decision.headroom_injection_kw is None
     run.grid = True
     run.run(5)
@@ -464,7 +468,7 @@ def test_stale_measurement_counts_as_lost() -> None:
     assert decision.state is ControllerState.FAIL_SAFE
     # 10 kW for the only consumer: 14 A on three phases.
     assert written(decision.actions) == {"number.ev_current": 14.0}
-    assert decision.active == Cause(Constraint.MAX_CONSUMPTION, Source.MEASUREMENT_LOST)
+    assert decision.active == ConstraintCause(Constraint.MAX_CONSUMPTION, Source.MEASUREMENT_LOST)
 
 
 def test_lost_measurement_is_fail_safe_while_a_limit_is_set() -> None:
@@ -504,7 +508,9 @@ def test_lost_link_falls_back_after_the_timeout() -> None:
     run.dso = DsoState(max_set_ap=40.0)
     decision = run.step()
     assert decision.state is ControllerState.FAIL_SAFE
-    assert decision.assets["pv"].cause == Cause(Constraint.MAX_ASSET_PRODUCTION, Source.LINK_LOST)
+    assert decision.assets["pv"].cause == ConstraintCause(
+        Constraint.MAX_ASSET_PRODUCTION, Source.LINK_LOST
+    )
     run.link_up = True
     run.step()
     assert run.plant.value("number.pv_limit") == 40.0
@@ -537,7 +543,7 @@ def test_remote_q_mode_sets_the_reactive_setpoints_and_local_releases_them() -> 
     run.dso = DsoState(q_mode=QMode.REMOTE, min_set_q=5.0, max_set_q=10.0)
     decision = run.step()
     assert written(decision.actions) == {"number.pv_q": 5.0}
-    assert decision.active == Cause(Constraint.REACTIVE_BAND)
+    assert decision.active == ConstraintCause(Constraint.REACTIVE_BAND)
     assert decision.state is ControllerState.LIMITING
     run.dso = DsoState(q_mode=QMode.REMOTE)  # band -100..100 holds 0
     run.step()

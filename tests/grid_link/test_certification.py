@@ -5,7 +5,7 @@ from __future__ import annotations
 from homeassistant.core import HomeAssistant
 
 from custom_components.grid_ems.grid_link import GridLinkCoordinator
-from custom_components.grid_ems.iec104 import Cause
+from custom_components.grid_ems.iec104 import CauseOfTransmission
 from custom_components.grid_ems.netflex import (
     DEFAULT_POINT_MAP,
     AuditRecord,
@@ -29,15 +29,20 @@ async def test_certification_feedback_trail(
     link.async_subscribe(remember)
     start = len(rtu.reports)
     confirmations = await rtu.play(CERTIFICATION)
-    assert confirmations == [Confirmation(True, Cause.ACTIVATION_CON)] * len(CERTIFICATION)
+    assert confirmations == [Confirmation(True, CauseOfTransmission.ACTIVATION_CON)] * len(
+        CERTIFICATION
+    )
     last = CERTIFICATION[-1]
     await rtu.wait_for_report(
-        DEFAULT_POINT_MAP.feedback_ioa(last.command), last.value, Cause.SPONTANEOUS, after=start
+        DEFAULT_POINT_MAP.feedback_ioa(last.command),
+        last.value,
+        CauseOfTransmission.SPONTANEOUS,
+        after=start,
     )
     trail = [
         (report.ioa, report.value, report.quality)
         for report in rtu.reports[start:]
-        if report.cause is Cause.SPONTANEOUS
+        if report.cause is CauseOfTransmission.SPONTANEOUS
     ]
     assert trail == [
         (DEFAULT_POINT_MAP.feedback_ioa(step.command), step.value, 0) for step in CERTIFICATION

@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.grid_ems import grid_link
 from custom_components.grid_ems.grid_link import DsoStateStore, GridLinkCoordinator
-from custom_components.grid_ems.iec104 import Cause
+from custom_components.grid_ems.iec104 import CauseOfTransmission
 from custom_components.grid_ems.netflex import (
     DEFAULT_POINT_MAP,
     AuditRecord,
@@ -31,8 +31,8 @@ from simulators.rtu import Confirmation, RtuSimulator, Value
 
 from .conftest import state_of
 
-CONFIRMED = Confirmation(positive=True, cause=Cause.ACTIVATION_CON)
-NEGATIVE = Confirmation(positive=False, cause=Cause.ACTIVATION_CON)
+CONFIRMED = Confirmation(positive=True, cause=CauseOfTransmission.ACTIVATION_CON)
+NEGATIVE = Confirmation(positive=False, cause=CauseOfTransmission.ACTIVATION_CON)
 
 EVERY_COMMAND: list[tuple[Command, Value]] = [
     (Command.EMERGENCY_STOP_PRODUCTION, True),
@@ -84,7 +84,10 @@ async def test_every_command_accepted_mirrored_and_persisted(
         stored = await _stored_state(hass, link_entry)
         assert stored[command.value] == value, command
         report = await rtu.wait_for_report(
-            DEFAULT_POINT_MAP.feedback_ioa(command), value, Cause.SPONTANEOUS, after=before
+            DEFAULT_POINT_MAP.feedback_ioa(command),
+            value,
+            CauseOfTransmission.SPONTANEOUS,
+            after=before,
         )
         assert report.quality == 0
     assert link.state == AFTER_EVERY_COMMAND
@@ -131,7 +134,7 @@ async def test_repeated_command_confirmed_and_mirrored_again(
     for _ in range(2):
         start = len(rtu.reports)
         assert await rtu.command(Command.MIN_SET_P, 40.0) == CONFIRMED
-        await rtu.wait_for_report(12001, 40.0, Cause.SPONTANEOUS, after=start)
+        await rtu.wait_for_report(12001, 40.0, CauseOfTransmission.SPONTANEOUS, after=start)
     assert [record.accepted for record in link.audit] == [True, True]
 
 
@@ -172,7 +175,7 @@ async def test_invalid_values_refused_without_change(
         assert await rtu.command(command, value) == NEGATIVE, (command, value)
     # Replies come in order: once this feedback is in, any for the refused ones would be too.
     assert await rtu.command(Command.TEST, True) == CONFIRMED
-    await rtu.wait_for_report(11003, True, Cause.SPONTANEOUS, after=start)
+    await rtu.wait_for_report(11003, True, CauseOfTransmission.SPONTANEOUS, after=start)
     assert [report.ioa for report in rtu.reports[start:]] == [11003]
     assert link.state == DsoState(test_mode=True)
     assert await _stored_state(hass, link_entry) == dump_state(DsoState(test_mode=True))
@@ -188,8 +191,8 @@ class RefusalCase(NamedTuple):
     point_type: c104.Type
     value: Value
     common_address: int
-    cause: Cause
-    answer: Cause
+    cause: CauseOfTransmission
+    answer: CauseOfTransmission
     refusal: Refusal
 
 
@@ -201,8 +204,8 @@ class RefusalCase(NamedTuple):
             c104.Type.C_SC_NA_1,
             True,
             100,
-            Cause.ACTIVATION,
-            Cause.UNKNOWN_IOA,
+            CauseOfTransmission.ACTIVATION,
+            CauseOfTransmission.UNKNOWN_IOA,
             Refusal.UNKNOWN_IOA,
         ),
         # A type the point does not take: "unknown type", the IOA is right.
@@ -211,8 +214,8 @@ class RefusalCase(NamedTuple):
             c104.Type.C_SE_NC_1,
             1.0,
             100,
-            Cause.ACTIVATION,
-            Cause.UNKNOWN_TYPE,
+            CauseOfTransmission.ACTIVATION,
+            CauseOfTransmission.UNKNOWN_TYPE,
             Refusal.UNKNOWN_TYPE,
         ),
         RefusalCase(
@@ -220,8 +223,8 @@ class RefusalCase(NamedTuple):
             c104.Type.C_SC_NA_1,
             True,
             101,
-            Cause.ACTIVATION,
-            Cause.UNKNOWN_COMMON_ADDRESS,
+            CauseOfTransmission.ACTIVATION,
+            CauseOfTransmission.UNKNOWN_COMMON_ADDRESS,
             Refusal.UNKNOWN_COMMON_ADDRESS,
         ),
         RefusalCase(
@@ -229,8 +232,8 @@ class RefusalCase(NamedTuple):
             c104.Type.C_SC_NA_1,
             True,
             100,
-            Cause.DEACTIVATION,
-            Cause.UNKNOWN_CAUSE,
+            CauseOfTransmission.DEACTIVATION,
+            CauseOfTransmission.UNKNOWN_CAUSE,
             Refusal.UNKNOWN_CAUSE,
         ),
     ],
@@ -261,7 +264,9 @@ async def test_protocol_refusals(
 
 async def test_unknown_type_refused(link: GridLinkCoordinator, rtu: RtuSimulator) -> None:
     """A type the interface does not use (normalized set-point) gets cause 44, and is audited."""
-    assert await rtu.send(2001, c104.Type.C_SE_NA_1, 0.5) == Confirmation(False, Cause.UNKNOWN_TYPE)
+    assert await rtu.send(2001, c104.Type.C_SE_NA_1, 0.5) == Confirmation(
+        False, CauseOfTransmission.UNKNOWN_TYPE
+    )
     assert link.state == DsoState()
     record = link.audit.last
     assert record is not None

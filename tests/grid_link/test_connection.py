@@ -31,7 +31,7 @@ from custom_components.grid_ems.grid_link import (
     CONF_WHEN_FULL,
     GridLinkCoordinator,
 )
-from custom_components.grid_ems.iec104 import Cause
+from custom_components.grid_ems.iec104 import CauseOfTransmission
 from custom_components.grid_ems.iec104.apci import UFrame, UFunction, encode_apdu
 from custom_components.grid_ems.netflex import Command
 from simulators.rtu import RtuSimulator
@@ -288,4 +288,4 @@ def system_clock_moved(by: timedelta) -> Iterator[None]:
 
 
 def _periodic_reports(rtu: RtuSimulator) -> int:
-    return sum(report.cause is Cause.PERIODIC for report in rtu.reports)
+    return sum(report.cause is CauseOfTransmission.PERIODIC for report in rtu.reports)

@@ -7,7 +7,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.grid_ems.grid_link import GridLinkCoordinator
-from custom_components.grid_ems.iec104 import Cause, Quality
+from custom_components.grid_ems.iec104 import CauseOfTransmission, Quality
 from custom_components.grid_ems.netflex import (
     Asset,
     AssetCategory,
@@ -74,13 +74,15 @@ async def test_feedback_quality(
 ) -> None:
     """The enforcement flags a feedback point; it goes out at once and stays in GI."""
     link.async_set_feedback_quality(Command.EMERGENCY_STOP_PRODUCTION, Quality.INVALID)
-    report = await rtu.wait_for_report(11001, False, Cause.SPONTANEOUS)
+    report = await rtu.wait_for_report(11001, False, CauseOfTransmission.SPONTANEOUS)
     assert report.quality == Quality.INVALID
     assert await rtu.interrogate()
-    assert rtu.values[11001] == Report(11001, False, Cause.INTERROGATED_BY_STATION, 0x80)
+    assert rtu.values[11001] == Report(
+        11001, False, CauseOfTransmission.INTERROGATED_BY_STATION, 0x80
+    )
     assert link.diagnostics()["feedback_quality"] == {"emergency_stop_production": "INVALID"}
     # A new command starts again from good quality.
     start = len(rtu.reports)
     assert (await rtu.command(Command.EMERGENCY_STOP_PRODUCTION, True)).positive
-    report = await rtu.wait_for_report(11001, True, Cause.SPONTANEOUS, after=start)
+    report = await rtu.wait_for_report(11001, True, CauseOfTransmission.SPONTANEOUS, after=start)
     assert report.quality == 0

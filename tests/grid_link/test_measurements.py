@@ -15,7 +15,7 @@ from custom_components.grid_ems.grid_link import (
     CONF_TEST_MODE,
     GridLinkCoordinator,
 )
-from custom_components.grid_ems.iec104 import Cause, Quality
+from custom_components.grid_ems.iec104 import CauseOfTransmission, Quality
 from simulators.rtu import Report, RtuSimulator
 
 from .conftest import (
@@ -29,7 +29,7 @@ from .conftest import (
 
 KW = {"unit_of_measurement": UnitOfPower.KILO_WATT}
 W = {"unit_of_measurement": UnitOfPower.WATT}
-PERIODIC = Cause.PERIODIC
+PERIODIC = CauseOfTransmission.PERIODIC
 
 
 def _set_site_power(hass: HomeAssistant) -> None:
@@ -65,7 +65,7 @@ async def test_periodic_report_sums_categories(
     # The same values in a general interrogation.
     start = len(rtu.reports)
     assert await rtu.interrogate()
-    assert rtu.values[13001] == Report(13001, 80.0, Cause.INTERROGATED_BY_STATION, 0)
+    assert rtu.values[13001] == Report(13001, 80.0, CauseOfTransmission.INTERROGATED_BY_STATION, 0)
     assert len(rtu.reports[start:]) == 27
     await hass.async_block_till_done()
     assert state_of(hass, link_entry, "sensor", "active_power_solar") == "80.0"

@@ -11,7 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.grid_ems import grid_link
 from custom_components.grid_ems.grid_link import GridLinkCoordinator
-from custom_components.grid_ems.iec104 import Cause
+from custom_components.grid_ems.iec104 import CauseOfTransmission
 from custom_components.grid_ems.netflex import (
     Command,
     DsoState,
@@ -23,7 +23,7 @@ from simulators.rtu import Report, RtuSimulator
 
 from .conftest import setup_link, state_of
 
-GI = Cause.INTERROGATED_BY_STATION
+GI = CauseOfTransmission.INTERROGATED_BY_STATION
 COMMANDED = DsoState(
     stop_production=True,
     q_mode=QMode.REMOTE,

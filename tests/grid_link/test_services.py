@@ -11,7 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.grid_link import GridLinkCoordinator
-from custom_components.grid_ems.iec104 import Cause
+from custom_components.grid_ems.iec104 import CauseOfTransmission
 from custom_components.grid_ems.netflex import LOCAL_SOURCE, DsoState, QMode, Refusal
 from simulators.rtu import Report, RtuSimulator
 
@@ -40,10 +40,10 @@ async def test_simulated_commands_are_executed_and_mirrored(
     await _simulate(hass, link_entry, "emergency_stop_consumption", 1)
     await _simulate(hass, link_entry, "q_mode", 2)
     assert link.state == DsoState(stop_consumption=True, q_mode=QMode.REMOTE, min_set_p=30.0)
-    assert await rtu.wait_for_report(12001, 30.0, Cause.SPONTANEOUS, after=start) == Report(
-        12001, 30.0, Cause.SPONTANEOUS, 0
-    )
-    await rtu.wait_for_report(11101, 2, Cause.SPONTANEOUS, after=start)
+    assert await rtu.wait_for_report(
+        12001, 30.0, CauseOfTransmission.SPONTANEOUS, after=start
+    ) == Report(12001, 30.0, CauseOfTransmission.SPONTANEOUS, 0)
+    await rtu.wait_for_report(11101, 2, CauseOfTransmission.SPONTANEOUS, after=start)
     assert [(record.source, record.local) for record in link.audit] == [(LOCAL_SOURCE, True)] * 3
 
 

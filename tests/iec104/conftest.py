@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 import pytest
 
 from custom_components.grid_ems.iec104 import (
-    CommandRequest,
     CommandResult,
     ConnectionEvent,
     ConnectionState,
+    ProcessCommand,
     ProtocolParameters,
     RefusedCommand,
     Server,
@@ -44,13 +44,13 @@ def auto_enable_custom_integrations() -> None:
 class Recorder:
     """Collects what the server reports, with events to await."""
 
-    commands: list[CommandRequest] = field(default_factory=list)
+    commands: list[ProcessCommand] = field(default_factory=list)
     events: list[ConnectionEvent] = field(default_factory=list)
     refused: list[RefusedCommand] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     result: CommandResult = field(default_factory=CommandResult.accept)
 
-    async def on_command(self, request: CommandRequest) -> CommandResult:
+    async def on_command(self, request: ProcessCommand) -> CommandResult:
         self.commands.append(request)
         return self.result
 

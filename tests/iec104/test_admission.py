@@ -9,13 +9,18 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from custom_components.grid_ems.iec104 import (
-    CommandRequest,
     CommandResult,
     ConnectionState,
+    ProcessCommand,
     Server,
 )
 from custom_components.grid_ems.iec104.apci import UFunction
-from custom_components.grid_ems.iec104.asdu import ASDU, Cause, SetpointCommand, TypeID
+from custom_components.grid_ems.iec104.asdu import (
+    ASDU,
+    CauseOfTransmission,
+    SetpointCommand,
+    TypeID,
+)
 
 from .conftest import COMMON_ADDRESS, FAST, RawClient, Recorder, ServerFactory
 
@@ -112,7 +117,7 @@ async def test_a_command_being_carried_out_completes_when_its_connection_is_repl
     """The handler may already be enforcing and saving the command: it is not cut short."""
     handling, release, finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
-    async def slow(_request: CommandRequest) -> CommandResult:
+    async def slow(_request: ProcessCommand) -> CommandResult:
         handling.set()
         await release.wait()
         finished.set()
@@ -121,7 +126,10 @@ async def test_a_command_being_carried_out_completes_when_its_connection_is_repl
     server = await make_server(on_command=slow)
     old = await started(server, connect)
     setpoint = ASDU(
-        TypeID.C_SE_NC_1, Cause.ACTIVATION, COMMON_ADDRESS, (SetpointCommand(2001, 42.5),)
+        TypeID.C_SE_NC_1,
+        CauseOfTransmission.ACTIVATION,
+        COMMON_ADDRESS,
+        (SetpointCommand(2001, 42.5),),
     )
     await old.send_asdu(setpoint)
     await asyncio.wait_for(handling.wait(), 5)

@@ -13,7 +13,7 @@ from custom_components.grid_ems.iec104.asdu import (
     MAX_OBJECTS,
     ASDUDecodeError,
     ASDUHeader,
-    Cause,
+    CauseOfTransmission,
     ClockSyncCommand,
     DoubleCommand,
     DoublePoint,
@@ -49,25 +49,30 @@ CAPTURE_TIME = datetime(2026, 11, 22, 2, 30, 59, 695000, tzinfo=UTC)
 VECTORS: list[tuple[str, ASDU]] = [
     (
         "46010400640000000000",
-        ASDU(TypeID.M_EI_NA_1, Cause.INITIALIZED, 100, (EndOfInitialization(),)),
+        ASDU(TypeID.M_EI_NA_1, CauseOfTransmission.INITIALIZED, 100, (EndOfInitialization(),)),
     ),
     (
         "64010600010000000014",
-        ASDU(TypeID.C_IC_NA_1, Cause.ACTIVATION, 1, (InterrogationCommand(),)),
+        ASDU(TypeID.C_IC_NA_1, CauseOfTransmission.ACTIVATION, 1, (InterrogationCommand(),)),
     ),
     (
         "6701070064000000002fe91e02f60b1a",
-        ASDU(TypeID.C_CS_NA_1, Cause.ACTIVATION_CON, 100, (ClockSyncCommand(CAPTURE_TIME),)),
+        ASDU(
+            TypeID.C_CS_NA_1,
+            CauseOfTransmission.ACTIVATION_CON,
+            100,
+            (ClockSyncCommand(CAPTURE_TIME),),
+        ),
     ),
     (
         "320106006400d107000000044200",
-        ASDU(TypeID.C_SE_NC_1, Cause.ACTIVATION, 100, (SetpointCommand(2001, 33.0),)),
+        ASDU(TypeID.C_SE_NC_1, CauseOfTransmission.ACTIVATION, 100, (SetpointCommand(2001, 33.0),)),
     ),
     (
         "0d0114006400e12e000000c84200",
         ASDU(
             TypeID.M_ME_NC_1,
-            Cause.INTERROGATED_BY_STATION,
+            CauseOfTransmission.INTERROGATED_BY_STATION,
             100,
             (MeasuredFloat(12001, 100.0),),
         ),
@@ -76,7 +81,7 @@ VECTORS: list[tuple[str, ASDU]] = [
         "2d016f0064000f270001",
         ASDU(
             TypeID.C_SC_NA_1,
-            Cause.UNKNOWN_IOA,
+            CauseOfTransmission.UNKNOWN_IOA,
             100,
             (SingleCommand(9999, True),),
             negative=True,
@@ -86,7 +91,7 @@ VECTORS: list[tuple[str, ASDU]] = [
         "2e01860364004d04008e",
         ASDU(
             TypeID.C_DC_NA_1,
-            Cause.ACTIVATION,
+            CauseOfTransmission.ACTIVATION,
             100,
             (DoubleCommand(1101, DoublePointValue.ON, qualifier=3, select=True),),
             test=True,
@@ -97,7 +102,7 @@ VECTORS: list[tuple[str, ASDU]] = [
         "018203006400f92a000091",
         ASDU(
             TypeID.M_SP_NA_1,
-            Cause.SPONTANEOUS,
+            CauseOfTransmission.SPONTANEOUS,
             100,
             (
                 SinglePoint(11001, False),
@@ -110,7 +115,7 @@ VECTORS: list[tuple[str, ASDU]] = [
         "1f01030064005d2b00422fe91e02f60b1a",
         ASDU(
             TypeID.M_DP_TB_1,
-            Cause.SPONTANEOUS,
+            CauseOfTransmission.SPONTANEOUS,
             100,
             (DoublePoint(11101, DoublePointValue.ON, Quality.NOT_TOPICAL, CAPTURE_TIME),),
         ),
@@ -119,7 +124,7 @@ VECTORS: list[tuple[str, ASDU]] = [
         "240101006400c93200000080bf212fe91e02f60b1a",
         ASDU(
             TypeID.M_ME_TF_1,
-            Cause.PERIODIC,
+            CauseOfTransmission.PERIODIC,
             100,
             (MeasuredFloat(13001, -1.0, Quality.OVERFLOW | Quality.SUBSTITUTED, CAPTURE_TIME),),
         ),
@@ -128,14 +133,14 @@ VECTORS: list[tuple[str, ASDU]] = [
         "6b0107006400000000341200e91e02f60b1a",
         ASDU(
             TypeID.C_TS_TA_1,
-            Cause.ACTIVATION_CON,
+            CauseOfTransmission.ACTIVATION_CON,
             100,
             (TimeTaggedTestCommand(0x1234, datetime(2026, 11, 22, 2, 30, 59, 648000, tzinfo=UTC)),),
         ),
     ),
     (
         "660105006400e12e00",
-        ASDU(TypeID.C_RD_NA_1, Cause.REQUEST, 100, (ReadCommand(12001),)),
+        ASDU(TypeID.C_RD_NA_1, CauseOfTransmission.REQUEST, 100, (ReadCommand(12001),)),
     ),
 ]
 
@@ -150,7 +155,7 @@ def test_captured_time_tagged_command_without_day_of_week() -> None:
     # lib60870 leaves the day of week 0; we read it regardless and write it filled in.
     asdu = decode_asdu(bytes.fromhex("3a0107006400e903000130e91e02160b1a"))
     command = SingleCommand(1001, True, time=CAPTURE_TIME + timedelta(milliseconds=1))
-    assert asdu == ASDU(TypeID.C_SC_TA_1, Cause.ACTIVATION_CON, 100, (command,))
+    assert asdu == ASDU(TypeID.C_SC_TA_1, CauseOfTransmission.ACTIVATION_CON, 100, (command,))
     assert encode_asdu(asdu).hex() == "3a0107006400e903000130e91e02f60b1a"
 
 
@@ -189,10 +194,26 @@ def test_cp56time2a_rejects_invalid_octets(wire: str, message: str) -> None:
     [
         ("2d0106006400", None, "cannot have 6 octets"),
         ("2d01060064", None, "shorter than its header"),
-        ("090103006400010000000000", Cause.UNKNOWN_TYPE, "unknown type identification 9"),
-        ("ff0103006400010000000000", Cause.UNKNOWN_TYPE, "unknown type identification 255"),
-        ("2d01000064000f270001", Cause.UNKNOWN_CAUSE, "unknown cause of transmission 0"),
-        ("2d010e0064000f270001", Cause.UNKNOWN_CAUSE, "unknown cause of transmission 14"),
+        (
+            "090103006400010000000000",
+            CauseOfTransmission.UNKNOWN_TYPE,
+            "unknown type identification 9",
+        ),
+        (
+            "ff0103006400010000000000",
+            CauseOfTransmission.UNKNOWN_TYPE,
+            "unknown type identification 255",
+        ),
+        (
+            "2d01000064000f270001",
+            CauseOfTransmission.UNKNOWN_CAUSE,
+            "unknown cause of transmission 0",
+        ),
+        (
+            "2d010e0064000f270001",
+            CauseOfTransmission.UNKNOWN_CAUSE,
+            "unknown cause of transmission 14",
+        ),
         ("2d00060064000f270001", None, "with 0 objects"),
         ("2d02060064000f270001", None, "cannot have 10 octets"),
         ("2d81060064000f27000101", None, "cannot have 11 octets"),
@@ -200,7 +221,7 @@ def test_cp56time2a_rejects_invalid_octets(wire: str, message: str) -> None:
         ("67010600640000000000001e02f60d1a", None, "C_CS_NA_1: month must be in 1..12"),
     ],
 )
-def test_decode_errors(wire: str, cause: Cause | None, message: str) -> None:
+def test_decode_errors(wire: str, cause: CauseOfTransmission | None, message: str) -> None:
     with pytest.raises(ASDUDecodeError, match=message) as error:
         decode_asdu(bytes.fromhex(wire))
     assert error.value.cause is cause
@@ -211,12 +232,20 @@ def test_decode_errors(wire: str, cause: Cause | None, message: str) -> None:
     [
         (
             "2d0106006400e903000001",
-            ASDUHeader(TypeID.C_SC_NA_1, Cause.ACTIVATION, 100, 1001),
+            ASDUHeader(TypeID.C_SC_NA_1, CauseOfTransmission.ACTIVATION, 100, 1001),
             "C_SC_NA_1",
         ),
-        ("300106006400d1070000000000", ASDUHeader(48, Cause.ACTIVATION, 100, 2001), "type 48"),
+        (
+            "300106006400d1070000000000",
+            ASDUHeader(48, CauseOfTransmission.ACTIVATION, 100, 2001),
+            "type 48",
+        ),
         ("2d010e0065000f270001", ASDUHeader(TypeID.C_SC_NA_1, 14, 101, 9999), "C_SC_NA_1"),
-        ("ff01060064000f27", ASDUHeader(255, Cause.ACTIVATION, 100, None), "type 255"),
+        (
+            "ff01060064000f27",
+            ASDUHeader(255, CauseOfTransmission.ACTIVATION, 100, None),
+            "type 255",
+        ),
     ],
 )
 def test_header_of_any_asdu(wire: str, header: ASDUHeader, name: str) -> None:
@@ -232,7 +261,7 @@ def test_header_needs_six_octets() -> None:
 
 def _asdu(type_id: TypeID, *objects: InformationObject, **fields: object) -> ASDU:
     fields.setdefault("common_address", 100)
-    return ASDU(type_id, Cause.SPONTANEOUS, objects=objects, **fields)  # type: ignore[arg-type]
+    return ASDU(type_id, CauseOfTransmission.SPONTANEOUS, objects=objects, **fields)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -270,31 +299,39 @@ def test_encode_errors(asdu: ASDU, message: str) -> None:
 
 def test_encode_asdus_packs_to_the_apdu_limit() -> None:
     points = [MeasuredFloat(100_000 + index, float(index)) for index in range(1000)]
-    asdus = list(encode_asdus(TypeID.M_ME_NC_1, Cause.INTERROGATED_BY_STATION, 100, points))
+    asdus = list(
+        encode_asdus(TypeID.M_ME_NC_1, CauseOfTransmission.INTERROGATED_BY_STATION, 100, points)
+    )
     assert len(asdus) == math.ceil(1000 / 30)  # (249 - 6) // (3 + 5) objects per ASDU
     assert max(len(asdu) for asdu in asdus) == 6 + 30 * 8
     decoded = [decode_asdu(asdu) for asdu in asdus]
     assert [obj for asdu in decoded for obj in asdu.objects] == points
     assert {(asdu.cause, asdu.common_address) for asdu in decoded} == {
-        (Cause.INTERROGATED_BY_STATION, 100)
+        (CauseOfTransmission.INTERROGATED_BY_STATION, 100)
     }
 
 
 def test_encode_asdus_limits_objects_to_127() -> None:
     # Read commands have no element: 81 would fit in the octets, but N has 7 bits.
     reads = [ReadCommand(index) for index in range(200)]
-    asdus = list(encode_asdus(TypeID.C_RD_NA_1, Cause.REQUEST, 1, reads, originator=7))
+    asdus = list(
+        encode_asdus(TypeID.C_RD_NA_1, CauseOfTransmission.REQUEST, 1, reads, originator=7)
+    )
     assert [asdu[1] for asdu in asdus] == [81, 81, 38]
     with pytest.raises(ValueError, match="SinglePoint cannot be sent as C_RD_NA_1"):
-        list(encode_asdus(TypeID.C_RD_NA_1, Cause.REQUEST, 1, [SinglePoint(1, True)]))
+        list(encode_asdus(TypeID.C_RD_NA_1, CauseOfTransmission.REQUEST, 1, [SinglePoint(1, True)]))
 
 
 def test_mirror_asdu_changes_only_the_cause_octet() -> None:
     command = bytes.fromhex("2d0186036400e903000181")
-    assert mirror_asdu(command, Cause.ACTIVATION_CON).hex() == "2d0187036400e903000181"
-    assert mirror_asdu(command, Cause.UNKNOWN_IOA, negative=True)[2] == 0x80 | 0x40 | 47
+    assert (
+        mirror_asdu(command, CauseOfTransmission.ACTIVATION_CON).hex() == "2d0187036400e903000181"
+    )
+    assert (
+        mirror_asdu(command, CauseOfTransmission.UNKNOWN_IOA, negative=True)[2] == 0x80 | 0x40 | 47
+    )
     with pytest.raises(ValueError, match="not an ASDU"):
-        mirror_asdu(b"\x2d", Cause.ACTIVATION_CON)
+        mirror_asdu(b"\x2d", CauseOfTransmission.ACTIVATION_CON)
 
 
 def test_type_properties() -> None:
@@ -353,7 +390,7 @@ def asdus(draw: st.DrawFn) -> ASDU:
     objects = draw(st.lists(_objects(type_id), min_size=1, max_size=16))
     return ASDU(
         type_id,
-        draw(st.sampled_from(Cause)),
+        draw(st.sampled_from(CauseOfTransmission)),
         draw(st.integers(0, 0xFFFF)),
         tuple(objects),
         negative=draw(st.booleans()),

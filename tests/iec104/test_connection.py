@@ -15,7 +15,7 @@ from custom_components.grid_ems.iec104.apci import (
 )
 from custom_components.grid_ems.iec104.asdu import (
     ASDU,
-    Cause,
+    CauseOfTransmission,
     InterrogationCommand,
     TypeID,
     decode_asdu,
@@ -37,7 +37,9 @@ from custom_components.grid_ems.iec104.connection import (
 )
 
 PARAMETERS = ProtocolParameters(k=3, w=2, t1=15, t2=10, t3=20)
-GI = encode_asdu(ASDU(TypeID.C_IC_NA_1, Cause.ACTIVATION, 100, (InterrogationCommand(),)))
+GI = encode_asdu(
+    ASDU(TypeID.C_IC_NA_1, CauseOfTransmission.ACTIVATION, 100, (InterrogationCommand(),))
+)
 STARTDT = encode_apdu(UFrame(UFunction.STARTDT_ACT))
 
 
@@ -119,7 +121,7 @@ def test_invalid_asdu_is_reported() -> None:
     [event] = session.receive_data(i_frame(0, asdu=raw), 1.0)
     assert isinstance(event, InvalidASDUReceived)
     assert event.raw == raw
-    assert event.error.cause is Cause.UNKNOWN_TYPE
+    assert event.error.cause is CauseOfTransmission.UNKNOWN_TYPE
 
 
 def test_w_received_frames_are_acknowledged_at_once() -> None:

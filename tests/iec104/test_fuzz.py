@@ -25,7 +25,7 @@ from custom_components.grid_ems.iec104.apci import (
 )
 from custom_components.grid_ems.iec104.asdu import (
     ASDU,
-    Cause,
+    CauseOfTransmission,
     ClockSyncCommand,
     DoubleCommand,
     DoublePointValue,
@@ -56,7 +56,8 @@ REQUESTS: list[tuple[TypeID, InformationObject]] = [
     (TypeID.C_RD_NA_1, ReadCommand(12001)),
 ]
 VALID_ASDUS = [
-    encode_asdu(ASDU(type_id, Cause.ACTIVATION, 100, (obj,))) for type_id, obj in REQUESTS
+    encode_asdu(ASDU(type_id, CauseOfTransmission.ACTIVATION, 100, (obj,)))
+    for type_id, obj in REQUESTS
 ]
 STARTDT = encode_apdu(UFrame(UFunction.STARTDT_ACT))
 

@@ -11,7 +11,7 @@ import c104
 import pytest
 
 from custom_components.grid_ems.iec104 import (
-    Cause,
+    CauseOfTransmission,
     ClockSyncRequest,
     CommandResult,
     ConnectionState,
@@ -206,13 +206,13 @@ async def test_spontaneous_and_periodic_data(
     client.monitor(13002, c104.Type.M_ME_TF_1)
     measured.update(-7.5)
     timed.update(12.25)
-    server.transmit([measured, timed], Cause.SPONTANEOUS)
+    server.transmit([measured, timed], CauseOfTransmission.SPONTANEOUS)
     assert {await client.next_report(), await client.next_report()} == {
         Report(13001, "M_ME_NC_1", "SPONTANEOUS", -7.5),
         Report(13002, "M_ME_TF_1", "SPONTANEOUS", 12.25),
     }
     measured.update(8.0)
-    server.transmit([measured], Cause.PERIODIC)
+    server.transmit([measured], CauseOfTransmission.PERIODIC)
     assert await client.next_report() == Report(13001, "M_ME_NC_1", "PERIODIC", 8.0)
 
 

@@ -9,7 +9,7 @@ import pytest
 from custom_components.grid_ems.iec104.asdu import (
     ASDU,
     ASDUDecodeError,
-    Cause,
+    CauseOfTransmission,
     ClockSyncCommand,
     DoubleCommand,
     DoublePointValue,
@@ -81,8 +81,18 @@ def test_general_interrogation_act_con_points_with_cot_20_act_term() -> None:
     assert confirmation == bytes.fromhex("64 01 07 00 6400 000000 14")
     assert termination == bytes.fromhex("64 01 0a 00 6400 000000 14")
     assert [decode_asdu(asdu) for asdu in points] == [
-        ASDU(TypeID.M_SP_NA_1, Cause.INTERROGATED_BY_STATION, 100, (SinglePoint(11001, True),)),
-        ASDU(TypeID.M_ME_NC_1, Cause.INTERROGATED_BY_STATION, 100, (MeasuredFloat(12001, 42.5),)),
+        ASDU(
+            TypeID.M_SP_NA_1,
+            CauseOfTransmission.INTERROGATED_BY_STATION,
+            100,
+            (SinglePoint(11001, True),),
+        ),
+        ASDU(
+            TypeID.M_ME_NC_1,
+            CauseOfTransmission.INTERROGATED_BY_STATION,
+            100,
+            (MeasuredFloat(12001, 42.5),),
+        ),
     ]
     assert responder.data_to_send() == []
 
@@ -96,13 +106,13 @@ def test_broadcast_interrogation_is_answered_per_station() -> None:
     ]
     answered = [decode_asdu(asdu) for asdu in responder.data_to_send()]
     assert [(asdu.common_address, asdu.cause) for asdu in answered] == [
-        (100, Cause.ACTIVATION_CON),
-        (100, Cause.INTERROGATED_BY_STATION),
-        (100, Cause.INTERROGATED_BY_STATION),
-        (100, Cause.ACTIVATION_TERMINATION),
-        (101, Cause.ACTIVATION_CON),
-        (101, Cause.INTERROGATED_BY_STATION),
-        (101, Cause.ACTIVATION_TERMINATION),
+        (100, CauseOfTransmission.ACTIVATION_CON),
+        (100, CauseOfTransmission.INTERROGATED_BY_STATION),
+        (100, CauseOfTransmission.INTERROGATED_BY_STATION),
+        (100, CauseOfTransmission.ACTIVATION_TERMINATION),
+        (101, CauseOfTransmission.ACTIVATION_CON),
+        (101, CauseOfTransmission.INTERROGATED_BY_STATION),
+        (101, CauseOfTransmission.ACTIVATION_TERMINATION),
     ]
 
 
@@ -118,62 +128,62 @@ def test_group_interrogation_gets_a_negative_act_con_only() -> None:
     [
         pytest.param(
             bytes.fromhex("32 01 06 00 6400 b70b00 0000c842 00"),
-            Cause.UNKNOWN_IOA,
+            CauseOfTransmission.UNKNOWN_IOA,
             "no point at IOA 2999",
             id="47-unknown-ioa",
         ),
         pytest.param(
             bytes.fromhex("2d 01 06 00 6400 d10700 01"),
-            Cause.UNKNOWN_TYPE,
+            CauseOfTransmission.UNKNOWN_TYPE,
             "C_SC_NA_1 is not accepted at IOA 2001",
             id="44-type-not-taken-at-the-point",
         ),
         pytest.param(
             bytes.fromhex("32 01 06 00 6400 f92a00 0000c842 00"),
-            Cause.UNKNOWN_TYPE,
+            CauseOfTransmission.UNKNOWN_TYPE,
             "C_SE_NC_1 is not accepted at IOA 11001",
             id="44-command-at-a-monitor-point",
         ),
         pytest.param(
             bytes.fromhex("01 01 06 00 6400 f92a00 01"),
-            Cause.UNKNOWN_TYPE,
+            CauseOfTransmission.UNKNOWN_TYPE,
             "M_SP_NA_1 is not served in the control direction",
             id="44-monitor-type",
         ),
         pytest.param(
-            with_cause(SETPOINT, Cause.SPONTANEOUS),
-            Cause.UNKNOWN_CAUSE,
+            with_cause(SETPOINT, CauseOfTransmission.SPONTANEOUS),
+            CauseOfTransmission.UNKNOWN_CAUSE,
             "C_SE_NC_1 with cause SPONTANEOUS, not ACTIVATION",
             id="45-cause",
         ),
         pytest.param(
             with_ca(SETPOINT, 102),
-            Cause.UNKNOWN_COMMON_ADDRESS,
+            CauseOfTransmission.UNKNOWN_COMMON_ADDRESS,
             "no station at common address 102",
             id="46-common-address",
         ),
         pytest.param(
             with_ca(SETPOINT, 0xFFFF),
-            Cause.UNKNOWN_COMMON_ADDRESS,
+            CauseOfTransmission.UNKNOWN_COMMON_ADDRESS,
             "no station at common address 65535",
             id="46-broadcast-command",
         ),
         pytest.param(
             SETPOINT[:-1] + bytes([0x80]),
-            Cause.ACTIVATION_CON,
+            CauseOfTransmission.ACTIVATION_CON,
             "select-before-operate is not supported (direct execute only)",
             id="select",
         ),
         pytest.param(
             bytes.fromhex("2e 01 06 00 6400 4d0400 03"),
-            Cause.ACTIVATION_CON,
+            CauseOfTransmission.ACTIVATION_CON,
             "double command states 0 and 3 are not permitted",
             id="double-state-3",
         ),
     ],
 )
 def test_refused_command_is_mirrored_with_its_negative_cause(
-    raw: bytes, reply_cause: Cause, reason: str
+    raw: bytes, reply_cause: CauseOfTransmission, reason: str
 ) -> None:
     responder = Responder(stations(), PEER)
     [event] = receive(responder, raw)
@@ -190,10 +200,13 @@ def test_refused_command_names_what_it_could_decode() -> None:
     [event] = receive(responder, bytes.fromhex("30 01 06 00 6400 d10700 0000"))  # type 48
     assert isinstance(event, CommandRefused)
     assert event.description == "type 48 (CA 100, IOA 2001)"
-    assert (event.refused.type_id, event.refused.reply_cause) == (48, Cause.UNKNOWN_TYPE)
+    assert (event.refused.type_id, event.refused.reply_cause) == (
+        48,
+        CauseOfTransmission.UNKNOWN_TYPE,
+    )
     assert event.refused.command is None
     [reply] = responder.data_to_send()
-    assert reply[2] == 0x40 | Cause.UNKNOWN_TYPE
+    assert reply[2] == 0x40 | CauseOfTransmission.UNKNOWN_TYPE
 
 
 def test_command_waits_for_the_decision_then_act_con_and_act_term() -> None:
@@ -226,7 +239,13 @@ def test_accepted_double_command_reaches_the_application() -> None:
 def test_clock_sync_act_con(accepted: bool, negative: bool) -> None:
     responder = Responder(stations(), PEER)
     raw = encode_asdu(
-        ASDU(TypeID.C_CS_NA_1, Cause.ACTIVATION, 100, (ClockSyncCommand(MOMENT),), originator=7)
+        ASDU(
+            TypeID.C_CS_NA_1,
+            CauseOfTransmission.ACTIVATION,
+            100,
+            (ClockSyncCommand(MOMENT),),
+            originator=7,
+        )
     )
     [event] = receive(responder, raw)
     assert isinstance(event, ClockSyncReceived)
@@ -238,7 +257,9 @@ def test_clock_sync_act_con(accepted: bool, negative: bool) -> None:
 
 def test_broadcast_clock_sync_is_confirmed_by_every_station() -> None:
     responder = Responder(stations(), PEER)
-    raw = encode_asdu(ASDU(TypeID.C_CS_NA_1, Cause.ACTIVATION, 0xFFFF, (ClockSyncCommand(MOMENT),)))
+    raw = encode_asdu(
+        ASDU(TypeID.C_CS_NA_1, CauseOfTransmission.ACTIVATION, 0xFFFF, (ClockSyncCommand(MOMENT),))
+    )
     [event] = receive(responder, raw)
     assert isinstance(event, ClockSyncReceived)
     responder.confirm_clock_sync(event, True)
@@ -248,18 +269,26 @@ def test_broadcast_clock_sync_is_confirmed_by_every_station() -> None:
 @pytest.mark.parametrize(
     ("raw", "reply_cause", "description"),
     [
-        (with_ca(GI, 102), Cause.UNKNOWN_COMMON_ADDRESS, "C_IC_NA_1 (CA 102, IOA 0)"),
-        (with_cause(GI, Cause.DEACTIVATION), Cause.UNKNOWN_CAUSE, "C_IC_NA_1 (CA 100, IOA 0)"),
-        (GI[:6] + bytes.fromhex("010000 14"), Cause.UNKNOWN_IOA, "C_IC_NA_1 (CA 100, IOA 1)"),
+        (with_ca(GI, 102), CauseOfTransmission.UNKNOWN_COMMON_ADDRESS, "C_IC_NA_1 (CA 102, IOA 0)"),
+        (
+            with_cause(GI, CauseOfTransmission.DEACTIVATION),
+            CauseOfTransmission.UNKNOWN_CAUSE,
+            "C_IC_NA_1 (CA 100, IOA 0)",
+        ),
+        (
+            GI[:6] + bytes.fromhex("010000 14"),
+            CauseOfTransmission.UNKNOWN_IOA,
+            "C_IC_NA_1 (CA 100, IOA 1)",
+        ),
         (
             bytes.fromhex("66 01 05 00 6400 b70b00"),
-            Cause.UNKNOWN_IOA,
+            CauseOfTransmission.UNKNOWN_IOA,
             "C_RD_NA_1 (CA 100, IOA 2999)",
         ),
     ],
 )
 def test_refused_service_is_no_refused_command(
-    raw: bytes, reply_cause: Cause, description: str
+    raw: bytes, reply_cause: CauseOfTransmission, description: str
 ) -> None:
     responder = Responder(stations(), PEER)
     [event] = receive(responder, raw)
@@ -273,14 +302,19 @@ def test_read_answers_the_point_with_cot_5() -> None:
     assert receive(responder, bytes.fromhex("66 01 05 00 6400 e12e00")) == []
     [answer] = responder.data_to_send()
     assert decode_asdu(answer) == ASDU(
-        TypeID.M_ME_NC_1, Cause.REQUEST, 100, (MeasuredFloat(12001, 42.5),)
+        TypeID.M_ME_NC_1, CauseOfTransmission.REQUEST, 100, (MeasuredFloat(12001, 42.5),)
     )
 
 
 def test_test_command_is_confirmed() -> None:
     responder = Responder(stations(), PEER)
     raw = encode_asdu(
-        ASDU(TypeID.C_TS_TA_1, Cause.ACTIVATION, 100, (TimeTaggedTestCommand(0x1234, MOMENT),))
+        ASDU(
+            TypeID.C_TS_TA_1,
+            CauseOfTransmission.ACTIVATION,
+            100,
+            (TimeTaggedTestCommand(0x1234, MOMENT),),
+        )
     )
     assert receive(responder, raw) == []
     assert responder.data_to_send() == [with_cause(raw, 7)]

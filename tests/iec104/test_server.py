@@ -11,13 +11,13 @@ from typing import Any, NamedTuple
 import pytest
 
 from custom_components.grid_ems.iec104 import (
-    Cause,
+    CauseOfTransmission,
     ClockSyncRequest,
-    CommandRequest,
     CommandResult,
     ConnectionState,
     DoubleMonitorPoint,
     DoublePointValue,
+    ProcessCommand,
     Quality,
     RefusedCommand,
     Server,
@@ -54,14 +54,14 @@ def request(
     type_id: TypeID,
     obj: InformationObject,
     *,
-    cause: Cause = Cause.ACTIVATION,
+    cause: CauseOfTransmission = CauseOfTransmission.ACTIVATION,
     common_address: int = COMMON_ADDRESS,
     originator: int = 0,
 ) -> ASDU:
     return ASDU(type_id, cause, common_address, (obj,), originator=originator)
 
 
-def reply(sent: ASDU, cause: Cause, *, negative: bool = False) -> ASDU:
+def reply(sent: ASDU, cause: CauseOfTransmission, *, negative: bool = False) -> ASDU:
     """The mirrored answer the standard expects."""
     return ASDU(
         sent.type_id,
@@ -87,7 +87,7 @@ async def started(server: Server, connect: Connect) -> RawClient:
     client = await connect(server)
     end_of_init = await client.start()
     assert end_of_init == ASDU(
-        TypeID.M_EI_NA_1, Cause.INITIALIZED, COMMON_ADDRESS, (EndOfInitialization(),)
+        TypeID.M_EI_NA_1, CauseOfTransmission.INITIALIZED, COMMON_ADDRESS, (EndOfInitialization(),)
     )
     return client
 
@@ -95,7 +95,10 @@ async def started(server: Server, connect: Connect) -> RawClient:
 async def interrogation_replies(client: RawClient) -> list[ASDU]:
     """ASDUs up to and including the next ACT_TERM or negative confirmation."""
     replies = [await client.read_asdu()]
-    while replies[-1].cause is not Cause.ACTIVATION_TERMINATION and not replies[-1].negative:
+    while (
+        replies[-1].cause is not CauseOfTransmission.ACTIVATION_TERMINATION
+        and not replies[-1].negative
+    ):
         replies.append(await client.read_asdu())
     return replies
 
@@ -121,7 +124,7 @@ async def test_startdt_end_of_initialization_and_events(
     await client.send_u(UFunction.STARTDT_ACT)
     assert await client.read_frame() == UFrame(UFunction.STARTDT_CON)
     await client.send_asdu(GI)
-    assert (await client.read_asdu()).cause is Cause.ACTIVATION_CON
+    assert (await client.read_asdu()).cause is CauseOfTransmission.ACTIVATION_CON
 
 
 async def test_i_frame_before_startdt_is_logged_and_ignored(
@@ -151,14 +154,14 @@ async def test_general_interrogation(
     assert replies == [
         ASDU(
             TypeID.C_IC_NA_1,
-            Cause.ACTIVATION_CON,
+            CauseOfTransmission.ACTIVATION_CON,
             COMMON_ADDRESS,
             (InterrogationCommand(),),
             originator=3,
         ),
         ASDU(
             TypeID.M_SP_NA_1,
-            Cause.INTERROGATED_BY_STATION,
+            CauseOfTransmission.INTERROGATED_BY_STATION,
             COMMON_ADDRESS,
             (SinglePoint(11001, False),),
             originator=3,
@@ -166,21 +169,21 @@ async def test_general_interrogation(
         # The time-tagged double point answers a GI without its time tag.
         ASDU(
             TypeID.M_DP_NA_1,
-            Cause.INTERROGATED_BY_STATION,
+            CauseOfTransmission.INTERROGATED_BY_STATION,
             COMMON_ADDRESS,
             (DoublePoint(11101, DoublePointValue.ON),),
             originator=3,
         ),
         ASDU(
             TypeID.M_ME_NC_1,
-            Cause.INTERROGATED_BY_STATION,
+            CauseOfTransmission.INTERROGATED_BY_STATION,
             COMMON_ADDRESS,
             (MeasuredFloat(12001, 100.0),),
             originator=3,
         ),
         ASDU(
             TypeID.C_IC_NA_1,
-            Cause.ACTIVATION_TERMINATION,
+            CauseOfTransmission.ACTIVATION_TERMINATION,
             COMMON_ADDRESS,
             (InterrogationCommand(),),
             originator=3,
@@ -192,7 +195,7 @@ async def test_group_interrogation_is_refused(make_server: ServerFactory, connec
     client = await started(await make_server(), connect)
     sent = ASDU(
         TypeID.C_IC_NA_1,
-        Cause.ACTIVATION,
+        CauseOfTransmission.ACTIVATION,
         COMMON_ADDRESS,
         (InterrogationCommand(qualifier=21),),
         test=True,
@@ -200,7 +203,7 @@ async def test_group_interrogation_is_refused(make_server: ServerFactory, connec
     await client.send_asdu(sent)
     assert await client.read_asdu() == ASDU(
         TypeID.C_IC_NA_1,
-        Cause.ACTIVATION_CON,
+        CauseOfTransmission.ACTIVATION_CON,
         COMMON_ADDRESS,
         (InterrogationCommand(qualifier=21),),
         negative=True,
@@ -219,7 +222,12 @@ SERVICES = frozenset({TypeID.C_IC_NA_1, TypeID.C_RD_NA_1, TypeID.C_CS_NA_1, Type
         (request(TypeID.C_IC_NA_1, InterrogationCommand(), common_address=5), 46),
         (request(TypeID.C_IC_NA_1, InterrogationCommand(ioa=1)), 47),
         (request(TypeID.C_IC_NA_1, InterrogationCommand(ioa=1001)), 44),
-        (request(TypeID.C_IC_NA_1, InterrogationCommand(), cause=Cause.DEACTIVATION), 45),
+        (
+            request(
+                TypeID.C_IC_NA_1, InterrogationCommand(), cause=CauseOfTransmission.DEACTIVATION
+            ),
+            45,
+        ),
         (request(TypeID.C_SC_NA_1, SingleCommand(1001, True), common_address=5), 46),
         (request(TypeID.C_SC_NA_1, SingleCommand(1001, True), common_address=65535), 46),
         # No point at the IOA: unknown IOA. A point that does not take the type: unknown type.
@@ -227,13 +235,26 @@ SERVICES = frozenset({TypeID.C_IC_NA_1, TypeID.C_RD_NA_1, TypeID.C_CS_NA_1, Type
         (request(TypeID.C_SC_NA_1, SingleCommand(11001, True)), 44),
         (request(TypeID.C_DC_NA_1, DoubleCommand(1001, DoublePointValue.ON)), 44),
         (request(TypeID.C_SE_TC_1, SetpointCommand(1101, 1.0, time=MOMENT)), 44),
-        (request(TypeID.C_SE_NC_1, SetpointCommand(2001, 1.0), cause=Cause.SPONTANEOUS), 45),
+        (
+            request(
+                TypeID.C_SE_NC_1, SetpointCommand(2001, 1.0), cause=CauseOfTransmission.SPONTANEOUS
+            ),
+            45,
+        ),
         (request(TypeID.M_SP_NA_1, SinglePoint(1001, True)), 44),
         (request(TypeID.M_EI_NA_1, EndOfInitialization()), 44),
-        (request(TypeID.C_RD_NA_1, ReadCommand(9999), cause=Cause.REQUEST), 47),
-        (request(TypeID.C_RD_NA_1, ReadCommand(1001), cause=Cause.REQUEST), 44),
+        (request(TypeID.C_RD_NA_1, ReadCommand(9999), cause=CauseOfTransmission.REQUEST), 47),
+        (request(TypeID.C_RD_NA_1, ReadCommand(1001), cause=CauseOfTransmission.REQUEST), 44),
         (request(TypeID.C_RD_NA_1, ReadCommand(12001)), 45),
-        (request(TypeID.C_RD_NA_1, ReadCommand(12001), cause=Cause.REQUEST, common_address=9), 46),
+        (
+            request(
+                TypeID.C_RD_NA_1,
+                ReadCommand(12001),
+                cause=CauseOfTransmission.REQUEST,
+                common_address=9,
+            ),
+            46,
+        ),
         (request(TypeID.C_CS_NA_1, ClockSyncCommand(MOMENT), common_address=5), 46),
         (SELECTED, 7),
         (request(TypeID.C_DC_NA_1, DoubleCommand(1101, DoublePointValue.INTERMEDIATE)), 7),
@@ -251,7 +272,7 @@ async def test_negative_confirmations(
 ) -> None:
     client = await started(await make_server(), connect)
     await client.send_asdu(sent)
-    assert await client.read_asdu() == reply(sent, Cause(cause), negative=True)
+    assert await client.read_asdu() == reply(sent, CauseOfTransmission(cause), negative=True)
     assert recorder.commands == []
     if sent.type_id in SERVICES:
         assert recorder.refused == []
@@ -266,7 +287,7 @@ async def test_negative_confirmations(
         ioa=obj.ioa,
         type_id=sent.type_id,
         cause=sent.cause,
-        reply_cause=Cause(cause),
+        reply_cause=CauseOfTransmission(cause),
         reason=refused.reason,
         command=command,
     )
@@ -281,7 +302,7 @@ class Undecodable(NamedTuple):
     """An ASDU the server cannot decode, how it answers and what it reports."""
 
     raw: str
-    cause: Cause
+    cause: CauseOfTransmission
     received_cause: int
     ioa: int | None
     type_name: str
@@ -290,10 +311,16 @@ class Undecodable(NamedTuple):
 @pytest.mark.parametrize(
     "case",
     [
-        Undecodable("090106006400e12e0000000000", Cause.UNKNOWN_TYPE, 6, 12001, "type 9"),
-        Undecodable("300106006400d10700004000", Cause.UNKNOWN_TYPE, 6, 2001, "type 48"),
-        Undecodable("ff0106006400", Cause.UNKNOWN_TYPE, 6, None, "type 255"),
-        Undecodable("2d010e006400e903000001", Cause.UNKNOWN_CAUSE, 14, 1001, "C_SC_NA_1"),
+        Undecodable(
+            "090106006400e12e0000000000", CauseOfTransmission.UNKNOWN_TYPE, 6, 12001, "type 9"
+        ),
+        Undecodable(
+            "300106006400d10700004000", CauseOfTransmission.UNKNOWN_TYPE, 6, 2001, "type 48"
+        ),
+        Undecodable("ff0106006400", CauseOfTransmission.UNKNOWN_TYPE, 6, None, "type 255"),
+        Undecodable(
+            "2d010e006400e903000001", CauseOfTransmission.UNKNOWN_CAUSE, 14, 1001, "C_SC_NA_1"
+        ),
     ],
     ids=["M_ME_NA_1", "C_SE_NA_1", "no_ioa", "cause_14"],
 )
@@ -331,14 +358,18 @@ async def test_refusals_are_reported_once_per_asdu(
     client = await started(await make_server(), connect)
     sent = ASDU(
         TypeID.C_SC_NA_1,
-        Cause.DEACTIVATION,
+        CauseOfTransmission.DEACTIVATION,
         COMMON_ADDRESS,
         (SingleCommand(1001, True), SingleCommand(1002, True)),
     )
     await client.send_asdu(sent)
-    assert await client.read_asdu() == reply(sent, Cause.UNKNOWN_CAUSE, negative=True)
+    assert await client.read_asdu() == reply(sent, CauseOfTransmission.UNKNOWN_CAUSE, negative=True)
     [refused] = recorder.refused
-    assert (refused.ioa, refused.command, refused.reply_cause) == (1001, None, Cause.UNKNOWN_CAUSE)
+    assert (refused.ioa, refused.command, refused.reply_cause) == (
+        1001,
+        None,
+        CauseOfTransmission.UNKNOWN_CAUSE,
+    )
 
 
 async def test_refusal_handler_errors_are_contained(
@@ -349,7 +380,9 @@ async def test_refusal_handler_errors_are_contained(
 
     client = await started(await make_server(on_command_refused=broken), connect)
     await client.send_asdu(SELECTED)
-    assert await client.read_asdu() == reply(SELECTED, Cause.ACTIVATION_CON, negative=True)
+    assert await client.read_asdu() == reply(
+        SELECTED, CauseOfTransmission.ACTIVATION_CON, negative=True
+    )
     assert "Command refusal handler failed" in caplog.text
     assert "audit bug" in caplog.text
 
@@ -357,7 +390,9 @@ async def test_refusal_handler_errors_are_contained(
 async def test_refusals_without_handler(make_server: ServerFactory, connect: Connect) -> None:
     client = await started(await make_server(on_command_refused=None), connect)
     await client.send_asdu(SELECTED)
-    assert await client.read_asdu() == reply(SELECTED, Cause.ACTIVATION_CON, negative=True)
+    assert await client.read_asdu() == reply(
+        SELECTED, CauseOfTransmission.ACTIVATION_CON, negative=True
+    )
 
 
 @pytest.mark.parametrize(
@@ -381,27 +416,30 @@ async def test_malformed_asdus_are_ignored(
 @pytest.mark.parametrize(
     "case",
     [
-        (SETPOINT, CommandResult.accept(), [(Cause.ACTIVATION_CON, False)]),
+        (SETPOINT, CommandResult.accept(), [(CauseOfTransmission.ACTIVATION_CON, False)]),
         (
             SETPOINT,
             CommandResult.accept(terminate=True),
-            [(Cause.ACTIVATION_CON, False), (Cause.ACTIVATION_TERMINATION, False)],
+            [
+                (CauseOfTransmission.ACTIVATION_CON, False),
+                (CauseOfTransmission.ACTIVATION_TERMINATION, False),
+            ],
         ),
-        (SETPOINT, CommandResult.reject(), [(Cause.ACTIVATION_CON, True)]),
+        (SETPOINT, CommandResult.reject(), [(CauseOfTransmission.ACTIVATION_CON, True)]),
         (
             request(TypeID.C_SC_TA_1, SingleCommand(1001, True, time=MOMENT)),
             CommandResult.accept(),
-            [(Cause.ACTIVATION_CON, False)],
+            [(CauseOfTransmission.ACTIVATION_CON, False)],
         ),
         (
             request(TypeID.C_DC_TA_1, DoubleCommand(1101, DoublePointValue.OFF, time=MOMENT)),
             CommandResult.accept(),
-            [(Cause.ACTIVATION_CON, False)],
+            [(CauseOfTransmission.ACTIVATION_CON, False)],
         ),
         (
             request(TypeID.C_SE_TC_1, SetpointCommand(2001, -5.0, time=MOMENT)),
             CommandResult.accept(),
-            [(Cause.ACTIVATION_CON, False)],
+            [(CauseOfTransmission.ACTIVATION_CON, False)],
         ),
     ],
 )
@@ -409,7 +447,7 @@ async def test_commands_reach_the_handler(
     make_server: ServerFactory,
     connect: Connect,
     recorder: Recorder,
-    case: tuple[ASDU, CommandResult, list[tuple[Cause, bool]]],
+    case: tuple[ASDU, CommandResult, list[tuple[CauseOfTransmission, bool]]],
 ) -> None:
     sent, recorder.result, answers = case
     client = await started(await make_server(), connect)
@@ -432,17 +470,17 @@ async def test_feedback_is_sent_spontaneously_after_the_confirmation(
     server = await make_server()
     feedback = server.stations[COMMON_ADDRESS].add_float_point(12002, time_tagged=True)
 
-    async def on_command(command: CommandRequest) -> CommandResult:
+    async def on_command(command: ProcessCommand) -> CommandResult:
         feedback.update(float(command.value), timestamp=MOMENT)
         return CommandResult.accept(feedback=[feedback])
 
     server.on_command = on_command
     client = await started(server, connect)
     await client.send_asdu(SETPOINT)
-    assert (await client.read_asdu()).cause is Cause.ACTIVATION_CON
+    assert (await client.read_asdu()).cause is CauseOfTransmission.ACTIVATION_CON
     assert await client.read_asdu() == ASDU(
         TypeID.M_ME_TF_1,
-        Cause.SPONTANEOUS,
+        CauseOfTransmission.SPONTANEOUS,
         COMMON_ADDRESS,
         (MeasuredFloat(12002, 42.5, time=MOMENT),),
     )
@@ -451,7 +489,7 @@ async def test_feedback_is_sent_spontaneously_after_the_confirmation(
 async def test_commands_are_answered_in_order(make_server: ServerFactory, connect: Connect) -> None:
     release = asyncio.Event()
 
-    async def slow(command: CommandRequest) -> CommandResult:
+    async def slow(command: ProcessCommand) -> CommandResult:
         await release.wait()
         return CommandResult.accept()
 
@@ -467,16 +505,16 @@ async def test_commands_are_answered_in_order(make_server: ServerFactory, connec
     assert (await client.read_asdu()).type_id is TypeID.C_IC_NA_1
 
 
-async def _raising(command: CommandRequest) -> CommandResult:
+async def _raising(command: ProcessCommand) -> CommandResult:
     raise RuntimeError("handler bug")
 
 
-async def _hanging(command: CommandRequest) -> CommandResult:
+async def _hanging(command: ProcessCommand) -> CommandResult:
     await asyncio.Event().wait()
     raise AssertionError("unreachable")
 
 
-async def _wrong_type(command: CommandRequest) -> CommandResult:
+async def _wrong_type(command: ProcessCommand) -> CommandResult:
     return True  # type: ignore[return-value]
 
 
@@ -499,7 +537,9 @@ async def test_failing_handlers_get_a_negative_confirmation(
     server = await make_server(on_command=handler, command_timeout=0.05)
     client = await started(server, connect)
     await client.send_asdu(SETPOINT)
-    assert await client.read_asdu() == reply(SETPOINT, Cause.ACTIVATION_CON, negative=True)
+    assert await client.read_asdu() == reply(
+        SETPOINT, CauseOfTransmission.ACTIVATION_CON, negative=True
+    )
     assert logged in caplog.text
 
 
@@ -542,7 +582,7 @@ async def test_clock_sync(
     answer = await client.read_asdu()
     assert answer == ASDU(
         TypeID.C_CS_NA_1,
-        Cause.ACTIVATION_CON,
+        CauseOfTransmission.ACTIVATION_CON,
         COMMON_ADDRESS,
         (ClockSyncCommand(MOMENT),),
         negative=negative,
@@ -557,16 +597,18 @@ async def test_read_and_test_commands(make_server: ServerFactory, connect: Conne
     server = await make_server()
     double_point(server).update(DoublePointValue.ON, Quality.GOOD, MOMENT)
     client = await started(server, connect)
-    await client.send_asdu(request(TypeID.C_RD_NA_1, ReadCommand(11101), cause=Cause.REQUEST))
+    await client.send_asdu(
+        request(TypeID.C_RD_NA_1, ReadCommand(11101), cause=CauseOfTransmission.REQUEST)
+    )
     assert await client.read_asdu() == ASDU(
         TypeID.M_DP_TB_1,
-        Cause.REQUEST,
+        CauseOfTransmission.REQUEST,
         COMMON_ADDRESS,
         (DoublePoint(11101, DoublePointValue.ON, time=MOMENT),),
     )
     test = request(TypeID.C_TS_TA_1, LinkTestCommand(0x55AA, MOMENT))
     await client.send_asdu(test)
-    assert await client.read_asdu() == reply(test, Cause.ACTIVATION_CON)
+    assert await client.read_asdu() == reply(test, CauseOfTransmission.ACTIVATION_CON)
 
 
 async def test_transmit_spontaneous_and_periodic(
@@ -580,23 +622,23 @@ async def test_transmit_spontaneous_and_periodic(
     server.transmit([double, measured])  # nobody started yet: nothing to send
     client = await started(server, connect)
     server.transmit([])
-    server.transmit([double, measured], Cause.SPONTANEOUS)
+    server.transmit([double, measured], CauseOfTransmission.SPONTANEOUS)
     assert await client.read_asdu() == ASDU(
         TypeID.M_DP_TB_1,
-        Cause.SPONTANEOUS,
+        CauseOfTransmission.SPONTANEOUS,
         COMMON_ADDRESS,
         (DoublePoint(11101, DoublePointValue.OFF, time=MOMENT),),
     )
     assert (await client.read_asdu()).type_id is TypeID.M_ME_NC_1
-    server.transmit([double], Cause.PERIODIC)
+    server.transmit([double], CauseOfTransmission.PERIODIC)
     assert await client.read_asdu() == ASDU(
         TypeID.M_DP_NA_1,
-        Cause.PERIODIC,
+        CauseOfTransmission.PERIODIC,
         COMMON_ADDRESS,
         (DoublePoint(11101, DoublePointValue.OFF),),
     )
     with pytest.raises(ValueError, match="ACTIVATION is not a cause for monitor data"):
-        server.transmit([double], Cause.ACTIVATION)
+        server.transmit([double], CauseOfTransmission.ACTIVATION)
 
 
 async def test_transmit_skips_connections_not_started(
@@ -607,7 +649,7 @@ async def test_transmit_skips_connections_not_started(
     server.transmit(server.stations[COMMON_ADDRESS].monitor_points.values())
     await client.start()  # end of initialization first: the transmission was not queued
     await client.send_asdu(GI)
-    assert (await client.read_asdu()).cause is Cause.ACTIVATION_CON
+    assert (await client.read_asdu()).cause is CauseOfTransmission.ACTIVATION_CON
 
 
 async def test_large_transmissions_respect_the_k_window(
@@ -722,14 +764,14 @@ async def test_flood_of_requests_is_served_completely(
     client = await started(await make_server(), connect)
     floods = 300
     flood = [encode_apdu(IFrame(index, 1, encode_asdu(GI))) for index in range(floods)]
-    read = request(TypeID.C_RD_NA_1, ReadCommand(12001), cause=Cause.REQUEST)
+    read = request(TypeID.C_RD_NA_1, ReadCommand(12001), cause=CauseOfTransmission.REQUEST)
     flood.append(encode_apdu(IFrame(floods, 1, encode_asdu(read))))
     await client.send_raw(b"".join(flood))
     terminations = 0
     while terminations < floods:
         asdu = await client.read_asdu()
-        terminations += asdu.cause is Cause.ACTIVATION_TERMINATION
-    assert (await client.read_asdu()).cause is Cause.REQUEST
+        terminations += asdu.cause is CauseOfTransmission.ACTIVATION_TERMINATION
+    assert (await client.read_asdu()).cause is CauseOfTransmission.REQUEST
 
 
 async def test_flow_control_pauses_reading_while_writes_are_paused(
@@ -746,7 +788,7 @@ async def test_flow_control_pauses_reading_while_writes_are_paused(
     connection.resume_writing()
     assert transport.is_reading()
     await client.send_asdu(GI)
-    assert (await client.read_asdu()).cause is Cause.ACTIVATION_CON
+    assert (await client.read_asdu()).cause is CauseOfTransmission.ACTIVATION_CON
 
 
 async def test_connection_event_handler_errors_are_contained(
@@ -758,7 +800,7 @@ async def test_connection_event_handler_errors_are_contained(
     server = await make_server(on_connection_event=broken)
     client = await started(server, connect)
     await client.send_asdu(GI)
-    assert (await client.read_asdu()).cause is Cause.ACTIVATION_CON
+    assert (await client.read_asdu()).cause is CauseOfTransmission.ACTIVATION_CON
     assert "observer bug" in caplog.text
 
 
@@ -833,6 +875,6 @@ async def test_dispatch_bugs_are_contained(
     client = await started(server, connect)
     await client.send_asdu(GI)
     await client.send_asdu(GI)
-    assert (await client.read_asdu()).cause is Cause.ACTIVATION_CON
+    assert (await client.read_asdu()).cause is CauseOfTransmission.ACTIVATION_CON
     assert "failed to answer" in caplog.text
     assert "dispatch bug" in caplog.text

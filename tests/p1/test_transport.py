@@ -10,11 +10,11 @@ import pytest
 
 from custom_components.grid_ems.p1 import (
     Backoff,
-    ConnectionState,
     P1Connection,
     P1Event,
     P1NoTelegramError,
     P1PortError,
+    PortState,
     TelegramReceived,
     TelegramRejected,
     read_telegram,
@@ -38,14 +38,14 @@ class Recorder:
 
     def __init__(self) -> None:
         self.events: list[P1Event] = []
-        self.states: list[ConnectionState] = []
+        self.states: list[PortState] = []
         self._changed = asyncio.Condition()
 
     def on_event(self, event: P1Event) -> None:
         self.events.append(event)
         asyncio.get_running_loop().create_task(self._notify())
 
-    def on_state(self, state: ConnectionState) -> None:
+    def on_state(self, state: PortState) -> None:
         self.states.append(state)
         asyncio.get_running_loop().create_task(self._notify())
 
@@ -83,7 +83,7 @@ async def test_connection_reads_and_reconnects(simulator: P1Simulator) -> None:
     connection = P1Connection(_url(simulator), recorder.on_event, recorder.on_state, backoff=FAST)
     async with running(connection):
         await simulator.wait_for_clients(1)
-        await recorder.wait_for(lambda: ConnectionState.CONNECTED in recorder.states)
+        await recorder.wait_for(lambda: PortState.CONNECTED in recorder.states)
         await simulator.send_telegram()
         await recorder.wait_for(lambda: recorder.telegrams() == 1)
         simulator.drop_connections()
@@ -93,11 +93,11 @@ async def test_connection_reads_and_reconnects(simulator: P1Simulator) -> None:
         await simulator.send_telegram()
         await recorder.wait_for(lambda: recorder.telegrams() == 2)
     assert recorder.states == [
-        ConnectionState.CONNECTING,
-        ConnectionState.CONNECTED,
-        ConnectionState.DISCONNECTED,
-        ConnectionState.CONNECTING,
-        ConnectionState.CONNECTED,
+        PortState.CONNECTING,
+        PortState.CONNECTED,
+        PortState.DISCONNECTED,
+        PortState.CONNECTING,
+        PortState.CONNECTED,
     ]
     assert [type(event) for event in recorder.events] == [
         TelegramReceived,
@@ -121,7 +121,7 @@ async def test_silent_port_is_reopened(simulator: P1Simulator) -> None:
             await simulator.send_telegram()
             await recorder.wait_for(lambda: recorder.telegrams() > 0)
         await recorder.wait_for(lambda: connection.connects >= 2)
-    assert ConnectionState.DISCONNECTED in recorder.states
+    assert PortState.DISCONNECTED in recorder.states
 
 
 async def test_unreachable_port_retries_with_backoff(simulator: P1Simulator) -> None:
@@ -131,8 +131,8 @@ async def test_unreachable_port_retries_with_backoff(simulator: P1Simulator) -> 
     recorder = Recorder()
     connection = P1Connection(url, recorder.on_event, recorder.on_state, backoff=FAST)
     async with running(connection):
-        await recorder.wait_for(lambda: recorder.states.count(ConnectionState.CONNECTING) >= 3)
-    assert ConnectionState.CONNECTED not in recorder.states
+        await recorder.wait_for(lambda: recorder.states.count(PortState.CONNECTING) >= 3)
+    assert PortState.CONNECTED not in recorder.states
     assert connection.connects == 0
 
 

@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
 from custom_components.grid_ems import p1_meter
-from custom_components.grid_ems.p1 import ConnectionState
+from custom_components.grid_ems.p1 import PortState
 from custom_components.grid_ems.p1.validate import DropReason
 from custom_components.grid_ems.p1_meter import (
     GridPowerReading,
@@ -131,11 +131,11 @@ async def test_disconnect_unavailable_then_back(
     connection = listener.coordinator.connection
     report_state = connection._on_state
     failed_attempts = asyncio.Event()
-    disconnects: list[ConnectionState] = []
+    disconnects: list[PortState] = []
 
-    def count_disconnects(state: ConnectionState) -> None:
+    def count_disconnects(state: PortState) -> None:
         report_state(state)
-        if state is ConnectionState.DISCONNECTED:
+        if state is PortState.DISCONNECTED:
             disconnects.append(state)
         if len(disconnects) >= 3:
             failed_attempts.set()

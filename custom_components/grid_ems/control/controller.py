@@ -32,8 +32,8 @@ from .model import (
     AssetControl,
     AssetOutcome,
     AssetRole,
-    Cause,
     Constraint,
+    ConstraintCause,
     ControlInput,
     ControllerState,
     ControlSetup,
@@ -48,7 +48,7 @@ _MAX_STEP_S: Final = 5.0
 _EPSILON: Final = 1e-6
 _PRIORITY: Final = {constraint: rank for rank, constraint in enumerate(Constraint)}
 
-type _Limit = tuple[float, Cause | None]
+type _Limit = tuple[float, ConstraintCause | None]
 
 
 def distribute(total: float, weights: Sequence[float]) -> list[float]:
@@ -132,7 +132,7 @@ class _Cap:
     """A cap on one direction of an asset: stricter values at once, relaxed ones ramped."""
 
     kw: float
-    cause: Cause | None = None
+    cause: ConstraintCause | None = None
     releasing: bool = False
 
     def update(self, target: _Limit, step_kw: float) -> None:
@@ -154,12 +154,12 @@ class _AssetState:
     consumption: _Cap
     loop_cap_kw: float | None = None
     """Closed-loop cap: production (production assets) or consumption (consumption assets)."""
-    loop_cause: Cause | None = None
+    loop_cause: ConstraintCause | None = None
     off: bool = False
     """Switched off by the closed loop."""
     setpoint_kw: float | None = None
     """Storage: the setpoint while the EMS steers the battery."""
-    setpoint_cause: Cause | None = None
+    setpoint_cause: ConstraintCause | None = None
 
     @property
     def restricted(self) -> bool:
@@ -174,9 +174,9 @@ class _Targets:
     high_kw: float
     high_dso_kw: float
     """The import bound of the grid operator alone (without peak shaving)."""
-    export_cause: Cause
-    import_cause: Cause
-    dso_import_cause: Cause
+    export_cause: ConstraintCause
+    import_cause: ConstraintCause
+    dso_import_cause: ConstraintCause
 
 
 class Controller:
@@ -196,10 +196,14 @@ class Controller:
         "setup",
     )
 
-    def __init__(self, setup: ControlSetup, ledger: EntityLedger[Cause] | None = None) -> None:
+    def __init__(
+        self, setup: ControlSetup, ledger: EntityLedger[ConstraintCause] | None = None
+    ) -> None:
         """Control the site ``setup``; ``ledger`` carries what the EMS held before a restart."""
         self.setup = setup
-        self.ledger: EntityLedger[Cause] = ledger if ledger is not None else EntityLedger()
+        self.ledger: EntityLedger[ConstraintCause] = (
+            ledger if ledger is not None else EntityLedger()
+        )
         self._states: dict[str, _AssetState] = {}
         self._demand = QuarterHourDemand()
         self._last_step_at: float | None = None
@@ -355,12 +359,18 @@ class Controller:
         if not direction.applies_to(asset):
             return cap
         cap = _tighter(
-            cap, (installed * _pct(direction.asset_pct(dso)), Cause(direction.asset_limit, source))
+            cap,
+            (
+                installed * _pct(direction.asset_pct(dso)),
+                ConstraintCause(direction.asset_limit, source),
+            ),
         )
         if share_kw is not None:
-            cap = _tighter(cap, (share_kw, Cause(direction.point_limit, Source.MEASUREMENT_LOST)))
+            cap = _tighter(
+                cap, (share_kw, ConstraintCause(direction.point_limit, Source.MEASUREMENT_LOST))
+            )
         if direction.stopped(dso):
-            cap = (0.0, Cause(direction.stop))
+            cap = (0.0, ConstraintCause(direction.stop))
         return cap
 
     def _targets(
@@ -371,19 +381,19 @@ class Controller:
         margin = min(settings.margin_kw, (injection_kw + consumption_kw) / 4)
         high_dso = consumption_kw - margin
         high = high_dso
-        import_cause = Cause(Constraint.MAX_CONSUMPTION, source)
+        import_cause = ConstraintCause(Constraint.MAX_CONSUMPTION, source)
         if settings.peak_shaving_target_kw is not None:
             allowed = self._demand.allowed_import_kw(settings.peak_shaving_target_kw, now) - margin
             if allowed < high:
                 high = max(allowed, -injection_kw + margin)
-                import_cause = Cause(Constraint.PEAK_SHAVING, Source.LOCAL)
+                import_cause = ConstraintCause(Constraint.PEAK_SHAVING, Source.LOCAL)
         return _Targets(
             low_kw=-injection_kw + margin,
             high_kw=high,
             high_dso_kw=high_dso,
-            export_cause=Cause(Constraint.MAX_INJECTION, source),
+            export_cause=ConstraintCause(Constraint.MAX_INJECTION, source),
             import_cause=import_cause,
-            dso_import_cause=Cause(Constraint.MAX_CONSUMPTION, source),
+            dso_import_cause=ConstraintCause(Constraint.MAX_CONSUMPTION, source),
         )
 
     # --- storage ---
@@ -485,7 +495,7 @@ class Controller:
             wanted.append(_clamp(want, low, high))
             baselines.append(baseline)
         chosen = list(wanted)
-        forced: Cause | None = None
+        forced: ConstraintCause | None = None
         if mode is _Mode.LOOP:
             before_total = sum(previous)
             # Any total in [least, most] keeps the predicted grid power inside the targets.
@@ -548,10 +558,10 @@ class Controller:
     def _storage_cause(
         state: _AssetState,
         setpoint: float,
-        forced: Cause | None,
+        forced: ConstraintCause | None,
         optimizing: bool,
         installed: float,
-    ) -> Cause | None:
+    ) -> ConstraintCause | None:
         if state.production.cause is not None and setpoint >= state.production.kw - _EPSILON:
             return state.production.cause
         if state.consumption.cause is not None and setpoint <= -state.consumption.kw + _EPSILON:
@@ -559,7 +569,7 @@ class Controller:
         if forced is not None:
             return forced
         if optimizing:
-            return Cause(Constraint.SELF_CONSUMPTION, Source.LOCAL)
+            return ConstraintCause(Constraint.SELF_CONSUMPTION, Source.LOCAL)
         return state.setpoint_cause
 
     # --- production and consumption ---
@@ -568,7 +578,7 @@ class Controller:
         """The controllable assets of one side (production or consumption)."""
         return [asset for asset in self.setup.assets if asset.role is role and asset.controllable]
 
-    def _cap_in_force(self, asset: AssetControl) -> tuple[float, Cause | None, bool]:
+    def _cap_in_force(self, asset: AssetControl) -> tuple[float, ConstraintCause | None, bool]:
         """The cap on an asset's side: the stricter of the two layers, and whether it ramps."""
         state = self._states[asset.asset_id]
         cap = state.production if asset.role is AssetRole.PRODUCTION else state.consumption
@@ -618,8 +628,8 @@ class Controller:
         *,
         need_kw: float,
         switch_need_kw: float,
-        cause: Cause,
-        switch_cause: Cause,
+        cause: ConstraintCause,
+        switch_cause: ConstraintCause,
         measurements: Measurements,
     ) -> float:
         """Throttle, then switch off, assets of one side; returns the power taken away.
@@ -769,7 +779,7 @@ class Controller:
         grid_kw: float | None,
         source: Source,
     ) -> Decision:
-        desires: dict[str, Desire[Cause]] = {}
+        desires: dict[str, Desire[ConstraintCause]] = {}
         groups: dict[str, str] = {}
         for relay in self.setup.relays:
             groups[relay.entity_id] = relay.entity_id
@@ -779,7 +789,7 @@ class Controller:
                 else (dso.stop_consumption, Constraint.EMERGENCY_STOP_CONSUMPTION)
             )
             if stop:
-                desires[relay.entity_id] = Desire(True, Strictness.ON, Cause(constraint))
+                desires[relay.entity_id] = Desire(True, Strictness.ON, ConstraintCause(constraint))
         outcomes: dict[str, AssetOutcome] = {}
         for asset in self.setup.assets:
             for entity_id in self._entities(asset):
@@ -814,7 +824,7 @@ class Controller:
         active = min(causes, key=lambda cause: _PRIORITY[cause.constraint], default=None)
         if dso.stop_production or dso.stop_consumption:
             state = ControllerState.EMERGENCY_STOP
-            active = Cause(
+            active = ConstraintCause(
                 Constraint.EMERGENCY_STOP_PRODUCTION
                 if dso.stop_production
                 else Constraint.EMERGENCY_STOP_CONSUMPTION
@@ -863,7 +873,7 @@ class Controller:
         return entities
 
     def _production_desires(
-        self, asset: AssetControl, desires: dict[str, Desire[Cause]]
+        self, asset: AssetControl, desires: dict[str, Desire[ConstraintCause]]
     ) -> AssetOutcome:
         cap, cause, releasing = self._cap_in_force(asset)
         if cause is None or cap >= asset.installed_kw - _EPSILON:
@@ -883,7 +893,7 @@ class Controller:
         return AssetOutcome()
 
     def _consumption_desires(
-        self, asset: AssetControl, desires: dict[str, Desire[Cause]]
+        self, asset: AssetControl, desires: dict[str, Desire[ConstraintCause]]
     ) -> AssetOutcome:
         state = self._states[asset.asset_id]
         cap, cause, releasing = self._cap_in_force(asset)
@@ -909,12 +919,12 @@ class Controller:
         return AssetOutcome(0.0 if off else max(cap, minimum), cause, releasing)
 
     def _storage_desires(
-        self, asset: AssetControl, desires: dict[str, Desire[Cause]]
+        self, asset: AssetControl, desires: dict[str, Desire[ConstraintCause]]
     ) -> AssetOutcome:
         state = self._states[asset.asset_id]
         if state.setpoint_kw is None or asset.power is None:
             return AssetOutcome()
-        cause = state.setpoint_cause or Cause(Constraint.SELF_CONSUMPTION, Source.LOCAL)
+        cause = state.setpoint_cause or ConstraintCause(Constraint.SELF_CONSUMPTION, Source.LOCAL)
         if asset.command_source is not None:
             desires[asset.command_source.entity_id] = Desire(
                 asset.command_source.remote_option, Strictness.EXACT, cause
@@ -960,13 +970,15 @@ class Controller:
         self._q_setpoint_kvar += preferred - total
         self._q_changed_at = now
 
-    def _reactive_desires(self, desires: dict[str, Desire[Cause]]) -> Cause | None:
+    def _reactive_desires(
+        self, desires: dict[str, Desire[ConstraintCause]]
+    ) -> ConstraintCause | None:
         """Every Q setpoint takes its share (by installed power) of the total it is given."""
         if self._q_setpoint_kvar is None:
             return None
         assets = [asset for asset in self.setup.assets if asset.reactive is not None]
         installed = sum(asset.installed_kw for asset in assets)
-        cause = Cause(Constraint.REACTIVE_BAND)
+        cause = ConstraintCause(Constraint.REACTIVE_BAND)
         reachable = 0.0
         for asset in assets:
             reactive = asset.reactive

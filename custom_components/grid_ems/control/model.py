@@ -69,7 +69,7 @@ class Source(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Cause:
+class ConstraintCause:
     """Why the controller restricts or steers an asset."""
 
     constraint: Constraint
@@ -256,7 +256,7 @@ class Action:
     group: str
     entity_id: str
     value: EntityValue
-    cause: Cause | None
+    cause: ConstraintCause | None
     restore: bool = False
     tolerance: float = 0.0
 
@@ -271,7 +271,7 @@ class AssetOutcome:
     """
 
     applied_kw: float | None = None
-    cause: Cause | None = None
+    cause: ConstraintCause | None = None
     releasing: bool = False
 
 
@@ -280,7 +280,7 @@ class Decision:
     """The result of one controller step."""
 
     state: ControllerState
-    active: Cause | None
+    active: ConstraintCause | None
     """The most important constraint currently restricting something."""
     assets: Mapping[str, AssetOutcome]
     actions: tuple[Action, ...]

@@ -47,7 +47,7 @@ from ..control.controller import Controller
 from ..control.ledger import EntityLedger, EntityValue
 from ..control.model import (
     Action,
-    Cause,
+    ConstraintCause,
     ControlInput,
     ControlSettings,
     ControlSetup,
@@ -107,7 +107,7 @@ class ActionRecord:
     entity_id: str
     value: EntityValue
     restore: bool
-    cause: Cause | None
+    cause: ConstraintCause | None
     command: AuditRecord | None
     """The last accepted grid operator command that set the constraint, if it is theirs."""
     error: str | None
@@ -678,7 +678,7 @@ def _issue_id(entity_id: str) -> str:
     return f"enforcement_write_failed_{entity_id}"
 
 
-def _cause_dict(cause: Cause | None) -> dict[str, str] | None:
+def _cause_dict(cause: ConstraintCause | None) -> dict[str, str] | None:
     if cause is None:
         return None
     return {"constraint": cause.constraint.value, "source": cause.source.value}

@@ -35,9 +35,8 @@ from ..compat import async_register_main_device, via_device
 from ..const import DOMAIN, TITLE
 from ..enforcement.ports import DsoListener
 from ..iec104 import (
-    Cause,
+    CauseOfTransmission,
     ClockSyncRequest,
-    CommandRequest as Iec104CommandRequest,
     CommandResult,
     ConnectionEvent,
     ConnectionState,
@@ -45,6 +44,7 @@ from ..iec104 import (
     DoublePointValue,
     FloatMonitorPoint,
     MonitorPoint,
+    ProcessCommand,
     ProtocolParameters,
     Quality,
     RefusedCommand,
@@ -415,10 +415,10 @@ def audit_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, list[dict
 
 
 _REFUSALS: Final = {
-    Cause.UNKNOWN_TYPE: Refusal.UNKNOWN_TYPE,
-    Cause.UNKNOWN_CAUSE: Refusal.UNKNOWN_CAUSE,
-    Cause.UNKNOWN_COMMON_ADDRESS: Refusal.UNKNOWN_COMMON_ADDRESS,
-    Cause.UNKNOWN_IOA: Refusal.UNKNOWN_IOA,
+    CauseOfTransmission.UNKNOWN_TYPE: Refusal.UNKNOWN_TYPE,
+    CauseOfTransmission.UNKNOWN_CAUSE: Refusal.UNKNOWN_CAUSE,
+    CauseOfTransmission.UNKNOWN_COMMON_ADDRESS: Refusal.UNKNOWN_COMMON_ADDRESS,
+    CauseOfTransmission.UNKNOWN_IOA: Refusal.UNKNOWN_IOA,
 }
 """The refusal each negative cause (44 to 47) of the server stands for."""
 
@@ -638,12 +638,12 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         self._feedback_quality[command] = quality
         self._transmit(
             [self._show(self.model.feedback_value(self.data.state, command, quality))],
-            Cause.SPONTANEOUS,
+            CauseOfTransmission.SPONTANEOUS,
         )
 
     # Commands ------------------------------------------------------------------------------
 
-    async def _async_on_command(self, request: Iec104CommandRequest) -> CommandResult:
+    async def _async_on_command(self, request: ProcessCommand) -> CommandResult:
         """Decide a command from the RTU; the server confirms and sends the feedback."""
         _, feedback = await self._async_execute(
             CommandRequest(request.ioa, request.type_id, request.value),
@@ -670,7 +670,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             common_address=self.settings.common_address,
         )
         if feedback is not None:
-            self._transmit([feedback], Cause.SPONTANEOUS)
+            self._transmit([feedback], CauseOfTransmission.SPONTANEOUS)
         return record
 
     async def _async_execute(
@@ -784,7 +784,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         _update_point(point, value)
         return point
 
-    def _transmit(self, points: list[MonitorPoint], cause: Cause) -> None:
+    def _transmit(self, points: list[MonitorPoint], cause: CauseOfTransmission) -> None:
         if self.server is not None:
             self.server.transmit(points, cause)
 
@@ -803,7 +803,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         """Read the asset sensors and send the category sums as periodic data (COT 1)."""
         measurements = self._read_measurements()
         points = [self._show(value) for value in self.model.measurement_values(measurements)]
-        self._transmit(points, Cause.PERIODIC)
+        self._transmit(points, CauseOfTransmission.PERIODIC)
         self.async_set_updated_data(replace(self.data, measurements=measurements))
 
     @callback

@@ -15,7 +15,7 @@ from .asdu import (
     ASDU,
     BROADCAST_ADDRESS,
     ASDUDecodeError,
-    Cause,
+    CauseOfTransmission,
     DoubleCommand,
     DoublePointValue,
     InitializationCause,
@@ -27,9 +27,9 @@ from .asdu import (
 from .connection import ProtocolParameters
 from .responder import (
     ClockSyncRequest,
-    CommandRequest,
     CommandResult,
     Peer,
+    ProcessCommand,
     RefusedCommand,
 )
 from .server import (
@@ -58,13 +58,12 @@ __all__ = [
     "BROADCAST_ADDRESS",
     "DEFAULT_PORT",
     "ASDUDecodeError",
-    "Cause",
+    "CauseOfTransmission",
     "ClockSyncHandler",
     "ClockSyncRequest",
     "CommandHandler",
     "CommandPoint",
     "CommandRefusedHandler",
-    "CommandRequest",
     "CommandResult",
     "ConnectionEvent",
     "ConnectionEventHandler",
@@ -76,6 +75,7 @@ __all__ = [
     "InitializationCause",
     "MonitorPoint",
     "Peer",
+    "ProcessCommand",
     "ProtocolParameters",
     "Quality",
     "RefusedCommand",

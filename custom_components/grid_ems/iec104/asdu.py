@@ -51,7 +51,7 @@ class TypeID(IntEnum):
     C_TS_TA_1 = 107
 
 
-class Cause(IntEnum):
+class CauseOfTransmission(IntEnum):
     """Causes of transmission defined by IEC 60870-5-101/104 (6 bits)."""
 
     PERIODIC = 1
@@ -315,7 +315,7 @@ class ASDU:
     """Application service data unit: header plus information objects of one type."""
 
     type_id: TypeID
-    cause: Cause
+    cause: CauseOfTransmission
     common_address: int
     objects: tuple[InformationObject, ...]
     negative: bool = False
@@ -332,7 +332,7 @@ class ASDUDecodeError(Exception):
     (UNKNOWN_TYPE or UNKNOWN_CAUSE), or None where it prescribes none (malformed structure).
     """
 
-    def __init__(self, message: str, cause: Cause | None = None) -> None:
+    def __init__(self, message: str, cause: CauseOfTransmission | None = None) -> None:
         """Describe the problem and the negative cause to answer with, if any."""
         super().__init__(message)
         self.cause = cause
@@ -489,7 +489,7 @@ def _header(
     count: int,
     *,
     sequence: bool,
-    cause: Cause,
+    cause: CauseOfTransmission,
     negative: bool,
     test: bool,
     originator: int,
@@ -556,7 +556,7 @@ def encode_asdu(asdu: ASDU) -> bytes:
 
 def encode_asdus(
     type_id: TypeID,
-    cause: Cause,
+    cause: CauseOfTransmission,
     common_address: int,
     objects: Iterable[InformationObject],
     *,
@@ -596,7 +596,7 @@ class ASDUHeader:
 
     type_id: TypeID | int
     """The type identification, a plain int when this stack does not know it."""
-    cause: Cause | int
+    cause: CauseOfTransmission | int
     """The cause of transmission (without P/N and test bits), a plain int when undefined."""
     common_address: int
     ioa: int | None
@@ -616,7 +616,7 @@ def decode_header(data: bytes) -> ASDUHeader:
     first_ioa = data[HEADER_LENGTH : HEADER_LENGTH + IOA_LENGTH]
     return ASDUHeader(
         type_id=TypeID(raw_type) if raw_type in _TYPE_VALUES else raw_type,
-        cause=Cause(raw_cause) if raw_cause in _CAUSE_VALUES else raw_cause,
+        cause=CauseOfTransmission(raw_cause) if raw_cause in _CAUSE_VALUES else raw_cause,
         common_address=data[4] | data[5] << 8,
         ioa=int.from_bytes(first_ioa, "little") if len(first_ioa) == IOA_LENGTH else None,
     )
@@ -627,9 +627,13 @@ def decode_asdu(data: bytes) -> ASDU:
     header = decode_header(data)
     type_id, cause = header.type_id, header.cause
     if not isinstance(type_id, TypeID):
-        raise ASDUDecodeError(f"unknown type identification {type_id}", Cause.UNKNOWN_TYPE)
-    if not isinstance(cause, Cause):
-        raise ASDUDecodeError(f"unknown cause of transmission {cause}", Cause.UNKNOWN_CAUSE)
+        raise ASDUDecodeError(
+            f"unknown type identification {type_id}", CauseOfTransmission.UNKNOWN_TYPE
+        )
+    if not isinstance(cause, CauseOfTransmission):
+        raise ASDUDecodeError(
+            f"unknown cause of transmission {cause}", CauseOfTransmission.UNKNOWN_CAUSE
+        )
     vsq, cot = data[1], data[2]
     layout = _LAYOUTS[type_id]
     count = vsq & 0x7F
@@ -675,10 +679,10 @@ def decode_asdu(data: bytes) -> ASDU:
 
 
 _TYPE_VALUES: Final = frozenset(TypeID)
-_CAUSE_VALUES: Final = frozenset(Cause)
+_CAUSE_VALUES: Final = frozenset(CauseOfTransmission)
 
 
-def mirror_asdu(raw: bytes, cause: Cause, *, negative: bool = False) -> bytes:
+def mirror_asdu(raw: bytes, cause: CauseOfTransmission, *, negative: bool = False) -> bytes:
     """Return a received ASDU with a new cause and P/N bit, keeping the test bit and the rest.
 
     This is how confirmations (ACT_CON, ACT_TERM) and negative replies (causes 44 to 47)

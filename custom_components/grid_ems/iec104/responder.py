@@ -24,7 +24,7 @@ from .asdu import (
     COMMAND_TYPES,
     QOI_STATION,
     ASDUHeader,
-    Cause,
+    CauseOfTransmission,
     ClockSyncCommand,
     DoubleCommand,
     DoublePointValue,
@@ -46,15 +46,17 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 type Peer = tuple[str, int]
-type Command = SingleCommand | DoubleCommand | SetpointCommand
+type CommandObject = SingleCommand | DoubleCommand | SetpointCommand
 _COMMAND_CLASSES: Final = (SingleCommand, DoubleCommand, SetpointCommand)
 """The classes of `Command`, for isinstance."""
 
-CYCLIC_CAUSES: Final = frozenset({Cause.PERIODIC, Cause.BACKGROUND_SCAN})
+CYCLIC_CAUSES: Final = frozenset(
+    {CauseOfTransmission.PERIODIC, CauseOfTransmission.BACKGROUND_SCAN}
+)
 MONITOR_CAUSES: Final = CYCLIC_CAUSES | {
-    Cause.SPONTANEOUS,
-    Cause.RETURN_INFO_REMOTE,
-    Cause.RETURN_INFO_LOCAL,
+    CauseOfTransmission.SPONTANEOUS,
+    CauseOfTransmission.RETURN_INFO_REMOTE,
+    CauseOfTransmission.RETURN_INFO_LOCAL,
 }
 """Causes of transmission for monitor data sent by the station."""
 
@@ -75,12 +77,12 @@ _DOUBLE_COMMAND_STATES: Final = frozenset({DoublePointValue.OFF, DoublePointValu
 
 
 @dataclass(frozen=True, slots=True)
-class CommandRequest:
+class ProcessCommand:
     """A process command that passed the address, type and cause checks."""
 
     common_address: int
     type_id: TypeID
-    command: Command
+    command: CommandObject
     originator: int
     test: bool
     peer: Peer
@@ -138,14 +140,14 @@ class RefusedCommand:
     common_address: int
     ioa: int | None
     type_id: TypeID | int
-    cause: Cause | int
+    cause: CauseOfTransmission | int
     """Cause of transmission received."""
-    reply_cause: Cause
+    reply_cause: CauseOfTransmission
     """Cause of the negative reply: 44 to 47, or ACTIVATION_CON for a select (S/E = 1) or a
     double command in the state 0 or 3."""
     reason: str
     """Why, in words (as logged)."""
-    command: Command | None = None
+    command: CommandObject | None = None
 
     @property
     def value(self) -> bool | DoublePointValue | float | None:
@@ -180,7 +182,7 @@ class ClockSyncRequest:
 class CommandReceived:
     """A process command for the application; answer it with `Responder.confirm_command`."""
 
-    request: CommandRequest
+    request: ProcessCommand
     raw: bytes
 
 
@@ -226,7 +228,7 @@ class ServiceRefused:
 
     description: str
     reason: str
-    reply_cause: Cause
+    reply_cause: CauseOfTransmission
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,12 +263,16 @@ def _describe(type_id: TypeID | int, common_address: int, ioa: int | None) -> st
     return f"{type_name(type_id)} (CA {common_address}, IOA {ioa})"
 
 
-def encode_points(points: Iterable[MonitorPoint], cause: Cause, *, originator: int) -> list[bytes]:
+def encode_points(
+    points: Iterable[MonitorPoint], cause: CauseOfTransmission, *, originator: int
+) -> list[bytes]:
     """Pack points into ASDUs per station and type, in order of first appearance.
 
     Cyclic and interrogated data use the untimed types, as the standard prescribes.
     """
-    time_tagged_allowed = cause not in CYCLIC_CAUSES and cause is not Cause.INTERROGATED_BY_STATION
+    time_tagged_allowed = (
+        cause not in CYCLIC_CAUSES and cause is not CauseOfTransmission.INTERROGATED_BY_STATION
+    )
     groups: dict[tuple[int, TypeID], list[MonitorPoint]] = {}
     for point in points:
         type_id = point.type_id if time_tagged_allowed else untimed(point.type_id)
@@ -286,7 +292,7 @@ def encode_points(points: Iterable[MonitorPoint], cause: Cause, *, originator: i
     return asdus
 
 
-def _protocol_refusal(command: Command) -> str | None:
+def _protocol_refusal(command: CommandObject) -> str | None:
     """Why the protocol itself refuses a command, before any handler sees it."""
     if command.select:
         return "select-before-operate is not supported (direct execute only)"
@@ -322,7 +328,7 @@ class Responder:
             encode_asdu(
                 ASDU(
                     TypeID.M_EI_NA_1,
-                    Cause.INITIALIZED,
+                    CauseOfTransmission.INITIALIZED,
                     station.common_address,
                     (EndOfInitialization(),),
                 )
@@ -342,19 +348,23 @@ class Responder:
             return [self._refuse(received.raw, cause, str(received.error))]
         asdu, raw = received.asdu, received.raw
         type_id = asdu.type_id
-        expected_cause = Cause.REQUEST if type_id is TypeID.C_RD_NA_1 else Cause.ACTIVATION
+        expected_cause = (
+            CauseOfTransmission.REQUEST
+            if type_id is TypeID.C_RD_NA_1
+            else CauseOfTransmission.ACTIVATION
+        )
         if type_id not in _CONTROL_TYPES:
             reason = f"{type_id.name} is not served in the control direction"
-            return [self._refuse(raw, Cause.UNKNOWN_TYPE, reason, asdu)]
+            return [self._refuse(raw, CauseOfTransmission.UNKNOWN_TYPE, reason, asdu)]
         if asdu.cause is not expected_cause:
             reason = f"{type_id.name} with cause {asdu.cause.name}, not {expected_cause.name}"
-            return [self._refuse(raw, Cause.UNKNOWN_CAUSE, reason, asdu)]
+            return [self._refuse(raw, CauseOfTransmission.UNKNOWN_CAUSE, reason, asdu)]
         if len(asdu.objects) != 1:
             return [ASDUIgnored(f"{type_id.name} with {len(asdu.objects)} objects")]
         stations = self._targets(asdu.common_address, broadcast=type_id in _BROADCAST_TYPES)
         if not stations:
             reason = f"no station at common address {asdu.common_address}"
-            return [self._refuse(raw, Cause.UNKNOWN_COMMON_ADDRESS, reason, asdu)]
+            return [self._refuse(raw, CauseOfTransmission.UNKNOWN_COMMON_ADDRESS, reason, asdu)]
         if type_id in COMMAND_TYPES:
             return [self._command(stations[0], asdu, raw)]
         if type_id is TypeID.C_RD_NA_1:
@@ -372,7 +382,7 @@ class Responder:
             addresses = tuple(station.common_address for station in stations)
             return [ClockSyncReceived(request, asdu, addresses)]
         # C_TS_TA_1
-        self._out.append(mirror_asdu(raw, Cause.ACTIVATION_CON))
+        self._out.append(mirror_asdu(raw, CauseOfTransmission.ACTIVATION_CON))
         return []
 
     def _targets(self, common_address: int, *, broadcast: bool) -> list[Station]:
@@ -383,7 +393,7 @@ class Responder:
         return [] if station is None else [station]
 
     def _refuse(
-        self, raw: bytes, reply_cause: Cause, reason: str, asdu: ASDU | None = None
+        self, raw: bytes, reply_cause: CauseOfTransmission, reason: str, asdu: ASDU | None = None
     ) -> CommandRefused | ServiceRefused:
         """Answer negatively by mirroring the ASDU; report a refused command or service."""
         header: ASDUHeader = decode_header(raw)
@@ -412,8 +422,8 @@ class Responder:
         ioa = asdu.objects[0].ioa
         if any(station.has_point(ioa) for station in stations):
             reason = f"{asdu.type_id.name} is not accepted at IOA {ioa}"
-            return self._refuse(raw, Cause.UNKNOWN_TYPE, reason, asdu)
-        return self._refuse(raw, Cause.UNKNOWN_IOA, f"no point at IOA {ioa}", asdu)
+            return self._refuse(raw, CauseOfTransmission.UNKNOWN_TYPE, reason, asdu)
+        return self._refuse(raw, CauseOfTransmission.UNKNOWN_IOA, f"no point at IOA {ioa}", asdu)
 
     def _command(
         self, station: Station, asdu: ASDU, raw: bytes
@@ -425,8 +435,8 @@ class Responder:
             return self._refuse_address([station], asdu, raw)
         refusal = _protocol_refusal(command)
         if refusal is not None:
-            return self._refuse(raw, Cause.ACTIVATION_CON, refusal, asdu)
-        request = CommandRequest(
+            return self._refuse(raw, CauseOfTransmission.ACTIVATION_CON, refusal, asdu)
+        request = ProcessCommand(
             asdu.common_address, asdu.type_id, command, asdu.originator, asdu.test, self.peer
         )
         return CommandReceived(request, raw)
@@ -435,7 +445,9 @@ class Responder:
         point = station.monitor_points.get(asdu.objects[0].ioa)
         if point is None:
             return [self._refuse_address([station], asdu, raw)]
-        self._out.extend(encode_points([point], Cause.REQUEST, originator=asdu.originator))
+        self._out.extend(
+            encode_points([point], CauseOfTransmission.REQUEST, originator=asdu.originator)
+        )
         return []
 
     def _interrogate(self, stations: Iterable[Station], asdu: ASDU) -> list[ResponderEvent]:
@@ -445,20 +457,28 @@ class Responder:
         events: list[ResponderEvent] = []
         for station in stations:
             address = station.common_address
-            self._out.append(self._confirmation(asdu, address, Cause.ACTIVATION_CON, positive))
+            self._out.append(
+                self._confirmation(asdu, address, CauseOfTransmission.ACTIVATION_CON, positive)
+            )
             if not positive:  # a group interrogation: this station has no groups
                 events.append(InterrogationAnswered(address, command.qualifier, 0, False))
                 continue
             points = station.monitor_points.values()
             self._out.extend(
-                encode_points(points, Cause.INTERROGATED_BY_STATION, originator=asdu.originator)
+                encode_points(
+                    points, CauseOfTransmission.INTERROGATED_BY_STATION, originator=asdu.originator
+                )
             )
-            self._out.append(self._confirmation(asdu, address, Cause.ACTIVATION_TERMINATION, True))
+            self._out.append(
+                self._confirmation(asdu, address, CauseOfTransmission.ACTIVATION_TERMINATION, True)
+            )
             events.append(InterrogationAnswered(address, command.qualifier, len(points), True))
         return events
 
     @staticmethod
-    def _confirmation(asdu: ASDU, common_address: int, cause: Cause, positive: bool) -> bytes:
+    def _confirmation(
+        asdu: ASDU, common_address: int, cause: CauseOfTransmission, positive: bool
+    ) -> bytes:
         """The request's object back, from one station, with `cause` (its own CA per station)."""
         return encode_asdu(
             ASDU(
@@ -480,14 +500,18 @@ class Responder:
         The feedback points are the caller's to transmit, to every started connection.
         """
         raw = received.raw
-        self._out.append(mirror_asdu(raw, Cause.ACTIVATION_CON, negative=not result.positive))
+        self._out.append(
+            mirror_asdu(raw, CauseOfTransmission.ACTIVATION_CON, negative=not result.positive)
+        )
         if result.positive and result.terminate:
-            self._out.append(mirror_asdu(raw, Cause.ACTIVATION_TERMINATION))
+            self._out.append(mirror_asdu(raw, CauseOfTransmission.ACTIVATION_TERMINATION))
 
     def confirm_clock_sync(self, received: ClockSyncReceived, accepted: bool) -> ClockSynchronized:
         """ACT_CON from each station addressed, negative if the application did not accept."""
         for common_address in received.common_addresses:
             self._out.append(
-                self._confirmation(received.asdu, common_address, Cause.ACTIVATION_CON, accepted)
+                self._confirmation(
+                    received.asdu, common_address, CauseOfTransmission.ACTIVATION_CON, accepted
+                )
             )
         return ClockSynchronized(received.request.time, accepted)

@@ -19,7 +19,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-from .asdu import Cause
+from .asdu import CauseOfTransmission
 from .connection import (
     ASDUReceived,
     DataTransferStarted,
@@ -42,10 +42,10 @@ from .responder import (
     ClockSyncRequest,
     CommandReceived,
     CommandRefused,
-    CommandRequest,
     CommandResult,
     InterrogationAnswered,
     Peer,
+    ProcessCommand,
     RefusedCommand,
     Responder,
     ServiceRefused,
@@ -96,7 +96,7 @@ class ConnectionEvent:
     """For CLOSED: the new connection that took this one's slot (`WhenFull.REPLACE`)."""
 
 
-type CommandHandler = Callable[[CommandRequest], Awaitable[CommandResult]]
+type CommandHandler = Callable[[ProcessCommand], Awaitable[CommandResult]]
 type ClockSyncHandler = Callable[[ClockSyncRequest], Awaitable[bool]]
 type ConnectionEventHandler = Callable[[ConnectionEvent], None]
 type CommandRefusedHandler = Callable[[RefusedCommand], None]
@@ -194,7 +194,11 @@ class Server:
         """Stations by common address."""
         return MappingProxyType(self._stations)
 
-    def transmit(self, points: Iterable[MonitorPoint], cause: Cause = Cause.SPONTANEOUS) -> None:
+    def transmit(
+        self,
+        points: Iterable[MonitorPoint],
+        cause: CauseOfTransmission = CauseOfTransmission.SPONTANEOUS,
+    ) -> None:
         """Send the points' current state to every started connection.
 
         Spontaneous data keeps the points' time tags; cyclic data (PERIODIC, BACKGROUND_SCAN)
@@ -337,7 +341,7 @@ class Server:
         except Exception:
             _LOGGER.exception("Command refusal handler failed on %s", refused)
 
-    async def _run_handler(self, request: CommandRequest) -> CommandResult:
+    async def _run_handler(self, request: ProcessCommand) -> CommandResult:
         handler = self.on_command
         if handler is None:
             _LOGGER.warning("No command handler; rejected %s", request)

@@ -75,7 +75,7 @@ class Refused:
     command: Command | None = None
 
 
-type Decision = Accepted | Refused
+type Verdict = Accepted | Refused
 
 
 def apply_command(state: DsoState, command: Command, value: CommandValue) -> DsoState | None:
@@ -125,7 +125,7 @@ def _apply_setpoint(state: DsoState, command: Command, value: float) -> DsoState
             return replace(state, max_set_q=value)
 
 
-def decide(state: DsoState, point_map: PointMap, request: CommandRequest) -> Decision:
+def decide(state: DsoState, point_map: PointMap, request: CommandRequest) -> Verdict:
     """Accept or refuse a command received on a point of the map."""
     command = point_map.command_at(request.ioa)
     if command is None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..iec104 import DoublePointValue, Quality, TypeID
 from .assets import AssetCategory
-from .commands import CommandRequest, Decision, decide
+from .commands import CommandRequest, Verdict, decide
 from .measurements import CategoryPowers
 from .points import INTERFACE_VERSION, Command, PointMap
 from .state import DsoState
@@ -44,7 +44,7 @@ class NetflexModel:
         """IOA of every command point and the types it accepts."""
         return {self.point_map.command_ioa(command): command.accepted_types for command in Command}
 
-    def decide(self, state: DsoState, request: CommandRequest) -> Decision:
+    def decide(self, state: DsoState, request: CommandRequest) -> Verdict:
         """Accept or refuse a command."""
         return decide(state, self.point_map, request)
 

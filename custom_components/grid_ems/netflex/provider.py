@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from ..iec104 import Quality, TypeID
-from .commands import CommandRequest, Decision
+from .commands import CommandRequest, Verdict
 from .measurements import CategoryPowers
 from .model import MonitorValue, NetflexModel
 from .points import Command, PointMap
@@ -36,7 +36,7 @@ class GridOperatorModel(Protocol):
     def command_points(self) -> dict[int, frozenset[TypeID]]:
         """IOA of every command point and the types it accepts."""
 
-    def decide(self, state: DsoState, request: CommandRequest) -> Decision:
+    def decide(self, state: DsoState, request: CommandRequest) -> Verdict:
         """Accept or refuse a command."""
 
     def feedback_value(self, state: DsoState, command: Command, quality: Quality) -> MonitorValue:

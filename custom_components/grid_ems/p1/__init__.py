@@ -10,21 +10,21 @@ from .reader import P1Event, P1Reader, ReaderStats, RejectReason, TelegramReceiv
 from .telegram import Telegram
 from .transport import (
     Backoff,
-    ConnectionState,
     P1Connection,
     P1NoTelegramError,
     P1PortError,
+    PortState,
     read_telegram,
 )
 
 __all__ = [
     "Backoff",
-    "ConnectionState",
     "P1Connection",
     "P1Event",
     "P1NoTelegramError",
     "P1PortError",
     "P1Reader",
+    "PortState",
     "ReaderStats",
     "RejectReason",
     "Telegram",

@@ -35,7 +35,7 @@ DEFAULT_TELEGRAM_TIMEOUT: Final = 10.0
 """The meter sends a telegram every second; ten missed in a row means the link is gone."""
 
 
-class ConnectionState(StrEnum):
+class PortState(StrEnum):
     """State of the link to the P1 port."""
 
     CONNECTING = "connecting"
@@ -155,14 +155,14 @@ class P1Connection:
         self,
         url: str,
         on_event: Callable[[P1Event], None],
-        on_state: Callable[[ConnectionState], None],
+        on_state: Callable[[PortState], None],
         *,
         telegram_timeout: float = DEFAULT_TELEGRAM_TIMEOUT,
         backoff: Backoff = Backoff(),  # frozen, so one default instance is safe
     ) -> None:
         """Prepare the connection; ``run`` opens it."""
         self.reader = P1Reader()
-        self.state = ConnectionState.DISCONNECTED
+        self.state = PortState.DISCONNECTED
         self.connects = 0
         """How many times the port was opened."""
         self._url = url
@@ -180,10 +180,10 @@ class P1Connection:
             if attempt:
                 await asyncio.sleep(self._backoff.delay(attempt))
             attempt += 1
-            self._set_state(ConnectionState.CONNECTING)
+            self._set_state(PortState.CONNECTING)
             if await self._serve():
                 attempt = 1
-            self._set_state(ConnectionState.DISCONNECTED)
+            self._set_state(PortState.DISCONNECTED)
 
     async def _serve(self) -> bool:
         """Open the port and read until it is lost; return whether a telegram came through."""
@@ -196,7 +196,7 @@ class P1Connection:
             _LOGGER.debug("Cannot open P1 port %s: %s", self._url, err)
             return False
         self.connects += 1
-        self._set_state(ConnectionState.CONNECTED)
+        self._set_state(PortState.CONNECTED)
         self._last_telegram = loop.time()
         self._watchdog = loop.call_at(
             self._last_telegram + self._telegram_timeout, self._watch, closed
@@ -223,6 +223,6 @@ class P1Connection:
         elif not closed.done():  # the port may have closed just before
             closed.set_result(TimeoutError(f"no valid telegram for {self._telegram_timeout} s"))
 
-    def _set_state(self, state: ConnectionState) -> None:
+    def _set_state(self, state: PortState) -> None:
         self.state = state
         self._on_state(state)

@@ -29,7 +29,7 @@ from homeassistant.util import dt as dt_util
 from ..compat import async_register_main_device, via_device
 from ..const import DOMAIN
 from ..enforcement.ports import GridPowerReading
-from ..p1 import Backoff, ConnectionState, P1Connection, P1Event, Telegram, TelegramReceived
+from ..p1 import Backoff, P1Connection, P1Event, PortState, Telegram, TelegramReceived
 from ..p1.telegram import (
     EQUIPMENT_IDENTIFIER,
     VERSION,
@@ -221,10 +221,10 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
         self.async_set_updated_data(self.data)
 
     @callback
-    def _handle_state(self, state: ConnectionState) -> None:
+    def _handle_state(self, state: PortState) -> None:
         """Make the meter unavailable when its port is lost (once, not at every retry)."""
         if (
-            state is not ConnectionState.DISCONNECTED
+            state is not PortState.DISCONNECTED
             or not self._first_telegram.done()
             or not self.last_update_success
         ):
