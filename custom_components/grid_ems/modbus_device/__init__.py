@@ -57,6 +57,7 @@ from .entity import EntityFields, ModbusEntity, entity_fields, entity_registers
 from .number import async_setup_entry as async_setup_numbers
 from .select import async_setup_entry as async_setup_selects
 from .sensor import async_setup_entry as async_setup_sensors
+from .services import async_setup_services
 from .switch import async_setup_entry as async_setup_switches
 
 __all__ = [
@@ -148,6 +149,7 @@ KIND: Final = Kind(
         Platform.SENSOR,
         Platform.SWITCH,
     ),
+    services=async_setup_services,
     entities={
         Platform.BINARY_SENSOR: async_setup_binary_sensors,
         Platform.NUMBER: async_setup_numbers,
