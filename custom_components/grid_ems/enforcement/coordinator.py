@@ -58,6 +58,7 @@ from ..control.model import (
 )
 from ..iec104 import Quality
 from ..netflex import AuditRecord, Command, DsoState
+from ..states import kilo_value
 from .config import settings_from_options
 from .const import (
     CONF_CONTROL,
@@ -72,7 +73,7 @@ from .ports import (
     GridPowerSource,
     site_registry,
 )
-from .readings import asset_control, entity_value, kilo_value
+from .readings import asset_control, entity_value
 
 _LOGGER = logging.getLogger(__package__)
 

@@ -24,7 +24,7 @@ from ..control.model import (
     CommandSource,
 )
 from ..control.units import NumberControl, Unit
-from ..netflex import AssetCategory, to_kilo
+from ..netflex import AssetCategory
 from .const import (
     CONF_CHARGE_POSITIVE,
     CONF_COMMAND_SOURCE_ENTITY,
@@ -79,14 +79,6 @@ def entity_value(state: State | None) -> EntityValue | None:
 def _number(state: State | None, attribute: str) -> float | None:
     value = None if state is None else state.attributes.get(attribute)
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def kilo_value(state: State | None) -> float | None:
-    """A power sensor's value in kW (or kvar), None if unavailable."""
-    value = entity_value(state)
-    if not isinstance(value, float) or state is None:
-        return None
-    return to_kilo(value, state.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
 
 
 def _number_control(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import ssl
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, CONF_PORT
+from homeassistant.const import CONF_PORT
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady, ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceEntry, DeviceEntryType, DeviceInfo
@@ -86,8 +85,8 @@ from ..netflex import (
     create_model,
     dump_state,
     load_state,
-    to_kilo,
 )
+from ..states import kilo_value
 from .const import (
     CONF_ALLOWED_CLIENTS,
     CONF_BIND_HOST,
@@ -297,20 +296,6 @@ class LinkSnapshot:
     def limits(self) -> PowerLimits:
         """The DSO state resolved against the site."""
         return self.state.limits(self.site)
-
-
-def _read_kilo(hass: HomeAssistant, entity_id: str) -> float | None:
-    """A power sensor's value in kW or kvar, None if unavailable or not a power."""
-    state = hass.states.get(entity_id)
-    if state is None:
-        return None
-    try:
-        value = float(state.state)
-    except ValueError:
-        return None
-    if not math.isfinite(value):
-        return None
-    return to_kilo(value, state.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
 
 
 def _update_point(point: MonitorPoint, value: MonitorValue) -> None:
@@ -791,7 +776,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
     def _read_measurements(self) -> CategoryPowers:
         site = self.data.site
         readings = {
-            entity_id: _read_kilo(self.hass, entity_id)
+            entity_id: kilo_value(self.hass.states.get(entity_id))
             for asset in site.assets
             for entity_id in (asset.p_sensor, asset.q_sensor)
             if entity_id is not None
