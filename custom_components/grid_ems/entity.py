@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRef:
+    """The device entities belong to, and the prefix of their unique ids."""
+
+    info: DeviceInfo
+    unique_id: str
+    """Stays what it was when an entity moves to another device (an asset's own, since 0.2)."""
 
 
 class GridEmsEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
@@ -22,11 +32,10 @@ class GridEmsEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[
         self,
         coordinator: CoordinatorT,
         description: EntityDescription,
-        device_info: DeviceInfo,
-        device_unique_id: str,
+        device: DeviceRef,
     ) -> None:
         """Bind the entity to its coordinator, description and device."""
         super().__init__(coordinator)
         self.entity_description = description
-        self._attr_device_info = device_info
-        self._attr_unique_id = f"{device_unique_id}_{description.key}"
+        self._attr_device_info = device.info
+        self._attr_unique_id = f"{device.unique_id}_{description.key}"

@@ -43,7 +43,7 @@ class PeakShavingTargetNumber(GridEmsEntity[EnforcementCoordinator], NumberEntit
     def __init__(self, enforcement: EnforcementCoordinator) -> None:
         """Attach the number to the link's device."""
         link = enforcement.link
-        super().__init__(enforcement, PEAK_SHAVING_TARGET, link.device_info, link.device_unique_id)
+        super().__init__(enforcement, PEAK_SHAVING_TARGET, link.device_ref)
 
     @property
     def native_value(self) -> float:

@@ -18,9 +18,9 @@ from ..const import DOMAIN
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentry
-    from homeassistant.helpers.device_registry import DeviceInfo
 
     from ..control.model import Relay
+    from ..entity import DeviceRef
     from ..iec104 import Quality
     from ..netflex import AuditRecord, Command, DsoState, SiteParameters
 
@@ -58,14 +58,10 @@ class DsoSource(Protocol):
         """Flag the feedback point of a command the site could (not) carry out."""
 
     @property
-    def device_info(self) -> DeviceInfo:
+    def device_ref(self) -> DeviceRef:
         """The device the enforcement's own entities belong to."""
 
-    @property
-    def device_unique_id(self) -> str:
-        """The prefix of the unique ids of the entities on that device."""
-
-    def asset_device_info(self, subentry: ConfigSubentry) -> DeviceInfo:
+    def asset_device_ref(self, subentry: ConfigSubentry) -> DeviceRef:
         """The device of the asset of ``subentry``."""
 
 

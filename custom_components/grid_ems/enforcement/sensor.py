@@ -99,7 +99,7 @@ class EnforcementSensor(GridEmsEntity[EnforcementCoordinator], SensorEntity):
     ) -> None:
         """Attach the sensor to the link's device."""
         link = enforcement.link
-        super().__init__(enforcement, description, link.device_info, link.device_unique_id)
+        super().__init__(enforcement, description, link.device_ref)
 
     @property
     def native_value(self) -> StateType:
@@ -124,9 +124,7 @@ class AppliedLimitSensor(GridEmsEntity[EnforcementCoordinator], SensorEntity):
             suggested_display_precision=2,
         )
         link = enforcement.link
-        super().__init__(
-            enforcement, description, link.asset_device_info(subentry), link.device_unique_id
-        )
+        super().__init__(enforcement, description, link.asset_device_ref(subentry))
         self.asset_id = subentry.subentry_id
 
     @property

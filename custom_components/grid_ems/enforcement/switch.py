@@ -58,7 +58,7 @@ class OptimizationSwitch(GridEmsEntity[EnforcementCoordinator], SwitchEntity):
     ) -> None:
         """Attach the switch to the link's device."""
         link = enforcement.link
-        super().__init__(enforcement, description, link.device_info, link.device_unique_id)
+        super().__init__(enforcement, description, link.device_ref)
 
     @property
     def is_on(self) -> bool:

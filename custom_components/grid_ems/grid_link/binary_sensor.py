@@ -79,9 +79,7 @@ class GridLinkBinarySensor(GridEmsEntity[GridLinkCoordinator], BinarySensorEntit
         self, coordinator: GridLinkCoordinator, description: GridLinkBinarySensorDescription
     ) -> None:
         """Attach the binary sensor to the link's device."""
-        super().__init__(
-            coordinator, description, coordinator.device_info, coordinator.device_unique_id
-        )
+        super().__init__(coordinator, description, coordinator.device_ref)
 
     @property
     def is_on(self) -> bool:

@@ -33,6 +33,7 @@ from homeassistant.util import dt as dt_util
 from ..compat import async_register_main_device, via_device
 from ..const import DOMAIN, TITLE
 from ..enforcement.ports import DsoListener
+from ..entity import DeviceRef
 from ..iec104 import (
     CauseOfTransmission,
     ClockSyncRequest,
@@ -547,6 +548,11 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         return self.config_entry.entry_id
 
     @property
+    def device_ref(self) -> DeviceRef:
+        """The device of the entities, with their unique ids' prefix."""
+        return DeviceRef(self.device_info, self.device_unique_id)
+
+    @property
     def device_info(self) -> DeviceInfo:
         """The link's device: Grid EMS's side of the grid operator's telecontrol."""
         return DeviceInfo(
@@ -556,6 +562,10 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             model=f"{self.settings.provider.title()} Netflex {INTERFACE_VERSION} (IEC 60870-5-104)",
             entry_type=DeviceEntryType.SERVICE,
         )
+
+    def asset_device_ref(self, subentry: ConfigSubentry) -> DeviceRef:
+        """An asset's device; its entities keep the link's unique id prefix they always had."""
+        return DeviceRef(self.asset_device_info(subentry), self.device_unique_id)
 
     def asset_device_info(self, subentry: ConfigSubentry) -> DeviceInfo:
         """The device of an asset, in the asset's subentry, connected through the link."""

@@ -46,9 +46,7 @@ class DsoCommandEvent(GridEmsEntity[GridLinkCoordinator], EventEntity):
 
     def __init__(self, coordinator: GridLinkCoordinator) -> None:
         """Attach the event entity to the link's device."""
-        super().__init__(
-            coordinator, DSO_COMMAND_EVENT, coordinator.device_info, coordinator.device_unique_id
-        )
+        super().__init__(coordinator, DSO_COMMAND_EVENT, coordinator.device_ref)
 
     async def async_added_to_hass(self) -> None:
         """Listen to the link's command events."""

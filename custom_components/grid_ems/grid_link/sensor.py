@@ -200,9 +200,7 @@ class GridLinkSensor(GridEmsEntity[GridLinkCoordinator], SensorEntity):
         self, coordinator: GridLinkCoordinator, description: GridLinkSensorDescription
     ) -> None:
         """Attach the sensor to the link's device."""
-        super().__init__(
-            coordinator, description, coordinator.device_info, coordinator.device_unique_id
-        )
+        super().__init__(coordinator, description, coordinator.device_ref)
 
     @property
     def native_value(self) -> StateType | datetime:

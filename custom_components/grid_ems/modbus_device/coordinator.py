@@ -33,6 +33,7 @@ from homeassistant.util.hass_dict import HassKey
 from ..const import DOMAIN
 from ..control.model import Relay, RelayRole
 from ..enforcement.ports import SIGNAL_RELAYS_RESET
+from ..entity import DeviceRef
 from ..modbus.client import (
     ConnectionPool,
     ModbusDevice,
@@ -261,6 +262,11 @@ class ModbusDeviceCoordinator(DataUpdateCoordinator[dict[str, "Value"]]):
     def device_unique_id(self) -> str:
         """Unique id of the device, the prefix of its entities' unique ids."""
         return self.config_entry.entry_id
+
+    @property
+    def device_ref(self) -> DeviceRef:
+        """The device of the entities, with their unique ids' prefix."""
+        return DeviceRef(self.device_info, self.device_unique_id)
 
     @property
     def device_info(self) -> DeviceInfo:

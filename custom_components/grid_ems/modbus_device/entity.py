@@ -51,9 +51,7 @@ class ModbusEntity(GridEmsEntity[ModbusDeviceCoordinator]):
         self, coordinator: ModbusDeviceCoordinator, description: EntityDescription
     ) -> None:
         """Attach the entity to its device."""
-        super().__init__(
-            coordinator, description, coordinator.device_info, coordinator.device_unique_id
-        )
+        super().__init__(coordinator, description, coordinator.device_ref)
 
     @property
     def register(self) -> RegisterSpec:

@@ -29,6 +29,7 @@ from homeassistant.util import dt as dt_util
 from ..compat import async_register_main_device, via_device
 from ..const import DOMAIN
 from ..enforcement.ports import GridPowerReading
+from ..entity import DeviceRef
 from ..p1 import Backoff, P1Connection, P1Event, PortState, Telegram, TelegramReceived
 from ..p1.telegram import (
     EQUIPMENT_IDENTIFIER,
@@ -137,6 +138,11 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
         return unsubscribe
 
     @property
+    def device_ref(self) -> DeviceRef:
+        """The device of the entities, with their unique ids' prefix."""
+        return DeviceRef(self.device_info, self.device_unique_id)
+
+    @property
     def device_info(self) -> DeviceInfo:
         """The meter's device, from the first telegram."""
         telegram = self.data
@@ -160,6 +166,12 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
         return {self.device_unique_id} | {
             self.mbus_unique_id(device) for device in self.data.mbus.values()
         }
+
+    def mbus_device_ref(self, device: MBusDevice, translation_key: str) -> DeviceRef:
+        """The device of a gas, water or heat meter, with its entities' unique id prefix."""
+        return DeviceRef(
+            self.mbus_device_info(device, translation_key), self.mbus_unique_id(device)
+        )
 
     def mbus_device_info(self, device: MBusDevice, translation_key: str) -> DeviceInfo:
         """The device of a gas, water or heat meter, connected through the P1 meter."""

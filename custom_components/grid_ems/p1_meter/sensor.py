@@ -560,9 +560,7 @@ class P1Sensor(_P1SensorBase):
 
     def __init__(self, coordinator: P1Coordinator, description: P1SensorDescription) -> None:
         """Attach the sensor to the meter's device."""
-        super().__init__(
-            coordinator, description, coordinator.device_info, coordinator.device_unique_id
-        )
+        super().__init__(coordinator, description, coordinator.device_ref)
         self._refresh()
 
     def _source_objects(self) -> tuple[object, ...]:
@@ -591,10 +589,7 @@ class P1MBusSensor(_P1SensorBase):
     ) -> None:
         """Attach the sensor to the M-Bus device's own device."""
         super().__init__(
-            coordinator,
-            description,
-            coordinator.mbus_device_info(device, f"p1_{medium}_meter"),
-            coordinator.mbus_unique_id(device),
+            coordinator, description, coordinator.mbus_device_ref(device, f"p1_{medium}_meter")
         )
         self._identifier = device.equipment_identifier
         self._channel = device.channel
