@@ -25,6 +25,7 @@ from custom_components.grid_ems.p1.telegram import (
     Telegram,
 )
 from custom_components.grid_ems.p1.validate import DropReason
+from custom_components.grid_ems.p1_meter.const import CONF_CONNECTION_CAPACITY
 from simulators.p1 import P1Simulator, seal
 
 from .conftest import SetUp, StateWaiter, state_of
@@ -159,3 +160,44 @@ async def test_sensors_never_raise_on_what_they_are_handed(
     assert state_of(hass, GRID_POWER) == power
     assert state_of(hass, LAST_FAILURE) == failure
     assert state_of(hass, "sensor.p1_meter_power_export") == "0"
+
+
+async def test_power_above_the_connection_capacity_is_refused(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    set_up: SetUp,
+    entry: MockConfigEntry,
+    simulator: P1Simulator,
+) -> None:
+    """A meter option: 12 kW on a 10 kW connection is dropped as out of range; 5 kW is read."""
+    capped = MockConfigEntry(
+        domain=entry.domain,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data=dict(entry.data),
+        options={**entry.options, CONF_CONNECTION_CAPACITY: 10.0},
+    )
+    await set_up(capped)
+    listener = GridPowerListener(capped)
+    simulator.meter.override_power = 12000
+    await simulator.send_telegram()
+    simulator.meter.override_power = 5000
+    await simulator.send_telegram()
+    await listener.wait_for(5000)
+    assert 12000 not in listener.powers()
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, capped)
+    assert diagnostics["runtime"]["telegrams"]["dropped_objects"][DropReason.OUT_OF_RANGE] >= 1
+
+
+async def test_connection_capacity_option(
+    hass: HomeAssistant, set_up: SetUp, entry: MockConfigEntry
+) -> None:
+    """The options flow takes the capacity in kW; left empty, none is stored."""
+    await set_up(entry)
+    for given, stored in ((None, {}), (27.6, {CONF_CONNECTION_CAPACITY: 27.6})):
+        flow = await hass.config_entries.options.async_init(entry.entry_id)
+        user_input: dict[str, float] = {p1_meter.CONF_UPDATE_INTERVAL: 5}
+        if given is not None:
+            user_input[CONF_CONNECTION_CAPACITY] = given
+        result = await hass.config_entries.options.async_configure(flow["flow_id"], user_input)
+        assert result["data"] == {p1_meter.CONF_UPDATE_INTERVAL: 5, **stored}

@@ -16,12 +16,14 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final, override
 
 import serialx
 
 from .reader import P1Event, P1Reader, TelegramReceived
+from .validate import MAX_POWER_KW
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -159,9 +161,10 @@ class P1Connection:
         *,
         telegram_timeout: float = DEFAULT_TELEGRAM_TIMEOUT,
         backoff: Backoff = Backoff(),  # frozen, so one default instance is safe
+        max_power_kw: Decimal = MAX_POWER_KW,
     ) -> None:
-        """Prepare the connection; ``run`` opens it."""
-        self.reader = P1Reader()
+        """Prepare the connection, for a grid connection of up to ``max_power_kw``."""
+        self.reader = P1Reader(max_power_kw=max_power_kw)
         self.state = PortState.DISCONNECTED
         self.connects = 0
         """How many times the port was opened."""

@@ -16,7 +16,7 @@ from homeassistant.helpers.device_registry import DeviceEntry
 from ..const import DOMAIN
 from ..enforcement.ports import GridPowerReading, site_registry
 from ..kind import Kind
-from .const import CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL
+from .const import CONF_CONNECTION_CAPACITY, CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL
 from .coordinator import (
     RECONNECT_BACKOFF,
     P1Coordinator,
@@ -45,10 +45,11 @@ async def async_setup_kind(hass: HomeAssistant, entry: P1MeterConfigEntry) -> P1
     """Open the meter's port and wait for its first telegram."""
     coordinator = P1Coordinator(hass, entry)
     port = entry.data[CONF_PORT]
+    capacity = entry.options.get(CONF_CONNECTION_CAPACITY)
 
     async def entry_updated(hass: HomeAssistant, entry: P1MeterConfigEntry) -> None:
-        """Reconnect on a new port (reconfigure); apply the update interval without reconnecting."""
-        if entry.data[CONF_PORT] != port:
+        """Reconnect on a new port or capacity; apply the update interval without reconnecting."""
+        if entry.data[CONF_PORT] != port or entry.options.get(CONF_CONNECTION_CAPACITY) != capacity:
             hass.config_entries.async_schedule_reload(entry.entry_id)
             return
         coordinator.async_set_entity_update_interval(

@@ -13,7 +13,7 @@ from typing import Any, Final
 import serialx
 import voluptuous as vol
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
-from homeassistant.const import CONF_PORT, UnitOfTime
+from homeassistant.const import CONF_PORT, UnitOfPower, UnitOfTime
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -27,7 +27,14 @@ from homeassistant.helpers.selector import (
 from ..const import CONF_KIND, EntryKind
 from ..p1 import P1NoTelegramError, P1PortError, read_telegram
 from ..p1.telegram import EQUIPMENT_IDENTIFIER
-from .const import CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL, MAX_UPDATE_INTERVAL, TITLE
+from ..p1.validate import MAX_POWER_KW
+from .const import (
+    CONF_CONNECTION_CAPACITY,
+    CONF_UPDATE_INTERVAL,
+    DEFAULT_UPDATE_INTERVAL,
+    MAX_UPDATE_INTERVAL,
+    TITLE,
+)
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -121,7 +128,16 @@ _P1_OPTIONS_SCHEMA: Final = vol.Schema(
                 mode=NumberSelectorMode.BOX,
                 unit_of_measurement=UnitOfTime.SECONDS,
             )
-        )
+        ),
+        vol.Optional(CONF_CONNECTION_CAPACITY): NumberSelector(
+            NumberSelectorConfig(
+                min=1,
+                max=float(MAX_POWER_KW),
+                step=0.001,
+                mode=NumberSelectorMode.BOX,
+                unit_of_measurement=UnitOfPower.KILO_WATT,
+            )
+        ),
     }
 )
 
@@ -136,10 +152,12 @@ class P1MeterOptionsFlow(OptionsFlow):
     async def async_step_p1_meter(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Edit the entity update interval (0: every telegram)."""
+        """Edit the entity update interval (0: every telegram) and the connection's capacity."""
         if user_input is not None:
-            interval = int(user_input[CONF_UPDATE_INTERVAL])
-            return self.async_create_entry(data={CONF_UPDATE_INTERVAL: interval})
+            options: dict[str, Any] = {CONF_UPDATE_INTERVAL: int(user_input[CONF_UPDATE_INTERVAL])}
+            if (capacity := user_input.get(CONF_CONNECTION_CAPACITY)) is not None:
+                options[CONF_CONNECTION_CAPACITY] = float(capacity)
+            return self.async_create_entry(data=options)
         current = {
             CONF_UPDATE_INTERVAL: DEFAULT_UPDATE_INTERVAL,
             **self.config_entry.options,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -38,7 +39,8 @@ from ..p1.telegram import (
     decode_hex_text,
     redact_identifiers,
 )
-from .const import CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL
+from ..p1.validate import MAX_POWER_KW
+from .const import CONF_CONNECTION_CAPACITY, CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -68,8 +70,13 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
     def __init__(self, hass: HomeAssistant, entry: P1MeterConfigEntry) -> None:
         """Prepare the coordinator of ``entry``; ``async_start`` opens the port."""
         super().__init__(hass, _LOGGER, config_entry=entry, name=f"P1 meter {entry.title}")
+        capacity = entry.options.get(CONF_CONNECTION_CAPACITY)
         self.connection = P1Connection(
-            entry.data[CONF_PORT], self._handle_event, self._handle_state, backoff=RECONNECT_BACKOFF
+            entry.data[CONF_PORT],
+            self._handle_event,
+            self._handle_state,
+            backoff=RECONNECT_BACKOFF,
+            max_power_kw=MAX_POWER_KW if capacity is None else Decimal(str(capacity)),
         )
         self.entity_update_interval: float = entry.options.get(
             CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL
