@@ -30,10 +30,9 @@ class Kind:
 
     setup: Callable[[HomeAssistant, ConfigEntry[Any]], Awaitable[Any]]
     """Set the entry up and return its runtime data."""
-    platforms: tuple[Platform, ...]
-    """The platforms the kind's entries have entities on."""
-    entities: Mapping[Platform, PlatformSetup] = field(default_factory=dict)
-    """The kind's own entity set-up per platform (the platform modules dispatch to it)."""
+    entities: Mapping[Platform, PlatformSetup]
+    """The kind's entity set-up on each platform it has entities on (the platform modules
+    dispatch to it)."""
     services: Callable[[HomeAssistant], None] | None = None
     """Register the kind's services (once, for all its entries)."""
     remove: Callable[[HomeAssistant, ConfigEntry[Any]], Awaitable[None]] | None = None
@@ -42,3 +41,8 @@ class Kind:
         default=lambda entry, device: False
     )
     """Whether the user may delete one of the entry's devices."""
+
+    @property
+    def platforms(self) -> tuple[Platform, ...]:
+        """The platforms the kind's entries have entities on."""
+        return tuple(self.entities)

@@ -40,5 +40,4 @@ async def async_setup_kind_entities(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the entities the entry's kind has on ``platform``."""
-    if (setup := kind_of(entry).entities.get(platform)) is not None:
-        await setup(hass, entry, async_add_entities)
+    await kind_of(entry).entities[platform](hass, entry, async_add_entities)

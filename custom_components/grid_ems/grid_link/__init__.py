@@ -156,13 +156,6 @@ async def async_remove_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> 
 
 KIND: Final = Kind(
     setup=async_setup_kind,
-    platforms=(
-        Platform.BINARY_SENSOR,
-        Platform.EVENT,
-        Platform.NUMBER,  # enforcement: peak-shaving target
-        Platform.SENSOR,
-        Platform.SWITCH,  # enforcement: local optimization
-    ),
     entities={
         Platform.BINARY_SENSOR: async_setup_binary_sensors,
         Platform.EVENT: async_setup_events,

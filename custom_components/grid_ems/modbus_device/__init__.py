@@ -142,13 +142,6 @@ async def async_setup_kind(hass: HomeAssistant, entry: ModbusDeviceConfigEntry) 
 
 KIND: Final = Kind(
     setup=async_setup_kind,
-    platforms=(
-        Platform.BINARY_SENSOR,
-        Platform.NUMBER,
-        Platform.SELECT,
-        Platform.SENSOR,
-        Platform.SWITCH,
-    ),
     services=async_setup_services,
     entities={
         Platform.BINARY_SENSOR: async_setup_binary_sensors,

@@ -81,7 +81,6 @@ def async_remove_device(entry: P1MeterConfigEntry, device: DeviceEntry) -> bool:
 
 KIND: Final = Kind(
     setup=async_setup_kind,
-    platforms=(Platform.SENSOR,),
     entities={Platform.SENSOR: async_setup_sensors},
     remove=async_remove_kind,
     remove_device=async_remove_device,
