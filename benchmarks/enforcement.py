@@ -27,15 +27,10 @@ Run: .venv/bin/python benchmarks/enforcement.py
 """
 
 import asyncio
-import contextlib
-import dataclasses
-import logging
-import multiprocessing
 import resource
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -44,21 +39,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from homeassistant import bootstrap, runner
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
+from benchmarks.harness import async_start_home_assistant, demo_site_ports, run_with_child
 from benchmarks.machine import cpu_ticks
 from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.modbus_device import CONF_PROFILE
 from custom_components.grid_ems.netflex import Command
-from demo import config as demo_config
 from demo.simulators import site_power
-from demo.site import DEMO_PORTS, DemoFlow, DemoPorts, demo_flows
+from demo.site import DemoFlow, DemoPorts, demo_flows
 from simulators import modbus, p1
 from simulators.rtu import RtuSimulator
-from tests.e2e.demo_run import free_port
 
 BATTERY_KW = 200
 """Installed power of the demo site's battery asset."""
@@ -271,21 +264,8 @@ def _report(name: str, samples: list[float]) -> None:
 async def _run(config_dir: Path, pipe: Connection) -> None:
     loop = asyncio.get_running_loop()
     ports: dict[str, int] = await loop.run_in_executor(None, pipe.recv)
-    # The demo's ports, with the simulators' and the link's own (the control ports go unused).
-    site_ports = dataclasses.replace(
-        DEMO_PORTS,
-        p1=ports["p1"],
-        bess=ports["bess"],
-        meter=ports["meter"],
-        e1214=ports["e1214"],
-        e1211=ports["e1211"],
-        link=free_port(),
-    )
-    hass = await bootstrap.async_setup_hass(
-        runner.RuntimeConfig(config_dir=str(config_dir), skip_pip=True, log_no_color=True)
-    )
-    assert hass is not None
-    await hass.async_start()
+    site_ports = demo_site_ports(ports)
+    hass = await async_start_home_assistant(config_dir)
     try:
         await _set_up_site(hass, site_ports)
         pipe.send(site_ports.link)
@@ -324,21 +304,7 @@ async def _run(config_dir: Path, pipe: Connection) -> None:
 
 def main() -> int:
     """Run the benchmark and print its figures, the emergency stop's p99 last."""
-    logging.basicConfig(level=logging.ERROR)
-    config_dir = Path(tempfile.mkdtemp(prefix="grid-ems-benchmark-"))
-    parent, child = multiprocessing.Pipe()
-    simulators = multiprocessing.get_context("spawn").Process(target=_simulate, args=(child,))
-    try:
-        demo_config.prepare(config_dir, free_port())
-        simulators.start()
-        asyncio.run(_run(config_dir, parent))
-    finally:
-        with contextlib.suppress(BrokenPipeError, OSError):
-            parent.send("stop")
-        simulators.join(timeout=30)
-        if simulators.is_alive():
-            simulators.kill()
-        shutil.rmtree(config_dir, ignore_errors=True)
+    run_with_child(_simulate, _run)
     return 0
 
 

@@ -20,13 +20,11 @@ Run: .venv/bin/python benchmarks/link.py
 
 import asyncio
 import contextlib
-import logging
 import multiprocessing
 import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -35,13 +33,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import c104
-from homeassistant import bootstrap, runner
 from homeassistant.config_entries import ConfigEntryState
 
+from benchmarks.harness import async_start_home_assistant, run_with_child
 from benchmarks.iec104 import _Driver, _p99, _serve_lib60870
 from benchmarks.machine import cpu_ticks
 from custom_components.grid_ems.const import DOMAIN
-from demo import config as demo_config
 from tests.e2e.demo_run import free_port
 
 LINK_FLOW: tuple[dict[str, Any], ...] = (
@@ -122,11 +119,7 @@ def _fdatasync_ms(folder: Path) -> list[float]:
 
 async def _run(config_dir: Path, pipe: Connection) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
-    hass = await bootstrap.async_setup_hass(
-        runner.RuntimeConfig(config_dir=str(config_dir), skip_pip=True, log_no_color=True)
-    )
-    assert hass is not None
-    await hass.async_start()
+    hass = await async_start_home_assistant(config_dir)
     try:
         port = free_port()
         result: Any = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
@@ -153,19 +146,7 @@ async def _run(config_dir: Path, pipe: Connection) -> dict[str, Any]:
 
 def main() -> int:
     """Run the benchmark and print its figures, the p99 ratio to lib60870 last."""
-    logging.basicConfig(level=logging.ERROR)
-    config_dir = Path(tempfile.mkdtemp(prefix="grid-ems-link-benchmark-"))
-    parent, child = multiprocessing.Pipe()
-    driver = multiprocessing.get_context("spawn").Process(target=_drive, args=(child,))
-    try:
-        demo_config.prepare(config_dir, free_port())
-        driver.start()
-        results = asyncio.run(_run(config_dir, parent))
-    finally:
-        driver.join(timeout=30)
-        if driver.is_alive():
-            driver.kill()
-        shutil.rmtree(config_dir, ignore_errors=True)
+    results = run_with_child(_drive, _run, stop_child=False)
     lib, ours, flushes = results["lib"], results["ours"], results["fdatasync"]
     print(f"setpoints: {len(ours)}")
     print(f"setpoints_lib60870: {len(lib)}")

@@ -20,15 +20,10 @@ Run: .venv/bin/python benchmarks/modbus_scale.py
 """
 
 import asyncio
-import contextlib
-import dataclasses
 import itertools
-import logging
-import multiprocessing
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from multiprocessing.connection import Connection
@@ -37,21 +32,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from homeassistant import bootstrap, runner
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
 from benchmarks.enforcement import INJECTION_COIL, _cpu_s, _report, _set_up_site, _walk, _Writes
+from benchmarks.harness import async_start_home_assistant, demo_site_ports, run_with_child
 from benchmarks.machine import cpu_ticks
 from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.modbus.client import ModbusDevice
 from custom_components.grid_ems.netflex import Command
-from demo import config as demo_config
 from demo.simulators import site_power
-from demo.site import DEMO_PORTS, DemoFlow
+from demo.site import DemoFlow
 from simulators import modbus, p1
 from simulators.rtu import RtuSimulator
-from tests.e2e.demo_run import free_port
 
 GATEWAYS = 5
 EXTRA_DEVICES = 46
@@ -180,20 +173,8 @@ def _record_polls() -> dict[int, list[float]]:
 async def _run(config_dir: Path, pipe: Connection) -> None:
     loop = asyncio.get_running_loop()
     ports: dict[str, Any] = await loop.run_in_executor(None, pipe.recv)
-    site_ports = dataclasses.replace(
-        DEMO_PORTS,
-        p1=ports["p1"],
-        bess=ports["bess"],
-        meter=ports["meter"],
-        e1214=ports["e1214"],
-        e1211=ports["e1211"],
-        link=free_port(),
-    )
-    hass = await bootstrap.async_setup_hass(
-        runner.RuntimeConfig(config_dir=str(config_dir), skip_pip=True, log_no_color=True)
-    )
-    assert hass is not None
-    await hass.async_start()
+    site_ports = demo_site_ports(ports)
+    hass = await async_start_home_assistant(config_dir)
     try:
         await _set_up_site(hass, site_ports)
         for flow in _extra_flows(ports["gateways"]):
@@ -253,21 +234,7 @@ async def _set_interval(hass: HomeAssistant) -> None:
 
 def main() -> int:
     """Run the benchmark and print its figures, the emergency stop's p99 under load last."""
-    logging.basicConfig(level=logging.ERROR)
-    config_dir = Path(tempfile.mkdtemp(prefix="grid-ems-benchmark-"))
-    parent, child = multiprocessing.Pipe()
-    simulators = multiprocessing.get_context("spawn").Process(target=_simulate, args=(child,))
-    try:
-        demo_config.prepare(config_dir, free_port())
-        simulators.start()
-        asyncio.run(_run(config_dir, parent))
-    finally:
-        with contextlib.suppress(BrokenPipeError, OSError):
-            parent.send("stop")
-        simulators.join(timeout=30)
-        if simulators.is_alive():
-            simulators.kill()
-        shutil.rmtree(config_dir, ignore_errors=True)
+    run_with_child(_simulate, _run)
     return 0
 
 
