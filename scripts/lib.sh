@@ -53,9 +53,9 @@ ensure_venv() {
 
 # Python 3.14, installed from shared/ (as root) when it is missing. Prints its path; fails without.
 find_python314() {
-    if ! command -v python3.14 >/dev/null && [ -x "$PYTHON314_INSTALLER" ] && [ "$(id -u)" -eq 0 ]; then
+    if ! command -v python3.14 >/dev/null && [ -f "$PYTHON314_INSTALLER" ] && [ "$(id -u)" -eq 0 ]; then
         echo "Installing Python 3.14 with $PYTHON314_INSTALLER" >&2
-        "$PYTHON314_INSTALLER" >/dev/null
+        bash "$PYTHON314_INSTALLER" >/dev/null
     fi
     command -v python3.14
 }
