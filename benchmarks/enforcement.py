@@ -111,6 +111,27 @@ def _ms(seconds: list[float]) -> list[float]:
     return [1000 * value for value in seconds]
 
 
+async def emergency_stops(rtu: RtuSimulator, relays: _Writes, count: int) -> list[float]:
+    """Seconds from each emergency stop sent by the RTU to the injection relay's coil written."""
+    stops: list[float] = []
+    for _stop in range(count):
+        # A stop never follows its release within milliseconds: let the release's read-back end.
+        await asyncio.sleep(SETTLE_BETWEEN_COMMANDS_S)
+        since = len(relays.log)
+        sent = time.perf_counter()
+        assert (await rtu.command(Command.EMERGENCY_STOP_PRODUCTION, True)).positive
+        written = await relays.wait_for(
+            since, lambda address, value: address == INJECTION_COIL and value is True
+        )
+        stops.append(written - sent)
+        since = len(relays.log)
+        assert (await rtu.command(Command.EMERGENCY_STOP_PRODUCTION, False)).positive
+        await relays.wait_for(
+            since, lambda address, value: address == INJECTION_COIL and value is False
+        )
+    return stops
+
+
 async def _measure(rtu: RtuSimulator, bess: _Writes, relays: _Writes) -> dict[str, list[float]]:
     """Send the commands and time each one to the device write it causes."""
     setpoints: list[float] = []
@@ -129,22 +150,7 @@ async def _measure(rtu: RtuSimulator, bess: _Writes, relays: _Writes) -> dict[st
         since = len(bess.log)
         assert (await rtu.command(Command.MAX_SET_AP, 100.0)).positive
         await bess.wait_for(since, _target_power(BESS_START_KW), RELEASE_TIMEOUT_S)
-    stops: list[float] = []
-    for _stop in range(STOPS):
-        # A stop never follows its release within milliseconds: let the release's read-back end.
-        await asyncio.sleep(SETTLE_BETWEEN_COMMANDS_S)
-        since = len(relays.log)
-        sent = time.perf_counter()
-        assert (await rtu.command(Command.EMERGENCY_STOP_PRODUCTION, True)).positive
-        written = await relays.wait_for(
-            since, lambda address, value: address == INJECTION_COIL and value is True
-        )
-        stops.append(written - sent)
-        since = len(relays.log)
-        assert (await rtu.command(Command.EMERGENCY_STOP_PRODUCTION, False)).positive
-        await relays.wait_for(
-            since, lambda address, value: address == INJECTION_COIL and value is False
-        )
+    stops = await emergency_stops(rtu, relays, STOPS)
     return {"setpoints": setpoints, "stops": stops}
 
 

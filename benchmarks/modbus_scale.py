@@ -35,12 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
-from benchmarks.enforcement import INJECTION_COIL, _cpu_s, _report, _set_up_site, _walk, _Writes
+from benchmarks.enforcement import _cpu_s, _report, _set_up_site, _walk, _Writes, emergency_stops
 from benchmarks.harness import async_start_home_assistant, demo_site_ports, run_with_child
 from benchmarks.machine import cpu_ticks
 from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.modbus.client import ModbusDevice
-from custom_components.grid_ems.netflex import Command
 from demo.simulators import site_power
 from demo.site import DemoFlow
 from simulators import modbus, p1
@@ -54,7 +53,6 @@ WARMUP_S = 10.0
 LOAD_WINDOW_S = 60.0
 LATE_FACTOR = 1.5
 STOPS = 100
-SETTLE_BETWEEN_COMMANDS_S = 0.05
 
 
 def _model(kind: str) -> modbus.DeviceModel:
@@ -73,25 +71,6 @@ def _extra_units() -> list[tuple[int, int, str]]:
         (index % GATEWAYS, index // GATEWAYS + 1, KINDS[index % len(KINDS)])
         for index in range(EXTRA_DEVICES)
     ]
-
-
-async def _stops(rtu: RtuSimulator, relays: _Writes) -> list[float]:
-    stops: list[float] = []
-    for _stop in range(STOPS):
-        await asyncio.sleep(SETTLE_BETWEEN_COMMANDS_S)
-        since = len(relays.log)
-        sent = time.perf_counter()
-        assert (await rtu.command(Command.EMERGENCY_STOP_PRODUCTION, True)).positive
-        written = await relays.wait_for(
-            since, lambda address, value: address == INJECTION_COIL and value is True
-        )
-        stops.append(written - sent)
-        since = len(relays.log)
-        assert (await rtu.command(Command.EMERGENCY_STOP_PRODUCTION, False)).positive
-        await relays.wait_for(
-            since, lambda address, value: address == INJECTION_COIL and value is False
-        )
-    return stops
 
 
 def _simulate(pipe: Connection) -> None:
@@ -128,7 +107,7 @@ def _simulate(pipe: Connection) -> None:
         async with RtuSimulator(port=link_port) as rtu:
             pipe.send("rtu connected")
             await loop.run_in_executor(None, pipe.recv)
-            pipe.send(await _stops(rtu, relays))
+            pipe.send(await emergency_stops(rtu, relays, STOPS))
             await loop.run_in_executor(None, pipe.recv)
         await meter.stop()
         for simulator in (*devices.values(), *gateways):
