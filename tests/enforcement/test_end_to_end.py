@@ -83,6 +83,7 @@ class Site:
     enforcement: EnforcementCoordinator
     bess: PowerPackModel
     relays: MoxaModel
+    relays_simulator: ModbusSimulator
     p1: P1Simulator
     rtu: RtuSimulator
     entries: list[MockConfigEntry] = field(default_factory=list)
@@ -314,7 +315,9 @@ async def site(hass: HomeAssistant) -> AsyncIterator[Site]:
     assert isinstance(data, GridLinkData)
     rtu = RtuSimulator(port=data.coordinator.port)
     await rtu.start()
-    site = Site(hass, link_entry, data.enforcement, bess, relays, p1, rtu, entries)
+    site = Site(
+        hass, link_entry, data.enforcement, bess, relays, modbus["e1214"], p1, rtu, entries
+    )
     try:
         yield site
     finally:
@@ -412,3 +415,18 @@ async def test_fail_safes(hass: HomeAssistant, site: Site) -> None:
     )
     assert await hass.config_entries.async_setup(site.link_entry.entry_id)
     assert site.number(PV_LIMIT) == 4.0
+
+
+async def test_a_write_our_device_cannot_make_is_retried_by_the_device_alone(site: Site) -> None:
+    """One owner for retries: the Moxa module's own retries, not the enforcement's on top."""
+    relays = site.entries[2]
+    assert relays.title == "Relays"
+    simulator_writes = site.relays_simulator.stats.requests
+    site.relays_simulator.faults.drop_before_write = 1000
+    written_before = simulator_writes[0x05] + simulator_writes[0x0F]
+    await site.command(Command.EMERGENCY_STOP_PRODUCTION, True)
+    await site.wait_for(lambda: INJECTION_RELAY in site.enforcement.failures)
+    # CONF_RETRIES is 1: the first write and one retry reach the wire, and nothing else does.
+    assert simulator_writes[0x05] + simulator_writes[0x0F] - written_before == 2
+    assert site.coil(0) is False
+    site.relays_simulator.faults.clear()

@@ -518,9 +518,15 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
                 self.hass.loop.call_soon(self.async_step)
 
     async def _async_write(self, action: Action) -> bool:
-        """Write one value and read it back, with retries; record the outcome."""
+        """Write one value and record the outcome.
+
+        One layer retries: our own Modbus entities are written once, as their device retries
+        transport errors and reads the value back before the action returns; the entities of
+        other integrations are read back here, and written again when they do not show it.
+        """
+        own = self._own_entity(action.entity_id)
         error = ""
-        for attempt in range(WRITE_ATTEMPTS):
+        for attempt in range(1 if own else WRITE_ATTEMPTS):
             if attempt:
                 await asyncio.sleep(RETRY_DELAYS_S[attempt - 1])
             try:
@@ -533,13 +539,18 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             except (HomeAssistantError, vol.Invalid, ValueError) as err:
                 error = str(err) or type(err).__name__
                 continue
-            if await self._async_read_back(action):
+            if own or await self._async_read_back(action):
                 self._succeeded(action)
                 return True
             shown = self.hass.states.get(action.entity_id)
             error = f"it still shows {'nothing' if shown is None else shown.state}"
         self._failed(action, error)
         return False
+
+    def _own_entity(self, entity_id: str) -> bool:
+        """Whether Grid EMS itself provides the entity (a Modbus device's output or setpoint)."""
+        registered = er.async_get(self.hass).async_get(entity_id)
+        return registered is not None and registered.platform == DOMAIN
 
     async def _async_call(self, action: Action) -> None:
         domain = action.entity_id.partition(".")[0]
