@@ -8,7 +8,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentry, ConfigSubentryData
 from homeassistant.const import EVENT_CALL_SERVICE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
@@ -41,6 +41,7 @@ from .conftest import (
     BESS_SOURCE,
     BESS_TARGET,
     BOILER,
+    CHARGER,
     ENFORCEMENT_OPTIONS,
     EV_CURRENT,
     EV_SWITCH,
@@ -696,3 +697,38 @@ async def test_one_accepted_command_runs_one_controller_step(
         await site.settle()  # its writes done, and whatever they would trigger
         assert len(steps) - before == 1
     assert await hass.config_entries.async_unload(link_entry.entry_id)
+
+
+async def test_the_site_is_taken_again_only_when_it_changes(
+    hass: HomeAssistant, site: Site
+) -> None:
+    """The control setup is kept across steps and taken again after a change of the site."""
+    setup = site.enforcement.controller.setup
+    for _ in range(3):
+        await site.tick()
+    assert site.enforcement.controller.setup is setup
+    # A new value of a setpoint entity is no change of the site.
+    await hass.services.async_call(
+        "input_number", "set_value", {"entity_id": BESS_TARGET, "value": 5.0}, blocking=True
+    )
+    await site.tick()
+    assert site.enforcement.controller.setup is setup
+    # A new range is (a battery's can follow its state of energy).
+    state = hass.states.get(BESS_TARGET)
+    assert state is not None
+    hass.states.async_set(BESS_TARGET, state.state, {**state.attributes, "max": 20.0})
+    await site.settle()
+    await site.tick()
+    ranged = site.enforcement.controller.setup
+    assert ranged is not setup
+    battery = next(
+        control.power
+        for control in ranged.assets
+        if control.power is not None and control.power.entity_id == BESS_TARGET
+    )
+    assert battery.maximum == 20.0
+    # So is an asset the installer adds.
+    hass.config_entries.async_add_subentry(site.entry, ConfigSubentry(**CHARGER))
+    await site.settle()  # the link's update listener
+    assert site.enforcement.controller.setup is not ranged
+    assert len(site.enforcement.controller.setup.assets) == len(ranged.assets) + 1

@@ -315,9 +315,7 @@ async def site(hass: HomeAssistant) -> AsyncIterator[Site]:
     assert isinstance(data, GridLinkData)
     rtu = RtuSimulator(port=data.coordinator.port)
     await rtu.start()
-    site = Site(
-        hass, link_entry, data.enforcement, bess, relays, modbus["e1214"], p1, rtu, entries
-    )
+    site = Site(hass, link_entry, data.enforcement, bess, relays, modbus["e1214"], p1, rtu, entries)
     try:
         yield site
     finally:

@@ -12,11 +12,13 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 import voluptuous as vol
+from homeassistant.components.number import ATTR_MAX, ATTR_MIN, ATTR_STEP
 from homeassistant.config_entries import (
     ConfigEntry,
 )
 from homeassistant.const import (
     ATTR_ENTITY_ID,
+    ATTR_UNIT_OF_MEASUREMENT,
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
 )
@@ -64,6 +66,8 @@ from .const import (
     CONF_CONTROL,
     CONF_ENFORCEMENT,
     CONF_GRID_POWER_SENSOR,
+    CONF_POWER_ENTITY,
+    CONF_Q_ENTITY,
     CONF_SOE_SENSOR,
 )
 from .ports import (
@@ -190,6 +194,9 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self._sources = site_registry(hass)
         self._unsubscribers: list[CALLBACK_TYPE] = []
         self._shown: tuple[object, ...] | None = None
+        self._setup: ControlSetup | None = None
+        """The site as configured; None when it must be taken again (``_control_setup``)."""
+        self._setup_unsubscribers: list[CALLBACK_TYPE] = []
 
     # Life cycle ----------------------------------------------------------------------------
 
@@ -209,7 +216,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self._unsubscribers += [
             # One subscription: accepted commands and changes of the link, one step each.
             self.link.async_subscribe(self._on_dso_state),
-            self._sources.async_listen(self._resolve_grid_source),
+            self._sources.async_listen(self._on_sources_changed),
             async_dispatcher_connect(self.hass, SIGNAL_RELAYS_RESET, self._on_relays_reset),
             async_track_time_interval(
                 self.hass,
@@ -228,6 +235,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             unsubscribe()
         self._unsubscribers.clear()
         self._stop_grid_source()
+        self._forget_setup()
         await self._store.async_save(self._storage_data())
         await self._action_store.async_save(self._action_data())
 
@@ -265,6 +273,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             self.peak_shaving = peak_shaving
         if peak_shaving_target_kw is not None:
             self.peak_shaving_target_kw = peak_shaving_target_kw
+        self._forget_setup()
         self.async_step()
 
     # Inputs --------------------------------------------------------------------------------
@@ -296,7 +305,14 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
     def async_entry_changed(self) -> None:
         """The link's options or assets changed: take the grid power source they name."""
         self._resolve_grid_source()
+        self._forget_setup()
         self.async_step()
+
+    @callback
+    def _on_sources_changed(self) -> None:
+        """A meter or a relay module came or went."""
+        self._resolve_grid_source()
+        self._forget_setup()
 
     @callback
     def _on_relays_reset(self, entry_id: str, error: str | None) -> None:
@@ -384,8 +400,42 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         power = kilo_value(state)
         self._grid = None if power is None else GridSample(power, self.clock())
 
-    def _setup(self) -> ControlSetup:
-        """The site as it is configured now (entity ranges can change, e.g. a battery's)."""
+    def _control_setup(self) -> ControlSetup:
+        """The site as configured, taken again only after it changed.
+
+        That is a change of the link's options or assets, of the relay modules, of the
+        settings, or of a setpoint entity's range or unit (a battery's range can follow its
+        state of energy).
+        """
+        if self._setup is None:
+            self._setup = self._read_setup()
+            # Configured ones, not only those with a known unit: one may appear later.
+            number_entities = [
+                entity_id
+                for subentry in self.config_entry.subentries.values()
+                for key in (CONF_POWER_ENTITY, CONF_Q_ENTITY)
+                if (entity_id := subentry.data.get(CONF_CONTROL, {}).get(key)) is not None
+            ]
+            self._setup_unsubscribers.append(
+                async_track_state_change_event(
+                    self.hass, number_entities, self._on_setpoint_entity_changed
+                )
+            )
+        return self._setup
+
+    @callback
+    def _on_setpoint_entity_changed(self, event: Event[EventStateChangedData]) -> None:
+        old, new = event.data["old_state"], event.data["new_state"]
+        if _range_of(old) != _range_of(new):
+            self._forget_setup()
+
+    def _forget_setup(self) -> None:
+        self._setup = None
+        for unsubscribe in self._setup_unsubscribers:
+            unsubscribe()
+        self._setup_unsubscribers.clear()
+
+    def _read_setup(self) -> ControlSetup:
         site = self.link.site
         installed = {asset.asset_id: asset for asset in site.assets}
         assets = tuple(
@@ -466,7 +516,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         # What this step could not decide (entities with writes on their way) is decided again
         # as soon as those writes end, not a tick later.
         self._step_when_idle |= bool(self._in_flight)
-        setup = self._setup()
+        setup = self._control_setup()
         self.controller.setup = setup
         decision = self.controller.step(
             ControlInput(self.link.state, self._measurements(setup), self.link_up), self.clock()
@@ -684,6 +734,16 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             "peak_shaving_target_kw": self.peak_shaving_target_kw,
             "actions": list(self.actions),
         }
+
+
+def _range_of(state: State | None) -> tuple[object, ...] | None:
+    """What of a setpoint entity's state the control setup is made of (not its value)."""
+    if state is None:
+        return None
+    attributes = state.attributes
+    return tuple(
+        attributes.get(name) for name in (ATTR_MIN, ATTR_MAX, ATTR_STEP, ATTR_UNIT_OF_MEASUREMENT)
+    )
 
 
 def _issue_id(entity_id: str) -> str:
