@@ -5,6 +5,11 @@
 * ``<device>_poll_p99_ms``: one device's poll, alone.
 * ``site_poll_cycle_*_ms``: one poll cycle of the whole demo site: the four devices polled
   concurrently, as their coordinators do.
+* ``gateway_live_polls_on_time_pct``, ``gateway_live_poll_max_gap_s``: a live unit polled once
+  a second for 15 s behind a gateway whose two other units never answer and are asked all the
+  time (2 s timeout, the worst case: no backoff), once their first timeout showed them failing
+  (that first one holds the connection for its timeout); the polls done within 0.5 s of being
+  due, and the longest gap between two (target: 100 %, about 1 s).
 * ``relay_write_readback_*_ms``: a relay of the E1214 switched (FC05) and read back (FC01) until
   the read-back matches, as the switch entity does (target: p99 under 10 ms on loopback).
 
@@ -25,14 +30,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import contextlib
+import itertools
+
 import pymodbus
 
-from custom_components.grid_ems.modbus.client import ModbusDevice, ModbusHostConnection
+from custom_components.grid_ems.modbus.client import (
+    ModbusDevice,
+    ModbusHostConnection,
+    RetryPolicy,
+)
+from custom_components.grid_ems.modbus.errors import ModbusError
 from custom_components.grid_ems.modbus.profiles import PROFILES
-from simulators.modbus import start_demo
+from simulators.modbus import ModbusSimulator, MoxaE1214, start_demo
 
 CYCLES = 300
 RELAY_WRITES = 500
+GATEWAY_SECONDS = 15
+ON_TIME_S = 0.5
 DEVICES = {
     "bess": "powerpack_bess",
     "meter": "acuvim_ii",
@@ -46,6 +61,8 @@ def _serve(pipe: Connection) -> None:
 
     async def serve() -> None:
         simulators = await start_demo(ephemeral=True)
+        simulators["gateway"] = ModbusSimulator({1: MoxaE1214()}, silent_units=frozenset({2, 3}))
+        await simulators["gateway"].start()
         pipe.send({name: simulator.port for name, simulator in simulators.items()})
         await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
         for simulator in simulators.values():
@@ -102,7 +119,47 @@ async def _measure(ports: dict[str, int]) -> dict[str, float]:
     finally:
         for device in devices.values():
             device.connection.close()
+    figures.update(await _gateway(ports["gateway"]))
     return figures
+
+
+async def _gateway(port: int) -> dict[str, float]:
+    """A live unit's polls while the gateway's two dead units are asked again and again."""
+    connection = ModbusHostConnection("127.0.0.1", port)
+    live = ModbusDevice(connection, PROFILES["moxa_e1214"], 1)
+    dead = [
+        ModbusDevice(connection, PROFILES["moxa_e1214"], unit, RetryPolicy()) for unit in (2, 3)
+    ]
+    for device in dead:
+        device.failed_polls = 1
+    stop = asyncio.Event()
+
+    async def ask(device: ModbusDevice) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(ModbusError):
+                await device.poll()
+
+    loop = asyncio.get_running_loop()
+    await live.poll()
+    askers = [asyncio.create_task(ask(device)) for device in dead]
+    polled: list[float] = []
+    on_time = 0
+    start = loop.time()
+    for second in range(GATEWAY_SECONDS):
+        due = start + second
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        with contextlib.suppress(ModbusError):
+            await live.poll()
+            polled.append(loop.time())
+            on_time += polled[-1] - due <= ON_TIME_S
+    stop.set()
+    connection.close()
+    await asyncio.gather(*askers)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(polled)]
+    return {
+        "gateway_live_polls_on_time_pct": 100 * on_time / GATEWAY_SECONDS,
+        "gateway_live_poll_max_gap_s": max(gaps, default=float(GATEWAY_SECONDS)),
+    }
 
 
 def main() -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Any
 from unittest.mock import patch
 
@@ -728,7 +729,15 @@ async def test_the_site_is_taken_again_only_when_it_changes(
     )
     assert battery.maximum == 20.0
     # So is an asset the installer adds.
-    hass.config_entries.async_add_subentry(site.entry, ConfigSubentry(**CHARGER))
+    hass.config_entries.async_add_subentry(
+        site.entry,
+        ConfigSubentry(
+            data=MappingProxyType(CHARGER["data"]),
+            subentry_type=CHARGER["subentry_type"],
+            title=CHARGER["title"],
+            unique_id=None,
+        ),
+    )
     await site.settle()  # the link's update listener
     assert site.enforcement.controller.setup is not ranged
     assert len(site.enforcement.controller.setup.assets) == len(ranged.assets) + 1

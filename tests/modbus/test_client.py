@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-import pymodbus
 import pytest
-from pymodbus.exceptions import ConnectionException, ModbusIOException
 
-from custom_components.grid_ems.modbus import client as client_module
 from custom_components.grid_ems.modbus.client import (
     ConnectionPool,
     ModbusHostConnection,
@@ -360,8 +357,8 @@ async def test_latency_within_the_timeout_is_fine(
 @pytest.mark.parametrize(
     ("fault", "error", "connections"),
     [
-        # A late answer closes the connection (pymodbus 3.8) or is skipped (3.13).
-        ("latency", ModbusTimeoutError, (1, 2)),
+        # A late answer is known by its transaction id: ignored, the connection stays.
+        ("latency", ModbusTimeoutError, (1,)),
         # Silent: the connection stays (behind a gateway the other units still answer).
         ("stall", ModbusTimeoutError, (1,)),
         # Dropped: each attempt fails at once and reconnects.
@@ -445,11 +442,10 @@ async def test_connect_timeout(
     device = connect(simulator, E1214, policy=RetryPolicy(timeout=0.05, retries=0))
     never = asyncio.Event()
 
-    async def hang(self: object) -> bool:
+    async def hang(*_args: object, **_kwargs: object) -> None:
         await never.wait()
-        return True
 
-    monkeypatch.setattr(type(device.connection._client), "connect", hang)
+    monkeypatch.setattr(asyncio.get_running_loop(), "create_connection", hang)
     with pytest.raises(ModbusConnectionError, match="timed out"):
         await device.poll()
 
@@ -468,11 +464,11 @@ async def test_cancellation_is_not_swallowed(
         await task
 
 
-async def test_cancelled_request_drops_the_connection(
+async def test_cancelled_request_keeps_the_connection(
     start_simulator: StartSimulator, connect: Connect
 ) -> None:
-    """A request abandoned while the device is answering closes the connection: the late
-    answer never reaches pymodbus, and the next request reconnects."""
+    """A request abandoned while the device is answering leaves the connection open: its
+    answer comes late and is ignored, and the next request gets its own."""
     simulator = await start_simulator({1: MoxaE1214()})
     device = connect(simulator, E1214)
     await device.poll()
@@ -482,10 +478,11 @@ async def test_cancelled_request_drops_the_connection(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await asyncio.wait_for(simulator.wait_for_no_connections(), 5)
     simulator.faults.clear()
-    await device.poll()
-    assert device.connection.connects == 2
+    simulator.units[1].coils[0] = True
+    assert (await device.poll())["relay_0"] is True
+    assert device.connection.late_answers == 1
+    assert device.connection.connects == 1
 
 
 async def test_two_devices_share_one_connection_under_concurrency(
@@ -595,13 +592,6 @@ async def test_identify_passes_gateway_errors_through(
     assert caught.value.code == 0x0B
 
 
-def test_unit_keyword_matches_the_installed_pymodbus() -> None:
-    """pymodbus renamed ``slave`` to ``device_id`` in 3.10; the client uses the right one."""
-    major, minor = (int(part) for part in pymodbus.__version__.split(".")[:2])
-    expected = "device_id" if (major, minor) >= (3, 10) else "slave"
-    assert expected == client_module._UNIT_KEYWORD
-
-
 @pytest.fixture
 async def short_reply_server() -> AsyncIterator[int]:
     """A Modbus TCP server that answers every read with one register too few."""
@@ -640,33 +630,82 @@ async def test_short_reply_is_an_invalid_response(short_reply_server: int) -> No
         connection.close()
 
 
+type Answer = Callable[[bytes], bytes]
+type StartOddServer = Callable[[Answer], Awaitable[int]]
+
+
+@pytest.fixture
+async def odd_server() -> AsyncIterator[StartOddServer]:
+    """Modbus TCP servers that answer each request's frame with what a function makes of it."""
+    servers: list[asyncio.Server] = []
+
+    async def start(answer: Answer) -> int:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while True:
+                    header = await reader.readexactly(7)
+                    length = struct.unpack(">H", header[4:6])[0]
+                    writer.write(answer(header + await reader.readexactly(length - 1)))
+            except (asyncio.IncompleteReadError, ConnectionError):
+                writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        servers.append(server)
+        port: int = server.sockets[0].getsockname()[1]
+        return port
+
+    yield start
+    for server in servers:
+        server.close()
+        await server.wait_closed()
+
+
+def _answer(request: bytes, *, unit: int | None = None, pdu: bytes, protocol: int = 0) -> bytes:
+    """A frame answering ``request`` (its transaction id) with ``pdu``."""
+    unit_id = request[6] if unit is None else unit
+    return request[:2] + struct.pack(">HHB", protocol, len(pdu) + 1, unit_id) + pdu
+
+
+def _other_protocol(request: bytes) -> bytes:
+    return _answer(request, pdu=bytes.fromhex("0302002a"), protocol=1)
+
+
+def _other_unit(request: bytes) -> bytes:
+    return _answer(request, unit=9, pdu=bytes.fromhex("0302002a"))
+
+
+def _other_function(request: bytes) -> bytes:
+    return _answer(request, pdu=bytes.fromhex("0402002a"))
+
+
+def _undecodable(request: bytes) -> bytes:
+    return _answer(request, pdu=bytes.fromhex("0305002a"))
+
+
 @pytest.mark.parametrize(
-    ("raised", "expected"),
+    ("answer", "message", "closed"),
     [
-        # pymodbus' exception constructors are untyped.
-        (ConnectionException("Not connected"), ModbusConnectionError),  # type: ignore[no-untyped-call]
-        (ModbusIOException("device id=1 but received 2"), ModbusInvalidResponseError),  # type: ignore[no-untyped-call]
+        (_other_protocol, "not Modbus TCP", True),
+        (_other_unit, "unit 9 answered", False),
+        (_other_function, "function 4", False),
+        (_undecodable, "cannot decode", False),
     ],
 )
-async def test_pymodbus_errors_are_mapped(
-    monkeypatch: pytest.MonkeyPatch,
-    start_simulator: StartSimulator,
-    connect: Connect,
-    raised: Exception,
-    expected: type[Exception],
+async def test_answers_that_do_not_fit_are_invalid(
+    odd_server: StartOddServer,
+    answer: Answer,
+    message: str,
+    closed: bool,
 ) -> None:
-    """pymodbus' own errors become ours and close the connection for a clean restart."""
-    simulator = await start_simulator({1: MoxaE1214()})
-    device = connect(simulator, E1214, policy=RetryPolicy(timeout=1, retries=0))
-    await device.poll()
-
-    async def fail(*args: object, **kwargs: object) -> None:
-        raise raised
-
-    monkeypatch.setattr(client_module, "_call", fail)
-    with pytest.raises(expected):
-        await device.poll()
-    assert not device.connection.connected
+    """A stream that is not Modbus TCP closes the connection; an answer of another unit or
+    function, or one that does not decode, is refused and the connection kept."""
+    connection = ModbusHostConnection("127.0.0.1", await odd_server(answer))
+    try:
+        with pytest.raises(ModbusInvalidResponseError, match=message):
+            await connection.read_registers(1, Table.HOLDING_REGISTER, 0, 1, FAST)
+        assert connection.connected is not closed
+    finally:
+        connection.close()
 
 
 async def test_unverified_write_is_not_read_back(

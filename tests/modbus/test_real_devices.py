@@ -237,7 +237,7 @@ async def test_answering_units_go_before_failing_ones(
     dead = connect(simulator, E1214, 2, policy=RetryPolicy(timeout=30), connection=live.connection)
     dead.failed_polls = 1
     connection = live.connection
-    await connection.acquire(answering=True)
+    await connection.acquire()
     dead_poll = asyncio.create_task(dead.poll())
     live_poll = asyncio.create_task(live.poll())
     await asyncio.sleep(0)  # both are queued now
@@ -262,7 +262,7 @@ async def test_a_cancelled_wait_for_the_line_leaves_it_free(
     simulator = await start_simulator({1: MoxaE1214()})
     device = connect(simulator, E1214)
     connection = device.connection
-    await connection.acquire(answering=True)
+    await connection.acquire()
     waiting = asyncio.create_task(device.poll())
     await asyncio.sleep(0)  # queued now
     if handed:
@@ -275,3 +275,49 @@ async def test_a_cancelled_wait_for_the_line_leaves_it_free(
 
     async with asyncio.timeout(10):
         assert (await device.poll())["relay_0"] is False
+
+
+async def test_a_failing_unit_waiting_for_its_answer_does_not_hold_the_live_one(
+    start_simulator: StartSimulator, connect: Connect
+) -> None:
+    """While a unit that stopped answering waits out its (long) timeout, the live unit behind
+    the same gateway is polled as usual on the same connection."""
+    simulator = await start_simulator({1: MoxaE1214()}, silent_units=frozenset({2}))
+    live = connect(simulator, E1214)
+    dead = connect(simulator, E1214, 2, policy=RetryPolicy(timeout=30), connection=live.connection)
+    dead.failed_polls = 1
+    dead_poll = asyncio.create_task(dead.poll())
+    await simulator.wait_for_requests(1)  # the dead unit's request is out
+
+    async with asyncio.timeout(10):
+        for _ in range(5):
+            assert (await live.poll())["relay_0"] is False
+
+    assert not dead_poll.done()
+    assert live.connection.connects == 1
+    dead_poll.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await dead_poll
+
+
+async def test_a_late_answer_is_recognised_and_the_connection_kept(
+    start_simulator: StartSimulator, connect: Connect
+) -> None:
+    """An answer that comes after its request timed out is not taken for the next request's
+    answer, and does not cost the connection."""
+    model = MoxaE1214()
+    simulator = await start_simulator({1: model})
+    device = connect(simulator, E1214, policy=RetryPolicy(timeout=0.2, retries=0))
+    simulator.faults.latency = 0.5
+    with pytest.raises(ModbusTimeoutError):
+        await device.poll()
+    simulator.faults.latency = 0.0
+    model.coils[0] = True
+
+    patient = connect(simulator, E1214, policy=RetryPolicy(timeout=5), connection=device.connection)
+    values = await patient.poll()  # the late answer (relay 0 off) arrives first
+
+    assert values["relay_0"] is True
+    assert device.connection.late_answers == 1
+    assert device.connection.connects == 1
+    assert simulator.stats.connections == 1

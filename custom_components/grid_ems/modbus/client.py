@@ -1,36 +1,42 @@
-"""Typed Modbus TCP client over pymodbus: one serialized connection per host, devices on top.
+"""Typed Modbus TCP client: one connection per host, devices on top.
 
-``ModbusHostConnection`` owns one TCP connection to a host:port and runs one transaction at a time
-on it, so many unit ids behind one gateway share it safely. It reconnects by itself, retries with
-backoff, and turns pymodbus' results into typed values or ``ModbusError``s. A unit that does not
-answer costs the others one timeout, not the connection: it stays open while the gateway answers,
-and a connection the device closes fails its pending request at once.
+``ModbusHostConnection`` owns one TCP connection to a host:port, shared by the unit ids behind
+a gateway. It frames requests itself (``framing``) and matches answers by transaction id, so a
+unit that stopped answering waits for its answer beside the others instead of holding the
+connection, and a late answer is recognised instead of being taken for another request's.
+pymodbus builds and decodes the PDUs. It reconnects by itself, retries with backoff, and turns
+answers into typed values or ``ModbusError``s; a timeout leaves the connection open, and a
+connection the device closes fails the requests waiting on it at once.
 
 ``ModbusDevice`` binds a connection, a unit id and a profile: it finds which optional registers
 the device has, polls the registers in as few reads as the device allows, writes values (verified
 by reading back where the profile asks), clears a module's watchdog alarm and identifies the
 device kind.
-
-pymodbus 3.8.3 (HA 2025.4) to 3.13.x (HA 2026.11) are supported; ``_call`` is the one place that
-knows the ``slave=`` -> ``device_id=`` rename of pymodbus 3.10.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import inspect
 import logging
 import math
-from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from pymodbus.client import AsyncModbusTcpClient
-from pymodbus.client.mixin import ModbusClientMixin
-from pymodbus.exceptions import ConnectionException, ModbusIOException
-from pymodbus.pdu import ExceptionResponse, ModbusPDU
+from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
+from pymodbus.pdu.bit_message import (
+    ReadCoilsRequest,
+    ReadDiscreteInputsRequest,
+    WriteSingleCoilRequest,
+)
+from pymodbus.pdu.register_message import (
+    ReadHoldingRegistersRequest,
+    ReadInputRegistersRequest,
+    WriteMultipleRegistersRequest,
+    WriteSingleRegisterRequest,
+)
 
 from .codec import ReadBlock, Value, encode, extract, plan_reads, split_block, words_to_number
 from .errors import (
@@ -43,14 +49,11 @@ from .errors import (
     ModbusValueError,
     ModbusWrongDeviceError,
 )
+from .framing import Frame, FrameReader, FramingError, TransactionIds, encode_frame
 from .profile import DataType, DeviceProfile, RegisterSpec, Table
 
 _LOGGER = logging.getLogger(__name__)
 
-# Our own deadline (RetryPolicy.timeout) ends every request; pymodbus' only backs it up.
-_PYMODBUS_TIMEOUT: Final = 60.0
-# pymodbus' connect() (3.8 to 3.13) pauses this long after connecting; not the device's time.
-_PYMODBUS_CONNECT_PAUSE: Final = 0.1
 _DEVICE_BUSY: Final = 0x06
 _DEVICE_FAILURE: Final = 0x04
 _ILLEGAL_FUNCTION: Final = 0x01
@@ -59,18 +62,7 @@ _ILLEGAL_ADDRESS: Final = 0x02
 _TRANSIENT_READ_EXCEPTIONS: Final = frozenset({_DEVICE_FAILURE, 0x05, _DEVICE_BUSY})
 # Answers that say the device has no such register or function.
 _ABSENT: Final = frozenset({_ILLEGAL_FUNCTION, _ILLEGAL_ADDRESS})
-_UNIT_KEYWORD: Final = (
-    "device_id"
-    if "device_id" in inspect.signature(ModbusClientMixin.read_coils).parameters
-    else "slave"
-)
-
-type Request = Callable[..., Awaitable[ModbusPDU]]
-
-
-async def _call(method: Request, unit_id: int, *args: object, **kwargs: object) -> ModbusPDU:
-    """Call a pymodbus request method for a unit id, under either name of its keyword."""
-    return await method(*args, **kwargs, **{_UNIT_KEYWORD: unit_id})
+_READ_FUNCTIONS: Final = frozenset({0x01, 0x02, 0x03, 0x04})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,70 +87,95 @@ class RetryPolicy:
         return float(min(self.backoff * 2**attempt, self.backoff_max))
 
 
-class _Line:
-    """One request at a time on a connection; devices that answer go before silent ones.
+@dataclass(slots=True)
+class _Request:
+    unit_id: int
+    function_code: int
+    answer: asyncio.Future[Frame]
 
-    A silent unit's request holds the line for a whole timeout: the others must not queue
-    behind it when they can go first.
-    """
 
-    def __init__(self) -> None:
-        self._busy = False
-        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
-            deque(),
-            deque(),
-        )
+class _ModbusTcpProtocol(asyncio.Protocol):
+    """The TCP connection: writes frames, hands each answer to the request it belongs to."""
 
-    async def acquire(self, *, answering: bool) -> None:
-        if not self._busy:
-            self._busy = True
-            return
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiting[0 if answering else 1].append(waiter)
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+        self.transport: asyncio.Transport | None = None
+        self.requests: dict[int, _Request] = {}
+        """The requests out, by transaction id."""
+        self.late_answers = 0
+        self._reader = FrameReader()
+        self._transaction_ids = TransactionIds()
+
+    @property
+    def open(self) -> bool:
+        return self.transport is not None and not self.transport.is_closing()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def send(self, unit_id: int, pdu: bytes) -> tuple[int, asyncio.Future[Frame]]:
+        """Write a request; its transaction id and the future of its answer."""
+        assert self.transport is not None
+        transaction_id = self._transaction_ids.take(self.requests)
+        answer = asyncio.get_running_loop().create_future()
+        self.requests[transaction_id] = _Request(unit_id, pdu[0], answer)
+        self.transport.write(encode_frame(Frame(transaction_id, unit_id, pdu)))
+        return transaction_id, answer
+
+    def forget(self, transaction_id: int, answer: asyncio.Future[Frame]) -> None:
+        """The request gave up (timed out, cancelled): its answer, if it comes, is late."""
+        request = self.requests.get(transaction_id)
+        if request is not None and request.answer is answer:
+            del self.requests[transaction_id]
+
+    def data_received(self, data: bytes) -> None:
         try:
-            await waiter
-        except asyncio.CancelledError:
-            if not waiter.cancelled():
-                self.release()  # handed the line just as it was cancelled: pass it on
-            raise
+            frames = self._reader.feed(data)
+        except FramingError as err:
+            assert self.transport is not None
+            self._fail_all(ModbusInvalidResponseError(str(err)))
+            self.transport.close()
+            return
+        for frame in frames:
+            request = self.requests.pop(frame.transaction_id, None)
+            if request is None:
+                self.late_answers += 1
+                _LOGGER.debug("Late answer of unit %s, ignored", frame.unit_id)
+            elif not request.answer.done():
+                request.answer.set_result(frame)
 
-    def release(self) -> None:
-        for queue in self._waiting:
-            while queue:
-                waiter = queue.popleft()
-                if not waiter.done():
-                    waiter.set_result(None)
-                    return
-        self._busy = False
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self._fail_all(ModbusConnectionError(self.host, self.port, "connection closed"))
+
+    def _fail_all(self, error: ModbusError) -> None:
+        for request in self.requests.values():
+            if not request.answer.done():
+                request.answer.set_exception(error)
+        self.requests.clear()
 
 
 class ModbusHostConnection:
-    """One TCP connection to a Modbus host, one transaction at a time.
+    """One TCP connection to a Modbus host, shared by the units behind it.
 
-    A timeout leaves the connection open: behind a gateway it is one unit that is silent, and the
-    others still answer; it is not retried when the last answer on the connection came from
-    another unit. Requests of devices that answer go before those of failing ones, and a
-    device's poll keeps the line for all its reads (``acquire``/``release``, ``held``).
-    A late answer cannot pass for another request's: pymodbus 3.8 does not
-    match transaction ids, so an answer with another transaction id, unit or function closes the
-    connection (and the request is retried on a new one).
+    Requests of units that answer take turns (the line: a device's poll keeps it for all its
+    reads, ``acquire``/``release``, ``held``); a request of a unit that stopped answering
+    (``RetryPolicy.retry_timeouts`` off) goes out beside them, so its timeout holds no one.
+    A timeout leaves the connection open: behind a gateway it is one unit that is silent, and
+    the others still answer; it is not retried when the last answer on the connection came from
+    another unit.
     """
 
     def __init__(self, host: str, port: int) -> None:
         """Prepare the connection; it opens on the first request."""
         self.host = host
         self.port = port
-        self._client = AsyncModbusTcpClient(
-            host,
-            port=port,
-            name=f"grid_ems {host}:{port}",
-            timeout=_PYMODBUS_TIMEOUT,
-            retries=0,
-            reconnect_delay=0,
-            trace_connect=self._on_connection,
-        )
-        self._line = _Line()
-        self._waiting = False
+        self._protocol: _ModbusTcpProtocol | None = None
+        self._opening = asyncio.Lock()
+        self._line = asyncio.Lock()
+        self._decoder = DecodePDU(is_server=False)
         self._last_answer_unit: int | None = None
         self.requests: Counter[int] = Counter()
         self.connects = 0
@@ -167,11 +184,16 @@ class ModbusHostConnection:
     @property
     def connected(self) -> bool:
         """Whether the TCP connection is open."""
-        return bool(self._client.connected)
+        return self._protocol is not None and self._protocol.open
 
-    async def acquire(self, *, answering: bool) -> None:
+    @property
+    def late_answers(self) -> int:
+        """Answers that came after their request gave up, on the current connection."""
+        return 0 if self._protocol is None else self._protocol.late_answers
+
+    async def acquire(self) -> None:
         """Take the line for several requests (made with ``held``); ``release`` gives it back."""
-        await self._line.acquire(answering=answering)
+        await self._line.acquire()
 
     def release(self) -> None:
         """Give the line back after ``acquire``."""
@@ -188,21 +210,12 @@ class ModbusHostConnection:
         held: bool = False,
     ) -> list[int]:
         """Read ``count`` holding or input registers."""
-        method = (
-            self._client.read_holding_registers
+        request = (
+            ReadHoldingRegistersRequest
             if table is Table.HOLDING_REGISTER
-            else self._client.read_input_registers
-        )
-        response = await self._transact(
-            unit_id,
-            table.read_function_code,
-            address,
-            policy,
-            method,
-            address,
-            count=count,
-            held=held,
-        )
+            else ReadInputRegistersRequest
+        )(address=address, count=count)
+        response = await self._transact(unit_id, request, address, policy, held=held)
         if len(response.registers) != count:
             raise ModbusInvalidResponseError(
                 f"asked {count} registers at {address}, got {len(response.registers)}"
@@ -220,19 +233,10 @@ class ModbusHostConnection:
         held: bool = False,
     ) -> list[bool]:
         """Read ``count`` coils or discrete inputs."""
-        method = (
-            self._client.read_coils if table is Table.COIL else self._client.read_discrete_inputs
+        request = (ReadCoilsRequest if table is Table.COIL else ReadDiscreteInputsRequest)(
+            address=address, count=count
         )
-        response = await self._transact(
-            unit_id,
-            table.read_function_code,
-            address,
-            policy,
-            method,
-            address,
-            count=count,
-            held=held,
-        )
+        response = await self._transact(unit_id, request, address, policy, held=held)
         if len(response.bits) < count:
             raise ModbusInvalidResponseError(
                 f"asked {count} bits at {address}, got {len(response.bits)}"
@@ -244,75 +248,48 @@ class ModbusHostConnection:
     ) -> None:
         """Write one coil (function 0x05)."""
         await self._transact(
-            unit_id, 0x05, address, policy, self._client.write_coil, address, value
+            unit_id, WriteSingleCoilRequest(address=address, bits=[value]), address, policy
         )
 
     async def write_registers(
         self, unit_id: int, address: int, words: Sequence[int], policy: RetryPolicy
     ) -> None:
         """Write registers: one word with function 0x06, several with 0x10."""
-        if len(words) == 1:
-            await self._transact(
-                unit_id,
-                0x06,
-                address,
-                policy,
-                self._client.write_register,
-                address,
-                words[0],
-            )
-        else:
-            await self._transact(
-                unit_id,
-                0x10,
-                address,
-                policy,
-                self._client.write_registers,
-                address,
-                list(words),
-            )
+        request = (
+            WriteSingleRegisterRequest(address=address, registers=[words[0]])
+            if len(words) == 1
+            else WriteMultipleRegistersRequest(address=address, registers=list(words))
+        )
+        await self._transact(unit_id, request, address, policy)
 
     def close(self) -> None:
         """Close the TCP connection (a later request opens it again)."""
-        self._client.close()
-
-    def _on_connection(self, connected: bool) -> None:
-        """A lost connection fails the request waiting on it now, not at its timeout."""
-        if connected or not self._waiting:
-            return
-        # pymodbus (3.8 to 3.13) waits on this future and never fails it when the link drops.
-        pending: asyncio.Future[ModbusPDU] | None = getattr(
-            self._client.ctx, "response_future", None
-        )
-        if pending is not None and not pending.done():
-            # pymodbus' exception constructors are untyped.
-            lost = ConnectionException("connection closed by the device")  # type: ignore[no-untyped-call]
-            pending.set_exception(lost)
+        if self._protocol is not None and self._protocol.transport is not None:
+            self._protocol.transport.close()
 
     async def _transact(
         self,
         unit_id: int,
-        function_code: int,
+        request: ModbusPDU,
         address: int,
         policy: RetryPolicy,
-        method: Request,
-        *args: object,
+        *,
         held: bool = False,
-        **kwargs: object,
     ) -> ModbusPDU:
         """Run one request with retries; the line is released while backing off (unless held)."""
+        function_code = request.function_code
+        # A unit that stopped answering waits for its answer without the line.
+        takes_line = not held and policy.retry_timeouts
         attempt = 0
         while True:
             try:
-                if not held:
-                    await self._line.acquire(answering=policy.retry_timeouts)
+                if takes_line:
+                    await self._line.acquire()
                 try:
                     await self._connect(policy)
-                    response = await self._once(
-                        unit_id, function_code, address, policy, method, *args, **kwargs
-                    )
+                    response = await self._once(unit_id, request, address, policy)
                 finally:
-                    if not held:
+                    if takes_line:
                         self._line.release()
                 self._last_answer_unit = unit_id
                 return response
@@ -343,64 +320,46 @@ class ModbusHostConnection:
             attempt += 1
 
     async def _connect(self, policy: RetryPolicy) -> None:
-        if self._client.connected:
-            return
-        try:
-            async with asyncio.timeout(policy.timeout + _PYMODBUS_CONNECT_PAUSE):
-                connected = await self._client.connect()
-        except TimeoutError as err:
-            self._client.close()
-            raise ModbusConnectionError(self.host, self.port, "timed out") from err
-        if not connected:
-            self._client.close()
-            raise ModbusConnectionError(self.host, self.port, "refused or unreachable")
-        self.connects += 1
+        async with self._opening:
+            if self.connected:
+                return
+            loop = asyncio.get_running_loop()
+            try:
+                async with asyncio.timeout(policy.timeout):
+                    _, protocol = await loop.create_connection(
+                        lambda: _ModbusTcpProtocol(self.host, self.port), self.host, self.port
+                    )
+            except TimeoutError as err:
+                raise ModbusConnectionError(self.host, self.port, "timed out") from err
+            except OSError as err:
+                raise ModbusConnectionError(self.host, self.port, "refused or unreachable") from err
+            self._protocol = protocol
+            self.connects += 1
 
     async def _once(
-        self,
-        unit_id: int,
-        function_code: int,
-        address: int,
-        policy: RetryPolicy,
-        method: Request,
-        *args: object,
-        **kwargs: object,
+        self, unit_id: int, request: ModbusPDU, address: int, policy: RetryPolicy
     ) -> ModbusPDU:
+        protocol = self._protocol
+        assert protocol is not None
+        function_code = request.function_code
         self.requests[function_code] += 1
-        deadline = asyncio.timeout(policy.timeout)
-        self._waiting = True
+        transaction_id, answer = protocol.send(unit_id, function_code.to_bytes() + request.encode())
         try:
-            async with deadline:
-                response = await _call(method, unit_id, *args, **kwargs)
-        except asyncio.CancelledError:
-            # Abandoned mid-way (an unload, a cancelled write): pymodbus 3.8 would hand the late
-            # answer to a cancelled future and fail the connection from inside its protocol.
-            self._client.close()
-            raise
-        except (TimeoutError, ModbusIOException, ConnectionException) as err:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling() and not deadline.expired():
-                # pymodbus >= 3.10 turns a cancellation into ModbusIOException: restore it.
-                self._client.close()
-                raise asyncio.CancelledError from err
-            if deadline.expired():
-                # The connection stays: a silent unit behind a gateway is not a broken link.
-                raise ModbusTimeoutError(self.host, self.port, unit_id, policy.timeout) from err
-            self._client.close()
-            if isinstance(err, ConnectionException):
-                raise ModbusConnectionError(self.host, self.port, str(err)) from err
-            raise ModbusInvalidResponseError(str(err)) from err
+            async with asyncio.timeout(policy.timeout):
+                frame = await answer
+        except TimeoutError as err:
+            # The connection stays: a silent unit behind a gateway is not a broken link.
+            raise ModbusTimeoutError(self.host, self.port, unit_id, policy.timeout) from err
         finally:
-            self._waiting = False
-        if (
-            response.dev_id != unit_id
-            or (response.function_code & 0x7F) != function_code
-            or response.transaction_id != getattr(self._client.ctx, "next_tid", 0)
-        ):
-            # A late answer to an earlier request (pymodbus 3.8 hands it to the next one; 3.13
-            # skips it). This request's own answer may still come: start on a new connection.
-            self._client.close()
-            raise ModbusConnectionError(self.host, self.port, "answer to another request")
+            protocol.forget(transaction_id, answer)
+        if frame.unit_id != unit_id or frame.function_code != function_code:
+            raise ModbusInvalidResponseError(
+                f"unit {frame.unit_id} answered function {frame.function_code} to a request"
+                f" of function {function_code} for unit {unit_id}"
+            )
+        response = self._decoder.decode(frame.pdu)
+        if response is None:
+            raise ModbusInvalidResponseError(f"cannot decode the answer {frame.pdu.hex()}")
         if response.isError():
             code = response.exception_code if isinstance(response, ExceptionResponse) else 0
             raise ModbusExceptionError(code, function_code, address)
@@ -440,9 +399,6 @@ class ConnectionPool:
     def __len__(self) -> int:
         """How many hosts have a connection."""
         return len(self._connections)
-
-
-_READ_FUNCTIONS: Final = frozenset({0x01, 0x02, 0x03, 0x04})
 
 
 def value_range(spec: RegisterSpec, values: dict[str, Value]) -> tuple[float, float]:
@@ -558,14 +514,18 @@ class ModbusDevice:
         A watchdog alarm found set is cleared at once (and reported to ``on_watchdog_alarm``);
         the values then show it cleared.
         """
-        await self.connection.acquire(answering=not self.failed_polls)
+        # A unit that stopped answering takes no line: its reads go out beside the others'.
+        answering = not self.failed_polls
+        if answering:
+            await self.connection.acquire()
         try:
-            values = await self._read_plan(self.plan, held=True)
+            values = await self._read_plan(self.plan, held=answering)
         except ModbusError:
             self.failed_polls += 1
             raise
         finally:
-            self.connection.release()
+            if answering:
+                self.connection.release()
         self.failed_polls = 0
         alarm = self.profile.watchdog_alarm
         if alarm is not None and values.get(alarm) is True and await self._clear_watchdog(None):
