@@ -207,3 +207,23 @@ async def test_allow_list_applies_before_the_handshake(
     assert await _tls_client_fails(server.address, client_context(pki))
     assert "address not in the allow-list" in caplog.text
     assert "TLS handshake" not in caplog.text
+
+
+async def test_connection_replaced_during_its_handshake(
+    make_server: ServerFactory,
+    connect: Connect,
+    pki: Pki,
+    recorder: Recorder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A connection still in its TLS handshake is replaced by the RTU's new one: it is closed,
+    never reported as connected, and the new one is served."""
+    server = await make_server(ssl_context=server_context(pki))
+    stalled = await connect(server)  # connected, says nothing: waits in the handshake
+    client = await connect(server, ssl=client_context(pki), server_hostname="127.0.0.1")
+    assert (await client.start()).common_address == 100
+
+    assert await stalled.closed_by_server()
+    assert [event.state for event in recorder.events].count(ConnectionState.CONNECTED) == 1
+    assert "replaced by a new connection" in caplog.text
+    assert "TLS handshake with 127.0.0.1 failed" not in caplog.text  # it did not fail: replaced

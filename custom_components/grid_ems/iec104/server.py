@@ -434,7 +434,8 @@ class _Connection(asyncio.Protocol):
             if tls_transport is None:
                 raise ConnectionResetError("closed during the TLS handshake")
         except (OSError, TimeoutError, ssl.SSLError) as err:
-            _LOGGER.warning("TLS handshake with %s failed: %s", self.peer[0], err)
+            if not self._ended:  # else replaced, and aborted by that (logged there)
+                _LOGGER.warning("TLS handshake with %s failed: %s", self.peer[0], err)
             transport.abort()
             self._unregister()
             return
