@@ -682,6 +682,10 @@ def _undecodable(request: bytes) -> bytes:
     return _answer(request, pdu=bytes.fromhex("0305002a"))
 
 
+def _exception_without_code(request: bytes) -> bytes:
+    return _answer(request, pdu=bytes.fromhex("83"))
+
+
 @pytest.mark.parametrize(
     ("answer", "message", "closed"),
     [
@@ -689,6 +693,7 @@ def _undecodable(request: bytes) -> bytes:
         (_other_unit, "unit 9 answered", False),
         (_other_function, "function 4", False),
         (_undecodable, "cannot decode", False),
+        (_exception_without_code, "cannot decode", False),
     ],
 )
 async def test_answers_that_do_not_fit_are_invalid(

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
+from pymodbus.pdu import DecodePDU, ModbusPDU
 from pymodbus.pdu.bit_message import (
     ReadCoilsRequest,
     ReadDiscreteInputsRequest,
@@ -357,12 +357,12 @@ class ModbusHostConnection:
                 f"unit {frame.unit_id} answered function {frame.function_code} to a request"
                 f" of function {function_code} for unit {unit_id}"
             )
+        if frame.pdu[0] & 0x80 and len(frame.pdu) == 2:
+            # Read here: pymodbus 3.8 logs an error for every exception answer it decodes.
+            raise ModbusExceptionError(frame.pdu[1], function_code, address)
         response = self._decoder.decode(frame.pdu)
         if response is None:
             raise ModbusInvalidResponseError(f"cannot decode the answer {frame.pdu.hex()}")
-        if response.isError():
-            code = response.exception_code if isinstance(response, ExceptionResponse) else 0
-            raise ModbusExceptionError(code, function_code, address)
         return response
 
 
