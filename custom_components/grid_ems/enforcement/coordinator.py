@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,6 +41,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
+from ..audit_chain import ChainedStore, async_report_chain
 from ..const import DOMAIN
 from ..control.controller import Controller
 from ..control.ledger import EntityLedger, EntityValue
@@ -57,7 +57,16 @@ from ..control.model import (
     Relay,
 )
 from ..iec104 import Quality
-from ..netflex import AuditRecord, Command, DsoState
+from ..netflex import (
+    ANCHOR_KEY,
+    MIGRATIONS_KEY,
+    AuditRecord,
+    Command,
+    DsoState,
+    HashChain,
+    stored_anchor,
+    stored_records,
+)
 from ..states import kilo_value
 from .config import settings_from_options
 from .const import (
@@ -144,15 +153,15 @@ def _held_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.enforcement", atomic_writes=True)
 
 
-def _action_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, list[dict[str, Any]]]]:
-    """Where a link's enforcement keeps its recent actions."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.actions")
+def _action_store(hass: HomeAssistant, entry_id: str) -> ChainedStore:
+    """Where a link's enforcement keeps its recent actions (hash-chained)."""
+    return ChainedStore(hass, f"{DOMAIN}.{entry_id}.actions", "actions")
 
 
 async def async_remove_enforcement_storage(hass: HomeAssistant, entry_id: str) -> None:
     """Delete what the enforcement of a removed link kept."""
     await _held_store(hass, entry_id).async_remove()
-    await _action_store(hass, entry_id).async_remove()
+    await _action_store(hass, entry_id).async_remove_trail(entry_id)
 
 
 class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
@@ -170,14 +179,17 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self.self_consumption = False
         self.peak_shaving = False
         self.peak_shaving_target_kw = DEFAULT_PEAK_SHAVING_TARGET_KW
-        self.actions: deque[dict[str, Any]] = deque(maxlen=ACTION_LOG_SIZE)
-        """The recent actions in their JSON form (``ActionRecord.as_dict``), oldest first; kept
-        in storage across restarts: with the link's command audit, the site's audit trail."""
+        self.actions = HashChain(ACTION_LOG_SIZE)
+        """The recent actions in their JSON form (``ActionRecord.as_dict``), oldest first, in a
+        hash chain; kept in storage across restarts: with the link's command audit, the site's
+        audit trail."""
+        self._chain_migrations: list[Any] = []
         self.failures: dict[str, _Failure] = {}
         self._store = _held_store(hass, entry.entry_id)
         self._saved: dict[str, Any] | None = None
         self._action_store = _action_store(hass, entry.entry_id)
         self._actions_unsaved = False
+        self._chain_verified = True
         self._context = Context()
         self._in_flight: set[str] = set()
         self._step_when_idle = False
@@ -203,7 +215,13 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             stored.get("peak_shaving_target_kw", DEFAULT_PEAK_SHAVING_TARGET_KW)
         )
         self._saved = self._storage_data()
-        self.actions.extend((await self._action_store.async_load() or {}).get("actions", []))
+        actions = await self._action_store.async_load() or {}
+        self.actions = HashChain(
+            ACTION_LOG_SIZE, stored_records(actions.get("actions")), stored_anchor(actions)
+        )
+        migrations = actions.get(MIGRATIONS_KEY)
+        self._chain_migrations = migrations if isinstance(migrations, list) else []
+        self._report_chain()
         self._remember_commands()
         self._resolve_grid_source()
         self._unsubscribers += [
@@ -239,9 +257,35 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             "peak_shaving_target_kw": self.peak_shaving_target_kw,
         }
 
-    def _action_data(self) -> dict[str, list[dict[str, Any]]]:
+    def _action_data(self) -> dict[str, Any]:
         self._actions_unsaved = False
-        return {"actions": list(self.actions)}
+        return {
+            "actions": self.actions.as_list(),
+            ANCHOR_KEY: self.actions.anchor,
+            MIGRATIONS_KEY: self._chain_migrations,
+        }
+
+    def action_chain(self) -> dict[str, Any]:
+        """The action log's chain for diagnostics: status, anchor and migrations."""
+        return {
+            **self.actions.status.as_dict(),
+            ANCHOR_KEY: self.actions.anchor,
+            MIGRATIONS_KEY: self._chain_migrations,
+        }
+
+    @callback
+    def _report_chain(self) -> None:
+        """Log a broken chain and raise its repair issue; remove the issue once it verifies."""
+        status = self.actions.status
+        if not status.verified:
+            _LOGGER.error(
+                "The action log's hash chain is broken at record %s of %s: a stored record was "
+                "changed, removed or reordered",
+                status.broken_at,
+                status.records,
+            )
+        self._chain_verified = status.verified
+        async_report_chain(self.hass, self.config_entry.entry_id, self._action_store, status)
 
     def _save_when_changed(self) -> None:
         """Save what the EMS holds and its settings, once they changed."""
@@ -604,9 +648,10 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
 
     def _log_action(self, record: ActionRecord) -> None:
         """Keep, save, log and fire an action."""
-        data = record.as_dict()
+        data = self.actions.append(record.as_dict())
         error = record.error
-        self.actions.append(data)
+        if self.actions.status.verified != self._chain_verified:
+            self._report_chain()  # a break dropped off the end of the log
         if not self._actions_unsaved:
             # Not pushed back by each new action: written within the delay of the first.
             self._actions_unsaved = True

@@ -30,6 +30,7 @@ from homeassistant.helpers.storage import STORAGE_DIR, Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
+from ..audit_chain import ChainedStore, async_report_chain
 from ..compat import async_register_main_device, via_device
 from ..const import DOMAIN, TITLE
 from ..enforcement.ports import DsoListener
@@ -56,10 +57,11 @@ from ..iec104 import (
     create_tls_context,
 )
 from ..netflex import (
-    AUDIT_STORAGE_VERSION,
+    ANCHOR_KEY,
     DEFAULT_IOAS,
     INTERFACE_VERSION,
     LOCAL_SOURCE,
+    MIGRATIONS_KEY,
     STATE_STORAGE_VERSION,
     ZERO_POWERS,
     Accepted,
@@ -68,6 +70,7 @@ from ..netflex import (
     AuditRecord,
     AuditTrail,
     CategoryPowers,
+    ChainStatus,
     Command,
     CommandRequest,
     CommandValue,
@@ -86,6 +89,8 @@ from ..netflex import (
     create_model,
     dump_state,
     load_state,
+    stored_anchor,
+    stored_records,
 )
 from ..states import kilo_value
 from .const import (
@@ -395,9 +400,9 @@ class DsoStateStore:
         await _legacy_state_store(self._hass, self._entry_id).async_remove()
 
 
-def audit_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, list[dict[str, Any]]]]:
-    """Where a link keeps its audit trail."""
-    return Store(hass, AUDIT_STORAGE_VERSION, f"{DOMAIN}.{entry_id}.audit")
+def audit_store(hass: HomeAssistant, entry_id: str) -> ChainedStore:
+    """Where a link keeps its audit trail (hash-chained) and its RTU connection changes."""
+    return ChainedStore(hass, f"{DOMAIN}.{entry_id}.audit", "records")
 
 
 _REFUSALS: Final = {
@@ -431,6 +436,9 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         self.audit = AuditTrail()
         self.connections = connection_log()
         """The RTU's recent connection changes, kept with the audit trail."""
+        self._chain_migrations: list[Any] = []
+        """When stored records without a hash were chained (``audit_chain.py``)."""
+        self._chain_verified = True
         self.data = LinkSnapshot(DsoState(), site_from_entry(entry), ZERO_POWERS)
         self.server: Server | None = None
         self._state_store = DsoStateStore(hass, entry.entry_id)
@@ -498,16 +506,35 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             return DsoState()
 
     async def _async_load_audit(self) -> None:
+        """Restore the audit trail as stored (nothing dropped) and check its hash chain."""
         stored = await self._audit_store.async_load()
-        if stored is None:
-            return
-        try:
-            self.audit = AuditTrail.from_list(stored["records"])
-            self.connections = connection_log(
-                ConnectionRecord.from_dict(item) for item in stored.get("connections", ())
+        if stored is not None:
+            self.audit = AuditTrail(stored_records(stored.get("records")), stored_anchor(stored))
+            migrations = stored.get(MIGRATIONS_KEY)
+            self._chain_migrations = migrations if isinstance(migrations, list) else []
+            for index, error in self.audit.unreadable:
+                _LOGGER.warning("Stored audit record %s is not readable (%s); kept", index, error)
+            try:
+                self.connections = connection_log(
+                    ConnectionRecord.from_dict(item) for item in stored.get("connections", ())
+                )
+            except (KeyError, TypeError, ValueError) as err:
+                _LOGGER.warning("Stored RTU connection log is not readable (%s)", err)
+        self._report_chain()
+
+    @callback
+    def _report_chain(self) -> None:
+        """Log a broken chain and raise its repair issue; remove the issue once it verifies."""
+        status = self.audit.status
+        if not status.verified:
+            _LOGGER.error(
+                "The audit trail's hash chain is broken at record %s of %s: a stored record was "
+                "changed, removed or reordered",
+                status.broken_at,
+                status.records,
             )
-        except (KeyError, TypeError, ValueError) as err:
-            _LOGGER.warning("Stored audit trail is not readable (%s); starting a new one", err)
+        self._chain_verified = status.verified
+        async_report_chain(self.hass, self.config_entry.entry_id, self._audit_store, status)
 
     async def _async_create_server(self) -> Server:
         settings = self.settings
@@ -749,6 +776,8 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         sent the confirmation and the feedback.
         """
         self.audit.append(record)
+        if self.audit.status.verified != self._chain_verified:
+            self._report_chain()  # a break dropped off the end of the trail
         self._audit_store.async_delay_save(self._audit_data, AUDIT_SAVE_DELAY)
         self.data = replace(self.data, state=state, last_command=record)
         if record.accepted:
@@ -765,10 +794,20 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             EVENT_DSO_COMMAND, {"entry_id": self.config_entry.entry_id, **record.as_dict()}
         )
 
-    def _audit_data(self) -> dict[str, list[dict[str, Any]]]:
+    def _audit_data(self) -> dict[str, Any]:
         return {
             "records": self.audit.as_list(),
             "connections": [record.as_dict() for record in self.connections],
+            ANCHOR_KEY: self.audit.anchor,
+            MIGRATIONS_KEY: self._chain_migrations,
+        }
+
+    def audit_chain(self) -> dict[str, Any]:
+        """The command audit's chain for diagnostics: status, anchor and migrations."""
+        return {
+            **self.audit.status.as_dict(),
+            ANCHOR_KEY: self.audit.anchor,
+            MIGRATIONS_KEY: self._chain_migrations,
         }
 
     # Monitor direction ---------------------------------------------------------------------
@@ -941,9 +980,28 @@ class GridLinkData:
     enforcement: EnforcementCoordinator
     """Carries the DSO state out on the site's assets (enforcement.py)."""
 
+    def chain_status(self) -> dict[str, ChainStatus]:
+        """Whether the hash chains verify: ``commands`` (the grid operator's) and ``actions``.
+
+        Each ``ChainStatus`` has ``state`` (verified, broken or empty), ``verified`` (not
+        broken), ``records`` (kept) and ``broken_at`` (index of the first broken record, 0 =
+        oldest kept, None unless broken).
+        """
+        return {
+            "commands": self.coordinator.audit.status,
+            "actions": self.enforcement.actions.status,
+        }
+
     def diagnostics(self) -> dict[str, Any]:
         """Return the entry's runtime state for diagnostics, identifiers redacted."""
-        return {**self.coordinator.diagnostics(), "enforcement": self.enforcement.diagnostics()}
+        return {
+            **self.coordinator.diagnostics(),
+            "audit_chain": {
+                "commands": self.coordinator.audit_chain(),
+                "actions": self.enforcement.action_chain(),
+            },
+            "enforcement": self.enforcement.diagnostics(),
+        }
 
 
 type GridLinkConfigEntry = ConfigEntry[GridLinkData]
