@@ -21,9 +21,11 @@ from custom_components.grid_ems.enforcement import (
     CONF_ENFORCEMENT,
     CONF_LOCAL_STOP_CONSUMPTION,
     CONF_LOCAL_STOP_PRODUCTION,
+    CONF_POWER_ENTITY,
     EVENT_ENFORCEMENT_ACTION,
 )
-from custom_components.grid_ems.netflex import ChainState, DsoState, verify
+from custom_components.grid_ems.iec104 import Quality
+from custom_components.grid_ems.netflex import ChainState, Command, DsoState, verify
 from tests.ha_fixtures import describe_in_logbook
 
 from .conftest import (
@@ -34,8 +36,10 @@ from .conftest import (
     PV_LIMIT,
     Events,
     Site,
+    asset,
     start_site,
 )
+from .test_adapter import STUCK_CHARGER, stuck_charger  # noqa: F401  (a fixture, used by name)
 
 STOP_PRODUCTION = "binary_sensor.estop_production"
 STOP_CONSUMPTION = "binary_sensor.estop_consumption"
@@ -216,3 +220,28 @@ async def test_removing_the_input_from_the_options_releases_its_stop(
     # Later changes of the old input are not followed.
     await _set_input(site, STOP_PRODUCTION, STATE_ON)
     assert site.number(PV_LIMIT) == 100.0
+
+
+@pytest.mark.usefixtures("stuck_charger")
+@pytest.mark.parametrize(
+    "assets",
+    [[asset("Charger", "ev", 22.08, "sensor.ev_power", {CONF_POWER_ENTITY: STUCK_CHARGER})]],
+)
+async def test_a_failed_write_for_a_local_stop_leaves_the_feedback_alone(
+    hass: HomeAssistant, site: Site, actions: Events
+) -> None:
+    """The grid operator's feedback mirrors their commands only: no quality change for it."""
+    feedback: list[tuple[Command, Quality]] = []
+    original = site.link.async_set_feedback_quality
+
+    def spy(command: Command, quality: Quality) -> None:
+        feedback.append((command, quality))
+        original(command, quality)
+
+    site.link.async_set_feedback_quality = spy  # type: ignore[method-assign]
+    await _set_input(site, STOP_CONSUMPTION, STATE_ON)
+    failed = [action for action in actions if not action["ok"]]
+    assert [action["entity_id"] for action in failed] == [STUCK_CHARGER]
+    assert failed[0]["source"] == f"local input {STOP_CONSUMPTION}"
+    assert (DOMAIN, f"enforcement_write_failed_{STUCK_CHARGER}") in ir.async_get(hass).issues
+    assert feedback == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +16,10 @@ from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.diagnostics import async_get_config_entry_diagnostics
 from custom_components.grid_ems.grid_link import GridLinkData
 from custom_components.grid_ems.netflex import (
+    AUDIT_CAPACITY,
     GENESIS,
+    AuditRecord,
+    AuditTrail,
     ChainState,
     ChainStatus,
     Command,
@@ -176,3 +180,40 @@ async def test_removing_the_link_removes_the_issue(
     assert issues.async_get_issue(DOMAIN, issue_id) is not None
     assert await hass.config_entries.async_remove(link_entry.entry_id)
     assert issues.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_the_issue_clears_when_the_broken_record_drops_off(
+    hass: HomeAssistant, hass_storage: dict[str, Any], link_entry: MockConfigEntry
+) -> None:
+    """A full trail whose oldest record was edited verifies again once that record drops off."""
+    trail = AuditTrail()
+    for index in range(AUDIT_CAPACITY):
+        trail.append(
+            AuditRecord(
+                datetime(2026, 12, 1, tzinfo=UTC) + timedelta(seconds=index),
+                "10.0.0.2",
+                100,
+                2002,
+                "C_SE_NC_1",
+                Command.MAX_SET_P,
+                50.0,
+                None,
+            )
+        )
+    records = [dict(record) for record in trail.as_list()]
+    records[0]["value"] = 60.0
+    key = f"{DOMAIN}.{link_entry.entry_id}.audit"
+    hass_storage[key] = {
+        "version": 1,
+        "minor_version": 2,
+        "key": key,
+        "data": {"records": records, "connections": [], "anchor": trail.anchor},
+    }
+    link = await setup_link(hass, link_entry)
+    assert link.audit.status.broken_at == 0
+    issue_id = AUDIT_ISSUE.format(entry_id=link_entry.entry_id)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    await _simulate(hass, link_entry, Command.MAX_SET_P, 20.0)
+    assert link.audit.status == ChainStatus(ChainState.VERIFIED, AUDIT_CAPACITY)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    assert await hass.config_entries.async_unload(link_entry.entry_id)

@@ -99,7 +99,7 @@ async def test_damaged_state_falls_back_to_start_up(
     hass_storage[f"grid_ems.{link_entry.entry_id}.audit"] = {
         "version": 1,
         "key": f"grid_ems.{link_entry.entry_id}.audit",
-        "data": {"records": [{"time": "yesterday"}]},
+        "data": {"records": [{"time": "yesterday"}], "connections": [{"time": "x"}]},
     }
     with caplog.at_level(logging.WARNING):
         link = await setup_link(hass, link_entry)
@@ -111,6 +111,7 @@ async def test_damaged_state_falls_back_to_start_up(
     assert link.audit.status.verified
     assert "Stored DSO state is not valid" in caplog.text
     assert "Stored audit record 0 is not readable" in caplog.text
+    assert "Stored RTU connection log is not readable" in caplog.text
     assert await hass.config_entries.async_unload(link_entry.entry_id)
 
 

@@ -211,3 +211,8 @@ def test_migrating_a_stored_trail_notes_what_it_chained() -> None:
     assert migrate_trail(migrated, "records", "later") == migrated
     assert stored_anchor({ANCHOR_KEY: 5}) == ""
     assert migrate_trail({}, "records", "now")["records"] == []
+
+
+def test_a_record_without_json_form_is_a_break() -> None:
+    """A record that cannot be serialised (NaN) cannot be verified."""
+    assert verify([{"value": math.nan, "hash": GENESIS}]).broken_at == 0
