@@ -47,7 +47,6 @@ from .measurements import (
 )
 from .model import MonitorValue, NetflexModel
 from .persistence import (
-    AUDIT_STORAGE_VERSION,
     STATE_STORAGE_VERSION,
     StateJournal,
     dump_state,
@@ -71,7 +70,6 @@ from .state import DsoState, PowerLimits, QMode, Reason
 __all__ = [
     "ANCHOR_KEY",
     "AUDIT_CAPACITY",
-    "AUDIT_STORAGE_VERSION",
     "COMMAND_KEYS",
     "DEFAULT_IOAS",
     "DEFAULT_POINT_MAP",
