@@ -43,7 +43,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from ..audit_chain import ChainedStore, async_report_chain
+from ..audit_chain import ChainedStore
 from ..const import DOMAIN
 from ..control.controller import Controller
 from ..control.ledger import EntityLedger, EntityValue
@@ -61,16 +61,7 @@ from ..control.model import (
     Source,
 )
 from ..iec104 import Quality
-from ..netflex import (
-    ANCHOR_KEY,
-    MIGRATIONS_KEY,
-    AuditRecord,
-    Command,
-    DsoState,
-    HashChain,
-    stored_anchor,
-    stored_records,
-)
+from ..netflex import AuditRecord, Command, DsoState, HashChain
 from ..states import kilo_value
 from .config import settings_from_options
 from .const import (
@@ -197,13 +188,11 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         """The recent actions in their JSON form (``ActionRecord.as_dict``), oldest first, in a
         hash chain; kept in storage across restarts: with the link's command audit, the site's
         audit trail."""
-        self._chain_migrations: list[Any] = []
         self.failures: dict[str, _Failure] = {}
         self._store = _held_store(hass, entry.entry_id)
         self._saved: dict[str, Any] | None = None
         self._action_store = _action_store(hass, entry.entry_id)
         self._actions_unsaved = False
-        self._chain_verified = True
         self._context = Context()
         self._in_flight: set[str] = set()
         self._step_when_idle = False
@@ -239,13 +228,9 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             for stop in LOCAL_STOP_INPUTS
         }
         self._saved = self._storage_data()
-        actions = await self._action_store.async_load() or {}
-        self.actions = HashChain(
-            ACTION_LOG_SIZE, stored_records(actions.get("actions")), stored_anchor(actions)
-        )
-        migrations = actions.get(MIGRATIONS_KEY)
-        self._chain_migrations = migrations if isinstance(migrations, list) else []
-        self._report_chain()
+        _, actions, anchor = await self._action_store.async_load_trail()
+        self.actions = HashChain(ACTION_LOG_SIZE, actions, anchor)
+        self._action_store.async_report(self.config_entry.entry_id, self.actions.status)
         self._remember_commands()
         self._resolve_grid_source()
         self._resolve_local_stops()
@@ -288,33 +273,11 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
 
     def _action_data(self) -> dict[str, Any]:
         self._actions_unsaved = False
-        return {
-            "actions": self.actions.as_list(),
-            ANCHOR_KEY: self.actions.anchor,
-            MIGRATIONS_KEY: self._chain_migrations,
-        }
+        return self._action_store.trail_data(self.actions.as_list(), self.actions.anchor)
 
     def action_chain(self) -> dict[str, Any]:
         """The action log's chain for diagnostics: status, anchor and migrations."""
-        return {
-            **self.actions.status.as_dict(),
-            ANCHOR_KEY: self.actions.anchor,
-            MIGRATIONS_KEY: self._chain_migrations,
-        }
-
-    @callback
-    def _report_chain(self) -> None:
-        """Log a broken chain and raise its repair issue; remove the issue once it verifies."""
-        status = self.actions.status
-        if not status.verified:
-            _LOGGER.error(
-                "The action log's hash chain is broken at record %s of %s: a stored record was "
-                "changed, removed or reordered",
-                status.broken_at,
-                status.records,
-            )
-        self._chain_verified = status.verified
-        async_report_chain(self.hass, self.config_entry.entry_id, self._action_store, status)
+        return self._action_store.diagnostics(self.actions.status, self.actions.anchor)
 
     def _save_when_changed(self) -> None:
         """Save what the EMS holds and its settings, once they changed."""
@@ -779,8 +742,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         """Keep, save, log and fire an action."""
         data = self.actions.append(record.as_dict())
         error = record.error
-        if self.actions.status.verified != self._chain_verified:
-            self._report_chain()  # a break dropped off the end of the log
+        self._action_store.async_report(self.config_entry.entry_id, self.actions.status)
         if not self._actions_unsaved:
             # Not pushed back by each new action: written within the delay of the first.
             self._actions_unsaved = True

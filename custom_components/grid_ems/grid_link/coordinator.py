@@ -30,7 +30,7 @@ from homeassistant.helpers.storage import STORAGE_DIR, Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from ..audit_chain import ChainedStore, async_report_chain
+from ..audit_chain import ChainedStore
 from ..compat import async_register_main_device, via_device
 from ..const import DOMAIN, TITLE
 from ..enforcement.ports import DsoListener
@@ -57,11 +57,9 @@ from ..iec104 import (
     create_tls_context,
 )
 from ..netflex import (
-    ANCHOR_KEY,
     DEFAULT_IOAS,
     INTERFACE_VERSION,
     LOCAL_SOURCE,
-    MIGRATIONS_KEY,
     STATE_STORAGE_VERSION,
     ZERO_POWERS,
     Accepted,
@@ -89,8 +87,6 @@ from ..netflex import (
     create_model,
     dump_state,
     load_state,
-    stored_anchor,
-    stored_records,
 )
 from ..states import kilo_value
 from .const import (
@@ -436,9 +432,6 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         self.audit = AuditTrail()
         self.connections = connection_log()
         """The RTU's recent connection changes, kept with the audit trail."""
-        self._chain_migrations: list[Any] = []
-        """When stored records without a hash were chained (``audit_chain.py``)."""
-        self._chain_verified = True
         self.data = LinkSnapshot(DsoState(), site_from_entry(entry), ZERO_POWERS)
         self.server: Server | None = None
         self._state_store = DsoStateStore(hass, entry.entry_id)
@@ -507,34 +500,17 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
 
     async def _async_load_audit(self) -> None:
         """Restore the audit trail as stored (nothing dropped) and check its hash chain."""
-        stored = await self._audit_store.async_load()
-        if stored is not None:
-            self.audit = AuditTrail(stored_records(stored.get("records")), stored_anchor(stored))
-            migrations = stored.get(MIGRATIONS_KEY)
-            self._chain_migrations = migrations if isinstance(migrations, list) else []
-            for index, error in self.audit.unreadable:
-                _LOGGER.warning("Stored audit record %s is not readable (%s); kept", index, error)
-            try:
-                self.connections = connection_log(
-                    ConnectionRecord.from_dict(item) for item in stored.get("connections", ())
-                )
-            except (KeyError, TypeError, ValueError) as err:
-                _LOGGER.warning("Stored RTU connection log is not readable (%s)", err)
-        self._report_chain()
-
-    @callback
-    def _report_chain(self) -> None:
-        """Log a broken chain and raise its repair issue; remove the issue once it verifies."""
-        status = self.audit.status
-        if not status.verified:
-            _LOGGER.error(
-                "The audit trail's hash chain is broken at record %s of %s: a stored record was "
-                "changed, removed or reordered",
-                status.broken_at,
-                status.records,
+        stored, records, anchor = await self._audit_store.async_load_trail()
+        self.audit = AuditTrail(records, anchor)
+        for index, error in self.audit.unreadable:
+            _LOGGER.warning("Stored audit record %s is not readable (%s); kept", index, error)
+        try:
+            self.connections = connection_log(
+                ConnectionRecord.from_dict(item) for item in stored.get("connections", ())
             )
-        self._chain_verified = status.verified
-        async_report_chain(self.hass, self.config_entry.entry_id, self._audit_store, status)
+        except (KeyError, TypeError, ValueError) as err:
+            _LOGGER.warning("Stored RTU connection log is not readable (%s)", err)
+        self._audit_store.async_report(self.config_entry.entry_id, self.audit.status)
 
     async def _async_create_server(self) -> Server:
         settings = self.settings
@@ -776,8 +752,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         sent the confirmation and the feedback.
         """
         self.audit.append(record)
-        if self.audit.status.verified != self._chain_verified:
-            self._report_chain()  # a break dropped off the end of the trail
+        self._audit_store.async_report(self.config_entry.entry_id, self.audit.status)
         self._audit_store.async_delay_save(self._audit_data, AUDIT_SAVE_DELAY)
         self.data = replace(self.data, state=state, last_command=record)
         if record.accepted:
@@ -796,19 +771,13 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
 
     def _audit_data(self) -> dict[str, Any]:
         return {
-            "records": self.audit.as_list(),
+            **self._audit_store.trail_data(self.audit.as_list(), self.audit.anchor),
             "connections": [record.as_dict() for record in self.connections],
-            ANCHOR_KEY: self.audit.anchor,
-            MIGRATIONS_KEY: self._chain_migrations,
         }
 
     def audit_chain(self) -> dict[str, Any]:
         """The command audit's chain for diagnostics: status, anchor and migrations."""
-        return {
-            **self.audit.status.as_dict(),
-            ANCHOR_KEY: self.audit.anchor,
-            MIGRATIONS_KEY: self._chain_migrations,
-        }
+        return self._audit_store.diagnostics(self.audit.status, self.audit.anchor)
 
     # Monitor direction ---------------------------------------------------------------------
 
