@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.grid_ems.audit_chain import ISSUE_CHAIN_BROKEN
+from custom_components.grid_ems.audit_chain import ISSUE_CHAIN_BROKEN, ChainedStore
 from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.diagnostics import async_get_config_entry_diagnostics
 from custom_components.grid_ems.grid_link import GridLinkData
@@ -217,3 +217,12 @@ async def test_the_issue_clears_when_the_broken_record_drops_off(
     assert link.audit.status == ChainStatus(ChainState.VERIFIED, AUDIT_CAPACITY)
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     assert await hass.config_entries.async_unload(link_entry.entry_id)
+
+
+async def test_store_versions(hass: HomeAssistant) -> None:
+    """A newer minor version loads as it is; another major version is not read."""
+    store = ChainedStore(hass, "grid_ems.test.audit", "records")
+    data = {"records": [{"n": 1, "hash": "h"}]}
+    assert await store._async_migrate_func(1, 3, data) is data
+    with pytest.raises(NotImplementedError):
+        await store._async_migrate_func(2, 1, data)
