@@ -245,3 +245,11 @@ async def test_a_failed_write_for_a_local_stop_leaves_the_feedback_alone(
     assert failed[0]["source"] == f"local input {STOP_CONSUMPTION}"
     assert (DOMAIN, f"enforcement_write_failed_{STUCK_CHARGER}") in ir.async_get(hass).issues
     assert feedback == []
+
+
+async def test_removing_the_link_removes_the_input_issue(hass: HomeAssistant, site: Site) -> None:
+    """A removed link leaves no repair issue about its inputs."""
+    await _set_input(site, STOP_PRODUCTION, STATE_UNAVAILABLE)
+    assert _issue(hass, site, "emergency_stop_production") is not None
+    assert await hass.config_entries.async_remove(site.entry.entry_id)
+    assert _issue(hass, site, "emergency_stop_production") is None

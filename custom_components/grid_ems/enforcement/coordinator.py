@@ -167,6 +167,13 @@ async def async_remove_enforcement_storage(hass: HomeAssistant, entry_id: str) -
     """Delete what the enforcement of a removed link kept."""
     await _held_store(hass, entry_id).async_remove()
     await _action_store(hass, entry_id).async_remove_trail(entry_id)
+    for stop in LOCAL_STOP_INPUTS:
+        ir.async_delete_issue(hass, DOMAIN, _input_issue_id(entry_id, stop))
+
+
+def _input_issue_id(entry_id: str, stop: Constraint) -> str:
+    """The repair issue of a local emergency stop input that cannot be read."""
+    return f"local_stop_unavailable_{entry_id}_{stop.value}"
 
 
 class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
@@ -342,7 +349,9 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         inputs = {stop: options[key] for stop, key in LOCAL_STOP_INPUTS.items() if options.get(key)}
         for stop in LOCAL_STOP_INPUTS:
             if stop not in inputs:
-                ir.async_delete_issue(self.hass, DOMAIN, self._input_issue_id(stop))
+                ir.async_delete_issue(
+                    self.hass, DOMAIN, _input_issue_id(self.config_entry.entry_id, stop)
+                )
                 self._set_local_stop(stop, False, self._local_inputs.get(stop))
         if inputs == self._local_inputs:
             return
@@ -372,7 +381,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         keeps running: the input's last word holds, and a repair issue says so.
         """
         entity_id = self._local_inputs[stop]
-        issue_id = self._input_issue_id(stop)
+        issue_id = _input_issue_id(self.config_entry.entry_id, stop)
         if state is None or state.state not in (STATE_ON, STATE_OFF):
             shown = "missing" if state is None else state.state
             _LOGGER.warning(
@@ -414,9 +423,6 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
                 local_input=entity_id,
             )
         )
-
-    def _input_issue_id(self, stop: Constraint) -> str:
-        return f"local_stop_unavailable_{self.config_entry.entry_id}_{stop.value}"
 
     @callback
     def _on_relays_reset(self, entry_id: str, error: str | None) -> None:
