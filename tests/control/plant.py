@@ -154,13 +154,21 @@ class Run:
     now: float = 1_700_000_000.0
     link_up: bool = True
     grid: bool = True
+    local_stop_production: bool = False
+    local_stop_consumption: bool = False
     last: Decision | None = None
 
     def step(self, seconds: float = 1.0) -> Decision:
         """Advance the time, take one controller step and apply it."""
         self.now += seconds
         decision = self.controller.step(
-            ControlInput(self.dso, self.plant.measurements(self.now, grid=self.grid), self.link_up),
+            ControlInput(
+                self.dso,
+                self.plant.measurements(self.now, grid=self.grid),
+                self.link_up,
+                self.local_stop_production,
+                self.local_stop_consumption,
+            ),
             self.now,
         )
         self.plant.apply(decision)

@@ -257,6 +257,46 @@ def test_both_stops_report_production_first() -> None:
     assert run.plant.value("switch.relay_consumption") is True
 
 
+def test_local_stops_act_as_the_grid_operators_and_release_what_they_set() -> None:
+    """A local input stops a direction on both layers, with its own cause; released, restored."""
+    run = run_with(settings=FAST, pv_potential_kw=30.0, ev_demand_kw=11.0, load_kw=5.0)
+    run.plant.values.update({"select.bess_source": "remote", "number.bess_target": 10.0})
+    before = dict(run.plant.values)
+    local_production = ConstraintCause(Constraint.EMERGENCY_STOP_PRODUCTION, Source.LOCAL_STOP)
+    run.local_stop_production = True
+    decision = run.step()
+    assert written(decision.actions) == {
+        "switch.relay_injection": True,
+        "number.pv_limit": 1.0,
+        "number.bess_target": 0.0,
+    }
+    assert {action.cause for action in decision.actions} == {local_production}
+    assert decision.state is ControllerState.EMERGENCY_STOP
+    assert decision.active == local_production
+    run.local_stop_consumption = True
+    decision = run.step()
+    assert written(decision.actions) == {
+        "switch.relay_consumption": True,
+        "number.ev_current": 6.0,
+        "switch.ev": False,
+    }
+    assert decision.active == local_production  # production first, as for the operator's
+    # The grid operator's own stop takes the cause over; nothing is written again for it.
+    run.dso = DsoState(stop_production=True)
+    decision = run.step()
+    assert decision.actions == ()
+    assert decision.active == ConstraintCause(Constraint.EMERGENCY_STOP_PRODUCTION)
+    run.dso = DsoState()
+    run.local_stop_production = run.local_stop_consumption = False
+    decision = run.step()
+    assert written(decision.actions)["switch.relay_injection"] is False
+    assert written(decision.actions)["switch.relay_consumption"] is False
+    run.run(5)
+    assert run.plant.values == before
+    assert run.last is not None
+    assert run.last.state is ControllerState.IDLE
+
+
 # --- connection-point limits, closed loop ---
 
 

@@ -17,6 +17,8 @@ from custom_components.grid_ems.enforcement import (
     CONF_GRID_POWER_SENSOR,
     CONF_LINK_LOSS_FALLBACK,
     CONF_LINK_LOSS_TIMEOUT,
+    CONF_LOCAL_STOP_CONSUMPTION,
+    CONF_LOCAL_STOP_PRODUCTION,
     CONF_MARGIN,
     CONF_MINIMUM,
     CONF_PHASES,
@@ -206,6 +208,38 @@ async def test_enforcement_options(hass: HomeAssistant, site: Site) -> None:
     assert settings.ramp_pct_per_s == 5.0
     assert settings.link_loss.timeout_s == 900.0
     assert settings.link_loss.max_injection_pct == 40.0
+
+
+async def test_local_stop_inputs_in_the_options(hass: HomeAssistant, site: Site) -> None:
+    """The installer picks a binary sensor per local stop; the running link follows it at once."""
+    hass.states.async_set("binary_sensor.estop", "off")
+    hass.states.async_set("binary_sensor.estop_loads", "off")
+    result = await hass.config_entries.options.async_init(site.entry.entry_id)
+    user_input = {
+        "measurement_period": 30,
+        "sign_convention": "production_positive",
+        "test_mode": True,
+        "command_points": {key: DEFAULT_IOAS[key] for key in COMMAND_KEYS},
+        "feedback_points": {key: DEFAULT_IOAS[key] for key in FEEDBACK_KEYS},
+        "measurement_points": {key: DEFAULT_IOAS[key] for key in MEASUREMENT_KEYS},
+        CONF_ENFORCEMENT: {
+            CONF_RAMP: 100,
+            CONF_MARGIN: 0.5,
+            CONF_LINK_LOSS_TIMEOUT: 0,
+            CONF_LINK_LOSS_FALLBACK: 100,
+            CONF_LOCAL_STOP_PRODUCTION: "binary_sensor.estop",
+            CONF_LOCAL_STOP_CONSUMPTION: "binary_sensor.estop_loads",
+        },
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    options = site.entry.options[CONF_ENFORCEMENT]
+    assert options[CONF_LOCAL_STOP_PRODUCTION] == "binary_sensor.estop"
+    assert options[CONF_LOCAL_STOP_CONSUMPTION] == "binary_sensor.estop_loads"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    hass.states.async_set("binary_sensor.estop", "on")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert site.number(PV_LIMIT) == 1.0
 
 
 def test_settings_default_without_options() -> None:

@@ -29,6 +29,7 @@ from custom_components.grid_ems.enforcement import (
     CONF_ENFORCEMENT,
     CONF_LINK_LOSS_FALLBACK,
     CONF_LINK_LOSS_TIMEOUT,
+    CONF_LOCAL_STOP_PRODUCTION,
     CONF_MARGIN,
     CONF_MINIMUM,
     CONF_POWER_ENTITY,
@@ -65,6 +66,9 @@ BESS_TARGET = "number.bess_target_power"
 BESS_SOURCE = "select.bess_command_source"
 INJECTION_RELAY = "switch.relays_relay_0"
 CONSUMPTION_RELAY = "switch.relays_relay_1"
+LOCAL_STOP_CHANNEL = 5
+LOCAL_STOP_INPUT = f"binary_sensor.relays_input_{LOCAL_STOP_CHANNEL}"
+"""A Moxa digital input wired as the local emergency stop of production."""
 PV_INSTALLED_KW = 50.0
 EV_PHASE_KW = 3 * 230 / 1000
 
@@ -281,6 +285,7 @@ async def site(hass: HomeAssistant) -> AsyncIterator[Site]:
                 CONF_MARGIN: 0.5,
                 CONF_LINK_LOSS_TIMEOUT: 0,
                 CONF_LINK_LOSS_FALLBACK: 100.0,
+                CONF_LOCAL_STOP_PRODUCTION: LOCAL_STOP_INPUT,
             }
         },
         subentries_data=[
@@ -390,6 +395,54 @@ async def test_emergency_stops_on_both_layers(site: Site) -> None:
     )
     assert site.coil(0) is False
     assert site.coil(1) is False
+
+
+async def test_local_stop_from_a_moxa_input_on_both_layers(site: Site) -> None:
+    """A Moxa digital input stops production on both layers (relay and PV), released restores.
+
+    The grid operator's state and the feedback points the RTU sees stay as they were; the
+    action log records the local stop and stays a verified chain.
+    """
+    await site.scenario(pv_potential_kw=30.0)
+    await site.wait_for(lambda: site.state(LOCAL_STOP_INPUT) == "off")
+    feedback = dict(site.rtu.values)
+    reports = len(site.rtu.reports)
+    site.relays.feedback = False  # the input is wired to the stop button, not to a relay
+    site.relays.discrete_inputs[LOCAL_STOP_CHANNEL] = True
+    await site.wait_for(
+        lambda: site.state(INJECTION_RELAY) == "on" and site.number(PV_LIMIT) == 1.0
+    )
+    assert site.coil(0) is True
+    assert site.coil(1) is False
+    assert site.state("sensor.grid_operator_link_enforcement") == "emergency_stop"
+    link = site.link_entry.runtime_data.coordinator
+    assert not link.state.stop_production
+    site.relays.discrete_inputs[LOCAL_STOP_CHANNEL] = False
+    await site.wait_for(
+        lambda: site.state(INJECTION_RELAY) == "off" and site.number(PV_LIMIT) == 100.0
+    )
+    assert site.coil(0) is False
+    # Nothing was reported to the RTU about it: its feedback mirrors its own commands only
+    # (what it received since are the periodic measurements, 13001 and up).
+    assert all(report.ioa > 13000 for report in site.rtu.reports[reports:])
+    assert {ioa: report for ioa, report in site.rtu.values.items() if ioa < 13000} == {
+        ioa: report for ioa, report in feedback.items() if ioa < 13000
+    }
+    local = [
+        action
+        for action in site.enforcement.actions
+        if action["source"] == f"local input {LOCAL_STOP_INPUT}"
+    ]
+    assert (local[0]["entity_id"], local[0]["value"]) == (LOCAL_STOP_INPUT, True)
+    assert {
+        (action["entity_id"], action["value"]) for action in local if not action["restore"]
+    } >= {(LOCAL_STOP_INPUT, True), (INJECTION_RELAY, True), (PV_LIMIT, 1.0)}
+    # Released: the input's own record, the relay restored, the PV ramped back (cause: the stop).
+    assert (LOCAL_STOP_INPUT, False) in {(action["entity_id"], action["value"]) for action in local}
+    assert any(action["restore"] and action["entity_id"] == INJECTION_RELAY for action in local)
+    assert site.enforcement.actions.status.verified
+    data = site.link_entry.runtime_data
+    assert all(status.verified for status in data.chain_status().values())
 
 
 async def test_fail_safes(hass: HomeAssistant, site: Site) -> None:

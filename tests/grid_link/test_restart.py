@@ -91,19 +91,27 @@ async def test_damaged_state_falls_back_to_start_up(
     link_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A state no command could produce is not restored; the error is logged."""
+    """A state no command could produce is not restored; the error is logged.
+
+    An unreadable audit record is kept as stored (chained by the migration), not read.
+    """
     stored_state["data"] = {"min_set_p": 500.0}
     hass_storage[f"grid_ems.{link_entry.entry_id}.audit"] = {
         "version": 1,
         "key": f"grid_ems.{link_entry.entry_id}.audit",
-        "data": {"records": [{"time": "yesterday"}]},
+        "data": {"records": [{"time": "yesterday"}], "connections": [{"time": "x"}]},
     }
     with caplog.at_level(logging.WARNING):
         link = await setup_link(hass, link_entry)
     assert link.state == DsoState()
     assert len(link.audit) == 0
+    assert [dict(record) for record in link.audit.as_list()] == [
+        {"time": "yesterday", "hash": link.audit.as_list()[0]["hash"]}
+    ]
+    assert link.audit.status.verified
     assert "Stored DSO state is not valid" in caplog.text
-    assert "Stored audit trail is not readable" in caplog.text
+    assert "Stored audit record 0 is not readable" in caplog.text
+    assert "Stored RTU connection log is not readable" in caplog.text
     assert await hass.config_entries.async_unload(link_entry.entry_id)
 
 

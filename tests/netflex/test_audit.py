@@ -12,6 +12,8 @@ from custom_components.grid_ems.netflex import (
     LOCAL_SOURCE,
     AuditRecord,
     AuditTrail,
+    ChainState,
+    ChainStatus,
     Command,
     Refusal,
 )
@@ -46,21 +48,23 @@ def test_keeps_the_newest_records() -> None:
 
 def test_round_trip_with_nan_and_refusal() -> None:
     """Records, NaN values and refusals survive the JSON form."""
-    trail = AuditTrail(
-        [
-            _record(0),
-            _record(1, Refusal.INVALID_VALUE, math.nan),
-            AuditRecord(T0, LOCAL_SOURCE, 100, 1001, "simulate_dso_command", None, True, None),
-            # An undecodable ASDU: no value, and too short for an IOA.
-            AuditRecord(T0, "10.0.0.2", 100, None, "type 255", None, None, Refusal.UNKNOWN_TYPE),
-        ]
-    )
+    trail = AuditTrail()
+    for record in (
+        _record(0),
+        _record(1, Refusal.INVALID_VALUE, math.nan),
+        AuditRecord(T0, LOCAL_SOURCE, 100, 1001, "simulate_dso_command", None, True, None),
+        # An undecodable ASDU: no value, and too short for an IOA.
+        AuditRecord(T0, "10.0.0.2", 100, None, "type 255", None, None, Refusal.UNKNOWN_TYPE),
+    ):
+        trail.append(record)
     data = trail.as_list()
     assert data[1]["value"] == "nan"
     assert data[1]["accepted"] is False
     assert data[1]["refusal"] == "invalid_value"
     assert data[0]["accepted"] is True
-    restored = list(AuditTrail.from_list(data))
+    restored_trail = AuditTrail(data)
+    assert restored_trail.status == ChainStatus(ChainState.VERIFIED, 4)
+    restored = list(restored_trail)
     assert restored[0] == _record(0)
     assert isinstance(restored[1].value, float)
     assert math.isnan(restored[1].value)
@@ -79,4 +83,23 @@ def test_malformed_record_raises(field: str, value: object) -> None:
     """A damaged stored record raises rather than being half-read."""
     data = _record(0).as_dict() | {field: value}
     with pytest.raises((ValueError, TypeError)):
-        AuditTrail.from_list([data])
+        AuditRecord.from_dict(data)
+
+
+def test_unreadable_records_stay_in_the_chain() -> None:
+    """A stored record that cannot be read is kept as stored, not among the records."""
+    trail = AuditTrail()
+    trail.append(_record(0))
+    trail.append(_record(1))
+    data = [dict(item) for item in trail.as_list()]
+    data[0]["time"] = "yesterday"
+    restored = AuditTrail(data)
+    assert [record.time for record in restored] == [T0 + timedelta(seconds=1)]
+    assert len(restored) == 1
+    assert restored.last == _record(1)
+    assert [index for index, _ in restored.unreadable] == [0]
+    assert restored.as_list() == data
+    assert restored.status == ChainStatus(ChainState.BROKEN, 2, broken_at=0)
+    restored.append(_record(2))
+    assert restored.status.broken_at == 0
+    assert len(restored.as_list()) == 3

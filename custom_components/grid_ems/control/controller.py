@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Final
@@ -179,6 +179,20 @@ class _Targets:
     dso_import_cause: ConstraintCause
 
 
+def _stops(dso: DsoState, control_input: ControlInput) -> dict[Constraint, ConstraintCause]:
+    """The emergency stops in force, production first: the grid operator's, else a local one."""
+    stops: dict[Constraint, ConstraintCause] = {}
+    for direction, local in (
+        (_PRODUCTION, control_input.local_stop_production),
+        (_CONSUMPTION, control_input.local_stop_consumption),
+    ):
+        if direction.stopped(dso):
+            stops[direction.stop] = ConstraintCause(direction.stop)
+        elif local:
+            stops[direction.stop] = ConstraintCause(direction.stop, Source.LOCAL_STOP)
+    return stops
+
+
 class Controller:
     """Turns the DSO state and the measurements into entity writes, one step at a time."""
 
@@ -229,8 +243,9 @@ class Controller:
             grid = None
         injection_kw = abs(dso.min_set_p) / 100 * site.export_capacity_kw
         consumption_kw = max(dso.max_set_p, 0.0) / 100 * site.import_capacity_kw
+        stops = _stops(dso, control_input)
         self._sync_states()
-        self._update_caps(dso, source, open_loop=grid is None, elapsed=elapsed)
+        self._update_caps(dso, source, stops, open_loop=grid is None, elapsed=elapsed)
         if grid is None:
             mode = _Mode.LOST
         else:
@@ -270,6 +285,7 @@ class Controller:
         self._steer_reactive(dso, measurements, now)
         return self._decide(
             dso=dso,
+            stops=stops,
             measurements=measurements,
             mode=mode,
             injection_kw=injection_kw,
@@ -313,8 +329,16 @@ class Controller:
                     _Cap(asset.installed_kw), _Cap(asset.installed_kw)
                 )
 
-    def _update_caps(self, dso: DsoState, source: Source, open_loop: bool, elapsed: float) -> None:
-        """Move every asset's caps toward the grid operator's percentages."""
+    def _update_caps(
+        self,
+        dso: DsoState,
+        source: Source,
+        stops: Mapping[Constraint, ConstraintCause],
+        *,
+        open_loop: bool,
+        elapsed: float,
+    ) -> None:
+        """Move every asset's caps toward the grid operator's percentages and the stops."""
         assets = [asset for asset in self.setup.assets if asset.controllable]
         shares = {
             direction: self._open_loop_shares(direction, dso, assets) if open_loop else {}
@@ -328,7 +352,11 @@ class Controller:
                 (_CONSUMPTION, state.consumption),
             ):
                 share = shares[direction].get(asset.asset_id)
-                cap.update(self._dso_cap(direction, asset, dso, source, share), step_kw)
+                stop = stops.get(direction.stop)
+                cap.update(
+                    self._dso_cap(direction, asset, dso, source, share_kw=share, stop=stop),
+                    step_kw,
+                )
 
     def _open_loop_shares(
         self, direction: _Direction, dso: DsoState, assets: list[AssetControl]
@@ -351,9 +379,11 @@ class Controller:
         asset: AssetControl,
         dso: DsoState,
         source: Source,
+        *,
         share_kw: float | None,
+        stop: ConstraintCause | None,
     ) -> _Limit:
-        """The grid operator's cap on one direction of an asset, and its cause."""
+        """The grid operator's cap on one direction of an asset (or its stop), and its cause."""
         installed = asset.installed_kw
         cap: _Limit = (installed, None)
         if not direction.applies_to(asset):
@@ -369,8 +399,8 @@ class Controller:
             cap = _tighter(
                 cap, (share_kw, ConstraintCause(direction.point_limit, Source.MEASUREMENT_LOST))
             )
-        if direction.stopped(dso):
-            cap = (0.0, ConstraintCause(direction.stop))
+        if stop is not None:
+            cap = (0.0, stop)
         return cap
 
     def _targets(
@@ -772,6 +802,7 @@ class Controller:
         self,
         *,
         dso: DsoState,
+        stops: Mapping[Constraint, ConstraintCause],
         measurements: Measurements,
         mode: _Mode,
         injection_kw: float,
@@ -783,13 +814,13 @@ class Controller:
         groups: dict[str, str] = {}
         for relay in self.setup.relays:
             groups[relay.entity_id] = relay.entity_id
-            stop, constraint = (
-                (dso.stop_production, Constraint.EMERGENCY_STOP_PRODUCTION)
+            stop = stops.get(
+                Constraint.EMERGENCY_STOP_PRODUCTION
                 if relay.role is RelayRole.INJECTION
-                else (dso.stop_consumption, Constraint.EMERGENCY_STOP_CONSUMPTION)
+                else Constraint.EMERGENCY_STOP_CONSUMPTION
             )
-            if stop:
-                desires[relay.entity_id] = Desire(True, Strictness.ON, ConstraintCause(constraint))
+            if stop is not None:
+                desires[relay.entity_id] = Desire(True, Strictness.ON, stop)
         outcomes: dict[str, AssetOutcome] = {}
         for asset in self.setup.assets:
             for entity_id in self._entities(asset):
@@ -822,13 +853,9 @@ class Controller:
         if reactive is not None:
             causes.append(reactive)
         active = min(causes, key=lambda cause: _PRIORITY[cause.constraint], default=None)
-        if dso.stop_production or dso.stop_consumption:
+        if stops:
             state = ControllerState.EMERGENCY_STOP
-            active = ConstraintCause(
-                Constraint.EMERGENCY_STOP_PRODUCTION
-                if dso.stop_production
-                else Constraint.EMERGENCY_STOP_CONSUMPTION
-            )
+            active = next(iter(stops.values()))
         elif source is Source.LINK_LOST or (
             mode is _Mode.LOST and (abs(dso.min_set_p) < 100 or dso.max_set_p < 100)
         ):

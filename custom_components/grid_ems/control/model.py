@@ -66,6 +66,8 @@ class Source(StrEnum):
     """The configured fallback, once the RTU link has been down for the timeout."""
     LOCAL = "local"
     """The site's own optimization."""
+    LOCAL_STOP = "local_stop"
+    """A local emergency stop input of the site (not the grid operator's command)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +232,9 @@ class ControlInput:
     dso: DsoState
     measurements: Measurements
     link_up: bool = True
+    local_stop_production: bool = False
+    """A local emergency stop input: the site stops as for the grid operator's stop."""
+    local_stop_consumption: bool = False
 
 
 class ControllerState(StrEnum):

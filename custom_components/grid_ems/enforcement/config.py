@@ -38,6 +38,8 @@ from .const import (
     CONF_GRID_POWER_SENSOR,
     CONF_LINK_LOSS_FALLBACK,
     CONF_LINK_LOSS_TIMEOUT,
+    CONF_LOCAL_STOP_CONSUMPTION,
+    CONF_LOCAL_STOP_PRODUCTION,
     CONF_MARGIN,
     CONF_MINIMUM,
     CONF_PHASE_VOLTAGE,
@@ -190,11 +192,17 @@ OPTIONS_SCHEMA: Final = vol.Schema(
                 min=0, max=100, step="any", unit_of_measurement="%", mode=NumberSelectorMode.BOX
             )
         ),
+        vol.Optional(CONF_LOCAL_STOP_PRODUCTION): EntitySelector(
+            EntitySelectorConfig(domain="binary_sensor")
+        ),
+        vol.Optional(CONF_LOCAL_STOP_CONSUMPTION): EntitySelector(
+            EntitySelectorConfig(domain="binary_sensor")
+        ),
     }
 )
 """The loop and its fail-safe: grid power sensor (default: the P1 meter), relaxing ramp, margin
-inside connection-point limits, and after how long without the RTU (0: never) the P setpoints
-fall back to which percentage."""
+inside connection-point limits, after how long without the RTU (0: never) the P setpoints
+fall back to which percentage, and the local emergency stop inputs (on = stop)."""
 
 
 def enforcement_options(section: Mapping[str, Any]) -> dict[str, Any]:
@@ -205,8 +213,9 @@ def enforcement_options(section: Mapping[str, Any]) -> dict[str, Any]:
         CONF_LINK_LOSS_TIMEOUT: int(section[CONF_LINK_LOSS_TIMEOUT]),
         CONF_LINK_LOSS_FALLBACK: float(section[CONF_LINK_LOSS_FALLBACK]),
     }
-    if sensor := section.get(CONF_GRID_POWER_SENSOR):
-        options[CONF_GRID_POWER_SENSOR] = sensor
+    for key in (CONF_GRID_POWER_SENSOR, CONF_LOCAL_STOP_PRODUCTION, CONF_LOCAL_STOP_CONSUMPTION):
+        if entity_id := section.get(key):
+            options[key] = entity_id
     return options
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +20,8 @@ from homeassistant.const import (
     ATTR_UNIT_OF_MEASUREMENT,
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
+    STATE_OFF,
+    STATE_ON,
 )
 from homeassistant.core import (
     CALLBACK_TYPE,
@@ -44,11 +45,13 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
+from ..audit_chain import ChainedStore
 from ..const import DOMAIN
 from ..control.controller import Controller
 from ..control.ledger import EntityLedger, EntityValue
 from ..control.model import (
     Action,
+    Constraint,
     ConstraintCause,
     ControlInput,
     ControlSettings,
@@ -57,15 +60,18 @@ from ..control.model import (
     GridSample,
     Measurements,
     Relay,
+    Source,
 )
 from ..iec104 import Quality
-from ..netflex import AuditRecord, Command, DsoState
+from ..netflex import AuditRecord, Command, DsoState, HashChain
 from ..states import kilo_value
 from .config import settings_from_options
 from .const import (
     CONF_CONTROL,
     CONF_ENFORCEMENT,
     CONF_GRID_POWER_SENSOR,
+    CONF_LOCAL_STOP_CONSUMPTION,
+    CONF_LOCAL_STOP_PRODUCTION,
     CONF_POWER_ENTITY,
     CONF_Q_ENTITY,
     CONF_SOE_SENSOR,
@@ -102,6 +108,11 @@ DEFAULT_PEAK_SHAVING_TARGET_KW: Final = 2.5
 
 EVENT_ENFORCEMENT_ACTION: Final = f"{DOMAIN}_enforcement_action"
 """Fired for every write the enforcement makes (data: ``ActionRecord.as_dict``)."""
+LOCAL_STOP_INPUTS: Final = {
+    Constraint.EMERGENCY_STOP_PRODUCTION: CONF_LOCAL_STOP_PRODUCTION,
+    Constraint.EMERGENCY_STOP_CONSUMPTION: CONF_LOCAL_STOP_CONSUMPTION,
+}
+"""The option naming each stop's local input (a binary sensor, on = stop)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,17 +128,20 @@ class ActionRecord:
     """The last accepted grid operator command that set the constraint, if it is theirs."""
     error: str | None
     """None when written and read back."""
+    local_input: str | None = None
+    """The local emergency stop input behind it (its cause's source is then ``local_stop``)."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form, for the bus, the logbook and diagnostics."""
         command = self.command
+        source = None if self.cause is None else self.cause.source.value
         return {
             "time": self.time.isoformat(),
             "entity_id": self.entity_id,
             "value": self.value,
             "restore": self.restore,
             "constraint": None if self.cause is None else self.cause.constraint.value,
-            "source": None if self.cause is None else self.cause.source.value,
+            "source": source if self.local_input is None else f"local input {self.local_input}",
             "command": None if command is None else command.command,
             "command_value": None if command is None else command.value,
             "command_time": None if command is None else command.time.isoformat(),
@@ -148,15 +162,22 @@ def _held_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.enforcement", atomic_writes=True)
 
 
-def _action_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, list[dict[str, Any]]]]:
-    """Where a link's enforcement keeps its recent actions."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.actions")
+def _action_store(hass: HomeAssistant, entry_id: str) -> ChainedStore:
+    """Where a link's enforcement keeps its recent actions (hash-chained)."""
+    return ChainedStore(hass, f"{DOMAIN}.{entry_id}.actions", "actions")
 
 
 async def async_remove_enforcement_storage(hass: HomeAssistant, entry_id: str) -> None:
     """Delete what the enforcement of a removed link kept."""
     await _held_store(hass, entry_id).async_remove()
-    await _action_store(hass, entry_id).async_remove()
+    await _action_store(hass, entry_id).async_remove_trail(entry_id)
+    for stop in LOCAL_STOP_INPUTS:
+        ir.async_delete_issue(hass, DOMAIN, _input_issue_id(entry_id, stop))
+
+
+def _input_issue_id(entry_id: str, stop: Constraint) -> str:
+    """The repair issue of a local emergency stop input that cannot be read."""
+    return f"local_stop_unavailable_{entry_id}_{stop.value}"
 
 
 class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
@@ -174,9 +195,10 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self.self_consumption = False
         self.peak_shaving = False
         self.peak_shaving_target_kw = DEFAULT_PEAK_SHAVING_TARGET_KW
-        self.actions: deque[dict[str, Any]] = deque(maxlen=ACTION_LOG_SIZE)
-        """The recent actions in their JSON form (``ActionRecord.as_dict``), oldest first; kept
-        in storage across restarts: with the link's command audit, the site's audit trail."""
+        self.actions = HashChain(ACTION_LOG_SIZE)
+        """The recent actions in their JSON form (``ActionRecord.as_dict``), oldest first, in a
+        hash chain; kept in storage across restarts: with the link's command audit, the site's
+        audit trail."""
         self.failures: dict[str, _Failure] = {}
         self._store = _held_store(hass, entry.entry_id)
         self._saved: dict[str, Any] | None = None
@@ -192,6 +214,12 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self._grid_source: object | None = None
         self._grid_unsubscribers: list[CALLBACK_TYPE] = []
         self._sources = site_registry(hass)
+        self._local_inputs: dict[Constraint, str] = {}
+        """The configured local emergency stop input of each stop."""
+        self._local_stops: dict[Constraint, bool] = {}
+        """Whether each configured local stop is on: as its input last reported (kept while
+        the input is unavailable, and across restarts)."""
+        self._local_unsubscribe: CALLBACK_TYPE | None = None
         self._unsubscribers: list[CALLBACK_TYPE] = []
         self._shown: tuple[object, ...] | None = None
         self._setup: ControlSetup | None = None
@@ -209,10 +237,17 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self.peak_shaving_target_kw = float(
             stored.get("peak_shaving_target_kw", DEFAULT_PEAK_SHAVING_TARGET_KW)
         )
+        self._local_stops = {
+            stop: bool(stored.get("local_stops", {}).get(stop.value, False))
+            for stop in LOCAL_STOP_INPUTS
+        }
         self._saved = self._storage_data()
-        self.actions.extend((await self._action_store.async_load() or {}).get("actions", []))
+        _, actions, anchor = await self._action_store.async_load_trail()
+        self.actions = HashChain(ACTION_LOG_SIZE, actions, anchor)
+        self._action_store.async_report(self.config_entry.entry_id, self.actions.status)
         self._remember_commands()
         self._resolve_grid_source()
+        self._resolve_local_stops()
         self._unsubscribers += [
             # One subscription: accepted commands and changes of the link, one step each.
             self.link.async_subscribe(self._on_dso_state),
@@ -236,6 +271,9 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self._unsubscribers.clear()
         self._stop_grid_source()
         self._forget_setup()
+        if self._local_unsubscribe is not None:
+            self._local_unsubscribe()
+            self._local_unsubscribe = None
         await self._store.async_save(self._storage_data())
         await self._action_store.async_save(self._action_data())
 
@@ -245,11 +283,16 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             "self_consumption": self.self_consumption,
             "peak_shaving": self.peak_shaving,
             "peak_shaving_target_kw": self.peak_shaving_target_kw,
+            "local_stops": {stop.value: on for stop, on in self._local_stops.items()},
         }
 
-    def _action_data(self) -> dict[str, list[dict[str, Any]]]:
+    def _action_data(self) -> dict[str, Any]:
         self._actions_unsaved = False
-        return {"actions": list(self.actions)}
+        return self._action_store.trail_data(self.actions.as_list(), self.actions.anchor)
+
+    def action_chain(self) -> dict[str, Any]:
+        """The action log's chain for diagnostics: status, anchor and migrations."""
+        return self._action_store.diagnostics(self.actions.status, self.actions.anchor)
 
     def _save_when_changed(self) -> None:
         """Save what the EMS holds and its settings, once they changed."""
@@ -303,8 +346,9 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
 
     @callback
     def async_entry_changed(self) -> None:
-        """The link's options or assets changed: take the grid power source they name."""
+        """The link's options or assets changed: take the grid power source and inputs named."""
         self._resolve_grid_source()
+        self._resolve_local_stops()
         self._forget_setup()
         self.async_step()
 
@@ -313,6 +357,88 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         """A meter or a relay module came or went."""
         self._resolve_grid_source()
         self._forget_setup()
+
+    @callback
+    def _resolve_local_stops(self) -> None:
+        """Follow the configured local emergency stop inputs; an unconfigured stop is off."""
+        options = self.config_entry.options.get(CONF_ENFORCEMENT, {})
+        inputs = {stop: options[key] for stop, key in LOCAL_STOP_INPUTS.items() if options.get(key)}
+        for stop in LOCAL_STOP_INPUTS:
+            if stop not in inputs:
+                ir.async_delete_issue(
+                    self.hass, DOMAIN, _input_issue_id(self.config_entry.entry_id, stop)
+                )
+                self._set_local_stop(stop, False, self._local_inputs.get(stop))
+        if inputs == self._local_inputs:
+            return
+        if self._local_unsubscribe is not None:
+            self._local_unsubscribe()
+            self._local_unsubscribe = None
+        self._local_inputs = inputs
+        if inputs:
+            self._local_unsubscribe = async_track_state_change_event(
+                self.hass, sorted(set(inputs.values())), self._on_local_input
+            )
+        for stop, entity_id in inputs.items():
+            self._take_local_input(stop, self.hass.states.get(entity_id))
+
+    @callback
+    def _on_local_input(self, event: Event[EventStateChangedData]) -> None:
+        entity_id = event.data["entity_id"]
+        for stop, input_id in self._local_inputs.items():
+            if input_id == entity_id:
+                self._take_local_input(stop, event.data["new_state"])
+        self.async_step()
+
+    def _take_local_input(self, stop: Constraint, state: State | None) -> None:
+        """Follow an input's on/off; unavailable or unknown keeps the last state (fail-safe).
+
+        A stop in force stays in force while its input cannot be read, and a site running
+        keeps running: the input's last word holds, and a repair issue says so.
+        """
+        entity_id = self._local_inputs[stop]
+        issue_id = _input_issue_id(self.config_entry.entry_id, stop)
+        if state is None or state.state not in (STATE_ON, STATE_OFF):
+            shown = "missing" if state is None else state.state
+            _LOGGER.warning(
+                "Local emergency stop input %s is %s; keeping it %s",
+                entity_id,
+                shown,
+                "on" if self._local_stops.get(stop) else "off",
+            )
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="local_stop_unavailable",
+                translation_placeholders={"entity_id": entity_id, "state": shown},
+            )
+            return
+        ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        self._set_local_stop(stop, state.state == STATE_ON, entity_id)
+
+    def _set_local_stop(self, stop: Constraint, on: bool, entity_id: str | None) -> None:
+        """Switch a local stop, logged in the action log as the input's own record."""
+        if self._local_stops.get(stop, False) == on:
+            return
+        self._local_stops[stop] = on
+        _LOGGER.warning(
+            "Local emergency stop %s %s by %s", stop.value, "on" if on else "released", entity_id
+        )
+        self._log_action(
+            ActionRecord(
+                dt_util.utcnow(),
+                entity_id or stop.value,
+                on,
+                not on,
+                ConstraintCause(stop, Source.LOCAL_STOP),
+                None,
+                None,
+                local_input=entity_id,
+            )
+        )
 
     @callback
     def _on_relays_reset(self, entry_id: str, error: str | None) -> None:
@@ -519,7 +645,18 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         setup = self._control_setup()
         self.controller.setup = setup
         decision = self.controller.step(
-            ControlInput(self.link.state, self._measurements(setup), self.link_up), self.clock()
+            ControlInput(
+                self.link.state,
+                self._measurements(setup),
+                self.link_up,
+                local_stop_production=self._local_stops.get(
+                    Constraint.EMERGENCY_STOP_PRODUCTION, False
+                ),
+                local_stop_consumption=self._local_stops.get(
+                    Constraint.EMERGENCY_STOP_CONSUMPTION, False
+                ),
+            ),
+            self.clock(),
         )
         for entity_id in decision.abandoned:
             _LOGGER.info(
@@ -648,7 +785,11 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
 
     def _record(self, action: Action, error: str | None) -> None:
         command = None
-        if action.cause is not None and (commands := action.cause.constraint.commands):
+        local_input = None
+        cause = action.cause
+        if cause is not None and cause.source is Source.LOCAL_STOP:
+            local_input = self._local_inputs.get(cause.constraint)
+        elif cause is not None and (commands := cause.constraint.commands):
             known = [self._commands[command] for command in commands if command in self._commands]
             command = max(known, key=lambda record: record.time, default=None)
         self._log_action(
@@ -660,14 +801,15 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
                 action.cause,
                 command,
                 error,
+                local_input,
             )
         )
 
     def _log_action(self, record: ActionRecord) -> None:
         """Keep, save, log and fire an action."""
-        data = record.as_dict()
+        data = self.actions.append(record.as_dict())
         error = record.error
-        self.actions.append(data)
+        self._action_store.async_report(self.config_entry.entry_id, self.actions.status)
         if not self._actions_unsaved:
             # Not pushed back by each new action: written within the delay of the first.
             self._actions_unsaved = True
@@ -709,8 +851,9 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
                 "error": error,
             },
         )
-        if action.cause is not None:
-            # The grid operator sees that the command is not carried out as it should be.
+        if action.cause is not None and action.cause.source is not Source.LOCAL_STOP:
+            # The grid operator sees that the command is not carried out as it should be (a
+            # local stop is none of theirs: their feedback mirrors their commands only).
             for command in action.cause.constraint.commands:
                 self._degraded.setdefault(command, set()).add(action.entity_id)
                 self.link.async_set_feedback_quality(command, Quality.INVALID)
@@ -732,6 +875,10 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             "self_consumption": self.self_consumption,
             "peak_shaving": self.peak_shaving,
             "peak_shaving_target_kw": self.peak_shaving_target_kw,
+            "local_stops": {
+                stop.value: {"input": self._local_inputs.get(stop), "on": on}
+                for stop, on in self._local_stops.items()
+            },
             "actions": list(self.actions),
         }
 

@@ -150,7 +150,7 @@ async def async_setup_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> G
 async def async_remove_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> None:
     """Delete the stored DSO state, audit trail and enforcement of a removed link entry."""
     await DsoStateStore(hass, entry.entry_id).async_remove()
-    await audit_store(hass, entry.entry_id).async_remove()
+    await audit_store(hass, entry.entry_id).async_remove_trail(entry.entry_id)
     await async_remove_enforcement_storage(hass, entry.entry_id)
 
 

@@ -30,6 +30,7 @@ from homeassistant.helpers.storage import STORAGE_DIR, Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
+from ..audit_chain import ChainedStore
 from ..compat import async_register_main_device, via_device
 from ..const import DOMAIN, TITLE
 from ..enforcement.ports import DsoListener
@@ -56,7 +57,6 @@ from ..iec104 import (
     create_tls_context,
 )
 from ..netflex import (
-    AUDIT_STORAGE_VERSION,
     DEFAULT_IOAS,
     INTERFACE_VERSION,
     LOCAL_SOURCE,
@@ -68,6 +68,7 @@ from ..netflex import (
     AuditRecord,
     AuditTrail,
     CategoryPowers,
+    ChainStatus,
     Command,
     CommandRequest,
     CommandValue,
@@ -395,9 +396,9 @@ class DsoStateStore:
         await _legacy_state_store(self._hass, self._entry_id).async_remove()
 
 
-def audit_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, list[dict[str, Any]]]]:
-    """Where a link keeps its audit trail."""
-    return Store(hass, AUDIT_STORAGE_VERSION, f"{DOMAIN}.{entry_id}.audit")
+def audit_store(hass: HomeAssistant, entry_id: str) -> ChainedStore:
+    """Where a link keeps its audit trail (hash-chained) and its RTU connection changes."""
+    return ChainedStore(hass, f"{DOMAIN}.{entry_id}.audit", "records")
 
 
 _REFUSALS: Final = {
@@ -498,16 +499,18 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             return DsoState()
 
     async def _async_load_audit(self) -> None:
-        stored = await self._audit_store.async_load()
-        if stored is None:
-            return
+        """Restore the audit trail as stored (nothing dropped) and check its hash chain."""
+        stored, records, anchor = await self._audit_store.async_load_trail()
+        self.audit = AuditTrail(records, anchor)
+        for index, error in self.audit.unreadable:
+            _LOGGER.warning("Stored audit record %s is not readable (%s); kept", index, error)
         try:
-            self.audit = AuditTrail.from_list(stored["records"])
             self.connections = connection_log(
                 ConnectionRecord.from_dict(item) for item in stored.get("connections", ())
             )
         except (KeyError, TypeError, ValueError) as err:
-            _LOGGER.warning("Stored audit trail is not readable (%s); starting a new one", err)
+            _LOGGER.warning("Stored RTU connection log is not readable (%s)", err)
+        self._audit_store.async_report(self.config_entry.entry_id, self.audit.status)
 
     async def _async_create_server(self) -> Server:
         settings = self.settings
@@ -749,6 +752,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         sent the confirmation and the feedback.
         """
         self.audit.append(record)
+        self._audit_store.async_report(self.config_entry.entry_id, self.audit.status)
         self._audit_store.async_delay_save(self._audit_data, AUDIT_SAVE_DELAY)
         self.data = replace(self.data, state=state, last_command=record)
         if record.accepted:
@@ -765,11 +769,15 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             EVENT_DSO_COMMAND, {"entry_id": self.config_entry.entry_id, **record.as_dict()}
         )
 
-    def _audit_data(self) -> dict[str, list[dict[str, Any]]]:
+    def _audit_data(self) -> dict[str, Any]:
         return {
-            "records": self.audit.as_list(),
+            **self._audit_store.trail_data(self.audit.as_list(), self.audit.anchor),
             "connections": [record.as_dict() for record in self.connections],
         }
+
+    def audit_chain(self) -> dict[str, Any]:
+        """The command audit's chain for diagnostics: status, anchor and migrations."""
+        return self._audit_store.diagnostics(self.audit.status, self.audit.anchor)
 
     # Monitor direction ---------------------------------------------------------------------
 
@@ -941,9 +949,28 @@ class GridLinkData:
     enforcement: EnforcementCoordinator
     """Carries the DSO state out on the site's assets (enforcement.py)."""
 
+    def chain_status(self) -> dict[str, ChainStatus]:
+        """Whether the hash chains verify: ``commands`` (the grid operator's) and ``actions``.
+
+        Each ``ChainStatus`` has ``state`` (verified, broken or empty), ``verified`` (not
+        broken), ``records`` (kept) and ``broken_at`` (index of the first broken record, 0 =
+        oldest kept, None unless broken).
+        """
+        return {
+            "commands": self.coordinator.audit.status,
+            "actions": self.enforcement.actions.status,
+        }
+
     def diagnostics(self) -> dict[str, Any]:
         """Return the entry's runtime state for diagnostics, identifiers redacted."""
-        return {**self.coordinator.diagnostics(), "enforcement": self.enforcement.diagnostics()}
+        return {
+            **self.coordinator.diagnostics(),
+            "audit_chain": {
+                "commands": self.coordinator.audit_chain(),
+                "actions": self.enforcement.action_chain(),
+            },
+            "enforcement": self.enforcement.diagnostics(),
+        }
 
 
 type GridLinkConfigEntry = ConfigEntry[GridLinkData]

@@ -1,6 +1,7 @@
 """Audit trails of the grid operator's commands and of the RTU's connections.
 
-Commands: the last 1000, accepted or refused, and why. Connections: the last 100 changes.
+Commands: the last 1000, accepted or refused, and why, in a hash chain. Connections: the last
+100 changes.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
+from .chain import GENESIS, ChainStatus, HashChain
 from .commands import CommandValue, Refusal
 from .points import Command
 
@@ -100,39 +102,63 @@ def _integer(value: object) -> int:
 
 
 class AuditTrail:
-    """The most recent records, oldest first; older ones drop off."""
+    """The most recent records, oldest first, in a hash chain (``chain.py``); older ones drop off.
 
-    __slots__ = ("_records",)
+    Stored records are kept as stored: one that cannot be read back stays in the chain and in
+    storage (so it is never lost and an edit stays visible) but is not among the records.
+    """
 
-    def __init__(self, records: Iterable[AuditRecord] = (), capacity: int = AUDIT_CAPACITY) -> None:
-        """Start with stored records (only the newest ``capacity`` are kept)."""
-        self._records: deque[AuditRecord] = deque(records, maxlen=capacity)
+    __slots__ = ("_chain", "_records", "unreadable")
+
+    def __init__(
+        self,
+        stored: Iterable[Mapping[str, Any]] = (),
+        anchor: str = GENESIS,
+        capacity: int = AUDIT_CAPACITY,
+    ) -> None:
+        """Start with stored records (``as_list``; only the newest ``capacity`` are kept)."""
+        self._chain = HashChain(capacity, stored, anchor)
+        self._records: deque[AuditRecord | None] = deque(maxlen=capacity)
+        self.unreadable: list[tuple[int, str]] = []
+        """The index and error of each stored record that could not be read back."""
+        for index, data in enumerate(self._chain):
+            try:
+                self._records.append(AuditRecord.from_dict(data))
+            except (KeyError, TypeError, ValueError) as err:
+                self._records.append(None)
+                self.unreadable.append((index, repr(err)))
 
     def append(self, record: AuditRecord) -> None:
-        """Add the newest record."""
+        """Add the newest record, chained to the one before."""
+        self._chain.append(record.as_dict())
         self._records.append(record)
 
     def __iter__(self) -> Iterator[AuditRecord]:
-        """Records, oldest first."""
-        return iter(self._records)
+        """Readable records, oldest first."""
+        return (record for record in self._records if record is not None)
 
     def __len__(self) -> int:
-        """Number of records kept."""
-        return len(self._records)
+        """Number of readable records kept."""
+        return sum(record is not None for record in self._records)
 
     @property
     def last(self) -> AuditRecord | None:
-        """The newest record, if any."""
-        return self._records[-1] if self._records else None
+        """The newest readable record, if any."""
+        return next((record for record in reversed(self._records) if record is not None), None)
 
-    def as_list(self) -> list[dict[str, JsonScalar]]:
-        """JSON form, oldest first."""
-        return [record.as_dict() for record in self._records]
+    @property
+    def anchor(self) -> str:
+        """The hash the oldest kept record chains to."""
+        return self._chain.anchor
 
-    @classmethod
-    def from_list(cls, data: Iterable[Mapping[str, object]]) -> AuditTrail:
-        """Read back ``as_list``; raise ValueError, KeyError or TypeError if malformed."""
-        return cls(AuditRecord.from_dict(item) for item in data)
+    @property
+    def status(self) -> ChainStatus:
+        """Whether the kept records verify."""
+        return self._chain.status
+
+    def as_list(self) -> list[Mapping[str, Any]]:
+        """JSON form with each record's hash, oldest first (stored records as stored)."""
+        return self._chain.as_list()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,6 @@ from .points import Command
 from .state import DsoState
 
 STATE_STORAGE_VERSION: Final = 1
-AUDIT_STORAGE_VERSION: Final = 1
 
 
 def dump_state(state: DsoState) -> dict[str, CommandValue]:
