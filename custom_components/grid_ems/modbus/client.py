@@ -97,13 +97,13 @@ class _Request:
 class _ModbusTcpProtocol(asyncio.Protocol):
     """The TCP connection: writes frames, hands each answer to the request it belongs to."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, on_late_answer: Callable[[], None]) -> None:
         self.host = host
         self.port = port
         self.transport: asyncio.Transport | None = None
         self.requests: dict[int, _Request] = {}
         """The requests out, by transaction id."""
-        self.late_answers = 0
+        self._on_late_answer = on_late_answer
         self._reader = FrameReader()
         self._transaction_ids = TransactionIds()
 
@@ -141,7 +141,7 @@ class _ModbusTcpProtocol(asyncio.Protocol):
         for frame in frames:
             request = self.requests.pop(frame.transaction_id, None)
             if request is None:
-                self.late_answers += 1
+                self._on_late_answer()
                 _LOGGER.debug("Late answer of unit %s, ignored", frame.unit_id)
             elif not request.answer.done():
                 request.answer.set_result(frame)
@@ -180,16 +180,16 @@ class ModbusHostConnection:
         self.requests: Counter[int] = Counter()
         self.connects = 0
         self.failures = 0
+        self.late_answers = 0
+        """Answers that came after their request gave up (ignored)."""
 
     @property
     def connected(self) -> bool:
         """Whether the TCP connection is open."""
         return self._protocol is not None and self._protocol.open
 
-    @property
-    def late_answers(self) -> int:
-        """Answers that came after their request gave up, on the current connection."""
-        return 0 if self._protocol is None else self._protocol.late_answers
+    def _count_late_answer(self) -> None:
+        self.late_answers += 1
 
     async def acquire(self) -> None:
         """Take the line for several requests (made with ``held``); ``release`` gives it back."""
@@ -327,7 +327,9 @@ class ModbusHostConnection:
             try:
                 async with asyncio.timeout(policy.timeout):
                     _, protocol = await loop.create_connection(
-                        lambda: _ModbusTcpProtocol(self.host, self.port), self.host, self.port
+                        lambda: _ModbusTcpProtocol(self.host, self.port, self._count_late_answer),
+                        self.host,
+                        self.port,
                     )
             except TimeoutError as err:
                 raise ModbusConnectionError(self.host, self.port, "timed out") from err

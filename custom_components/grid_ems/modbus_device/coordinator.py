@@ -341,6 +341,7 @@ class ModbusDeviceData:
                 "connected": connection.connected,
                 "connects": connection.connects,
                 "failures": connection.failures,
+                "late_answers": connection.late_answers,
                 "requests_by_function": {
                     f"0x{code:02X}": count for code, count in sorted(connection.requests.items())
                 },
