@@ -12,7 +12,11 @@ from typing import Any, Final
 
 from homeassistant.util import slugify
 
-from custom_components.grid_ems.modbus_device import entry_title
+# The names the Modbus device flow suggests, in the order the demo adds the devices.
+BESS: Final = "PowerPack BESS"
+GRID_METER: Final = "Grid meter"
+RELAYS_E1214: Final = "Relays cabinet 1"
+RELAYS_E1211: Final = "Relays cabinet 2"
 
 DEMO_USER: Final = "demo"
 # A documented local demo login: the demo listens on 127.0.0.1 only.
@@ -71,7 +75,7 @@ def demo_flows(ports: DemoPorts) -> list[DemoFlow]:
     """Return the config flows that set up the demo site against simulators on ``ports``."""
 
     def bess(domain: str, object_id: str) -> str:
-        return modbus_entity_id(domain, "powerpack_bess", ports.bess, object_id)
+        return modbus_entity_id(domain, BESS, object_id)
 
     return [
         DemoFlow(steps=({"next_step_id": "p1_meter"}, {"port": f"socket://127.0.0.1:{ports.p1}"})),
@@ -122,7 +126,7 @@ def demo_flows(ports: DemoPorts) -> list[DemoFlow]:
                     "PV plant",
                     "solar",
                     120,
-                    modbus_entity_id("sensor", "acuvim_ii", ports.meter, "power"),
+                    modbus_entity_id("sensor", GRID_METER, "power"),
                 ),
             ),
         ),
@@ -141,9 +145,9 @@ def _modbus_flow(profile: str, port: int, options: dict[str, Any] | None = None)
     )
 
 
-def modbus_entity_id(domain: str, profile: str, port: int, object_id: str) -> str:
+def modbus_entity_id(domain: str, device: str, object_id: str) -> str:
     """The entity id HA gives a demo Modbus device's entity: device name, then entity name."""
-    return f"{domain}.{slugify(entry_title(_modbus_address(profile, port)))}_{object_id}"
+    return f"{domain}.{slugify(device)}_{object_id}"
 
 
 def _asset(

@@ -7,6 +7,7 @@ against the demo's simulators on ephemeral ports.
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -17,11 +18,12 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import STATE_ON
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 
 from custom_components.grid_ems.const import DOMAIN
 from demo.simulators import DemoSimulators
-from demo.site import DEMO_PORTS, DemoPorts, demo_flows, modbus_entity_id
+from demo.site import DEMO_PORTS, RELAYS_E1214, DemoPorts, demo_flows, modbus_entity_id
 
 
 def _free_port() -> int:
@@ -88,6 +90,11 @@ async def test_demo_site_loads_and_unloads(hass: HomeAssistant, simulators: Demo
     entries = hass.config_entries.async_entries(DOMAIN)
     assert len(entries) == len(demo_flows(simulators.ports))
     assert all(entry.state is ConfigEntryState.LOADED for entry in entries)
+    # Names say what a device is, never where it answers.
+    names = [entry.title for entry in entries]
+    names += [device.name or "" for device in dr.async_get(hass).devices.values()]
+    names += [entity.entity_id for entity in er.async_get(hass).entities.values()]
+    assert not [name for name in names if re.search(r"127[._]0[._]0[._]1|unit[ _]1", name)]
 
     # The P1 demo meter reports live: its grid power has a value.
     grid_power = hass.states.get("sensor.p1_meter_grid_power")
@@ -102,7 +109,7 @@ async def test_demo_site_loads_and_unloads(hass: HomeAssistant, simulators: Demo
     # Commands typed on the demo's control ports reach the RTU and the Modbus devices.
     await simulators.serve_fault_commands()
     # An emergency stop of production switches the Moxa module's "Injection" relay on.
-    relay = modbus_entity_id("switch", "moxa_e1214", simulators.ports.e1214, "relay_0")
+    relay = modbus_entity_id("switch", RELAYS_E1214, "relay_0")
     relay_on = asyncio.Event()
 
     @callback

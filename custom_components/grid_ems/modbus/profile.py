@@ -194,6 +194,9 @@ class DeviceProfile:
     until then the device refuses output writes with exception 0x04).
     ``hole_address`` is a holding register the manufacturer's map leaves empty: a device that
     answers it answers any address (with 0), so answering an optional register proves nothing.
+    ``name`` is what an installer calls such a device on site ("Grid meter"); ``{n}`` in it is
+    replaced by the first free number ("Relays cabinet {n}"). The model when not given.
+    ``web_page`` says the device serves its own configuration page over HTTP at its host.
     """
 
     kind: str
@@ -208,6 +211,8 @@ class DeviceProfile:
     host_watchdog: bool = False
     watchdog_alarm: str | None = None
     hole_address: int | None = None
+    name: str | None = None
+    web_page: bool = False
 
     def __post_init__(self) -> None:
         """Check the map is consistent: unique keys, no overlapping values, known references."""

@@ -94,6 +94,9 @@ PROFILE: Final = DeviceProfile(
     kind="acuvim_ii",
     manufacturer="Accuenergy",
     model="Acuvim II",
+    name="Grid meter",
+    # Modbus TCP comes with the AXM-WEB Ethernet module, which serves a configuration page.
+    web_page=True,
     poll_interval=5.0,
     identify_keys=("frequency",),
     max_gap=16,
