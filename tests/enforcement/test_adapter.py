@@ -76,10 +76,12 @@ async def test_entities_at_rest(hass: HomeAssistant, site: Site) -> None:
     assert site.number(entity(hass, site, "sensor", "injection_headroom")) == 105.0
     assert site.number(entity(hass, site, "sensor", "consumption_headroom")) == 95.0
     pv_limit = entity(hass, site, "sensor", f"applied_limit_{subentry_id(site, 'PV')}")
-    assert site.value(pv_limit) == "unknown"
+    # A free asset may use its full power: never "unknown" on a healthy site.
+    assert site.number(pv_limit) == 50.0  # the PV's installed power
     state = hass.states.get(pv_limit)
     assert state is not None
     assert state.attributes["friendly_name"] == "PV Applied limit"
+    assert state.attributes["constraint"] == "none"
     assert site.value(entity(hass, site, "switch", "self_consumption")) == "off"
     assert site.value(entity(hass, site, "number", "peak_shaving_target")) == "2.5"
     # Nothing written.
