@@ -107,6 +107,17 @@ class EnforcementSensor(GridEmsEntity[EnforcementCoordinator], SensorEntity):
         return self.entity_description.value_fn(self.coordinator.data)
 
 
+def applied_limit_description(subentry_id: str) -> SensorEntityDescription:
+    """The applied limit of the asset of subentry ``subentry_id``."""
+    return SensorEntityDescription(
+        key=f"applied_limit_{subentry_id}",
+        translation_key="applied_limit",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=2,
+    )
+
+
 class AppliedLimitSensor(GridEmsEntity[EnforcementCoordinator], SensorEntity):
     """The limit the enforcement applies to one asset, on the asset's device in its subentry.
 
@@ -117,15 +128,12 @@ class AppliedLimitSensor(GridEmsEntity[EnforcementCoordinator], SensorEntity):
 
     def __init__(self, enforcement: EnforcementCoordinator, subentry: ConfigSubentry) -> None:
         """Attach the sensor to the device of the asset of ``subentry``."""
-        description = SensorEntityDescription(
-            key=f"applied_limit_{subentry.subentry_id}",
-            translation_key="applied_limit",
-            device_class=SensorDeviceClass.POWER,
-            native_unit_of_measurement=UnitOfPower.KILO_WATT,
-            suggested_display_precision=2,
-        )
         link = enforcement.link
-        super().__init__(enforcement, description, link.asset_device_ref(subentry))
+        super().__init__(
+            enforcement,
+            applied_limit_description(subentry.subentry_id),
+            link.asset_device_ref(subentry),
+        )
         self.asset_id = subentry.subentry_id
 
     @property
@@ -139,10 +147,8 @@ class AppliedLimitSensor(GridEmsEntity[EnforcementCoordinator], SensorEntity):
         applied = self.coordinator.data.assets[self.asset_id].applied_kw
         if applied is not None:
             return applied
-        asset = next(
-            (asset for asset in self.coordinator.link.site.assets if asset.asset_id == self.asset_id),
-            None,
-        )
+        assets = self.coordinator.link.site.assets
+        asset = next((asset for asset in assets if asset.asset_id == self.asset_id), None)
         return None if asset is None else asset.installed_power_kw
 
     @property

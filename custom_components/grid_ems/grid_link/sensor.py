@@ -17,10 +17,10 @@ from homeassistant.const import (
     PERCENTAGE,
     EntityCategory,
     UnitOfPower,
-    UnitOfReactivePower,
     UnitOfTime,
 )
 
+from ..compat import KILOVAR, REACTIVE_KILOVAR_CLASS
 from ..enforcement.sensor import async_add_sensors as async_add_enforcement_sensors
 from ..entity import GridEmsEntity
 from ..iec104 import Quality
@@ -78,14 +78,14 @@ def _power(key: str, value_fn: Callable[[LinkSnapshot], float]) -> GridLinkSenso
 
 
 def _reactive(key: str, value_fn: Callable[[LinkSnapshot], float]) -> GridLinkSensorDescription:
-    """Reactive power in var: the unit Home Assistant's reactive power class accepts."""
+    """Reactive power in kvar, shown like the powers in kW beside it."""
     return GridLinkSensorDescription(
         key=key,
         translation_key=key,
-        device_class=SensorDeviceClass.REACTIVE_POWER,
-        native_unit_of_measurement=UnitOfReactivePower.VOLT_AMPERE_REACTIVE,
-        suggested_display_precision=0,
-        value_fn=lambda snapshot: value_fn(snapshot) * 1000,
+        device_class=REACTIVE_KILOVAR_CLASS,
+        native_unit_of_measurement=KILOVAR,
+        suggested_display_precision=1,
+        value_fn=value_fn,
     )
 
 
@@ -113,7 +113,7 @@ def _category_sensors(category: AssetCategory) -> tuple[GridLinkSensorDescriptio
 
     def reactive(snapshot: LinkSnapshot) -> float | None:
         power = snapshot.measurements[category]
-        return None if power.q_quality & Quality.INVALID else power.q_kvar * 1000
+        return None if power.q_quality & Quality.INVALID else power.q_kvar
 
     return (
         GridLinkSensorDescription(
@@ -128,10 +128,10 @@ def _category_sensors(category: AssetCategory) -> tuple[GridLinkSensorDescriptio
         GridLinkSensorDescription(
             key=f"reactive_power_{category}",
             translation_key=f"reactive_power_{category}",
-            device_class=SensorDeviceClass.REACTIVE_POWER,
+            device_class=REACTIVE_KILOVAR_CLASS,
             state_class=SensorStateClass.MEASUREMENT,
-            native_unit_of_measurement=UnitOfReactivePower.VOLT_AMPERE_REACTIVE,
-            suggested_display_precision=0,
+            native_unit_of_measurement=KILOVAR,
+            suggested_display_precision=2,
             entity_registry_enabled_default=False,
             value_fn=reactive,
         ),

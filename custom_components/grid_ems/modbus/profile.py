@@ -131,7 +131,8 @@ class RegisterSpec:
     ``plausible`` bounds the value a device of this kind can report, so identification can tell a
     wrong device kind from the right one. ``verify_write`` reads a written value back.
     ``optional`` marks a register that is not in the manufacturer's map (our own addition): it is
-    probed at setup and polled only on devices that have it.
+    probed at setup and polled only on devices that have it. ``digits`` is the device's resolution
+    in decimal places: a value is rounded to it when decoded (a float32 carries noise beyond it).
     """
 
     key: str
@@ -146,6 +147,7 @@ class RegisterSpec:
     options: Mapping[int, str] = field(default_factory=dict)
     plausible: tuple[float, float] | None = None
     optional: bool = False
+    digits: int | None = None
     entity: EntitySpec | None = None
 
     def __post_init__(self) -> None:

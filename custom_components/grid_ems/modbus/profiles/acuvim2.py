@@ -35,6 +35,8 @@ def _measurement(
         data_type=DataType.FLOAT32,
         unit=unit,
         plausible=plausible,
+        # The meter's resolution, also shown: 0.1 V, 0.01 A, 1 W, 0.001 for the power factor.
+        digits=precision,
         entity=EntitySpec(
             platform=EntityPlatform.SENSOR,
             translation_key=translation_key,
