@@ -125,10 +125,11 @@ async def test_emergency_stop_production_and_exact_release(
     assert written[PV_LIMIT]["command_value"] is True
     assert written[PV_LIMIT]["ok"] is True
     line = describe_in_logbook(hass, Event(EVENT_ENFORCEMENT_ACTION, written[PV_LIMIT]))
+    at = dt_util.as_local(dt_util.parse_datetime(written[PV_LIMIT]["command_time"]))  # type: ignore[arg-type]
     assert line == {
         "name": "Grid EMS enforcement",
-        "message": "set to 1.0 for emergency_stop_production (dso), command "
-        f"emergency_stop_production = True of {written[PV_LIMIT]['command_time']}",
+        "message": "Set to 1.0 for Emergency stop production (Grid operator), after the command "
+        f"Emergency stop production = on at {at:%H:%M:%S}",
         "entity_id": PV_LIMIT,
     }
     actions.clear()
@@ -140,7 +141,7 @@ async def test_emergency_stop_production_and_exact_release(
     assert site.value(BESS_SOURCE) == "remote"
     assert all(action["restore"] for action in actions)
     line = describe_in_logbook(hass, Event(EVENT_ENFORCEMENT_ACTION, actions[0]))
-    assert line["message"].startswith("restored to ")
+    assert line["message"].startswith("Restored to ")
     assert site.value(entity(hass, site, "sensor", "enforcement_state")) == "idle"
 
 
@@ -489,9 +490,10 @@ async def test_failed_write_raises_an_issue_and_lowers_the_feedback(
     line = describe_in_logbook(hass, Event(EVENT_ENFORCEMENT_ACTION, failed[0]))
     assert line["entity_id"] == STUCK_CHARGER
     assert line["message"].startswith(
-        "could not be set to 16.0 for max_asset_consumption (dso), command min_set_ap = 50.0 of "
+        "Failed: Set to 16.0 for Max asset consumption (MINSETAP) (Grid operator), after the "
+        "command Asset consumption limit setpoint = 50 % at "
     )
-    assert line["message"].endswith(": it still shows 32.0")
+    assert line["message"].endswith(" (it still shows 32.0)")
     issue_id = f"enforcement_write_failed_{STUCK_CHARGER}"
     assert (DOMAIN, issue_id) in ir.async_get(hass).issues
     assert feedback == [(Command.MIN_SET_AP, Quality.INVALID)]

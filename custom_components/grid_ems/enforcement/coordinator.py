@@ -59,6 +59,7 @@ from ..control.model import (
 from ..iec104 import Quality
 from ..netflex import AuditRecord, Command, DsoState
 from ..states import kilo_value
+from ..wording import LOG_LANGUAGE, BurstLog, Texts, action_sentence
 from .config import settings_from_options
 from .const import (
     CONF_CONTROL,
@@ -171,6 +172,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self.peak_shaving = False
         self.peak_shaving_target_kw = DEFAULT_PEAK_SHAVING_TARGET_KW
         self.actions: deque[dict[str, Any]] = deque(maxlen=ACTION_LOG_SIZE)
+        self._action_log = BurstLog(_LOGGER)
         """The recent actions in their JSON form (``ActionRecord.as_dict``), oldest first; kept
         in storage across restarts: with the link's command audit, the site's audit trail."""
         self.failures: dict[str, _Failure] = {}
@@ -611,10 +613,12 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             # Not pushed back by each new action: written within the delay of the first.
             self._actions_unsaved = True
             self._action_store.async_delay_save(self._action_data, ACTION_LOG_SAVE_DELAY_S)
-        if error is None:
-            _LOGGER.info("Enforcement: %s", data)
-        else:
-            _LOGGER.warning("Enforcement write failed: %s", data)
+        # A burst of writes to one entity (a setpoint followed each second) logs its first line.
+        self._action_log.log(
+            logging.INFO if error is None else logging.WARNING,
+            (record.entity_id, error is None),
+            f"{record.entity_id}: {action_sentence(Texts(self.hass, LOG_LANGUAGE), data)}",
+        )
         self.hass.bus.async_fire(
             EVENT_ENFORCEMENT_ACTION, {"entry_id": self.config_entry.entry_id, **data}
         )
