@@ -40,10 +40,10 @@ from benchmarks.harness import async_start_home_assistant, demo_site_ports, run_
 from benchmarks.machine import cpu_ticks
 from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.modbus.client import ModbusDevice
-from demo.simulators import site_power
 from demo.site import DemoFlow
 from simulators import modbus, p1
 from simulators.rtu import RtuSimulator
+from simulators.site import SiteModel
 
 GATEWAYS = 5
 EXTRA_DEVICES = 46
@@ -77,7 +77,8 @@ def _simulate(pipe: Connection) -> None:
     """Child process: the demo's simulators and the gateways, then the RTU's stops."""
 
     async def main() -> None:
-        devices = await modbus.start_demo(ephemeral=True)
+        site = SiteModel()
+        devices = await modbus.start_demo(ephemeral=True, site=site)
         gateways = [modbus.ModbusSimulator({}, name=f"gateway {n}") for n in range(GATEWAYS)]
         for index, unit_id, kind in _extra_units():
             gateways[index].units[unit_id] = _model(kind)
@@ -95,7 +96,7 @@ def _simulate(pipe: Connection) -> None:
             relays.record(address, value)
 
         relay_model.write_coil = coil_written  # type: ignore[method-assign]
-        meter = p1.P1Simulator(p1.SimulatedMeter(power=site_power(bess_model)))
+        meter = p1.P1Simulator(p1.site_meter(site))
         ports = {
             "p1": await meter.start(),
             **{name: simulator.port for name, simulator in devices.items()},

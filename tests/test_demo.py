@@ -22,8 +22,12 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 
 from custom_components.grid_ems.const import DOMAIN
+from custom_components.grid_ems.modbus.client import ModbusDevice, ModbusHostConnection, RetryPolicy
+from custom_components.grid_ems.modbus.profiles import PROFILES
+from custom_components.grid_ems.p1.transport import read_telegram
 from demo.simulators import DemoSimulators
 from demo.site import DEMO_PORTS, RELAYS_E1214, DemoPorts, demo_flows, modbus_entity_id
+from simulators.site import SiteModel
 
 
 def _free_port() -> int:
@@ -33,16 +37,57 @@ def _free_port() -> int:
     return port
 
 
-@pytest.fixture(name="simulators")
-async def simulators_fixture() -> AsyncIterator[DemoSimulators]:
-    """The demo's simulators on ephemeral ports."""
+def _ephemeral_ports() -> DemoPorts:
     zero = dict.fromkeys(
         ("p1", "bess", "meter", "e1214", "e1211", "rtu_control", "modbus_control"), 0
     )
-    simulators = DemoSimulators(replace(DEMO_PORTS, link=_free_port(), **zero))
+    return replace(DEMO_PORTS, link=_free_port(), **zero)
+
+
+@pytest.fixture(name="simulators")
+async def simulators_fixture() -> AsyncIterator[DemoSimulators]:
+    """The demo's simulators on ephemeral ports."""
+    simulators = DemoSimulators(_ephemeral_ports())
     await simulators.start()
     yield simulators
     await simulators.stop()
+
+
+@pytest.mark.parametrize("battery_kw", [0, 30, -20])
+async def test_the_meters_measure_one_site(battery_kw: int) -> None:
+    """The P1 meter, the grid meter and the PV meter agree: grid = loads - PV - battery.
+
+    Read over their own protocols from the running simulators, at one instant of the site's
+    clock (held still, so the two meters read the same instant).
+    """
+    clock = [0.0]
+    site = SiteModel(clock=lambda: clock[0])
+    clock[0] = 123.4  # loads, PV and grid power all differ there
+    simulators = DemoSimulators(_ephemeral_ports(), site)
+    bess = simulators.bess
+    bess.remote, bess.target_kw = True, battery_kw
+    bess.update(bess.clock())
+    await simulators.start()
+    meter = simulators.devices["meter"]
+    connections = [ModbusHostConnection("127.0.0.1", meter.port) for _ in range(2)]
+    try:
+        telegram = await read_telegram(f"socket://127.0.0.1:{simulators.ports.p1}", 10)
+        grid_meter, pv_meter = [
+            await ModbusDevice(connection, PROFILES["acuvim_ii"], unit_id, RetryPolicy()).poll()
+            for connection, unit_id in zip(connections, (1, 2), strict=True)
+        ]
+    finally:
+        for connection in connections:
+            connection.close()
+        await simulators.stop()
+
+    reading = site.reading()
+    assert reading.battery_w == battery_kw * 1000
+    expected_w = reading.loads_w - reading.pv_w - reading.battery_w
+    assert telegram.net_power is not None
+    assert float(telegram.net_power) == pytest.approx(expected_w, abs=1)
+    assert grid_meter["power"] == pytest.approx(expected_w, abs=1)
+    assert pv_meter["power"] == pytest.approx(-reading.pv_w, abs=1)
 
 
 async def _send_line(port: int, line: str) -> str:
