@@ -9,6 +9,7 @@ import pytest
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, section
+from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.grid_ems.const import DOMAIN
@@ -23,7 +24,7 @@ from custom_components.grid_ems.grid_link import (
 from custom_components.grid_ems.iec104 import ProtocolParameters, WhenFull
 from custom_components.grid_ems.netflex import Command
 
-from .conftest import CHARGER_POWER, LINK_DATA, PV_POWER, self_signed_certificate
+from .conftest import CHARGER_POWER, LINK_DATA, PV_POWER, entity_id, self_signed_certificate
 
 LINK_FORM = {
     "provider": "fluvius",
@@ -327,6 +328,29 @@ async def test_asset_errors(
     result = await _asset_flow(hass, link_entry, asset)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == errors
+
+
+async def test_the_link_device_shows_its_assets(
+    hass: HomeAssistant, link_entry: MockConfigEntry, link: GridLinkCoordinator
+) -> None:
+    """The link's device page counts the assets it controls and links to where one is added."""
+    assets = entity_id(hass, link_entry, "sensor", "assets")
+    state = hass.states.get(assets)
+    assert state is not None
+    assert state.state == "4"
+    assert state.attributes["friendly_name"] == "Grid operator link Assets"
+    device = dr.async_get(hass).async_get_device({(DOMAIN, link.device_unique_id)})
+    assert device is not None
+    assert device.configuration_url == "homeassistant://config/integrations/integration/grid_ems"
+
+    result = await _asset_flow(hass, link_entry, NEW_ASSET)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+    state = hass.states.get(assets)
+    assert state is not None
+    assert state.state == "5"
+    assert "Heat pump" in state.attributes["assets"]
 
 
 async def test_asset_form_shows_the_defaults_selected(

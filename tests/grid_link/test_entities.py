@@ -52,7 +52,7 @@ async def test_entities_snapshot(
     entries = _link_entities(
         er.async_entries_for_config_entry(entity_registry, link_entry.entry_id), link_entry
     )
-    assert len(entries) == 4 + 1 + 19 + 14
+    assert len(entries) == 4 + 1 + 20 + 14
     assert entity_snapshots(hass, entries) == snapshot
     assert await hass.config_entries.async_unload(link_entry.entry_id)
 
@@ -68,7 +68,7 @@ async def test_device(
     entries = er.async_entries_for_device(
         er.async_get(hass), device.id, include_disabled_entities=True
     )
-    assert len(_link_entities(entries, link_entry)) == 4 + 1 + 19 + 14
+    assert len(_link_entities(entries, link_entry)) == 4 + 1 + 20 + 14
 
 
 async def test_command_event_entity(

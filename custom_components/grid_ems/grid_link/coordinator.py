@@ -563,6 +563,8 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             manufacturer=TITLE,
             model=f"{self.settings.provider.title()} Netflex {INTERFACE_VERSION} (IEC 60870-5-104)",
             entry_type=DeviceEntryType.SERVICE,
+            # The integration's page, where the link's "Add asset" is.
+            configuration_url=f"homeassistant://config/integrations/integration/{DOMAIN}",
         )
 
     def asset_device_ref(self, subentry: ConfigSubentry) -> DeviceRef:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -54,6 +54,7 @@ class GridLinkSensorDescription(SensorEntityDescription):
     """A sensor of the grid operator link and how it reads the link's snapshot."""
 
     value_fn: Callable[[LinkSnapshot], StateType | datetime]
+    attributes_fn: Callable[[LinkSnapshot], Mapping[str, Any]] | None = None
 
 
 def _percentage(key: str, value_fn: Callable[[LinkSnapshot], float]) -> GridLinkSensorDescription:
@@ -139,6 +140,14 @@ def _category_sensors(category: AssetCategory) -> tuple[GridLinkSensorDescriptio
 
 
 GRID_LINK_SENSORS: tuple[GridLinkSensorDescription, ...] = (
+    # On the link's device page: the assets it controls (added with "Add asset" on the entry).
+    GridLinkSensorDescription(
+        key="assets",
+        translation_key="assets",
+        suggested_display_precision=0,
+        value_fn=lambda snapshot: len(snapshot.site.assets),
+        attributes_fn=lambda snapshot: {"assets": [asset.name for asset in snapshot.site.assets]},
+    ),
     _percentage("min_set_p", lambda snapshot: snapshot.state.min_set_p),
     _percentage("max_set_p", lambda snapshot: snapshot.state.max_set_p),
     _percentage("max_set_ap", lambda snapshot: snapshot.state.max_set_ap),
@@ -206,3 +215,9 @@ class GridLinkSensor(GridEmsEntity[GridLinkCoordinator], SensorEntity):
     def native_value(self) -> StateType | datetime:
         """The value from the link's latest snapshot."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """More of the snapshot, for the sensors that show it."""
+        attributes_fn = self.entity_description.attributes_fn
+        return None if attributes_fn is None else attributes_fn(self.coordinator.data)
