@@ -7,6 +7,7 @@ against the demo's simulators on ephemeral ports.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
 from collections.abc import AsyncIterator
@@ -129,6 +130,30 @@ async def _walk(hass: HomeAssistant, ports: DemoPorts) -> None:
             await hass.async_block_till_done()
 
 
+def _without_value(hass: HomeAssistant) -> list[str]:
+    registry = er.async_get(hass)
+    return [
+        entity.entity_id
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        for entity in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if entity.disabled_by is None
+        and (state := hass.states.get(entity.entity_id)) is not None
+        and state.state in ("unknown", "unavailable")
+    ]
+
+
+async def _every_entity_has_a_value(hass: HomeAssistant) -> None:
+    """Return once no enabled entity of Grid EMS is unknown or unavailable."""
+    changed = asyncio.Event()
+    unsubscribe = hass.bus.async_listen("state_changed", lambda _event: changed.set())
+    try:
+        while _without_value(hass):
+            changed.clear()
+            await changed.wait()
+    finally:
+        unsubscribe()
+
+
 async def test_demo_site_loads_and_unloads(hass: HomeAssistant, simulators: DemoSimulators) -> None:
     """The demo's entries load, the RTU links up, and removing them leaves nothing open."""
     await _walk(hass, simulators.ports)
@@ -136,9 +161,17 @@ async def test_demo_site_loads_and_unloads(hass: HomeAssistant, simulators: Demo
     assert len(entries) == len(demo_flows(simulators.ports))
     assert all(entry.state is ConfigEntryState.LOADED for entry in entries)
     # Names say what a device is, never where it answers.
+    devices, entities = dr.async_get(hass), er.async_get(hass)
     names = [entry.title for entry in entries]
-    names += [device.name or "" for device in dr.async_get(hass).devices.values()]
-    names += [entity.entity_id for entity in er.async_get(hass).entities.values()]
+    for entry in entries:
+        names += [
+            device.name or ""
+            for device in dr.async_entries_for_config_entry(devices, entry.entry_id)
+        ]
+        names += [
+            entity.entity_id
+            for entity in er.async_entries_for_config_entry(entities, entry.entry_id)
+        ]
     assert not [name for name in names if re.search(r"127[._]0[._]0[._]1|unit[ _]1", name)]
 
     # The P1 demo meter reports live: its grid power has a value.
@@ -168,6 +201,10 @@ async def test_demo_site_loads_and_unloads(hass: HomeAssistant, simulators: Demo
     )
     await asyncio.wait_for(relay_on.wait(), 10)
     unsubscribe()
+    # A healthy site, once the grid operator has sent a command: every entity has a value.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(_every_entity_has_a_value(hass), 10)
+    assert _without_value(hass) == []
     assert "DEVICE" in await _send_line(simulators.ports.modbus_control, "help")
 
     for entry in entries:

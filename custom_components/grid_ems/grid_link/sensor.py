@@ -194,6 +194,8 @@ GRID_LINK_SENSORS: tuple[GridLinkSensorDescription, ...] = (
         translation_key="rtu_replaced",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # Rarely more than "never" (no state): enabled by whoever looks for it.
+        entity_registry_enabled_default=False,
         value_fn=lambda snapshot: snapshot.rtu_replaced_at,
     ),
     *(description for category in AssetCategory for description in _category_sensors(category)),
