@@ -263,8 +263,9 @@ await check("the config flow adds a Modbus battery, with the unit id scan shown 
 
 /** An IP address, in a name ("127.0.0.1") or in an entity id ("127_0_0_1"). */
 const IP_ADDRESS = /\b\d{1,3}(?:[._]\d{1,3}){3}\b/;
-/** Text Home Assistant shows when a translation is missing: the key itself. */
-const UNTRANSLATED = /component\.grid_ems\.|\bui\.panel\.|\b[a-z]+(?:_[a-z0-9]+){1,}\b/;
+/** Text Home Assistant shows when a translation is missing: the key itself, a snake_case word
+ * on its own (a dotted name such as an action, grid_ems.simulate_dso_command, is meant). */
+const UNTRANSLATED = /component\.grid_ems\.|\bui\.panel\.|(?<![\w.])[a-z]+(?:_[a-z0-9]+)+(?![\w.])/;
 const NO_VALUE = /\b(?:Unknown|Unavailable)\b/;
 
 /** Home Assistant's view of Grid EMS in the page: entities, devices, states, entries. */
@@ -410,18 +411,24 @@ async function stepAddAsset() {
     await linkEntryRow();
     await page.getByRole("button", { name: "Add asset" }).first().click();
     const dialog = page.locator("dialog-data-entry-flow");
-    // With several entries Home Assistant first asks which one: the link.
-    const picker = page.getByText("Grid operator link (Fluvius)");
-    await Promise.race([
-      dialog.getByText("Add an asset").first().waitFor({ timeout: WAIT_MS }),
-      picker.last().waitFor({ timeout: WAIT_MS }).then(() => picker.last().click()),
+    // Home Assistant may first ask which entry takes the asset: the link, the only one.
+    const form = dialog.getByText("Add an asset").first();
+    const picked = page.locator("ha-list-item-button").filter({ hasText: "Grid operator link" }).first();
+    const first = await Promise.race([
+      form.waitFor({ timeout: WAIT_MS }).then(() => "form"),
+      picked.waitFor({ timeout: WAIT_MS }).then(() => "picker"),
     ]);
-    await dialog.getByText("Add an asset").first().waitFor({ timeout: WAIT_MS });
+    if (first === "picker") await picked.click();
+    await form.waitFor({ timeout: WAIT_MS });
     await dialog.getByText("Control by the EMS").first().click();
     const phases = await fieldElements("phases", ["INPUT", "HA-RADIO-OPTION"]);
     const checked = [];
     for (const option of phases) {
-      if (await option.evaluate((element) => element.checked)) checked.push(await option.evaluate((element) => element.value));
+      const selected = await option.evaluate(
+        (element) =>
+          element.checked === true || element.getAttribute("aria-checked") === "true" || element.hasAttribute("checked"),
+      );
+      if (selected) checked.push(await option.evaluate((element) => element.value));
     }
     if (checked.join() !== "3") throw new Error(`"Phases" shows ${checked.join() || "nothing"} selected, not 3`);
     const power = await fieldInputs("installed_power_kw");
