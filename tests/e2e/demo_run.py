@@ -90,8 +90,7 @@ async def _start_devices(
 ) -> tuple[P1Simulator, dict[str, ModbusSimulator], DemoPorts]:
     """Start the P1 meter and the Modbus devices, on the demo's own ports when they are free.
 
-    The dashboard's standard cards name the Modbus entities by those ports (their device names
-    carry them); when a demo already runs, free ports keep the test going without those cards.
+    When a demo already runs, free ports keep the test going (names never carry the ports).
     """
     try:
         return await _start_devices_on(site, demo_ports=True)
