@@ -11,7 +11,6 @@ frequently".
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -24,7 +23,7 @@ from homeassistant.helpers.translation import (
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .netflex import Command, Reason
+from .netflex import Command, CommandValue, Reason
 
 LOG_LANGUAGE: Final = "en"
 
@@ -84,7 +83,7 @@ def _command_name(texts: Texts, command: str | None, ioa: object) -> str:
     return texts.get(f"entity.{platform}.{key}.name", command)
 
 
-def _command_value(texts: Texts, command: Command, value: object) -> str:
+def _command_value(texts: Texts, command: Command, value: CommandValue) -> str:
     """A command's value as the entity that shows it words it."""
     platform, key = _COMMAND_ENTITIES[command]
     state: str | None = None
@@ -96,9 +95,8 @@ def _command_value(texts: Texts, command: Command, value: object) -> str:
         return texts.get(f"entity.{platform}.{key}.state.{state}", state)
     if isinstance(value, bool):
         return texts.get(f"exceptions.logbook_{'on' if value else 'off'}.message", str(value))
-    if isinstance(value, float) and math.isfinite(value):
-        return f"{value:g} %"
-    return str(value)
+    # A setpoint: accepted ones are finite percentages.
+    return f"{value:g} %"
 
 
 def command_sentence(texts: Texts, data: Mapping[str, Any]) -> str:

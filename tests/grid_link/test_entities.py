@@ -116,6 +116,7 @@ LOGBOOK_LINES = {
         "(No command point at this IOA)",
         "Consumption limit setpoint set to 80 % by a simulation in Home Assistant",
         "Q control mode set to Remote by the grid operator (RTU 127.0.0.1)",
+        "Reason P set to Grid congestion by the grid operator (RTU 127.0.0.1)",
     ],
     "nl": [
         "Noodstop productie ingeschakeld door de netbeheerder (RTU 127.0.0.1)",
@@ -123,6 +124,7 @@ LOGBOOK_LINES = {
         "(Geen commandopunt op dit IOA)",
         "Setpunt afnamelimiet ingesteld op 80 % door een simulatie in Home Assistant",
         "Q-regelmodus ingesteld op Op afstand door de netbeheerder (RTU 127.0.0.1)",
+        "Reden P ingesteld op Netcongestie door de netbeheerder (RTU 127.0.0.1)",
     ],
     "fr": [
         "Arrêt d'urgence production : activation par le gestionnaire de réseau (RTU 127.0.0.1)",
@@ -131,6 +133,7 @@ LOGBOOK_LINES = {
         "Consigne de limite de prélèvement : réglage sur 80 % par une simulation dans Home "
         "Assistant",
         "Mode de réglage Q : réglage sur À distance par le gestionnaire de réseau (RTU 127.0.0.1)",
+        "Raison P : réglage sur Congestion du réseau par le gestionnaire de réseau (RTU 127.0.0.1)",
     ],
 }
 
@@ -158,6 +161,7 @@ async def test_logbook(
         blocking=True,
     )
     await rtu.command(Command.Q_MODE, 2)
+    await rtu.command(Command.REASON_P, 1.0)
     await hass.async_block_till_done()
 
     lines = [describe_in_logbook(hass, event) for event in bus_events]
