@@ -9,7 +9,6 @@ import pytest
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, section
-from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.grid_ems.const import DOMAIN
@@ -23,6 +22,7 @@ from custom_components.grid_ems.grid_link import (
 )
 from custom_components.grid_ems.iec104 import ProtocolParameters, WhenFull
 from custom_components.grid_ems.netflex import Command
+from tests.ha_fixtures import entry_device
 
 from .conftest import CHARGER_POWER, LINK_DATA, PV_POWER, entity_id, self_signed_certificate
 
@@ -339,8 +339,7 @@ async def test_the_link_device_shows_its_assets(
     assert state is not None
     assert state.state == "4"
     assert state.attributes["friendly_name"] == "Grid operator link Assets"
-    device = dr.async_get(hass).async_get_device({(DOMAIN, link.device_unique_id)})
-    assert device is not None
+    device = entry_device(hass, link_entry.entry_id, link.device_unique_id)
     assert device.configuration_url == "homeassistant://config/integrations/integration/grid_ems"
 
     result = await _asset_flow(hass, link_entry, NEW_ASSET)

@@ -9,7 +9,7 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT, CONF_SCAN_INTERVAL, CONF_TIMEOUT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.grid_ems import modbus_device
@@ -23,6 +23,7 @@ from custom_components.grid_ems.modbus_device import (
     CONF_UNIT_ID,
 )
 from simulators.modbus import AcuvimModel, ModbusSimulator, MoxaE1211, MoxaE1214, PowerPackModel
+from tests.ha_fixtures import entry_device
 
 from .conftest import MakeEntry, SetUpEntry, StartSimulator, modbus_data, state_of
 
@@ -129,11 +130,7 @@ async def test_names_suggested_per_kind_and_numbered(
         "Relays cabinet 2",
         "Relays at the inverters",
     ]
-    devices = dr.async_get(hass)
-    meter = devices.async_get_device(
-        {(DOMAIN, hass.config_entries.async_entries(DOMAIN)[0].entry_id)}
-    )
-    assert meter is not None
+    meter = entry_device(hass, hass.config_entries.async_entries(DOMAIN)[0].entry_id)
     assert meter.name == "Grid meter"
     assert meter.configuration_url == "http://127.0.0.1/"
     await unload_all(hass)
@@ -186,9 +183,7 @@ async def test_migration_renames_but_keeps_entity_ids(
         registry.async_get_entity_id("sensor", DOMAIN, f"{battery.entry_id}_active_power") == old_id
     )
     assert state_of(hass, old_id) not in ("unknown", "unavailable")
-    device = dr.async_get(hass).async_get_device({(DOMAIN, battery.entry_id)})
-    assert device is not None
-    assert device.name == "PowerPack BESS"
+    assert entry_device(hass, battery.entry_id).name == "PowerPack BESS"
     # The status, not registered before, is named after the device as it is now.
     assert registry.async_get_entity_id("sensor", DOMAIN, f"{battery.entry_id}_status") == (
         "sensor.powerpack_bess_status"
