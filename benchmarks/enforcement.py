@@ -8,7 +8,7 @@
   the Moxa E1214 simulator receives the write that sets the "Injection" relay's coil; 200 stops,
   each released (and the coil cleared) before the next.
 * ``ha_cpu_ms_per_s``: CPU time of the Home Assistant process per second, over 20 s of the demo
-  site running without commands (P1 telegrams every second, four Modbus devices polled every
+  site running without commands (P1 telegrams every second, five Modbus devices polled every
   second, the link, the enforcement loop, the recorder and the rest of the demo configuration).
 * ``enforcement_step_median_ms``: one controller step in Home Assistant (inputs read from the
   states, the controller, the ledger), the enforcement's own share of every command's latency.
