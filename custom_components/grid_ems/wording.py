@@ -30,19 +30,10 @@ LOG_LANGUAGE: Final = "en"
 # The entity whose name a command's sentence uses (platform, translation key); its states name
 # the values of Q mode and the reasons.
 _COMMAND_ENTITIES: Final[Mapping[Command, tuple[str, str]]] = {
+    **{command: ("sensor", command.value) for command in Command},
     Command.EMERGENCY_STOP_PRODUCTION: ("binary_sensor", "emergency_stop_production"),
     Command.EMERGENCY_STOP_CONSUMPTION: ("binary_sensor", "emergency_stop_consumption"),
     Command.TEST: ("binary_sensor", "test_mode"),
-    **{
-        command: ("sensor", command.value)
-        for command in Command
-        if command
-        not in (
-            Command.EMERGENCY_STOP_PRODUCTION,
-            Command.EMERGENCY_STOP_CONSUMPTION,
-            Command.TEST,
-        )
-    },
 }
 _Q_MODES: Final = {1: "local", 2: "remote"}
 """Q mode's double command: OFF (1) is local control, ON (2) remote."""
