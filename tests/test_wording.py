@@ -36,6 +36,7 @@ async def test_actions_without_a_constraint_or_that_failed(hass: HomeAssistant) 
     assert action_sentence(texts, ACTION | {"ok": False, "error": "it still shows 32.0"}) == (
         "Failed: Set to 40.0 by Grid EMS (it still shows 32.0)"
     )
+    assert action_sentence(texts, ACTION | {"value": True}) == "Set to on by Grid EMS"
 
 
 async def test_a_text_missing_in_a_language_falls_back_to_english(hass: HomeAssistant) -> None:

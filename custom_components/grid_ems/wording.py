@@ -74,6 +74,10 @@ def _command_name(texts: Texts, command: str | None, ioa: object) -> str:
     return texts.get(f"entity.{platform}.{key}.name", command)
 
 
+def _on_off(texts: Texts, value: bool) -> str:
+    return texts.get(f"exceptions.logbook_{'on' if value else 'off'}.message", str(value))
+
+
 def _command_value(texts: Texts, command: Command, value: CommandValue) -> str:
     """A command's value as the entity that shows it words it."""
     platform, key = _COMMAND_ENTITIES[command]
@@ -85,7 +89,7 @@ def _command_value(texts: Texts, command: Command, value: CommandValue) -> str:
     if state is not None:
         return texts.get(f"entity.{platform}.{key}.state.{state}", state)
     if isinstance(value, bool):
-        return texts.get(f"exceptions.logbook_{'on' if value else 'off'}.message", str(value))
+        return _on_off(texts, value)
     # A setpoint: accepted ones are finite percentages.
     return f"{value:g} %"
 
@@ -123,6 +127,8 @@ def action_sentence(texts: Texts, data: Mapping[str, Any]) -> str:
     production = on at 10:15:03".
     """
     value = data["value"]
+    if isinstance(value, bool):
+        value = _on_off(texts, value)
     if data["constraint"] is None:
         done = texts.sentence("action_restored" if data["restore"] else "action_set", value=value)
     else:
