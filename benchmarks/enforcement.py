@@ -8,7 +8,7 @@
   the Moxa E1214 simulator receives the write that sets the "Injection" relay's coil; 200 stops,
   each released (and the coil cleared) before the next.
 * ``ha_cpu_ms_per_s``: CPU time of the Home Assistant process per second, over 20 s of the demo
-  site running without commands (P1 telegrams every second, four Modbus devices polled every
+  site running without commands (P1 telegrams every second, five Modbus devices polled every
   second, the link, the enforcement loop, the recorder and the rest of the demo configuration).
 * ``enforcement_step_median_ms``: one controller step in Home Assistant (inputs read from the
   states, the controller, the ledger), the enforcement's own share of every command's latency.
@@ -48,10 +48,10 @@ from benchmarks.machine import cpu_ticks
 from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.modbus_device import CONF_PROFILE
 from custom_components.grid_ems.netflex import Command
-from demo.simulators import site_power
 from demo.site import DemoFlow, DemoPorts, demo_flows
 from simulators import modbus, p1
 from simulators.rtu import RtuSimulator
+from simulators.site import SiteModel
 
 BATTERY_KW = 200
 """Installed power of the demo site's battery asset."""
@@ -158,7 +158,8 @@ def _simulate(pipe: Connection) -> None:
     """Child process: the demo's simulators, then the RTU playing the benchmark's commands."""
 
     async def main() -> None:
-        devices = await modbus.start_demo(ephemeral=True)
+        site = SiteModel()
+        devices = await modbus.start_demo(ephemeral=True, site=site)
         bess_model = devices["bess"].units[1]
         relay_model = devices["e1214"].units[1]
         assert isinstance(bess_model, modbus.PowerPackModel)
@@ -176,7 +177,7 @@ def _simulate(pipe: Connection) -> None:
 
         bess_model.write_register = register_written  # type: ignore[method-assign]
         relay_model.write_coil = coil_written  # type: ignore[method-assign]
-        meter = p1.P1Simulator(p1.SimulatedMeter(power=site_power(bess_model)))
+        meter = p1.P1Simulator(p1.site_meter(site))
         ports = {
             "p1": await meter.start(),
             **{name: simulator.port for name, simulator in devices.items()},

@@ -1,7 +1,9 @@
 """Run every simulator of the demo site: ``python -m demo.simulators [--no-rtu]``.
 
-The P1 meter reports the site's load and PV (the simulators' demo curve) minus what the battery
-simulator actually delivers, so Grid EMS's control of the battery shows at the connection point.
+The site is one physical model (``simulators.site``): the P1 meter and the grid meter both
+measure its grid power, loads - PV - what the battery simulator actually delivers, and the PV
+meter its PV, so the meters agree at every instant and Grid EMS's control of the battery shows
+at the connection point.
 The RTU connects once Home Assistant's link is up and keeps the link until stopped; one-line
 commands such as ``emergency_stop_production=1`` sent to its control port go to Grid EMS as the
 grid operator's commands. The Modbus devices take fault commands on theirs (``help``).
@@ -16,28 +18,16 @@ import logging
 import signal
 import sys
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from simulators import modbus, p1
 from simulators.commands import serve_commands
 from simulators.rtu import RtuSimulator, parse_command
+from simulators.site import SiteModel
 
 from .site import DEMO_PORTS, DemoPorts
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
 _LOGGER = logging.getLogger("demo.simulators")
 RTU_RETRY_S = 2.0
-
-
-def site_power(bess: modbus.PowerPackModel) -> Callable[[float], float]:
-    """Grid power in W (import positive): the demo curve less the battery's discharge."""
-
-    def power(elapsed: float) -> float:
-        return p1.demo_power(elapsed) - bess.active_kw * 1000
-
-    return power
 
 
 async def _connect_rtu(ports: DemoPorts) -> RtuSimulator:
@@ -63,14 +53,15 @@ def _bound_port(server: asyncio.Server) -> int:
 class DemoSimulators:
     """The demo's simulators, started together and stopped together."""
 
-    def __init__(self, ports: DemoPorts) -> None:
-        """Prepare the simulators; a port 0 is chosen by the system at start."""
+    def __init__(self, ports: DemoPorts, site: SiteModel | None = None) -> None:
+        """Prepare the simulators of ``site``; a port 0 is chosen by the system at start."""
         self.ports = ports
-        self.devices = modbus.demo_site()
+        self.site = site or SiteModel()
+        self.devices = modbus.demo_site(site=self.site)
         bess = self.devices["bess"].units[1]
         assert isinstance(bess, modbus.PowerPackModel)
         self.bess = bess
-        self.meter = p1.P1Simulator(p1.SimulatedMeter(power=site_power(bess)), port=ports.p1)
+        self.meter = p1.P1Simulator(p1.site_meter(self.site), port=ports.p1)
         self.rtu: RtuSimulator | None = None
         self._control: asyncio.Server | None = None
         self._modbus_control: asyncio.Server | None = None

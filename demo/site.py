@@ -12,7 +12,13 @@ from typing import Any, Final
 
 from homeassistant.util import slugify
 
-from custom_components.grid_ems.modbus_device import entry_title
+# The names the Modbus device flow suggests, in the order the demo adds the devices.
+BESS: Final = "PowerPack BESS"
+GRID_METER: Final = "Grid meter"
+PV_METER: Final = "PV meter"
+"""The meter on the PV feeder (the grid meter's gateway, unit 2), named in its flow."""
+RELAYS_E1214: Final = "Relays cabinet 1"
+RELAYS_E1211: Final = "Relays cabinet 2"
 
 DEMO_USER: Final = "demo"
 # A documented local demo login: the demo listens on 127.0.0.1 only.
@@ -71,12 +77,13 @@ def demo_flows(ports: DemoPorts) -> list[DemoFlow]:
     """Return the config flows that set up the demo site against simulators on ``ports``."""
 
     def bess(domain: str, object_id: str) -> str:
-        return modbus_entity_id(domain, "powerpack_bess", ports.bess, object_id)
+        return modbus_entity_id(domain, BESS, object_id)
 
     return [
         DemoFlow(steps=({"next_step_id": "p1_meter"}, {"port": f"socket://127.0.0.1:{ports.p1}"})),
         _modbus_flow("powerpack_bess", ports.bess),
         _modbus_flow("acuvim_ii", ports.meter),
+        _modbus_flow("acuvim_ii", ports.meter, unit_id=2, name=PV_METER),
         # Relay 0 is the hardware emergency stop of production, relay 1 that of consumption.
         _modbus_flow(
             "moxa_e1214",
@@ -118,32 +125,45 @@ def demo_flows(ports: DemoPorts) -> list[DemoFlow]:
                         "soe_sensor": bess("sensor", "state_of_energy"),
                     },
                 ),
+                # The PV meter counts the production as export (negative): turned around.
                 _asset(
                     "PV plant",
                     "solar",
                     120,
-                    modbus_entity_id("sensor", "acuvim_ii", ports.meter, "power"),
+                    modbus_entity_id("sensor", PV_METER, "power"),
+                    invert_sign=True,
                 ),
             ),
         ),
     ]
 
 
-def _modbus_address(profile: str, port: int) -> dict[str, Any]:
-    return {"profile": profile, "host": "127.0.0.1", "port": port, "unit_id": 1}
-
-
-def _modbus_flow(profile: str, port: int, options: dict[str, Any] | None = None) -> DemoFlow:
-    user_input = _modbus_address(profile, port) | {"scan": False}
+def _modbus_flow(
+    profile: str,
+    port: int,
+    options: dict[str, Any] | None = None,
+    *,
+    unit_id: int = 1,
+    name: str = "",
+) -> DemoFlow:
+    """A Modbus device's flow; an empty name takes the flow's suggestion for the kind."""
+    user_input = {
+        "name": name,
+        "profile": profile,
+        "host": "127.0.0.1",
+        "port": port,
+        "unit_id": unit_id,
+        "scan": False,
+    }
     return DemoFlow(
         steps=({"next_step_id": "modbus_device"}, user_input),
         options=() if options is None else (options,),
     )
 
 
-def modbus_entity_id(domain: str, profile: str, port: int, object_id: str) -> str:
+def modbus_entity_id(domain: str, device: str, object_id: str) -> str:
     """The entity id HA gives a demo Modbus device's entity: device name, then entity name."""
-    return f"{domain}.{slugify(entry_title(_modbus_address(profile, port)))}_{object_id}"
+    return f"{domain}.{slugify(device)}_{object_id}"
 
 
 def _asset(
@@ -152,13 +172,15 @@ def _asset(
     installed_kw: float,
     p_sensor: str,
     control: dict[str, Any] | None = None,
+    *,
+    invert_sign: bool = False,
 ) -> DemoSubentry:
     asset: dict[str, Any] = {
         "name": name,
         "category": category,
         "installed_power_kw": installed_kw,
         "p_sensor": p_sensor,
-        "invert_sign": False,
+        "invert_sign": invert_sign,
     }
     if control is not None:
         asset["control"] = control

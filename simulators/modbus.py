@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Final
 
 from .commands import read_commands, serve_commands
+from .site import SiteModel
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -262,15 +263,23 @@ class AcuvimModel(DeviceModel):
     """Acuvim II meter: float32 measurements and uint32 energy counters in 0.1 kWh.
 
     ``readings`` holds the measurements by name (see ``ACUVIM_FLOATS``). With ``live`` the demo
-    meter's load moves over time and the energy counters integrate the total active power.
+    meter's load moves over time and the energy counters integrate the total active power; with
+    ``power`` (W, import positive, e.g. a ``SiteModel``'s) the meter measures that power instead,
+    split evenly over the phases, and integrates it.
     """
 
     def __init__(
-        self, *, live: bool = False, time_scale: float = 1.0, clock: Clock = time.monotonic
+        self,
+        *,
+        live: bool = False,
+        power: Callable[[], float] | None = None,
+        time_scale: float = 1.0,
+        clock: Clock = time.monotonic,
     ) -> None:
         """Start with a plausible three-phase load."""
         super().__init__(clock)
-        self.live = live
+        self.live = live or power is not None
+        self.power = power
         self.time_scale = time_scale
         self.readings: dict[str, float] = dict.fromkeys(ACUVIM_FLOATS, 0.0)
         self.energy_import_kwh = 12345.6
@@ -313,11 +322,16 @@ class AcuvimModel(DeviceModel):
             else:
                 self.energy_export_kwh -= power_kw * hours
             swing = math.sin(now / 30)
-            self.set_load(
-                (230.0 + swing, 231.0 - swing, 229.5 + swing / 2),
-                (10.0 + 4 * swing, 12.0 + 3 * swing, 8.0 - 2 * swing),
-                0.95,
-            )
+            voltages = (230.0 + swing, 231.0 - swing, 229.5 + swing / 2)
+            if self.power is None:
+                currents = (10.0 + 4 * swing, 12.0 + 3 * swing, 8.0 - 2 * swing)
+                self.set_load(voltages, currents, 0.95)
+            else:
+                # A third of the power per phase; exported power has a negative power factor.
+                watts = self.power()
+                pf = math.copysign(0.95, watts)
+                first, second, third = (abs(watts) / 3 / (v * 0.95) for v in voltages)
+                self.set_load(voltages, (first, second, third), pf)
         self._publish()
 
     def _publish(self) -> None:
@@ -713,14 +727,24 @@ def _unpack_bits(data: bytes, count: int) -> list[bool]:
 # --- Demo site and command line ------------------------------------------------------------------
 
 
-def demo_site(*, time_scale: float = 1.0) -> dict[str, ModbusSimulator]:
-    """The demo's four devices (unit id 1 each), not started; the ports are ``DEMO_PORTS``."""
+def demo_site(
+    *, time_scale: float = 1.0, site: SiteModel | None = None
+) -> dict[str, ModbusSimulator]:
+    """The demo's devices, not started; the ports are ``DEMO_PORTS``.
+
+    One unit id each, except the meters: the grid meter (unit 1) and the PV feeder's meter
+    (unit 2) behind one gateway. Both measure ``site``, whose battery is the PowerPack.
+    """
+    site = site or SiteModel()
+    bess = PowerPackModel(time_scale=time_scale)
+    site.battery_w = lambda: bess.active_kw * 1000
     return {
-        "bess": ModbusSimulator(
-            {1: PowerPackModel(time_scale=time_scale)}, name="bess", port=DEMO_PORTS["bess"]
-        ),
+        "bess": ModbusSimulator({1: bess}, name="bess", port=DEMO_PORTS["bess"]),
         "meter": ModbusSimulator(
-            {1: AcuvimModel(live=True, time_scale=time_scale)},
+            {
+                1: AcuvimModel(power=site.grid_power_w, time_scale=time_scale),
+                2: AcuvimModel(power=site.pv_meter_power_w, time_scale=time_scale),
+            },
             name="meter",
             port=DEMO_PORTS["meter"],
         ),
@@ -732,10 +756,14 @@ def demo_site(*, time_scale: float = 1.0) -> dict[str, ModbusSimulator]:
 
 
 async def start_demo(
-    *, host: str = HOST, ephemeral: bool = False, time_scale: float = 1.0
+    *,
+    host: str = HOST,
+    ephemeral: bool = False,
+    time_scale: float = 1.0,
+    site: SiteModel | None = None,
 ) -> dict[str, ModbusSimulator]:
     """Start the demo's devices on ``host`` (on free ports when ``ephemeral``)."""
-    simulators = demo_site(time_scale=time_scale)
+    simulators = demo_site(time_scale=time_scale, site=site)
     for simulator in simulators.values():
         simulator.host = host
         if ephemeral:

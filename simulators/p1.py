@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 from .commands import read_commands
+from .site import SiteModel, demo_loads, demo_pv
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -137,12 +138,8 @@ class PowerProfile:
 
 
 def demo_power(elapsed: float) -> float:
-    """A lively demo curve: a base load, slow import/export swings and quick wiggles."""
-    return (
-        450.0
-        + 2200.0 * math.sin(2 * math.pi * elapsed / 600)
-        + 250.0 * math.sin(2 * math.pi * elapsed / 37)
-    )
+    """A lively demo curve: the demo site's loads less its PV (slow import/export swings)."""
+    return demo_loads(elapsed) - demo_pv(elapsed)
 
 
 # --- Meter ---------------------------------------------------------------------------------------
@@ -345,6 +342,15 @@ class SimulatedMeter:
 
 
 # --- Server --------------------------------------------------------------------------------------
+
+
+def site_meter(site: SiteModel) -> SimulatedMeter:
+    """The meter at ``site``'s connection point.
+
+    It measures the site's grid power at each telegram, on the site's clock, as every other meter
+    of the site does.
+    """
+    return SimulatedMeter(power=lambda _elapsed: site.grid_power_w())
 
 
 class Fault(StrEnum):

@@ -7,6 +7,8 @@ against the demo's simulators on ephemeral ports.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -17,11 +19,16 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import STATE_ON
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 
 from custom_components.grid_ems.const import DOMAIN
+from custom_components.grid_ems.modbus.client import ModbusDevice, ModbusHostConnection, RetryPolicy
+from custom_components.grid_ems.modbus.profiles import PROFILES
+from custom_components.grid_ems.p1.transport import read_telegram
 from demo.simulators import DemoSimulators
-from demo.site import DEMO_PORTS, DemoPorts, demo_flows, modbus_entity_id
+from demo.site import DEMO_PORTS, RELAYS_E1214, DemoPorts, demo_flows, modbus_entity_id
+from simulators.site import SiteModel
 
 
 def _free_port() -> int:
@@ -31,16 +38,57 @@ def _free_port() -> int:
     return port
 
 
-@pytest.fixture(name="simulators")
-async def simulators_fixture() -> AsyncIterator[DemoSimulators]:
-    """The demo's simulators on ephemeral ports."""
+def _ephemeral_ports() -> DemoPorts:
     zero = dict.fromkeys(
         ("p1", "bess", "meter", "e1214", "e1211", "rtu_control", "modbus_control"), 0
     )
-    simulators = DemoSimulators(replace(DEMO_PORTS, link=_free_port(), **zero))
+    return replace(DEMO_PORTS, link=_free_port(), **zero)
+
+
+@pytest.fixture(name="simulators")
+async def simulators_fixture() -> AsyncIterator[DemoSimulators]:
+    """The demo's simulators on ephemeral ports."""
+    simulators = DemoSimulators(_ephemeral_ports())
     await simulators.start()
     yield simulators
     await simulators.stop()
+
+
+@pytest.mark.parametrize("battery_kw", [0, 30, -20])
+async def test_the_meters_measure_one_site(battery_kw: int) -> None:
+    """The P1 meter, the grid meter and the PV meter agree: grid = loads - PV - battery.
+
+    Read over their own protocols from the running simulators, at one instant of the site's
+    clock (held still, so the two meters read the same instant).
+    """
+    clock = [0.0]
+    site = SiteModel(clock=lambda: clock[0])
+    clock[0] = 123.4  # loads, PV and grid power all differ there
+    simulators = DemoSimulators(_ephemeral_ports(), site)
+    bess = simulators.bess
+    bess.remote, bess.target_kw = True, battery_kw
+    bess.update(bess.clock())
+    await simulators.start()
+    meter = simulators.devices["meter"]
+    connections = [ModbusHostConnection("127.0.0.1", meter.port) for _ in range(2)]
+    try:
+        telegram = await read_telegram(f"socket://127.0.0.1:{simulators.ports.p1}", 10)
+        grid_meter, pv_meter = [
+            await ModbusDevice(connection, PROFILES["acuvim_ii"], unit_id, RetryPolicy()).poll()
+            for connection, unit_id in zip(connections, (1, 2), strict=True)
+        ]
+    finally:
+        for connection in connections:
+            connection.close()
+        await simulators.stop()
+
+    reading = site.reading()
+    assert reading.battery_w == battery_kw * 1000
+    expected_w = reading.loads_w - reading.pv_w - reading.battery_w
+    assert telegram.net_power is not None
+    assert float(telegram.net_power) == pytest.approx(expected_w, abs=1)
+    assert grid_meter["power"] == pytest.approx(expected_w, abs=1)
+    assert pv_meter["power"] == pytest.approx(-reading.pv_w, abs=1)
 
 
 async def _send_line(port: int, line: str) -> str:
@@ -82,12 +130,49 @@ async def _walk(hass: HomeAssistant, ports: DemoPorts) -> None:
             await hass.async_block_till_done()
 
 
+def _without_value(hass: HomeAssistant) -> list[str]:
+    registry = er.async_get(hass)
+    return [
+        entity.entity_id
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        for entity in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if entity.disabled_by is None
+        and (state := hass.states.get(entity.entity_id)) is not None
+        and state.state in ("unknown", "unavailable")
+    ]
+
+
+async def _every_entity_has_a_value(hass: HomeAssistant) -> None:
+    """Return once no enabled entity of Grid EMS is unknown or unavailable."""
+    changed = asyncio.Event()
+    unsubscribe = hass.bus.async_listen("state_changed", lambda _event: changed.set())
+    try:
+        while _without_value(hass):
+            changed.clear()
+            await changed.wait()
+    finally:
+        unsubscribe()
+
+
 async def test_demo_site_loads_and_unloads(hass: HomeAssistant, simulators: DemoSimulators) -> None:
     """The demo's entries load, the RTU links up, and removing them leaves nothing open."""
     await _walk(hass, simulators.ports)
     entries = hass.config_entries.async_entries(DOMAIN)
     assert len(entries) == len(demo_flows(simulators.ports))
     assert all(entry.state is ConfigEntryState.LOADED for entry in entries)
+    # Names say what a device is, never where it answers.
+    devices, entities = dr.async_get(hass), er.async_get(hass)
+    names = [entry.title for entry in entries]
+    for entry in entries:
+        names += [
+            device.name or ""
+            for device in dr.async_entries_for_config_entry(devices, entry.entry_id)
+        ]
+        names += [
+            entity.entity_id
+            for entity in er.async_entries_for_config_entry(entities, entry.entry_id)
+        ]
+    assert not [name for name in names if re.search(r"127[._]0[._]0[._]1|unit[ _]1", name)]
 
     # The P1 demo meter reports live: its grid power has a value.
     grid_power = hass.states.get("sensor.p1_meter_grid_power")
@@ -102,7 +187,7 @@ async def test_demo_site_loads_and_unloads(hass: HomeAssistant, simulators: Demo
     # Commands typed on the demo's control ports reach the RTU and the Modbus devices.
     await simulators.serve_fault_commands()
     # An emergency stop of production switches the Moxa module's "Injection" relay on.
-    relay = modbus_entity_id("switch", "moxa_e1214", simulators.ports.e1214, "relay_0")
+    relay = modbus_entity_id("switch", RELAYS_E1214, "relay_0")
     relay_on = asyncio.Event()
 
     @callback
@@ -116,6 +201,10 @@ async def test_demo_site_loads_and_unloads(hass: HomeAssistant, simulators: Demo
     )
     await asyncio.wait_for(relay_on.wait(), 10)
     unsubscribe()
+    # A healthy site, once the grid operator has sent a command: every entity has a value.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(_every_entity_has_a_value(hass), 10)
+    assert _without_value(hass) == []
     assert "DEVICE" in await _send_line(simulators.ports.modbus_control, "help")
 
     for entry in entries:

@@ -32,6 +32,18 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
+async def async_migrate_entry(hass: HomeAssistant, entry: GridEmsConfigEntry) -> bool:
+    """Bring an entry of an older version up to date; a newer (major) version cannot load."""
+    if entry.version > 1:
+        return False
+    if entry.minor_version < 2:
+        # 1.2: names say what a device is; its address moved to the device information.
+        rename = kind_of(entry).rename
+        title = entry.title if rename is None else rename(hass, entry)
+        hass.config_entries.async_update_entry(entry, title=title, minor_version=2)
+    return True
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: GridEmsConfigEntry) -> bool:
     """Set up one device or the grid operator link."""
     kind = kind_of(entry)

@@ -1,5 +1,7 @@
 """What differs between the Home Assistant versions Grid EMS supports (2025.4 to current).
 
+Reactive power in kvar needs a release after 2025.4 (``REACTIVE_KILOVAR_CLASS``).
+
 Home Assistant 2026.8 gave every device a single config entry and config subentry (before, a
 device had sets of both) and links a device to the one it is connected through by registry id
 (``via_device_id``) instead of by identifier (``via_device``). Everything of Grid EMS that
@@ -11,12 +13,23 @@ from __future__ import annotations
 
 from typing import Final, cast
 
+from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.components.sensor.const import DEVICE_CLASS_UNITS
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceEntry, DeviceInfo
 
 # HA 2026.8+: one config entry and one config subentry per device.
 SINGLE_OWNER_DEVICES: Final = hasattr(DeviceEntry, "config_subentry_id")
+
+KILOVAR: Final = "kvar"
+# Reactive power shows in kvar beside kW. HA's reactive power class accepts kvar (and converts
+# it to var) since 2025.x; before, only var, so a kvar sensor there has no device class.
+REACTIVE_KILOVAR_CLASS: Final = (
+    SensorDeviceClass.REACTIVE_POWER
+    if KILOVAR in DEVICE_CLASS_UNITS[SensorDeviceClass.REACTIVE_POWER]
+    else None
+)
 
 
 def via_device(parent: DeviceEntry) -> DeviceInfo:

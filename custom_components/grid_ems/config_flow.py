@@ -24,7 +24,7 @@ class GridEmsConfigFlow(P1MeterFlowSteps, ModbusDeviceFlowSteps, GridLinkFlowSte
     """Add a P1 meter, a Modbus device or the grid operator link."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user choose what to add."""

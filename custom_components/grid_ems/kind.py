@@ -37,6 +37,8 @@ class Kind:
     """Register the kind's services (once, for all its entries)."""
     remove: Callable[[HomeAssistant, ConfigEntry[Any]], Awaitable[None]] | None = None
     """Delete what a removed entry kept in storage."""
+    rename: Callable[[HomeAssistant, ConfigEntry[Any]], str] | None = None
+    """The title of an entry of version 1.1 (named after its address) from version 1.2 on."""
     remove_device: Callable[[ConfigEntry[Any], DeviceEntry], bool] = field(
         default=lambda entry, device: False
     )

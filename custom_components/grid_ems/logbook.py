@@ -1,9 +1,11 @@
-"""Logbook entries for the grid operator's commands and the enforcement's actions."""
+"""Logbook entries for the grid operator's commands and the enforcement's actions.
+
+One sentence each, in Home Assistant's language (``wording.py``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from homeassistant.components.event import DOMAIN as EVENT_DOMAIN
 from homeassistant.components.logbook.const import (
@@ -17,29 +19,7 @@ from homeassistant.helpers import entity_registry as er
 from .const import DOMAIN
 from .enforcement import EVENT_ENFORCEMENT_ACTION
 from .grid_link.const import EVENT_DSO_COMMAND
-
-
-def _dso_command_message(data: Mapping[str, Any]) -> str:
-    """E.g. 'accepted min_set_p = 40.0 (IOA 2001) from 10.0.0.2'."""
-    target = data["command"] or "no command point"
-    origin = "simulated in Home Assistant" if data["local"] else f"from {data['source']}"
-    message = f"{target} = {data['value']} (IOA {data['ioa']}, {data['type']}) {origin}"
-    if data["accepted"]:
-        return f"accepted {message}"
-    return f"refused {message}: {data['refusal']}"
-
-
-def _enforcement_action_message(data: Mapping[str, Any]) -> str:
-    """E.g. 'set to 1.0 for emergency_stop_production (dso), command ... = True of <time>'."""
-    message = f"{'restored' if data['restore'] else 'set'} to {data['value']}"
-    if data["constraint"] is not None:
-        message += f" for {data['constraint']} ({data['source']})"
-    if data["command"] is not None:
-        command = f"{data['command']} = {data['command_value']}"
-        message += f", command {command} of {data['command_time']}"
-    if data["ok"]:
-        return message
-    return f"could not be {message}: {data['error']}"
+from .wording import Texts, action_sentence, command_sentence
 
 
 @callback
@@ -54,7 +34,7 @@ def async_describe_events(
         data = event.data
         description = {
             LOGBOOK_ENTRY_NAME: "Grid operator",
-            LOGBOOK_ENTRY_MESSAGE: _dso_command_message(data),
+            LOGBOOK_ENTRY_MESSAGE: command_sentence(Texts(hass, hass.config.language), data),
         }
         # Shown on the link's command event entity too.
         if entity_id := er.async_get(hass).async_get_entity_id(
@@ -68,7 +48,7 @@ def async_describe_events(
         # On the written entity's own logbook.
         return {
             LOGBOOK_ENTRY_NAME: "Grid EMS enforcement",
-            LOGBOOK_ENTRY_MESSAGE: _enforcement_action_message(event.data),
+            LOGBOOK_ENTRY_MESSAGE: action_sentence(Texts(hass, hass.config.language), event.data),
             LOGBOOK_ENTRY_ENTITY_ID: event.data["entity_id"],
         }
 

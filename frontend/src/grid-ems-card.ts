@@ -97,7 +97,9 @@ export class GridEmsCard extends LitElement {
   /** "MAXSETP = 40 · 10:15" from the link's command event (its state is the time it fired). */
   private _commandText(event: Reading, t: Localize): string {
     const { command, value, event_type: eventType } = event.stateObj?.attributes ?? {};
-    if (!event.available || typeof command !== "string") return "—";
+    if (event.state === "unavailable") return t("unavailable");
+    // An event entity has no state before its first event: no command has come yet, ever.
+    if (!event.available || typeof command !== "string") return t("no_command_yet");
     const name = COMMAND_NAMES[command] ?? t(`cmd_${command}` as TextKey) ?? command;
     const shown = typeof value === "boolean" ? t(value ? "on" : "off") : String(value);
     const refused = eventType === COMMAND_REFUSED ? ` (${t("refused")})` : "";

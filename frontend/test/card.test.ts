@@ -117,7 +117,10 @@ describe("grid-ems-card", () => {
     expect(text(card, "last-command")).toBe("Last command: Emergency stop production = On (refused) · 10:15");
     card.hass = withStates(hass, { "event.link_dso_command": "unknown" });
     await card.updateComplete;
-    expect(text(card, "last-command")).toBe("Last command: —");
+    expect(text(card, "last-command")).toBe("Last command: no command yet");
+    card.hass = withStates(hass, { "event.link_dso_command": "unavailable" });
+    await card.updateComplete;
+    expect(text(card, "last-command")).toBe("Last command: Unavailable");
   });
 
   it("speaks Dutch and French", async () => {

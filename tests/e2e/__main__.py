@@ -20,7 +20,7 @@ from aiohttp import web
 
 from custom_components.grid_ems.netflex import Command
 from simulators.modbus import PowerPackModel
-from tests.e2e.demo_run import GRID_POWER_W, REPO, SPARE_UNIT_ID, RunningDemo, running_demo
+from tests.e2e.demo_run import REPO, SPARE_UNIT_ID, RunningDemo, running_demo
 
 BROWSER_SCRIPT: Final = Path(__file__).with_name("browser.mjs")
 TEST_TIMEOUT_S: Final = 600
@@ -32,7 +32,7 @@ def _control_app(demo: RunningDemo) -> web.Application:
         assert isinstance(model, PowerPackModel)
         return web.json_response(
             {
-                "grid_power_kw": GRID_POWER_W / 1000,
+                "grid_power_kw": demo.site.grid_power_w() / 1000,
                 "bess_soe_pct": round(model.state_of_energy),
                 "spare_bess": {
                     "host": "127.0.0.1",

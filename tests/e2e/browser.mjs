@@ -259,6 +259,195 @@ await check("the config flow adds a Modbus battery, with the unit id scan shown 
   return `added "${added[0]}" (unit id ${spare.unit_id} found by the scan)`;
 });
 
+// --- What an installer sees: every page of Grid EMS, its words and values ---------------------
+
+/** An IP address, in a name ("127.0.0.1") or in an entity id ("127_0_0_1"). */
+const IP_ADDRESS = /\b\d{1,3}(?:[._]\d{1,3}){3}\b/;
+/** Text Home Assistant shows when a translation is missing: the key itself, a snake_case word
+ * on its own (a dotted name such as an action, grid_ems.simulate_dso_command, is meant). */
+const UNTRANSLATED = /component\.grid_ems\.|\bui\.panel\.|(?<![\w.])[a-z]+(?:_[a-z0-9]+)+(?![\w.])/;
+const NO_VALUE = /\b(?:Unknown|Unavailable)\b/;
+
+/** Home Assistant's view of Grid EMS in the page: entities, devices, states, entries. */
+async function gridEms() {
+  return page.evaluate(async () => {
+    const hass = document.querySelector("home-assistant").hass;
+    const entities = Object.values(hass.entities).filter((entity) => entity.platform === "grid_ems");
+    const deviceIds = new Set(entities.map((entity) => entity.device_id).filter(Boolean));
+    const devices = Object.values(hass.devices)
+      .filter((device) => deviceIds.has(device.id))
+      .map((device) => ({ id: device.id, name: device.name_by_user ?? device.name ?? "" }));
+    const states = Object.fromEntries(
+      entities.map((entity) => [entity.entity_id, hass.states[entity.entity_id]?.state ?? "missing"]),
+    );
+    const names = Object.fromEntries(
+      entities.map((entity) => [entity.entity_id, hass.states[entity.entity_id]?.attributes.friendly_name ?? ""]),
+    );
+    const entries = await hass.callWS({ type: "config_entries/get", domain: "grid_ems" });
+    return { states, names, devices, titles: entries.map((entry) => entry.title) };
+  });
+}
+
+/** The text the user sees under `root` (shadow roots included), as one string. */
+async function visibleText(locator) {
+  return locator.evaluate((root) => {
+    const texts = [];
+    const walk = (node) => {
+      if (node.nodeType === Node.TEXT_NODE) {
+        texts.push(node.textContent);
+        return;
+      }
+      if (node.nodeType !== Node.ELEMENT_NODE && node.nodeType !== Node.DOCUMENT_FRAGMENT_NODE) return;
+      if (node.nodeType === Node.ELEMENT_NODE) {
+        if (["STYLE", "SCRIPT", "TEMPLATE"].includes(node.tagName)) return;
+        if (node.getAttribute?.("aria-hidden") === "true") return;
+        if (node.shadowRoot) walk(node.shadowRoot);
+        for (const attribute of ["label", "aria-label", "title", "placeholder"]) {
+          const value = node.getAttribute(attribute);
+          if (value) texts.push(value);
+        }
+      }
+      for (const child of node.childNodes) walk(child);
+    };
+    walk(root);
+    return texts.join(" ").replace(/\s+/g, " ");
+  });
+}
+
+/** Fail on words an installer should never read: missing translations, addresses, no values. */
+function checkWords(what, text, { values = true } = {}) {
+  const untranslated = text.match(UNTRANSLATED);
+  if (untranslated) throw new Error(`${what}: untranslated "${untranslated[0]}" in "${around(text, untranslated.index)}"`);
+  const address = text.match(IP_ADDRESS);
+  if (address) throw new Error(`${what}: an address "${address[0]}" in "${around(text, address.index)}"`);
+  const none = values && text.match(NO_VALUE);
+  if (none) throw new Error(`${what}: "${none[0]}" in "${around(text, none.index)}"`);
+}
+
+function around(text, index) {
+  return text.slice(Math.max(0, index - 80), index + 80);
+}
+
+async function stepEveryEntityHasAValue() {
+  await check("every Grid EMS entity has a value on the healthy demo, named without an address", async () => {
+    let bad = [];
+    const deadline = Date.now() + WAIT_MS;
+    do {
+      const { states } = await gridEms();
+      bad = Object.entries(states).filter(([, state]) => ["unknown", "unavailable", "missing"].includes(state));
+      if (bad.length === 0) break;
+      await page.waitForTimeout(500);
+    } while (Date.now() < deadline);
+    if (bad.length) throw new Error(`no value: ${bad.map(([id, state]) => `${id} (${state})`).join(", ")}`);
+    const { states, names, devices, titles } = await gridEms();
+    const addressed = [
+      ...Object.keys(states),
+      ...Object.values(names),
+      ...devices.map((device) => device.name),
+      ...titles,
+    ].filter((name) => IP_ADDRESS.test(name));
+    if (addressed.length) throw new Error(`names with an address: ${addressed.join(", ")}`);
+    return `${Object.keys(states).length} entities on ${devices.length} devices, ${titles.length} entries`;
+  });
+}
+
+async function stepDashboard() {
+  await check("the demo dashboard reads without raw keys, addresses or missing values", async () => {
+    await page.goto(`${BASE}${DASHBOARD}`);
+    await role("grid-power").waitFor({ timeout: WAIT_MS });
+    await page.waitForTimeout(1000);
+    const view = page.locator("home-assistant");
+    checkWords("the dashboard", await visibleText(view));
+    return "dashboard checked";
+  });
+}
+
+async function stepDevicePages() {
+  await check("each Grid EMS device page reads without raw keys, addresses or missing values", async () => {
+    const { devices } = await gridEms();
+    for (const device of devices) {
+      await page.goto(`${BASE}/config/devices/device/${device.id}`);
+      const view = page.locator("ha-config-device-page");
+      await view.getByText(device.name).first().waitFor({ timeout: WAIT_MS });
+      // The entity cards fill in once their states arrive.
+      await page.waitForTimeout(1000);
+      checkWords(`device page "${device.name}"`, await visibleText(view));
+      if (device.name === "Grid operator link") {
+        await page.screenshot({ path: path.join(SCREENSHOTS, "device-grid-link.png"), fullPage: true });
+      }
+    }
+    return `${devices.length} device pages: ${devices.map((device) => device.name).join(", ")}`;
+  });
+}
+
+/** The integration's page, and the row of the grid operator link's entry on it. */
+async function linkEntryRow() {
+  await page.goto(`${BASE}/config/integrations/integration/grid_ems`);
+  const row = page.locator("ha-config-entry-row").filter({ hasText: "Grid operator link" }).first();
+  await row.waitFor({ timeout: WAIT_MS });
+  return row;
+}
+
+async function closeFlowDialog() {
+  await page.keyboard.press("Escape");
+  await page.locator("dialog-data-entry-flow").waitFor({ state: "hidden", timeout: WAIT_MS }).catch(() => {});
+}
+
+async function stepLinkOptions() {
+  await check("the grid operator link's options are translated", async () => {
+    const row = await linkEntryRow();
+    await row.getByRole("button", { name: "Configure" }).first().click();
+    const dialog = page.locator("dialog-data-entry-flow");
+    await dialog.getByText(/Measurement period|measurement/i).first().waitFor({ timeout: WAIT_MS });
+    const text = await visibleText(dialog);
+    checkWords("the link's options", text, { values: false });
+    await page.screenshot({ path: path.join(SCREENSHOTS, "options-grid-link.png") });
+    await closeFlowDialog();
+    return `${text.length} characters of options`;
+  });
+}
+
+async function stepAddAsset() {
+  await check('"Add asset" opens a translated asset form, three phases selected', async () => {
+    await linkEntryRow();
+    await page.getByRole("button", { name: "Add asset" }).first().click();
+    const dialog = page.locator("dialog-data-entry-flow");
+    // Home Assistant may first ask which entry takes the asset: the link, the only one.
+    const form = dialog.getByText("Add an asset").first();
+    const picked = page.locator("ha-list-item-button").filter({ hasText: "Grid operator link" }).first();
+    const first = await Promise.race([
+      form.waitFor({ timeout: WAIT_MS }).then(() => "form"),
+      picked.waitFor({ timeout: WAIT_MS }).then(() => "picker"),
+    ]);
+    if (first === "picker") await picked.click();
+    await form.waitFor({ timeout: WAIT_MS });
+    await dialog.getByText("Control by the EMS").first().click();
+    const phases = await fieldElements("phases", ["INPUT", "HA-RADIO-OPTION"]);
+    const checked = [];
+    for (const option of phases) {
+      const selected = await option.evaluate(
+        (element) =>
+          element.checked === true || element.getAttribute("aria-checked") === "true" || element.hasAttribute("checked"),
+      );
+      if (selected) checked.push(await option.evaluate((element) => element.value));
+    }
+    if (checked.join() !== "3") throw new Error(`"Phases" shows ${checked.join() || "nothing"} selected, not 3`);
+    const power = await fieldInputs("installed_power_kw");
+    const shown = await power[0].evaluate((input) => input.value);
+    if (shown !== "") throw new Error(`the installed power shows "${shown}" instead of nothing`);
+    checkWords("the asset form", await visibleText(dialog), { values: false });
+    await page.screenshot({ path: path.join(SCREENSHOTS, "add-asset.png") });
+    await closeFlowDialog();
+    return "form translated, installed power empty, three phases selected";
+  });
+}
+
+await stepEveryEntityHasAValue();
+await stepDashboard();
+await stepDevicePages();
+await stepLinkOptions();
+await stepAddAsset();
+
 await context.close();
 rmSync(userDataDir, { recursive: true, force: true });
 console.log(`Browser checks: all ${passed} passed`);

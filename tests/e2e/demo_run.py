@@ -25,12 +25,15 @@ from typing import Final
 from demo import config as demo_config
 from demo.site import DEMO_PORTS, DemoPorts
 from simulators.modbus import ModbusSimulator, PowerPackModel, demo_site
-from simulators.p1 import P1Simulator, SimulatedMeter
+from simulators.p1 import P1Simulator, site_meter
 from simulators.rtu import RtuSimulator
+from simulators.site import SiteModel
 
 REPO: Final = Path(__file__).parents[2]
-GRID_POWER_W: Final = 2500.0
-"""Net grid power the P1 simulator reports (import), steady so the card can be checked."""
+LOADS_W: Final = 4000.0
+PV_W: Final = 1500.0
+"""The site's steady loads and PV: 2.5 kW of import while the battery rests, so the card and the
+meters can be checked against it."""
 SPARE_UNIT_ID: Final = 3
 SPARE_LATENCY_S: Final = 0.03
 """Answer delay of the spare battery: the unit id scan (247 probes, 4 at a time) then takes about
@@ -45,6 +48,7 @@ class RunningDemo:
     url: str
     config_dir: Path
     ports: DemoPorts
+    site: SiteModel
     p1: P1Simulator
     modbus: dict[str, ModbusSimulator]
     spare_bess: ModbusSimulator
@@ -81,24 +85,25 @@ async def _stop_process(process: asyncio.subprocess.Process) -> None:
         await process.wait()
 
 
-async def _start_devices() -> tuple[P1Simulator, dict[str, ModbusSimulator], DemoPorts]:
+async def _start_devices(
+    site: SiteModel,
+) -> tuple[P1Simulator, dict[str, ModbusSimulator], DemoPorts]:
     """Start the P1 meter and the Modbus devices, on the demo's own ports when they are free.
 
-    The dashboard's standard cards name the Modbus entities by those ports (their device names
-    carry them); when a demo already runs, free ports keep the test going without those cards.
+    When a demo already runs, free ports keep the test going (names never carry the ports).
     """
     try:
-        return await _start_devices_on(demo_ports=True)
+        return await _start_devices_on(site, demo_ports=True)
     except OSError:
-        return await _start_devices_on(demo_ports=False)
+        return await _start_devices_on(site, demo_ports=False)
 
 
 async def _start_devices_on(
-    *, demo_ports: bool
+    site: SiteModel, *, demo_ports: bool
 ) -> tuple[P1Simulator, dict[str, ModbusSimulator], DemoPorts]:
-    p1 = P1Simulator(SimulatedMeter(), port=DEMO_PORTS.p1 if demo_ports else 0)
-    p1.meter.override_power = GRID_POWER_W
-    modbus = demo_site()
+    # One site for every meter: the P1 meter and the grid meter agree.
+    p1 = P1Simulator(site_meter(site), port=DEMO_PORTS.p1 if demo_ports else 0)
+    modbus = demo_site(site=site)
     try:
         await p1.start()
         for simulator in modbus.values():
@@ -132,7 +137,8 @@ async def running_demo(keep: Path | None = None) -> AsyncIterator[RunningDemo]:
     url = f"http://127.0.0.1:{http_port}"
     demo_config.prepare(config_dir, http_port)
 
-    p1, modbus, ports = await _start_devices()
+    site = SiteModel(loads_w=lambda _elapsed: LOADS_W, pv_w=lambda _elapsed: PV_W)
+    p1, modbus, ports = await _start_devices(site)
     spare_bess = ModbusSimulator({SPARE_UNIT_ID: PowerPackModel()}, name="spare-bess")
     spare_bess.faults.latency = SPARE_LATENCY_S
     hass: asyncio.subprocess.Process | None = None
@@ -157,7 +163,7 @@ async def running_demo(keep: Path | None = None) -> AsyncIterator[RunningDemo]:
         await bootstrap.main(ports)
         rtu = RtuSimulator(port=ports.link)
         await rtu.start()
-        yield RunningDemo(url, config_dir, ports, p1, modbus, spare_bess, rtu)
+        yield RunningDemo(url, config_dir, ports, site, p1, modbus, spare_bess, rtu)
     finally:
         if rtu is not None:
             await rtu.stop()

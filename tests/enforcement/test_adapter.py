@@ -78,10 +78,12 @@ async def test_entities_at_rest(hass: HomeAssistant, site: Site) -> None:
     assert site.number(entity(hass, site, "sensor", "injection_headroom")) == 105.0
     assert site.number(entity(hass, site, "sensor", "consumption_headroom")) == 95.0
     pv_limit = entity(hass, site, "sensor", f"applied_limit_{subentry_id(site, 'PV')}")
-    assert site.value(pv_limit) == "unknown"
+    # A free asset may use its full power: never "unknown" on a healthy site.
+    assert site.number(pv_limit) == 50.0  # the PV's installed power
     state = hass.states.get(pv_limit)
     assert state is not None
     assert state.attributes["friendly_name"] == "PV Applied limit"
+    assert state.attributes["constraint"] == "none"
     assert site.value(entity(hass, site, "switch", "self_consumption")) == "off"
     assert site.value(entity(hass, site, "number", "peak_shaving_target")) == "2.5"
     # Nothing written.
@@ -125,10 +127,11 @@ async def test_emergency_stop_production_and_exact_release(
     assert written[PV_LIMIT]["command_value"] is True
     assert written[PV_LIMIT]["ok"] is True
     line = describe_in_logbook(hass, Event(EVENT_ENFORCEMENT_ACTION, written[PV_LIMIT]))
+    at = dt_util.as_local(dt_util.parse_datetime(written[PV_LIMIT]["command_time"]))  # type: ignore[arg-type]
     assert line == {
         "name": "Grid EMS enforcement",
-        "message": "set to 1.0 for emergency_stop_production (dso), command "
-        f"emergency_stop_production = True of {written[PV_LIMIT]['command_time']}",
+        "message": "Set to 1.0 for Emergency stop production (Grid operator), after the command "
+        f"Emergency stop production = on at {at:%H:%M:%S}",
         "entity_id": PV_LIMIT,
     }
     actions.clear()
@@ -140,7 +143,7 @@ async def test_emergency_stop_production_and_exact_release(
     assert site.value(BESS_SOURCE) == "remote"
     assert all(action["restore"] for action in actions)
     line = describe_in_logbook(hass, Event(EVENT_ENFORCEMENT_ACTION, actions[0]))
-    assert line["message"].startswith("restored to ")
+    assert line["message"].startswith("Restored to ")
     assert site.value(entity(hass, site, "sensor", "enforcement_state")) == "idle"
 
 
@@ -489,9 +492,10 @@ async def test_failed_write_raises_an_issue_and_lowers_the_feedback(
     line = describe_in_logbook(hass, Event(EVENT_ENFORCEMENT_ACTION, failed[0]))
     assert line["entity_id"] == STUCK_CHARGER
     assert line["message"].startswith(
-        "could not be set to 16.0 for max_asset_consumption (dso), command min_set_ap = 50.0 of "
+        "Failed: Set to 16.0 for Max asset consumption (MINSETAP) (Grid operator), after the "
+        "command Asset consumption limit setpoint = 50 % at "
     )
-    assert line["message"].endswith(": it still shows 32.0")
+    assert line["message"].endswith(" (it still shows 32.0)")
     issue_id = f"enforcement_write_failed_{STUCK_CHARGER}"
     assert (DOMAIN, issue_id) in ir.async_get(hass).issues
     assert feedback == [(Command.MIN_SET_AP, Quality.INVALID)]

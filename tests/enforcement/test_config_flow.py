@@ -21,6 +21,7 @@ from custom_components.grid_ems.enforcement import (
     CONF_LOCAL_STOP_PRODUCTION,
     CONF_MARGIN,
     CONF_MINIMUM,
+    CONF_PHASE_VOLTAGE,
     CONF_PHASES,
     CONF_POWER_ENTITY,
     CONF_POWER_UNIT,
@@ -92,17 +93,19 @@ async def test_asset_with_control(hass: HomeAssistant, site: Site) -> None:
 async def test_one_asset_control_is_not_suggested_for_the_next(
     hass: HomeAssistant, site: Site
 ) -> None:
-    """Editing an asset with control values, then adding one: the new form suggests none."""
+    """Editing an asset with control values, then adding one: the new form suggests only the
+    defaults (three phases at 230 V)."""
     battery = next(sub for sub in site.entry.subentries.values() if CONF_CONTROL in sub.data)
     edit = await hass.config_entries.subentries.async_init(
         (site.entry.entry_id, SUBENTRY_ASSET),
         context={"source": SOURCE_RECONFIGURE, "subentry_id": battery.subentry_id},
     )
-    assert _suggested_control(edit) == battery.data[CONF_CONTROL]
+    defaults = {CONF_PHASES: "3", CONF_PHASE_VOLTAGE: 230.0}
+    assert _suggested_control(edit) == defaults | battery.data[CONF_CONTROL]
     new = await hass.config_entries.subentries.async_init(
         (site.entry.entry_id, SUBENTRY_ASSET), context={"source": SOURCE_USER}
     )
-    assert _suggested_control(new) == {}
+    assert _suggested_control(new) == defaults
 
 
 def _suggested_control(result: Any) -> dict[str, Any]:

@@ -103,7 +103,7 @@ async def test_every_command_accepted_mirrored_and_persisted(
     # Stops fold into the limits: nothing may be injected or consumed.
     assert state_of(hass, link_entry, "sensor", "max_injection") == "0.0"
     assert state_of(hass, link_entry, "sensor", "max_consumption") == "0.0"
-    assert state_of(hass, link_entry, "sensor", "min_reactive_power") == "-20000.0"
+    assert state_of(hass, link_entry, "sensor", "min_reactive_power") == "-20.0"  # kvar
     assert [record.accepted for record in link.audit] == [True] * len(EVERY_COMMAND)
     assert {record.source for record in link.audit} == {"127.0.0.1"}
 

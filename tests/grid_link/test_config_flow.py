@@ -22,8 +22,9 @@ from custom_components.grid_ems.grid_link import (
 )
 from custom_components.grid_ems.iec104 import ProtocolParameters, WhenFull
 from custom_components.grid_ems.netflex import Command
+from tests.ha_fixtures import entry_device
 
-from .conftest import CHARGER_POWER, LINK_DATA, PV_POWER, self_signed_certificate
+from .conftest import CHARGER_POWER, LINK_DATA, PV_POWER, entity_id, self_signed_certificate
 
 LINK_FORM = {
     "provider": "fluvius",
@@ -115,6 +116,8 @@ async def test_add_link(hass: HomeAssistant) -> None:
             {"tls_certificate": "/nonexistent/link.pem", "tls_key": "/nonexistent/link.key"},
             {"base": "tls_invalid"},
         ),
+        ({"import_capacity_kw": 0}, {"import_capacity_kw": "positive_required"}),
+        ({"export_capacity_kw": 0.0}, {"export_capacity_kw": "positive_required"}),
     ],
 )
 async def test_link_form_errors(
@@ -125,6 +128,27 @@ async def test_link_form_errors(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], LINK_FORM | changes)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == errors
+
+
+async def test_capacities_are_empty_and_required(hass: HomeAssistant) -> None:
+    """The capacities show empty (never a 0 that would make every limit 0 kW) and are required."""
+    result = await _start_link_flow(hass)
+    schema = result["data_schema"]
+    assert schema is not None
+    capacities = [key for key in schema.schema if str(key).endswith("_capacity_kw")]
+    assert len(capacities) == 2
+    assert all(
+        key.description is None or "suggested_value" not in key.description for key in capacities
+    )
+
+    missing = {key: value for key, value in LINK_FORM.items() if not key.endswith("capacity_kw")}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], missing)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {
+        "import_capacity_kw": "positive_required",
+        "export_capacity_kw": "positive_required",
+    }
 
 
 async def test_add_link_with_tls(hass: HomeAssistant, tmp_path: Path) -> None:
@@ -287,6 +311,8 @@ async def test_add_and_edit_asset_in_place(
         ({"p_sensor": "sensor.heat_pump_energy"}, {"p_sensor": "unsupported_unit"}),
         ({"q_sensor": "sensor.heat_pump_energy"}, {"q_sensor": "unsupported_unit"}),
         ({"name": "  "}, {"name": "name_required"}),
+        ({"installed_power_kw": 0}, {"installed_power_kw": "positive_required"}),
+        ({"installed_power_kw": None}, {"installed_power_kw": "positive_required"}),
     ],
 )
 async def test_asset_errors(
@@ -298,9 +324,51 @@ async def test_asset_errors(
 ) -> None:
     """A P sensor serves one asset only; sensors must be powers; a name is needed."""
     hass.states.async_set("sensor.heat_pump_energy", "3", {"unit_of_measurement": "kWh"})
-    result = await _asset_flow(hass, link_entry, NEW_ASSET | changes)
+    asset = {key: value for key, value in (NEW_ASSET | changes).items() if value is not None}
+    result = await _asset_flow(hass, link_entry, asset)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == errors
+
+
+async def test_the_link_device_shows_its_assets(
+    hass: HomeAssistant, link_entry: MockConfigEntry, link: GridLinkCoordinator
+) -> None:
+    """The link's device page counts the assets it controls and links to where one is added."""
+    assets = entity_id(hass, link_entry, "sensor", "assets")
+    state = hass.states.get(assets)
+    assert state is not None
+    assert state.state == "4"
+    assert state.attributes["friendly_name"] == "Grid operator link Assets"
+    device = entry_device(hass, link_entry.entry_id, link.device_unique_id)
+    assert device.configuration_url == "homeassistant://config/integrations/integration/grid_ems"
+
+    result = await _asset_flow(hass, link_entry, NEW_ASSET)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+    state = hass.states.get(assets)
+    assert state is not None
+    assert state.state == "5"
+    assert "Heat pump" in state.attributes["assets"]
+
+
+async def test_asset_form_shows_the_defaults_selected(
+    hass: HomeAssistant, link_entry: MockConfigEntry, link: GridLinkCoordinator
+) -> None:
+    """Installed power shows empty, "Phases" 3 and the voltage 230 V; defaults are not stored."""
+    result = await hass.config_entries.subentries.async_init(
+        (link_entry.entry_id, SUBENTRY_ASSET), context={"source": SOURCE_USER}
+    )
+    shown = form_input(result)
+    assert "installed_power_kw" not in shown
+    assert shown["control"] == {"phases": "3", "phase_voltage": 230.0}
+
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], form_input(result) | NEW_ASSET
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert "control" not in result["data"]
 
 
 async def test_asset_keeps_its_own_sensor_when_edited(

@@ -86,6 +86,7 @@ async def _started(port: int, **kwargs: Any) -> tuple[asyncio.StreamReader, asyn
     return reader, writer
 
 
+@pytest.mark.usefixtures("enable_all_entities")
 async def test_a_reconnecting_rtu_replaces_its_old_connection(
     hass: HomeAssistant, link_entry: MockConfigEntry, link: GridLinkCoordinator
 ) -> None:

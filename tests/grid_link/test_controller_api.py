@@ -62,7 +62,7 @@ async def test_subscribers_hear_accepted_commands(
         (DsoState(min_set_p=30.0), Command.MIN_SET_P)
     ]
     assert link.state == DsoState(min_set_p=30.0)
-    assert "DSO state listener failed" in caplog.text
+    assert "A listener of the grid operator's state failed after: " in caplog.text
     unsubscribe()
     assert (await rtu.command(Command.MIN_SET_P, 20.0)).positive
     await hass.async_block_till_done()

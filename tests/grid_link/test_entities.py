@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import c104
 import pytest
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.translation import async_get_translations
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
@@ -49,7 +52,7 @@ async def test_entities_snapshot(
     entries = _link_entities(
         er.async_entries_for_config_entry(entity_registry, link_entry.entry_id), link_entry
     )
-    assert len(entries) == 4 + 1 + 19 + 14
+    assert len(entries) == 4 + 1 + 20 + 14
     assert entity_snapshots(hass, entries) == snapshot
     assert await hass.config_entries.async_unload(link_entry.entry_id)
 
@@ -65,7 +68,7 @@ async def test_device(
     entries = er.async_entries_for_device(
         er.async_get(hass), device.id, include_disabled_entities=True
     )
-    assert len(_link_entities(entries, link_entry)) == 4 + 1 + 19 + 14
+    assert len(_link_entities(entries, link_entry)) == 4 + 1 + 20 + 14
 
 
 async def test_command_event_entity(
@@ -106,10 +109,47 @@ async def test_command_event_entity(
     assert seen_by_automations == ["25.0", "25.0"]
 
 
+LOGBOOK_LINES = {
+    "en": [
+        "Emergency stop production switched on by the grid operator (RTU 127.0.0.1)",
+        "Refused: IOA 1005 (no command point) = True from the grid operator (RTU 127.0.0.1) "
+        "(No command point at this IOA)",
+        "Consumption limit setpoint set to 80 % by a simulation in Home Assistant",
+        "Q control mode set to Remote by the grid operator (RTU 127.0.0.1)",
+        "Reason P set to Grid congestion by the grid operator (RTU 127.0.0.1)",
+    ],
+    "nl": [
+        "Noodstop productie ingeschakeld door de netbeheerder (RTU 127.0.0.1)",
+        "Geweigerd: IOA 1005 (geen commandopunt) = True van de netbeheerder (RTU 127.0.0.1) "
+        "(Geen commandopunt op dit IOA)",
+        "Setpunt afnamelimiet ingesteld op 80 % door een simulatie in Home Assistant",
+        "Q-regelmodus ingesteld op Op afstand door de netbeheerder (RTU 127.0.0.1)",
+        "Reden P ingesteld op Netcongestie door de netbeheerder (RTU 127.0.0.1)",
+    ],
+    "fr": [
+        "Arrêt d'urgence production : activation par le gestionnaire de réseau (RTU 127.0.0.1)",
+        "Refusé : IOA 1005 (pas un point de commande) = True, envoyé par le gestionnaire de "
+        "réseau (RTU 127.0.0.1) (Pas de point de commande à cet IOA)",
+        "Consigne de limite de prélèvement : réglage sur 80 % par une simulation dans Home "
+        "Assistant",
+        "Mode de réglage Q : réglage sur À distance par le gestionnaire de réseau (RTU 127.0.0.1)",
+        "Raison P : réglage sur Congestion du réseau par le gestionnaire de réseau (RTU 127.0.0.1)",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", ["en", "nl", "fr"])
 async def test_logbook(
-    hass: HomeAssistant, link_entry: MockConfigEntry, link: GridLinkCoordinator, rtu: RtuSimulator
+    hass: HomeAssistant,
+    link_entry: MockConfigEntry,
+    link: GridLinkCoordinator,
+    rtu: RtuSimulator,
+    language: str,
 ) -> None:
-    """Logbook lines name the command, value, origin and, if refused, why."""
+    """One sentence per command, in Home Assistant's language: what, by whom, and why refused."""
+    # As Home Assistant does when its language changes.
+    await hass.config.async_update(language=language)
+    await async_get_translations(hass, language, "entity", {DOMAIN})
     bus_events: list[Event] = []
     hass.bus.async_listen(EVENT_DSO_COMMAND, bus_events.append)
     await rtu.command(Command.EMERGENCY_STOP_PRODUCTION, True)
@@ -120,19 +160,44 @@ async def test_logbook(
         {"config_entry_id": link_entry.entry_id, "command": "max_set_p", "value": 80},
         blocking=True,
     )
+    await rtu.command(Command.Q_MODE, 2)
+    await rtu.command(Command.REASON_P, 1.0)
     await hass.async_block_till_done()
+
     lines = [describe_in_logbook(hass, event) for event in bus_events]
-    assert lines[0] == {
-        "name": "Grid operator",
-        "message": "accepted emergency_stop_production = True (IOA 1001, C_SC_NA_1) from 127.0.0.1",
-        "entity_id": entity_id(hass, link_entry, "event", "dso_command"),
-    }
-    assert lines[1]["message"] == (
-        "refused no command point = True (IOA 1005, C_SC_NA_1) from 127.0.0.1: unknown_ioa"
-    )
-    assert lines[2]["message"] == (
-        "accepted max_set_p = 80.0 (IOA 2002, C_SE_NC_1) simulated in Home Assistant"
-    )
+
+    assert [line["message"] for line in lines] == LOGBOOK_LINES[language]
+    assert lines[0]["name"] == "Grid operator"
+    assert lines[0]["entity_id"] == entity_id(hass, link_entry, "event", "dso_command")
+
+
+async def test_log_lines_are_sentences_and_a_burst_stays_quiet(
+    hass: HomeAssistant,
+    link_entry: MockConfigEntry,
+    link: GridLinkCoordinator,
+    rtu: RtuSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """200 setpoints in a row: a few info lines (never a repr), the rest at debug, so Home
+    Assistant's "logging too frequently" count (200 lines of info or more) is never reached."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.grid_ems")
+    for index in range(200):
+        await rtu.command(Command.MAX_SET_P, float(index % 100))
+    await rtu.command(Command.REASON_P, 7.0)
+    await hass.async_block_till_done()
+
+    ours = [record for record in caplog.records if record.name.startswith("custom_components")]
+    loud = [record for record in ours if record.levelno >= logging.INFO]
+    assert [record.getMessage() for record in loud] == [
+        "Consumption limit setpoint set to 0 % by the grid operator (RTU 127.0.0.1)",
+        "Refused: Reason P = 7.0 from the grid operator (RTU 127.0.0.1) (Invalid value)",
+    ]
+    commands = [
+        record for record in ours if "Consumption limit setpoint set to" in record.getMessage()
+    ]
+    assert len(commands) == 200
+    assert not [record for record in ours if "Record(" in record.getMessage()]
+    assert "logging too frequently" not in caplog.text
 
 
 async def test_diagnostics(

@@ -102,7 +102,7 @@ async def test_meter_poll_decodes_floats_high_word_first(
     """Every Acuvim II value arrives at its key, with energy scaled from 0.1 kWh."""
     model = AcuvimModel()
     for index, name in enumerate(ACUVIM_FLOATS):
-        model.readings[name] = -1000.25 + 37.5 * index  # distinct, exact in float32
+        model.readings[name] = -1000.0 + 37.0 * index  # distinct, exact at every resolution
     model.energy_import_kwh, model.energy_export_kwh = 98765.4, 321.0
     model.update(model.clock())
     simulator = await start_simulator({1: model})

@@ -25,6 +25,7 @@ from custom_components.grid_ems.modbus.profile import (
     Table,
     WordOrder,
 )
+from custom_components.grid_ems.modbus.profiles import PROFILES
 
 HOLDING = Table.HOLDING_REGISTER
 
@@ -99,6 +100,25 @@ def test_scaled_values() -> None:
     assert decode(energy, [0x0001, 0xE240]) == 12345.6
     assert encode(energy, 12345.6) == [0x0001, 0xE240]
     assert decode(spec(0, DataType.INT16), [0xFFCE]) == -50
+
+
+def test_float32_noise_is_rounded_to_the_register_digits() -> None:
+    """A float32 carries noise past the device's resolution: 230.9 V decodes as 230.899993896."""
+    for value, digits, read in ((230.9, 1, 230.9), (0.95, 3, 0.95), (1234.5678, 0, 1235.0)):
+        words = number_to_words(DataType.FLOAT32, WordOrder.HIGH_FIRST, value)
+        assert decode(spec(0, DataType.FLOAT32), words) != read
+        assert decode(spec(0, DataType.FLOAT32, digits=digits), words) == read
+
+
+def test_every_float_register_of_the_profiles_has_its_digits() -> None:
+    """Every float32 value a shipped profile decodes is rounded at the source."""
+    unrounded = [
+        f"{profile.kind}.{register.key}"
+        for profile in PROFILES.values()
+        for register in profile.registers
+        if register.data_type is DataType.FLOAT32 and register.digits is None
+    ]
+    assert unrounded == []
 
 
 def test_float_nan_and_infinity_read_as_unknown() -> None:

@@ -6,9 +6,11 @@ from typing import Any
 
 import pytest
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
-from homeassistant.const import CONF_HOST, CONF_PORT, CONF_SCAN_INTERVAL, CONF_TIMEOUT
+from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT, CONF_SCAN_INTERVAL, CONF_TIMEOUT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.grid_ems import modbus_device
 from custom_components.grid_ems.const import CONF_KIND, DOMAIN, EntryKind
@@ -21,6 +23,7 @@ from custom_components.grid_ems.modbus_device import (
     CONF_UNIT_ID,
 )
 from simulators.modbus import AcuvimModel, ModbusSimulator, MoxaE1211, MoxaE1214, PowerPackModel
+from tests.ha_fixtures import entry_device
 
 from .conftest import MakeEntry, SetUpEntry, StartSimulator, modbus_data, state_of
 
@@ -66,7 +69,11 @@ async def unload_all(hass: HomeAssistant) -> None:
 
 
 async def test_add_a_device(hass: HomeAssistant, start_simulator: StartSimulator) -> None:
-    """A device that answers like its kind becomes an entry, named after model and address."""
+    """A device that answers like its kind becomes an entry named by what it is, not where.
+
+    Its entity ids carry no address either; the address is the device's information (its own
+    configuration page where it has one).
+    """
     simulator = await start_simulator({1: PowerPackModel()})
     flow_id = await open_form(hass)
 
@@ -75,13 +82,132 @@ async def test_add_a_device(hass: HomeAssistant, start_simulator: StartSimulator
     )
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == f"PowerPack BESS 127.0.0.1:{simulator.port} unit 1"
+    assert result["title"] == "PowerPack BESS"
     assert result["data"] == modbus_data("powerpack_bess", simulator.port)
     entry = result["result"]
     assert entry.unique_id == f"127.0.0.1:{simulator.port}:1"
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
+    entity_ids = [
+        entity.entity_id
+        for entity in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    ]
+    assert "sensor.powerpack_bess_power" in entity_ids
+    assert not [entity_id for entity_id in entity_ids if "127" in entity_id]
     await unload_all(hass)
+
+
+async def test_names_suggested_per_kind_and_numbered(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """An empty name takes the kind's suggestion, numbered past the names taken; a typed name wins.
+
+    The meter's and the relay module's device pages link to their own web page, at their host.
+    """
+    simulator = await start_simulator(
+        {1: AcuvimModel(), 2: AcuvimModel(), 3: MoxaE1214(), 4: MoxaE1211(), 5: MoxaE1214()}
+    )
+    names = []
+    for profile, unit_id, name in (
+        ("acuvim_ii", 1, ""),
+        ("acuvim_ii", 2, None),
+        ("moxa_e1214", 3, ""),
+        ("moxa_e1211", 4, None),
+        ("moxa_e1214", 5, " Relays at the inverters "),
+    ):
+        form = user_input(profile, simulator, unit_id)
+        if name is not None:
+            form[CONF_NAME] = name
+        result = await hass.config_entries.flow.async_configure(await open_form(hass), form)
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        names.append(result["title"])
+        await hass.async_block_till_done()
+
+    assert names == [
+        "Grid meter",
+        "Grid meter 2",
+        "Relays cabinet 1",
+        "Relays cabinet 2",
+        "Relays at the inverters",
+    ]
+    meter = entry_device(hass, hass.config_entries.async_entries(DOMAIN)[0].entry_id)
+    assert meter.name == "Grid meter"
+    assert meter.configuration_url == "http://127.0.0.1/"
+    await unload_all(hass)
+
+
+async def test_migration_renames_but_keeps_entity_ids(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """An entry of version 1.1, named after its address, is renamed; its entities keep their ids.
+
+    The entities were registered with the old names (as the installation had them), so history,
+    dashboards and automations still find them. A name the installer had typed stays.
+    """
+    simulator = await start_simulator({1: PowerPackModel(), 2: MoxaE1214()})
+    entries = []
+    for profile, unit_id, title in (
+        ("powerpack_bess", 1, f"PowerPack BESS 127.0.0.1:{simulator.port} unit 1"),
+        ("moxa_e1214", 2, "Relays of the PV plant"),
+    ):
+        data = modbus_data(profile, simulator.port, unit_id)
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            title=title,
+            data=data,
+            unique_id=modbus_device.unique_id(data),
+            version=1,
+            minor_version=1,
+        )
+        entry.add_to_hass(hass)
+        entries.append(entry)
+    old_id = f"sensor.powerpack_bess_127_0_0_1_{simulator.port}_unit_1_power"
+    registry = er.async_get(hass)
+    registry.async_get_or_create(
+        "sensor",
+        DOMAIN,
+        f"{entries[0].entry_id}_active_power",
+        config_entry=entries[0],
+        suggested_object_id=old_id.removeprefix("sensor."),
+    )
+
+    assert await hass.config_entries.async_setup(entries[0].entry_id)
+    await hass.async_block_till_done()
+
+    battery, relays = entries
+    assert (battery.version, battery.minor_version) == (1, 2)
+    assert battery.title == "PowerPack BESS"
+    assert relays.title == "Relays of the PV plant"
+    assert battery.unique_id == f"127.0.0.1:{simulator.port}:1"
+    assert (
+        registry.async_get_entity_id("sensor", DOMAIN, f"{battery.entry_id}_active_power") == old_id
+    )
+    assert state_of(hass, old_id) not in ("unknown", "unavailable")
+    assert entry_device(hass, battery.entry_id).name == "PowerPack BESS"
+    # The status, not registered before, is named after the device as it is now.
+    assert registry.async_get_entity_id("sensor", DOMAIN, f"{battery.entry_id}_status") == (
+        "sensor.powerpack_bess_status"
+    )
+    await unload_all(hass)
+
+
+async def test_an_entry_of_a_newer_version_does_not_load(
+    hass: HomeAssistant, start_simulator: StartSimulator
+) -> None:
+    """A downgrade leaves an entry of a newer major version alone instead of misreading it."""
+    simulator = await start_simulator({1: PowerPackModel()})
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Battery",
+        data=modbus_data("powerpack_bess", simulator.port),
+        version=2,
+    )
+    entry.add_to_hass(hass)
+
+    await hass.config_entries.async_setup(entry.entry_id)
+
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR
+    assert entry.title == "Battery"
 
 
 @pytest.mark.parametrize(

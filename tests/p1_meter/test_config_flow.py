@@ -9,7 +9,7 @@ from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import SOURCE_USER
-from homeassistant.const import CONF_PORT
+from homeassistant.const import CONF_NAME, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -61,6 +61,26 @@ async def test_add_meter(hass: HomeAssistant, ticking: P1Simulator) -> None:
     assert result["data"] == {CONF_KIND: EntryKind.P1_METER, CONF_PORT: _url(ticking)}
     assert result["options"] == {p1_meter.CONF_UPDATE_INTERVAL: 0}
     assert result["result"].unique_id == METER_ID
+    await hass.async_block_till_done()
+
+
+async def test_the_meter_takes_the_installer_s_name(
+    hass: HomeAssistant, ticking: P1Simulator
+) -> None:
+    """The form suggests "P1 meter"; a name typed instead names the entry, never the port."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    form = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "p1_meter"}
+    )
+    schema = form["data_schema"]
+    assert schema is not None
+    name = next(key for key in schema.schema if key == CONF_NAME)
+    assert name.description == {"suggested_value": "P1 meter"}
+    result = await hass.config_entries.flow.async_configure(
+        form["flow_id"], {CONF_NAME: " Main meter ", CONF_PORT: _url(ticking)}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Main meter"
     await hass.async_block_till_done()
 
 

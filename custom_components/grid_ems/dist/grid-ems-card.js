@@ -1,4 +1,4 @@
-// node_modules/@lit/reactive-element/css-tag.js
+// ../../main/frontend/node_modules/@lit/reactive-element/css-tag.js
 var e = globalThis, t = e.ShadowRoot && (e.ShadyCSS === void 0 || e.ShadyCSS.nativeShadow) && "adoptedStyleSheets" in Document.prototype && "replace" in CSSStyleSheet.prototype, n = Symbol(), r = /* @__PURE__ */ new WeakMap(), i = class {
 	constructor(e, t, r) {
 		if (this._$cssResult$ = !0, r !== n) throw Error("CSSResult is not constructable. Use `unsafeCSS` or `css` instead.");
@@ -252,7 +252,7 @@ var _ = class extends HTMLElement {
 	firstUpdated(e) {}
 };
 _.elementStyles = [], _.shadowRootOptions = { mode: "open" }, _[p("elementProperties")] = /* @__PURE__ */ new Map(), _[p("finalized")] = /* @__PURE__ */ new Map(), ae?.({ ReactiveElement: _ }), (f.reactiveElementVersions ??= []).push("2.1.2");
-// node_modules/lit-html/lit-html.js
+// ../../main/frontend/node_modules/lit-html/lit-html.js
 var v = globalThis, y = (e) => e, b = v.trustedTypes, x = b ? b.createPolicy("lit-html", { createHTML: (e) => e }) : void 0, S = "$lit$", C = `lit$${Math.random().toFixed(9).slice(2)}$`, w = "?" + C, oe = `<${w}>`, T = document, E = () => T.createComment(""), D = (e) => e === null || typeof e != "object" && typeof e != "function", O = Array.isArray, se = (e) => O(e) || typeof e?.[Symbol.iterator] == "function", k = "[ 	\n\f\r]", A = /<(?:(!--|\/[^a-zA-Z])|(\/?[a-zA-Z][^>\s]*)|(\/?$))/g, ce = /-->/g, j = />/g, M = RegExp(`>|${k}(?:([^\\s"'>=/]+)(${k}*=${k}*(?:[^ \t\n\f\r"'\`<>=]|("|')|))|$)`, "g"), N = /'/g, P = /"/g, F = /^(?:script|style|textarea|title)$/i, I = ((e) => (t, ...n) => ({
 	_$litType$: e,
 	strings: t,
@@ -533,6 +533,7 @@ var J = {
 	connected: "Connected",
 	disconnected: "Disconnected",
 	last_command: "Last command",
+	no_command_yet: "no command yet",
 	refused: "refused",
 	cmd_emergency_stop_production: "Emergency stop production",
 	cmd_emergency_stop_consumption: "Emergency stop consumption",
@@ -585,6 +586,7 @@ var J = {
 		connected: "Verbonden",
 		disconnected: "Niet verbonden",
 		last_command: "Laatste commando",
+		no_command_yet: "nog geen commando",
 		refused: "geweigerd",
 		cmd_emergency_stop_production: "Noodstop productie",
 		cmd_emergency_stop_consumption: "Noodstop afname",
@@ -636,6 +638,7 @@ var J = {
 		connected: "Connectée",
 		disconnected: "Déconnectée",
 		last_command: "Dernière commande",
+		no_command_yet: "pas encore de commande",
 		refused: "refusée",
 		cmd_emergency_stop_production: "Arrêt d'urgence production",
 		cmd_emergency_stop_consumption: "Arrêt d'urgence prélèvement",
@@ -1094,7 +1097,7 @@ var Ie = class extends q {
 	}
 	_commandText(e, t) {
 		let { command: n, value: r, event_type: i } = e.stateObj?.attributes ?? {};
-		return !e.available || typeof n != "string" ? "—" : `${Ce[n] ?? t(`cmd_${n}`) ?? n} = ${typeof r == "boolean" ? t(r ? "on" : "off") : String(r)}${i === "command_refused" ? ` (${t("refused")})` : ""} · ${this._stateText(e, t)}`;
+		return e.state === "unavailable" ? t("unavailable") : !e.available || typeof n != "string" ? t("no_command_yet") : `${Ce[n] ?? t(`cmd_${n}`) ?? n} = ${typeof r == "boolean" ? t(r ? "on" : "off") : String(r)}${i === "command_refused" ? ` (${t("refused")})` : ""} · ${this._stateText(e, t)}`;
 	}
 	_link(e, t) {
 		let n = e.readings.link_connected, r = e.readings.last_command;

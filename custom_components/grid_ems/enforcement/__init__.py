@@ -18,6 +18,7 @@ How an asset is controlled is part of its asset subentry (the ``control`` sectio
 from __future__ import annotations
 
 from .config import (
+    CONTROL_DEFAULTS,
     CONTROL_SCHEMA,
     DEFAULT_OPTIONS,
     OPTIONS_SCHEMA,
@@ -81,6 +82,7 @@ __all__ = [
     "CONF_REMOTE_OPTION",
     "CONF_SOE_SENSOR",
     "CONF_SWITCH_ENTITY",
+    "CONTROL_DEFAULTS",
     "CONTROL_SCHEMA",
     "DEFAULT_OPTIONS",
     "DEFAULT_PHASES",

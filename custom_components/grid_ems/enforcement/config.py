@@ -52,6 +52,8 @@ from .const import (
     CONF_REMOTE_OPTION,
     CONF_SOE_SENSOR,
     CONF_SWITCH_ENTITY,
+    DEFAULT_PHASE_VOLTAGE,
+    DEFAULT_PHASES,
     DEFAULT_REMOTE_OPTION,
 )
 from .readings import POWER_UNITS, REACTIVE_UNITS, unit_of
@@ -101,8 +103,18 @@ setpoint, + discharge unless it counts charging positive), a switch, a battery's
 its state of energy, a Q number."""
 
 
+CONTROL_DEFAULTS: Final[Mapping[str, Any]] = {
+    CONF_PHASES: str(DEFAULT_PHASES),
+    CONF_PHASE_VOLTAGE: DEFAULT_PHASE_VOLTAGE,
+}
+"""What the control section's form shows selected when the asset does not say otherwise."""
+
+
 def control_data(section: Mapping[str, Any]) -> dict[str, Any]:
-    """The control section of an asset form, normalized for the subentry's data (blanks out)."""
+    """The control section of an asset form, normalized for the subentry's data.
+
+    Blanks and the defaults the form shows are left out: an asset the EMS only measures has none.
+    """
     data: dict[str, Any] = {}
     for key, value in section.items():
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -114,6 +126,10 @@ def control_data(section: Mapping[str, Any]) -> dict[str, Any]:
                 data[key] = float(value)
             case _:
                 data[key] = value.strip() if isinstance(value, str) else value
+    if data.get(CONF_PHASES) == DEFAULT_PHASES:
+        del data[CONF_PHASES]
+    if data.get(CONF_PHASE_VOLTAGE) == DEFAULT_PHASE_VOLTAGE:
+        del data[CONF_PHASE_VOLTAGE]
     return data
 
 

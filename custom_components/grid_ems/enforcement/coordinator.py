@@ -65,6 +65,7 @@ from ..control.model import (
 from ..iec104 import Quality
 from ..netflex import AuditRecord, Command, DsoState, HashChain
 from ..states import kilo_value
+from ..wording import LOG_LANGUAGE, BurstLog, Texts, action_sentence
 from .config import settings_from_options
 from .const import (
     CONF_CONTROL,
@@ -199,6 +200,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         """The recent actions in their JSON form (``ActionRecord.as_dict``), oldest first, in a
         hash chain; kept in storage across restarts: with the link's command audit, the site's
         audit trail."""
+        self._action_log = BurstLog(_LOGGER)
         self.failures: dict[str, _Failure] = {}
         self._store = _held_store(hass, entry.entry_id)
         self._saved: dict[str, Any] | None = None
@@ -814,10 +816,12 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             # Not pushed back by each new action: written within the delay of the first.
             self._actions_unsaved = True
             self._action_store.async_delay_save(self._action_data, ACTION_LOG_SAVE_DELAY_S)
-        if error is None:
-            _LOGGER.info("Enforcement: %s", data)
-        else:
-            _LOGGER.warning("Enforcement write failed: %s", data)
+        # A burst of writes to one entity (a setpoint followed each second) logs its first line.
+        self._action_log.log(
+            logging.INFO if error is None else logging.WARNING,
+            (record.entity_id, error is None),
+            f"{record.entity_id}: {action_sentence(Texts(self.hass, LOG_LANGUAGE), data)}",
+        )
         self.hass.bus.async_fire(
             EVENT_ENFORCEMENT_ACTION, {"entry_id": self.config_entry.entry_id, **data}
         )

@@ -107,24 +107,33 @@ class EnforcementSensor(GridEmsEntity[EnforcementCoordinator], SensorEntity):
         return self.entity_description.value_fn(self.coordinator.data)
 
 
+def applied_limit_description(subentry_id: str) -> SensorEntityDescription:
+    """The applied limit of the asset of subentry ``subentry_id``."""
+    return SensorEntityDescription(
+        key=f"applied_limit_{subentry_id}",
+        translation_key="applied_limit",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=2,
+    )
+
+
 class AppliedLimitSensor(GridEmsEntity[EnforcementCoordinator], SensorEntity):
     """The limit the enforcement applies to one asset, on the asset's device in its subentry.
 
     A production cap, a consumption cap (as a magnitude) or a battery's setpoint (+ discharge);
-    unknown while the asset is free. The attributes say which constraint set it.
+    the asset's installed power while the asset is free (nothing limits it below its full power),
+    never unknown on a healthy site. The attributes say which constraint set it ("none").
     """
 
     def __init__(self, enforcement: EnforcementCoordinator, subentry: ConfigSubentry) -> None:
         """Attach the sensor to the device of the asset of ``subentry``."""
-        description = SensorEntityDescription(
-            key=f"applied_limit_{subentry.subentry_id}",
-            translation_key="applied_limit",
-            device_class=SensorDeviceClass.POWER,
-            native_unit_of_measurement=UnitOfPower.KILO_WATT,
-            suggested_display_precision=2,
-        )
         link = enforcement.link
-        super().__init__(enforcement, description, link.asset_device_ref(subentry))
+        super().__init__(
+            enforcement,
+            applied_limit_description(subentry.subentry_id),
+            link.asset_device_ref(subentry),
+        )
         self.asset_id = subentry.subentry_id
 
     @property
@@ -134,15 +143,20 @@ class AppliedLimitSensor(GridEmsEntity[EnforcementCoordinator], SensorEntity):
 
     @property
     def native_value(self) -> float | None:
-        """The applied limit, None while the asset is free."""
-        return self.coordinator.data.assets[self.asset_id].applied_kw
+        """The applied limit; the asset's full power while it is free."""
+        applied = self.coordinator.data.assets[self.asset_id].applied_kw
+        if applied is not None:
+            return applied
+        assets = self.coordinator.link.site.assets
+        asset = next((asset for asset in assets if asset.asset_id == self.asset_id), None)
+        return None if asset is None else asset.installed_power_kw
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
         """Which constraint applies the limit, from which source, and whether it ramps back."""
         outcome = self.coordinator.data.assets[self.asset_id]
         if outcome.cause is None:
-            return None
+            return {"constraint": NO_CONSTRAINT, "source": NO_CONSTRAINT, "releasing": False}
         return {
             "constraint": outcome.cause.constraint.value,
             "source": outcome.cause.source.value,

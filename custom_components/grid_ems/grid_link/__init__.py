@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant
 
 from ..enforcement import async_remove_enforcement_storage, async_setup_enforcement
 from ..kind import Kind
+from ..wording import async_load_log_language
 from .binary_sensor import async_setup_entry as async_setup_binary_sensors
 from .const import (
     CONF_ALLOWED_CLIENTS,
@@ -138,6 +139,7 @@ async def _async_entry_updated(hass: HomeAssistant, entry: GridLinkConfigEntry) 
 
 async def async_setup_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> GridLinkData:
     """Restore the DSO state and start the IEC-104 server of a grid operator link entry."""
+    await async_load_log_language(hass)
     coordinator = GridLinkCoordinator(hass, entry)
     entry.async_on_unload(coordinator.async_stop)
     await coordinator.async_start()

@@ -45,6 +45,7 @@ from ..const import CONF_KIND, EntryKind
 from ..enforcement import (
     CONF_CONTROL,
     CONF_ENFORCEMENT,
+    CONTROL_DEFAULTS,
     CONTROL_SCHEMA,
     DEFAULT_OPTIONS as ENFORCEMENT_DEFAULTS,
     OPTIONS_SCHEMA as ENFORCEMENT_OPTIONS_SCHEMA,
@@ -194,8 +195,10 @@ _LINK_SCHEMA: Final = vol.Schema(
         vol.Optional(CONF_TLS_CERTIFICATE): TextSelector(),
         vol.Optional(CONF_TLS_KEY): TextSelector(),
         vol.Optional(CONF_TLS_CLIENT_CA): TextSelector(),
-        vol.Required(CONF_IMPORT_CAPACITY): _KILOWATT_SELECTOR,
-        vol.Required(CONF_EXPORT_CAPACITY): _KILOWATT_SELECTOR,
+        # Optional only for the form: a required number shows as 0 there, and a capacity of 0
+        # would make every percentage limit 0 kW. ``_positive`` requires it.
+        vol.Optional(CONF_IMPORT_CAPACITY): _KILOWATT_SELECTOR,
+        vol.Optional(CONF_EXPORT_CAPACITY): _KILOWATT_SELECTOR,
     }
 )
 _LINK_DEFAULTS: Final = {
@@ -204,6 +207,15 @@ _LINK_DEFAULTS: Final = {
     CONF_PORT: DEFAULT_PORT,
     CONF_COMMON_ADDRESS: DEFAULT_COMMON_ADDRESS,
 }
+
+
+def _positive(user_input: Mapping[str, Any], key: str, errors: dict[str, str]) -> float | None:
+    """A required quantity of the form, above 0; else None and the field's error."""
+    value = user_input.get(key)
+    if value is None or float(value) <= 0:
+        errors[key] = "positive_required"
+        return None
+    return float(value)
 
 
 async def _async_validate_link(
@@ -219,13 +231,14 @@ async def _async_validate_link(
         CONF_ALLOWED_CLIENTS: [
             client.strip() for client in user_input.get(CONF_ALLOWED_CLIENTS, []) if client.strip()
         ],
-        CONF_IMPORT_CAPACITY: float(user_input[CONF_IMPORT_CAPACITY]),
-        CONF_EXPORT_CAPACITY: float(user_input[CONF_EXPORT_CAPACITY]),
     }
+    errors: dict[str, str] = {}
+    for key in (CONF_IMPORT_CAPACITY, CONF_EXPORT_CAPACITY):
+        if (capacity := _positive(user_input, key, errors)) is not None:
+            data[key] = capacity
     for key in (CONF_TLS_CERTIFICATE, CONF_TLS_KEY, CONF_TLS_CLIENT_CA):
         if value := user_input.get(key, "").strip():
             data[key] = value
-    errors: dict[str, str] = {}
     try:
         ipaddress.ip_address(data[CONF_BIND_HOST])
     except ValueError:
@@ -416,11 +429,12 @@ class AssetSubentryFlow(ConfigSubentryFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             errors = self._validate_asset(user_input, subentry)
-            if not errors:
+            installed_kw = _positive(user_input, CONF_INSTALLED_POWER, errors)
+            if not errors and installed_kw is not None:
                 name = user_input[CONF_NAME].strip()
                 data = {
                     CONF_CATEGORY: user_input[CONF_CATEGORY],
-                    CONF_INSTALLED_POWER: float(user_input[CONF_INSTALLED_POWER]),
+                    CONF_INSTALLED_POWER: installed_kw,
                     CONF_P_SENSOR: user_input[CONF_P_SENSOR],
                     CONF_INVERT_SIGN: user_input[CONF_INVERT_SIGN],
                 }
@@ -435,9 +449,13 @@ class AssetSubentryFlow(ConfigSubentryFlow):
                     self._get_entry(), subentry, title=name, data=data
                 )
         suggested: Mapping[str, Any] = user_input or (
-            {CONF_INVERT_SIGN: False}
+            {CONF_INVERT_SIGN: False, CONF_CONTROL: CONTROL_DEFAULTS}
             if subentry is None
-            else {CONF_NAME: subentry.title, **subentry.data}
+            else {
+                CONF_NAME: subentry.title,
+                **subentry.data,
+                CONF_CONTROL: {**CONTROL_DEFAULTS, **subentry.data.get(CONF_CONTROL, {})},
+            }
         )
         return self.async_show_form(
             step_id=step_id,
@@ -484,7 +502,8 @@ _ASSET_SCHEMA: Final = vol.Schema(
                 translation_key="asset_category",
             )
         ),
-        vol.Required(CONF_INSTALLED_POWER): _KILOWATT_SELECTOR,
+        # Optional only for the form (see the link's capacities); ``_positive`` requires it.
+        vol.Optional(CONF_INSTALLED_POWER): _KILOWATT_SELECTOR,
         vol.Required(CONF_P_SENSOR): EntitySelector(
             EntitySelectorConfig(domain=SENSOR_DOMAIN, device_class=SensorDeviceClass.POWER)
         ),

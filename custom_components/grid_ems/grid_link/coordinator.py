@@ -89,6 +89,7 @@ from ..netflex import (
     load_state,
 )
 from ..states import kilo_value
+from ..wording import LOG_LANGUAGE, BurstLog, Texts, command_sentence
 from .const import (
     CONF_ALLOWED_CLIENTS,
     CONF_BIND_HOST,
@@ -430,6 +431,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         self.options = LinkOptions.from_entry(entry)
         self.model: GridOperatorModel = create_model(self.settings.provider, self.settings.points)
         self.audit = AuditTrail()
+        self._command_log = BurstLog(_LOGGER)
         self.connections = connection_log()
         """The RTU's recent connection changes, kept with the audit trail."""
         self.data = LinkSnapshot(DsoState(), site_from_entry(entry), ZERO_POWERS)
@@ -564,6 +566,8 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             manufacturer=TITLE,
             model=f"{self.settings.provider.title()} Netflex {INTERFACE_VERSION} (IEC 60870-5-104)",
             entry_type=DeviceEntryType.SERVICE,
+            # The integration's page, where the link's "Add asset" is.
+            configuration_url=f"homeassistant://config/integrations/integration/{DOMAIN}",
         )
 
     def asset_device_ref(self, subentry: ConfigSubentry) -> DeviceRef:
@@ -725,7 +729,10 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             try:
                 listener(state, record)
             except Exception:
-                _LOGGER.exception("DSO state listener failed on %s", record)
+                _LOGGER.exception(
+                    "A listener of the grid operator's state failed after: %s",
+                    command_sentence(Texts(self.hass, LOG_LANGUAGE), record.as_dict()),
+                )
 
     @callback
     def _on_command_refused(self, refused: RefusedCommand) -> None:
@@ -755,10 +762,14 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         self._audit_store.async_report(self.config_entry.entry_id, self.audit.status)
         self._audit_store.async_delay_save(self._audit_data, AUDIT_SAVE_DELAY)
         self.data = replace(self.data, state=state, last_command=record)
-        if record.accepted:
-            _LOGGER.info("Grid operator command accepted: %s", record)
-        else:
-            _LOGGER.warning("Grid operator command refused: %s", record)
+        data = record.as_dict()
+        value = data["value"]
+        # A burst of setpoints (or of one stop toggled) logs its first line, then debug lines.
+        self._command_log.log(
+            logging.INFO if record.accepted else logging.WARNING,
+            (record.command, value if isinstance(value, bool) else None, record.accepted),
+            command_sentence(Texts(self.hass, LOG_LANGUAGE), data),
+        )
         self.hass.loop.call_soon(self._announce, record)
 
     @callback

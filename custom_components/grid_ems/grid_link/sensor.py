@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -17,10 +17,10 @@ from homeassistant.const import (
     PERCENTAGE,
     EntityCategory,
     UnitOfPower,
-    UnitOfReactivePower,
     UnitOfTime,
 )
 
+from ..compat import KILOVAR, REACTIVE_KILOVAR_CLASS
 from ..enforcement.sensor import async_add_sensors as async_add_enforcement_sensors
 from ..entity import GridEmsEntity
 from ..iec104 import Quality
@@ -54,6 +54,7 @@ class GridLinkSensorDescription(SensorEntityDescription):
     """A sensor of the grid operator link and how it reads the link's snapshot."""
 
     value_fn: Callable[[LinkSnapshot], StateType | datetime]
+    attributes_fn: Callable[[LinkSnapshot], Mapping[str, Any]] | None = None
 
 
 def _percentage(key: str, value_fn: Callable[[LinkSnapshot], float]) -> GridLinkSensorDescription:
@@ -78,14 +79,14 @@ def _power(key: str, value_fn: Callable[[LinkSnapshot], float]) -> GridLinkSenso
 
 
 def _reactive(key: str, value_fn: Callable[[LinkSnapshot], float]) -> GridLinkSensorDescription:
-    """Reactive power in var: the unit Home Assistant's reactive power class accepts."""
+    """Reactive power in kvar, shown like the powers in kW beside it."""
     return GridLinkSensorDescription(
         key=key,
         translation_key=key,
-        device_class=SensorDeviceClass.REACTIVE_POWER,
-        native_unit_of_measurement=UnitOfReactivePower.VOLT_AMPERE_REACTIVE,
-        suggested_display_precision=0,
-        value_fn=lambda snapshot: value_fn(snapshot) * 1000,
+        device_class=REACTIVE_KILOVAR_CLASS,
+        native_unit_of_measurement=KILOVAR,
+        suggested_display_precision=1,
+        value_fn=value_fn,
     )
 
 
@@ -113,7 +114,7 @@ def _category_sensors(category: AssetCategory) -> tuple[GridLinkSensorDescriptio
 
     def reactive(snapshot: LinkSnapshot) -> float | None:
         power = snapshot.measurements[category]
-        return None if power.q_quality & Quality.INVALID else power.q_kvar * 1000
+        return None if power.q_quality & Quality.INVALID else power.q_kvar
 
     return (
         GridLinkSensorDescription(
@@ -128,10 +129,10 @@ def _category_sensors(category: AssetCategory) -> tuple[GridLinkSensorDescriptio
         GridLinkSensorDescription(
             key=f"reactive_power_{category}",
             translation_key=f"reactive_power_{category}",
-            device_class=SensorDeviceClass.REACTIVE_POWER,
+            device_class=REACTIVE_KILOVAR_CLASS,
             state_class=SensorStateClass.MEASUREMENT,
-            native_unit_of_measurement=UnitOfReactivePower.VOLT_AMPERE_REACTIVE,
-            suggested_display_precision=0,
+            native_unit_of_measurement=KILOVAR,
+            suggested_display_precision=2,
             entity_registry_enabled_default=False,
             value_fn=reactive,
         ),
@@ -139,6 +140,14 @@ def _category_sensors(category: AssetCategory) -> tuple[GridLinkSensorDescriptio
 
 
 GRID_LINK_SENSORS: tuple[GridLinkSensorDescription, ...] = (
+    # On the link's device page: the assets it controls (added with "Add asset" on the entry).
+    GridLinkSensorDescription(
+        key="assets",
+        translation_key="assets",
+        suggested_display_precision=0,
+        value_fn=lambda snapshot: len(snapshot.site.assets),
+        attributes_fn=lambda snapshot: {"assets": [asset.name for asset in snapshot.site.assets]},
+    ),
     _percentage("min_set_p", lambda snapshot: snapshot.state.min_set_p),
     _percentage("max_set_p", lambda snapshot: snapshot.state.max_set_p),
     _percentage("max_set_ap", lambda snapshot: snapshot.state.max_set_ap),
@@ -185,6 +194,8 @@ GRID_LINK_SENSORS: tuple[GridLinkSensorDescription, ...] = (
         translation_key="rtu_replaced",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # Rarely more than "never" (no state): enabled by whoever looks for it.
+        entity_registry_enabled_default=False,
         value_fn=lambda snapshot: snapshot.rtu_replaced_at,
     ),
     *(description for category in AssetCategory for description in _category_sensors(category)),
@@ -206,3 +217,9 @@ class GridLinkSensor(GridEmsEntity[GridLinkCoordinator], SensorEntity):
     def native_value(self) -> StateType | datetime:
         """The value from the link's latest snapshot."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """More of the snapshot, for the sensors that show it."""
+        attributes_fn = self.entity_description.attributes_fn
+        return None if attributes_fn is None else attributes_fn(self.coordinator.data)

@@ -63,7 +63,8 @@ def decode(spec: RegisterSpec, data: Sequence[int] | Sequence[bool]) -> Value:
     """The engineering value of a register from its words (or its bit).
 
     Scaled numbers come out as floats, unscaled integers as ints, enumerations as option keys
-    (None for a raw value the profile does not know), and NaN or infinite floats as None.
+    (None for a raw value the profile does not know), and NaN or infinite floats as None; a
+    register with ``digits`` is rounded to them.
     """
     if spec.data_type is DataType.BOOL:
         return bool(data[0])
@@ -72,6 +73,8 @@ def decode(spec: RegisterSpec, data: Sequence[int] | Sequence[bool]) -> Value:
         return spec.option_for(int(number))
     if not math.isfinite(number):
         return None
+    if spec.digits is not None:
+        return round(number * spec.scale, spec.digits)
     if spec.scale == 1:
         return number
     return round(number * spec.scale, 10)

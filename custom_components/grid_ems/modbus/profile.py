@@ -131,7 +131,8 @@ class RegisterSpec:
     ``plausible`` bounds the value a device of this kind can report, so identification can tell a
     wrong device kind from the right one. ``verify_write`` reads a written value back.
     ``optional`` marks a register that is not in the manufacturer's map (our own addition): it is
-    probed at setup and polled only on devices that have it.
+    probed at setup and polled only on devices that have it. ``digits`` is the device's resolution
+    in decimal places: a value is rounded to it when decoded (a float32 carries noise beyond it).
     """
 
     key: str
@@ -146,6 +147,7 @@ class RegisterSpec:
     options: Mapping[int, str] = field(default_factory=dict)
     plausible: tuple[float, float] | None = None
     optional: bool = False
+    digits: int | None = None
     entity: EntitySpec | None = None
 
     def __post_init__(self) -> None:
@@ -194,6 +196,9 @@ class DeviceProfile:
     until then the device refuses output writes with exception 0x04).
     ``hole_address`` is a holding register the manufacturer's map leaves empty: a device that
     answers it answers any address (with 0), so answering an optional register proves nothing.
+    ``name`` is what an installer calls such a device on site ("Grid meter"); ``{n}`` in it is
+    replaced by the first free number ("Relays cabinet {n}"). The model when not given.
+    ``web_page`` says the device serves its own configuration page over HTTP at its host.
     """
 
     kind: str
@@ -208,6 +213,8 @@ class DeviceProfile:
     host_watchdog: bool = False
     watchdog_alarm: str | None = None
     hole_address: int | None = None
+    name: str | None = None
+    web_page: bool = False
 
     def __post_init__(self) -> None:
         """Check the map is consistent: unique keys, no overlapping values, known references."""

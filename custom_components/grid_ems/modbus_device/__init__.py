@@ -20,6 +20,7 @@ from ..enforcement.ports import site_registry
 from ..kind import Kind
 from ..modbus.client import ModbusDevice
 from ..modbus.errors import ModbusError
+from ..modbus.profiles import PROFILES
 from .binary_sensor import async_setup_entry as async_setup_binary_sensors
 from .const import (
     CONF_CODES,
@@ -43,13 +44,14 @@ from .coordinator import (
     ModbusDeviceCoordinator,
     ModbusDeviceData,
     ModbusDeviceSettings,
+    address_title,
     async_identify,
     async_scan,
     connection_error_key,
     connection_pool,
-    entry_title,
     format_codes,
     parse_codes,
+    suggested_name,
     translated_error,
     unique_id,
 )
@@ -89,7 +91,6 @@ __all__ = [
     "connection_error_key",
     "entity_fields",
     "entity_registers",
-    "entry_title",
     "format_codes",
     "parse_codes",
     "translated_error",
@@ -140,8 +141,25 @@ async def async_setup_kind(hass: HomeAssistant, entry: ModbusDeviceConfigEntry) 
     return data
 
 
+def renamed(hass: HomeAssistant, entry: ModbusDeviceConfigEntry) -> str:
+    """The entry's name without its address, unless the installer had named it already.
+
+    Only the title changes: the entity registry keeps every entity id and unique id, so the
+    history and the automations stay as they were.
+    """
+    if entry.title != address_title(entry.data):
+        return entry.title
+    taken = {
+        other.title
+        for other in hass.config_entries.async_entries(DOMAIN)
+        if other.entry_id != entry.entry_id
+    }
+    return suggested_name(PROFILES[entry.data[CONF_PROFILE]], taken)
+
+
 KIND: Final = Kind(
     setup=async_setup_kind,
+    rename=renamed,
     services=async_setup_services,
     entities={
         Platform.BINARY_SENSOR: async_setup_binary_sensors,

@@ -17,6 +17,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import (
     CONF_HOST,
+    CONF_NAME,
     CONF_PORT,
     CONF_SCAN_INTERVAL,
     CONF_TIMEOUT,
@@ -55,9 +56,9 @@ from .coordinator import (
     async_identify,
     async_scan,
     connection_error_key,
-    entry_title,
     format_codes,
     parse_codes,
+    suggested_name,
     unique_id as entry_unique_id,
 )
 
@@ -66,12 +67,16 @@ class ModbusDeviceFlowSteps(ConfigFlow):
     """The config flow's steps that add a Modbus device (with a unit id scan) and move it."""
 
     _modbus_input: dict[str, Any]
+    _modbus_name: str = ""
     _modbus_scan: asyncio.Task[ScanReport] | None = None
 
     async def async_step_modbus_device(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Add a Modbus device: kind, host, port and unit id, tested before the entry exists.
+        """Add a Modbus device: name, kind, host, port and unit id, tested before the entry exists.
+
+        The name is what the installer calls the device; left empty, the kind's own suggestion
+        ("Grid meter", "Relays cabinet 1"). The address is never part of it.
 
         Ticking "scan" probes unit ids 1..247 on the host, with progress shown in this step, and
         then lets the user pick one of those that answered.
@@ -81,6 +86,7 @@ class ModbusDeviceFlowSteps(ConfigFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             self._modbus_input = data = _modbus_address(user_input)
+            self._modbus_name = str(user_input.get(CONF_NAME, "")).strip()
             if user_input[CONF_MODBUS_SCAN]:
                 profile = PROFILES[data[CONF_PROFILE]]
                 self._modbus_scan = self.hass.async_create_task(
@@ -98,7 +104,8 @@ class ModbusDeviceFlowSteps(ConfigFlow):
         return self.async_show_form(
             step_id="modbus_device",
             data_schema=self.add_suggested_values_to_schema(
-                _MODBUS_DEVICE_SCHEMA, user_input or _MODBUS_DEVICE_DEFAULTS
+                _MODBUS_DEVICE_SCHEMA,
+                {CONF_NAME: self._modbus_name, **(user_input or _MODBUS_DEVICE_DEFAULTS)},
             ),
             errors=errors,
         )
@@ -154,8 +161,9 @@ class ModbusDeviceFlowSteps(ConfigFlow):
     async def _async_create_modbus_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
         await self.async_set_unique_id(entry_unique_id(data))
         self._abort_if_unique_id_configured()
+        taken = {entry.title for entry in self._async_current_entries(include_ignore=False)}
         return self.async_create_entry(
-            title=entry_title(data),
+            title=self._modbus_name or suggested_name(PROFILES[data[CONF_PROFILE]], taken),
             data={CONF_KIND: EntryKind.MODBUS_DEVICE, **data},
         )
 
@@ -175,12 +183,9 @@ class ModbusDeviceFlowSteps(ConfigFlow):
                 return self.async_abort(reason="already_configured")
             errors = await _async_identify_modbus(self.hass, data)
             if not errors:
-                # The entry's update listener reloads it with the new address.
+                # The entry's update listener reloads it with the new address; its name stays.
                 self.hass.config_entries.async_update_entry(
-                    entry,
-                    unique_id=unique_id,
-                    title=entry_title(data),
-                    data={**entry.data, **data},
+                    entry, unique_id=unique_id, data={**entry.data, **data}
                 )
                 return self.async_abort(reason="reconfigure_successful")
         return self.async_show_form(
@@ -211,6 +216,7 @@ _MODBUS_ADDRESS_SCHEMA: Final = vol.Schema(
 )
 _MODBUS_DEVICE_SCHEMA: Final = vol.Schema(
     {
+        vol.Optional(CONF_NAME): TextSelector(),
         vol.Required(CONF_PROFILE): SelectSelector(
             SelectSelectorConfig(options=list(PROFILES), translation_key="modbus_profile")
         ),

@@ -9,8 +9,9 @@ profile by the platforms' Modbus sections.
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -184,7 +185,7 @@ class ModbusDeviceCoordinator(DataUpdateCoordinator[dict[str, "Value"]]):
             hass,
             _LOGGER,
             config_entry=entry,
-            name=f"{device.profile.model} {entry.title}",
+            name=entry.title,
             update_interval=timedelta(seconds=settings.scan_interval),
             always_update=False,
         )
@@ -272,11 +273,15 @@ class ModbusDeviceCoordinator(DataUpdateCoordinator[dict[str, "Value"]]):
     def device_info(self) -> DeviceInfo:
         """The device, as its profile describes it."""
         profile = self.device.profile
+        data = self.config_entry.data
+        # The address is the device's information, not its name: the device keeps its name and
+        # entity ids when it moves. Its own page, where it has one, is where the address shows.
         return DeviceInfo(
             identifiers={(DOMAIN, self.device_unique_id)},
             manufacturer=profile.manufacturer,
             model=profile.model,
             name=self.config_entry.title,
+            configuration_url=f"http://{data[CONF_HOST]}/" if profile.web_page else None,
         )
 
 
@@ -354,8 +359,26 @@ def unique_id(data: Mapping[str, Any]) -> str:
     return f"{str(data[CONF_HOST]).lower()}:{data[CONF_PORT]}:{data[CONF_UNIT_ID]}"
 
 
-def entry_title(data: Mapping[str, Any]) -> str:
-    """The entry's (and its device's) name: the model and where it answers."""
+def suggested_name(profile: DeviceProfile, taken: Collection[str]) -> str:
+    """What the installer calls such a device, numbered to differ from the ``taken`` names.
+
+    "Grid meter", then "Grid meter 2"; "Relays cabinet 1", "Relays cabinet 2".
+    """
+    pattern = profile.name or profile.model
+    first = 1
+    if "{n}" not in pattern:
+        if pattern not in taken:
+            return pattern
+        pattern, first = f"{pattern} {{n}}", 2
+    return next(
+        name
+        for number in itertools.count(first)
+        if (name := pattern.replace("{n}", str(number))) not in taken
+    )
+
+
+def address_title(data: Mapping[str, Any]) -> str:
+    """The name of entries of version 1.1: the model and where it answers (see the migration)."""
     model = PROFILES[data[CONF_PROFILE]].model
     return f"{model} {data[CONF_HOST]}:{data[CONF_PORT]} unit {data[CONF_UNIT_ID]}"
 

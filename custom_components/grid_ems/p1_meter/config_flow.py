@@ -13,7 +13,7 @@ from typing import Any, Final
 import serialx
 import voluptuous as vol
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
-from homeassistant.const import CONF_PORT, UnitOfPower, UnitOfTime
+from homeassistant.const import CONF_NAME, CONF_PORT, UnitOfPower, UnitOfTime
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -22,6 +22,7 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
+    TextSelector,
 )
 
 from ..const import CONF_KIND, EntryKind
@@ -186,13 +187,19 @@ class P1MeterFlowSteps(ConfigFlow):
                 await self.async_set_unique_id(identifier)
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
-                    title=TITLE,
+                    # What the installer calls the meter; the port is not part of its name.
+                    title=str(user_input.get(CONF_NAME, "")).strip() or TITLE,
                     data={CONF_KIND: EntryKind.P1_METER, CONF_PORT: port},
                     options={CONF_UPDATE_INTERVAL: DEFAULT_UPDATE_INTERVAL},
                 )
+        schema = vol.Schema(
+            {vol.Optional(CONF_NAME): TextSelector(), **(await _p1_schema()).schema}
+        )
         return self.async_show_form(
             step_id="p1_meter",
-            data_schema=self.add_suggested_values_to_schema(await _p1_schema(), user_input),
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or {CONF_NAME: TITLE}
+            ),
             errors=errors,
         )
 

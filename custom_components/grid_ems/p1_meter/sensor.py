@@ -126,6 +126,7 @@ def _p1_power(key: str, code: str, *, enabled: bool = True) -> P1SensorDescripti
         device_class=SensorDeviceClass.POWER,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
         entity_registry_enabled_default=enabled,
         codes=(code,),
         value_fn=_p1_watts(code),
@@ -133,7 +134,7 @@ def _p1_power(key: str, code: str, *, enabled: bool = True) -> P1SensorDescripti
 
 
 def _p1_phase(
-    key: str, code: str, device_class: SensorDeviceClass, unit: str
+    key: str, code: str, device_class: SensorDeviceClass, unit: str, precision: int
 ) -> P1SensorDescription:
     """Voltage or current of one phase: diagnostic and disabled, as in HA core's dsmr."""
     return P1SensorDescription(
@@ -142,6 +143,7 @@ def _p1_phase(
         device_class=device_class,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=unit,
+        suggested_display_precision=precision,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         codes=(code,),
@@ -256,6 +258,7 @@ P1_SENSORS: Final[tuple[P1SensorDescription, ...]] = (
         device_class=SensorDeviceClass.POWER,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
         codes=(p1.POWER_IMPORT, p1.POWER_EXPORT),
         exists_fn=lambda telegram: telegram.net_power is not None,
         value_fn=lambda telegram: None if (power := telegram.net_power) is None else int(power),
@@ -274,12 +277,14 @@ P1_SENSORS: Final[tuple[P1SensorDescription, ...]] = (
                 codes[0],
                 SensorDeviceClass.VOLTAGE,
                 UnitOfElectricPotential.VOLT,
+                1,  # the telegram's 0.1 V
             ),
             _p1_phase(
                 f"current_l{phase}",
                 codes[1],
                 SensorDeviceClass.CURRENT,
                 UnitOfElectricCurrent.AMPERE,
+                2,  # the telegram's 0.01 A
             ),
             _p1_power(f"power_import_l{phase}", codes[2], enabled=False),
             _p1_power(f"power_export_l{phase}", codes[3], enabled=False),
@@ -362,6 +367,7 @@ P1_SENSORS: Final[tuple[P1SensorDescription, ...]] = (
         translation_key="p1_limiter_threshold",
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=1,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         codes=(p1.LIMITER_THRESHOLD,),
@@ -373,6 +379,7 @@ P1_SENSORS: Final[tuple[P1SensorDescription, ...]] = (
             translation_key=f"p1_fuse_threshold_l{phase}",
             device_class=SensorDeviceClass.CURRENT,
             native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+            suggested_display_precision=2,
             entity_category=EntityCategory.DIAGNOSTIC,
             entity_registry_enabled_default=False,
             codes=(code,),

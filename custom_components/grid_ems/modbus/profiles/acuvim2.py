@@ -35,6 +35,8 @@ def _measurement(
         data_type=DataType.FLOAT32,
         unit=unit,
         plausible=plausible,
+        # The meter's resolution, also shown: 0.1 V, 0.01 A, 1 W, 0.001 for the power factor.
+        digits=precision,
         entity=EntitySpec(
             platform=EntityPlatform.SENSOR,
             translation_key=translation_key,
@@ -94,6 +96,9 @@ PROFILE: Final = DeviceProfile(
     kind="acuvim_ii",
     manufacturer="Accuenergy",
     model="Acuvim II",
+    name="Grid meter",
+    # Modbus TCP comes with the AXM-WEB Ethernet module, which serves a configuration page.
+    web_page=True,
     poll_interval=5.0,
     identify_keys=("frequency",),
     max_gap=16,

@@ -72,6 +72,8 @@ def _profile(
         kind=kind,
         manufacturer="Moxa",
         model=model,
+        name="Relays cabinet {n}",
+        web_page=True,
         poll_interval=1.0,
         identify_keys=identify,
         registers=(*output_specs, *input_specs, WATCHDOG_ALARM),

@@ -86,6 +86,7 @@ PROFILE: Final = DeviceProfile(
                 translation_key="bess_active_power",
                 device_class="power",
                 state_class="measurement",
+                precision=0,
             ),
         ),
         RegisterSpec(
@@ -99,6 +100,7 @@ PROFILE: Final = DeviceProfile(
                 translation_key="bess_state_of_energy",
                 device_class="battery",
                 state_class="measurement",
+                precision=0,
             ),
         ),
         RegisterSpec(
@@ -110,6 +112,7 @@ PROFILE: Final = DeviceProfile(
                 platform=EntityPlatform.SENSOR,
                 translation_key="bess_available_blocks",
                 state_class="measurement",
+                precision=0,
             ),
         ),
     ),
