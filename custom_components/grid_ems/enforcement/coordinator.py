@@ -190,6 +190,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self._sources = site_registry(hass)
         self._unsubscribers: list[CALLBACK_TYPE] = []
         self._shown: tuple[object, ...] | None = None
+        self._write_listeners: list[Callable[[str], None]] = []
 
     # Life cycle ----------------------------------------------------------------------------
 
@@ -517,8 +518,29 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
                 self._step_when_idle = False
                 self.hass.loop.call_soon(self.async_step)
 
+    @callback
+    def async_listen_writes(self, listener: Callable[[str], None]) -> CALLBACK_TYPE:
+        """Call ``listener(entity_id)`` as each write starts; returns the unsubscribe callback.
+
+        The commissioning run's actuation time: the first write after a command.
+        """
+        self._write_listeners.append(listener)
+        return lambda: self._write_listeners.remove(listener)
+
+    @property
+    def writing(self) -> bool:
+        """Whether writes are on their way."""
+        return bool(self._in_flight)
+
+    @property
+    def grid_power_kw(self) -> float | None:
+        """The latest connection-point power (kW, import positive); None while it is lost."""
+        return None if self._grid is None else self._grid.power_kw
+
     async def _async_write(self, action: Action) -> bool:
         """Write one value and read it back, with retries; record the outcome."""
+        for listener in list(self._write_listeners):
+            listener(action.entity_id)
         error = ""
         for attempt in range(WRITE_ATTEMPTS):
             if attempt:
@@ -663,7 +685,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         return {
             "state": decision.state,
             "active": _cause_dict(decision.active),
-            "grid_power_kw": None if self._grid is None else self._grid.power_kw,
+            "grid_power_kw": self.grid_power_kw,
             "link_up": self.link_up,
             "held": self.controller.ledger.as_dict(),
             "failures": {entity_id: failure.error for entity_id, failure in self.failures.items()},

@@ -17,6 +17,8 @@ from homeassistant.core import HomeAssistant
 from ..enforcement import async_remove_enforcement_storage, async_setup_enforcement
 from ..kind import Kind
 from .binary_sensor import async_setup_entry as async_setup_binary_sensors
+from .button import async_setup_entry as async_setup_buttons
+from .commissioning import async_setup_commissioning
 from .const import (
     CONF_ALLOWED_CLIENTS,
     CONF_BIND_HOST,
@@ -144,7 +146,8 @@ async def async_setup_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> G
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     # The restored DSO state is enforced at once, before the entities come up.
     enforcement = await async_setup_enforcement(hass, entry, coordinator)
-    return GridLinkData(coordinator, enforcement)
+    commissioning = await async_setup_commissioning(hass, entry, coordinator, enforcement)
+    return GridLinkData(coordinator, enforcement, commissioning)
 
 
 async def async_remove_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> None:
@@ -158,6 +161,7 @@ KIND: Final = Kind(
     setup=async_setup_kind,
     entities={
         Platform.BINARY_SENSOR: async_setup_binary_sensors,
+        Platform.BUTTON: async_setup_buttons,
         Platform.EVENT: async_setup_events,
         Platform.NUMBER: async_setup_numbers,
         Platform.SENSOR: async_setup_sensors,
