@@ -528,9 +528,11 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         return lambda: self._write_listeners.remove(listener)
 
     @property
-    def writing(self) -> bool:
-        """Whether writes are on their way."""
-        return bool(self._in_flight)
+    def settled(self) -> bool:
+        """Whether the enforcement is done: no write on its way, no relaxed limit ramping back."""
+        return not self._in_flight and not any(
+            outcome.releasing for outcome in self.data.assets.values()
+        )
 
     @property
     def grid_power_kw(self) -> float | None:

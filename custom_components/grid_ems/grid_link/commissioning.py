@@ -334,6 +334,7 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
             self.enforcement.async_listen_writes(on_write),
             self.hass.bus.async_listen(EVENT_STATE_CHANGED, on_change),
             self.link.async_add_listener(self._changed.set),
+            self.enforcement.async_add_listener(self._changed.set),
         ]
 
         def unsubscribe() -> None:
@@ -392,7 +393,7 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
             latest[:] = [sample]
             if sample.grid_kw is not None and len(series) < MAX_SERIES:
                 series.append((sample.elapsed_s, sample.grid_kw))
-            return not check(goal, sample, tolerances) and not self.enforcement.writing
+            return not check(goal, sample, tolerances) and self.enforcement.settled
 
         settled = await self._async_wait_for(met, start + tolerances.settle_time_s)
         final = latest[0]
@@ -409,7 +410,7 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
         )
 
     async def _async_restore(self, previous: DsoState, tolerances: Tolerances) -> None:
-        """Bring back the DSO state from before the run; wait for the enforcement's writes.
+        """Bring back the DSO state from before the run; wait for the enforcement to settle.
 
         Not abortable: the state is restored even while the link unloads (up to the settle time).
         """
@@ -418,7 +419,7 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
             if not record.accepted:
                 _LOGGER.error("Commissioning could not restore %s: %s", command, record.refusal)
         await self._async_wait_for(
-            lambda: not self.enforcement.writing,
+            lambda: self.enforcement.settled,
             self.hass.loop.time() + tolerances.settle_time_s,
             abortable=False,
         )
