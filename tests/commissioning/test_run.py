@@ -1,20 +1,29 @@
 """The commissioning run on a demo-like site: every step passes; faults fail exactly their steps.
 
 Real Home Assistant, real simulators; the run is started from the link's button and action and
-measured on the simulated devices. Waits are on the run's end (its task), never on time.
+measured on the simulated devices. Waits are on the run's progress and end, never on time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
+from http import HTTPStatus
 
 import pytest
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import async_get_persistent_notifications
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.grid_ems.commissioning import certification_steps
 from custom_components.grid_ems.const import DOMAIN
-from custom_components.grid_ems.netflex import LOCAL_SOURCE, DsoState
+from custom_components.grid_ems.netflex import LOCAL_SOURCE, Command, DsoState
+from simulators.rtu import RtuSimulator
 
 from .conftest import CONSUMPTION_RELAY, INJECTION_RELAY, QUICK, Site
 
@@ -153,3 +162,108 @@ async def test_aborted_run_restores_the_state_from_before(hass: HomeAssistant, s
             {"config_entry_id": site.link_entry.entry_id},
             blocking=True,
         )
+
+
+async def test_refused_while_an_rtu_is_connected_outside_test_mode(
+    hass: HomeAssistant, site: Site
+) -> None:
+    """With the grid operator's RTU connected, a run needs test mode (theirs or the link's)."""
+    link = site.data.coordinator
+    connected = asyncio.Event()
+    unsubscribe = link.async_add_listener(
+        lambda: connected.set() if link.data.rtu is not None else None
+    )
+    rtu = RtuSimulator(port=link.port)
+    await rtu.start()
+    try:
+        async with asyncio.timeout(10):
+            await connected.wait()
+        with pytest.raises(HomeAssistantError) as refused:
+            await hass.services.async_call("button", "press", {"entity_id": START}, blocking=True)
+        assert refused.value.translation_key == "commissioning_not_allowed"
+        assert site.state(PROGRESS) == "idle"
+        assert not site.data.commissioning.running
+        # The grid operator switches test mode on: the run may start; it leaves test mode on.
+        assert (await rtu.command(Command.TEST, True)).positive
+        await hass.services.async_call(
+            DOMAIN,
+            "start_commissioning",
+            {"config_entry_id": site.link_entry.entry_id, "settle_time": QUICK.settle_time_s},
+            blocking=True,
+        )
+        await wait_for_step(site, 1)
+        site.data.commissioning.async_abort()
+        await site.data.commissioning.async_wait()
+        assert link.state == DsoState(test_mode=True)
+    finally:
+        unsubscribe()
+        await rtu.stop()
+
+
+async def test_report_served_to_logged_in_users_and_in_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+    site: Site,
+) -> None:
+    """The report behind the login and by the notification's signed link; its summary in the
+    diagnostics; the last ten runs kept."""
+    # Before the first client: the router takes no views after it started.
+    assert await async_setup_component(hass, "diagnostics", {})
+    runner = site.data.commissioning
+    entry_id = site.link_entry.entry_id
+    for _ in range(2):
+        runner.async_start(QUICK)
+        await wait_for_step(site, 2)
+        runner.async_abort()
+        await runner.async_wait()
+    summary = runner.last_summary
+    assert summary is not None
+    path = f"/api/grid_ems/commissioning/{entry_id}/{summary['run_id']}"
+    assert site.state(PROGRESS) == "aborted"
+    assert hass.states.get(PROGRESS).attributes["report"] == path  # type: ignore[union-attr]
+    client = await hass_client()
+    for url in (path, f"/api/grid_ems/commissioning/{entry_id}/latest"):
+        response = await client.get(url)
+        assert response.status == HTTPStatus.OK
+        html = await response.text()
+        assert "Grid EMS commissioning report" in html
+        assert summary["run_id"] in html
+    for url in (
+        f"/api/grid_ems/commissioning/{entry_id}/20200101T000000000000Z",
+        f"/api/grid_ems/commissioning/{entry_id}/secrets",
+        f"/api/grid_ems/commissioning/not-an-entry/{summary['run_id']}",
+    ):
+        assert (await client.get(url)).status == HTTPStatus.NOT_FOUND, url
+    anonymous = await hass_client_no_auth()
+    assert (await anonymous.get(path)).status == HTTPStatus.UNAUTHORIZED
+    # The notification links the report with a signed path.
+    notification = async_get_persistent_notifications(hass)[f"{DOMAIN}_commissioning_{entry_id}"]
+    assert notification["title"] == "Commissioning run ended"
+    link = re.search(r"\((/api/grid_ems/commissioning/[^)]+)\)", notification["message"])
+    assert link is not None
+    assert link.group(1).startswith(f"{path}?authSig=")
+    assert (await anonymous.get(link.group(1))).status == HTTPStatus.OK
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, site.link_entry)
+    assert diagnostics["runtime"]["commissioning"]["run_id"] == summary["run_id"]
+    assert diagnostics["runtime"]["commissioning"]["outcome"] == "aborted"
+    assert diagnostics["runtime"]["commissioning"]["chain_verified"] is None
+
+
+async def test_only_the_last_ten_reports_are_kept(hass: HomeAssistant, site: Site) -> None:
+    """Twelve runs: the ten newest reports stay, and the newest summary is read back on start."""
+    runner = site.data.commissioning
+    for _ in range(12):
+        runner.async_start(QUICK)
+        runner.async_abort()
+        await runner.async_wait()
+    reports = sorted(runner.directory.glob("*.html"))
+    assert len(reports) == 10
+    assert len(list(runner.directory.glob("*.json"))) == 10
+    newest = runner.last_summary
+    assert newest is not None
+    assert reports[-1].stem == newest["run_id"]
+    assert await hass.config_entries.async_reload(site.link_entry.entry_id)
+    reloaded = site.link_entry.runtime_data.commissioning
+    assert reloaded.last_summary == newest
+    assert reloaded.data.state == "aborted"
