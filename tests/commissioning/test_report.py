@@ -34,6 +34,7 @@ from custom_components.grid_ems.netflex import (
     Command,
     DsoState,
     QMode,
+    Reason,
     SiteParameters,
 )
 
@@ -155,7 +156,7 @@ def test_confirmations_and_outcome() -> None:
 def test_restore_commands_in_order() -> None:
     """Limits first, then stops, reasons, and test mode last; unchanged commands not sent."""
     during = DsoState(
-        test_mode=True, stop_consumption=True, min_set_p=10.0, reason_p=99, q_mode=QMode.REMOTE
+        test_mode=True, stop_consumption=True, min_set_p=10.0, reason_p=Reason.TEST, q_mode=QMode.REMOTE
     )
     assert restore_commands(DsoState(), during) == (
         (Command.MIN_SET_P, 100.0),
