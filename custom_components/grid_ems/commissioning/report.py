@@ -13,7 +13,7 @@ from typing import Final
 from .steps import Step
 from .verdict import Outcome, Run, StepResult, fill
 
-CHART_WIDTH: Final = 260
+CHART_WIDTH: Final = 200
 CHART_HEIGHT: Final = 90
 _PAD: Final = 4
 _NONE: Final = "\u2013"
@@ -21,7 +21,7 @@ _NONE: Final = "\u2013"
 
 _CSS: Final = """
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1c1c1c;
-margin:24px auto;max-width:1100px;padding:0 16px}
+margin:24px auto;max-width:1240px;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:24px 0 8px;
 border-bottom:2px solid #03a9f4;padding-bottom:2px}
 table{border-collapse:collapse;width:100%;margin:4px 0 8px}
@@ -30,7 +30,8 @@ th{background:#f2f6f8}td.num{text-align:right;white-space:nowrap}
 .verdict{display:inline-block;padding:2px 10px;border-radius:10px;font-weight:600;color:#fff}
 .passed{background:#2e7d32}.failed{background:#c62828}.aborted{background:#ef6c00}
 .unknown{background:#757575}.big{font-size:20px;padding:4px 16px}
-.meta{color:#555}ul.reasons{margin:0;padding-left:18px}
+.meta{color:#555}ul.reasons{margin:4px 0 0;padding-left:18px}
+td.reasons{min-width:220px}td.step{min-width:120px}td.commands{overflow-wrap:anywhere}
 svg{display:block}.grid{stroke:#1565c0;stroke-width:1.5;fill:none}
 .limit{stroke:#c62828;stroke-width:1;stroke-dasharray:4 3}.zero{stroke:#9e9e9e;stroke-width:.5}
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}}
@@ -60,7 +61,14 @@ def _verdict(outcome: str, text: str, *, big: bool = False) -> str:
 
 
 def _seconds(value: float | None) -> str:
-    return _NONE if value is None else f"{value:.2f} s"
+    """A latency: in ms below a second (commands act within milliseconds), else in s."""
+    if value is None:
+        return _NONE
+    return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def _kw(value: float) -> str:
+    return f"{value + 0.0:.1f}"  # + 0.0: no "-0.0"
 
 
 def chart(result: StepResult) -> str:
@@ -100,9 +108,18 @@ def chart(result: StepResult) -> str:
     return "".join(parts)
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
+def _table(headers: list[str], rows: list[list[str]], classes: tuple[str, ...] = ()) -> str:
+    """A table; ``classes`` are the cells' classes by column."""
     head = "".join(f"<th>{header}</th>" for header in headers)
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+
+    def cell(column: int, content: str) -> str:
+        css = classes[column] if column < len(classes) else ""
+        return f'<td class="{css}">{content}</td>' if css else f"<td>{content}</td>"
+
+    body = "".join(
+        "<tr>" + "".join(cell(column, content) for column, content in enumerate(row)) + "</tr>"
+        for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -120,16 +137,15 @@ def _step_row(result: StepResult, texts: ReportTexts) -> list[str]:
         else ""
     )
     grid = result.final.grid_kw
+    targets = result.targets
     outcome = Outcome.PASSED if result.passed else Outcome.FAILED
     return [
         escape(step_title(result.step, texts.steps)),
         commands,
         _seconds(result.first_actuation_s),
         _seconds(result.settled_s),
-        _NONE if grid is None else f"{grid:.1f} kW",
-        escape(
-            f"≤ {result.targets.max_consumption_kw:.1f} / ≥ {-result.targets.max_injection_kw:.1f}"
-        ),
+        _NONE if grid is None else f"{_kw(grid)} kW",
+        escape(f"≤ {_kw(targets.max_consumption_kw)} / ≥ {_kw(-targets.max_injection_kw)}"),
         chart(result),
         _verdict(outcome.value, texts.label(outcome.value)) + reasons,
     ]
@@ -212,6 +228,7 @@ def render_report(run: Run, texts: ReportTexts) -> str:
                 label("verdict"),
             ],
             [_step_row(result, texts) for result in run.results],
+            ("step", "commands", "num", "num", "num", "num", "", "reasons"),
         ),
     ]
     language = escape(texts.labels.get("language", "en"))

@@ -504,7 +504,7 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
                 for asset in self.link.site.assets
             ),
             relays=tuple(
-                (relay.entity_id, relay.role.value, " ".join(labels[relay.entity_id][::-1]).strip())
+                (relay.entity_id, relay.role.value, _relay_device(*labels[relay.entity_id]))
                 for relay in self._relays()
             ),
             versions=((TITLE, str(integration.version)), ("Home Assistant", ha_version)),
@@ -553,6 +553,11 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
     def diagnostics(self) -> dict[str, Any] | None:
         """The last run's summary."""
         return self.last_summary
+
+
+def _relay_device(channel: str, device: str) -> str:
+    """A relay's module and channel, as the report lists it."""
+    return f"{device} #{channel}" if device else channel
 
 
 def _write_report(directory: Path, run_id: str, html: str, summary: dict[str, Any]) -> None:
