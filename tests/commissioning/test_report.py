@@ -156,7 +156,11 @@ def test_confirmations_and_outcome() -> None:
 def test_restore_commands_in_order() -> None:
     """Limits first, then stops, reasons, and test mode last; unchanged commands not sent."""
     during = DsoState(
-        test_mode=True, stop_consumption=True, min_set_p=10.0, reason_p=Reason.TEST, q_mode=QMode.REMOTE
+        test_mode=True,
+        stop_consumption=True,
+        min_set_p=10.0,
+        reason_p=Reason.TEST,
+        q_mode=QMode.REMOTE,
     )
     assert restore_commands(DsoState(), during) == (
         (Command.MIN_SET_P, 100.0),
