@@ -267,3 +267,30 @@ async def test_only_the_last_ten_reports_are_kept(hass: HomeAssistant, site: Sit
     reloaded = site.link_entry.runtime_data.commissioning
     assert reloaded.last_summary == newest
     assert reloaded.data.state == "aborted"
+
+
+async def test_unloading_the_link_aborts_the_run_and_restores(
+    hass: HomeAssistant, site: Site
+) -> None:
+    """Home Assistant stops (the link unloads) during a run: the state before it is kept."""
+    runner = site.data.commissioning
+    runner.async_start(QUICK)
+    await wait_for_step(site, 2)
+    assert runner.data.state == "running"
+    assert await hass.config_entries.async_unload(site.link_entry.entry_id)
+    assert not runner.running
+    assert runner.last_summary is not None
+    assert runner.last_summary["outcome"] == "aborted"
+    assert await hass.config_entries.async_setup(site.link_entry.entry_id)
+    assert site.link_entry.runtime_data.coordinator.state == DsoState()
+
+
+async def test_an_unreadable_summary_is_no_last_run(hass: HomeAssistant, site: Site) -> None:
+    """A damaged summary file: no last run shown, nothing else lost."""
+    runner = site.data.commissioning
+    runner.directory.mkdir(parents=True)
+    (runner.directory / "20261206T000000000000Z.json").write_text("{not json", "utf-8")
+    assert await hass.config_entries.async_reload(site.link_entry.entry_id)
+    reloaded = site.link_entry.runtime_data.commissioning
+    assert reloaded.last_summary is None
+    assert site.state(PROGRESS) == "idle"

@@ -18,7 +18,7 @@ from ..enforcement import async_remove_enforcement_storage, async_setup_enforcem
 from ..kind import Kind
 from .binary_sensor import async_setup_entry as async_setup_binary_sensors
 from .button import async_setup_entry as async_setup_buttons
-from .commissioning import async_setup_commissioning
+from .commissioning import CommissioningRunner, async_setup_commissioning
 from .const import (
     CONF_ALLOWED_CLIENTS,
     CONF_BIND_HOST,
@@ -141,13 +141,21 @@ async def _async_entry_updated(hass: HomeAssistant, entry: GridLinkConfigEntry) 
 async def async_setup_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> GridLinkData:
     """Restore the DSO state and start the IEC-104 server of a grid operator link entry."""
     coordinator = GridLinkCoordinator(hass, entry)
-    entry.async_on_unload(coordinator.async_stop)
+    runners: list[CommissioningRunner] = []
+
+    async def async_stop() -> None:
+        # A commissioning run under way restores the DSO state through the link: it ends first.
+        for runner in runners:
+            await runner.async_stop()
+        await coordinator.async_stop()
+
+    entry.async_on_unload(async_stop)
     await coordinator.async_start()
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     # The restored DSO state is enforced at once, before the entities come up.
     enforcement = await async_setup_enforcement(hass, entry, coordinator)
-    commissioning = await async_setup_commissioning(hass, entry, coordinator, enforcement)
-    return GridLinkData(coordinator, enforcement, commissioning)
+    runners.append(await async_setup_commissioning(hass, entry, coordinator, enforcement))
+    return GridLinkData(coordinator, enforcement, runners[0])
 
 
 async def async_remove_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> None:

@@ -24,7 +24,7 @@ from aiohttp import web
 from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_STATE_CHANGED, STATE_ON, __version__ as ha_version
-from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Event, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
@@ -200,6 +200,7 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
         self._task: asyncio.Task[None] | None = None
         self._abort = asyncio.Event()
         self._changed = asyncio.Event()
+        self._stopping = False
 
     @property
     def directory(self) -> Path:
@@ -225,7 +226,12 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
             )
 
     async def async_stop(self) -> None:
-        """Abort a run under way and wait until it has restored the state (the link unloads)."""
+        """Abort a run under way and wait until it has restored the state (the link unloads).
+
+        The link stops after this; the enforcement stops meanwhile, so the restore does not wait
+        for it (it gives the setpoints back when it starts again).
+        """
+        self._stopping = True
         if self.running:
             assert self._task is not None
             self._abort.set()
@@ -253,8 +259,9 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
                 self.data, state="running", run_id=run_id, step=None, step_index=0, steps=len(steps)
             )
         )
-        self._task = self.config_entry.async_create_background_task(
-            self.hass,
+        # Not one of the entry's tasks: those are cancelled when it unloads, and a run must
+        # restore the state first (``async_stop`` waits for it).
+        self._task = self.hass.async_create_background_task(
             self._async_run(run_id, steps, tolerances or self.tolerances),
             f"{DOMAIN} commissioning {run_id}",
         )
@@ -418,6 +425,8 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
             record = await self.link.async_execute_local(command, number)
             if not record.accepted:
                 _LOGGER.error("Commissioning could not restore %s: %s", command, record.refusal)
+        if self._stopping:
+            return
         await self._async_wait_for(
             lambda: self.enforcement.settled,
             self.hass.loop.time() + tolerances.settle_time_s,
@@ -637,9 +646,15 @@ async def async_setup_commissioning(
     link: CommissionedLink,
     enforcement: EnforcementCoordinator,
 ) -> CommissioningRunner:
-    """The link's commissioning runner (a run under way is aborted when the entry unloads)."""
+    """The link's commissioning runner.
+
+    A run under way is aborted, and restores the state, when Home Assistant stops: in its first
+    stage, while the link still runs (the link's unload does the same when the entry unloads).
+    """
     runner = CommissioningRunner(hass, entry, link, enforcement)
     await runner.async_load()
-    entry.async_on_unload(runner.async_stop)
+    entry.async_on_unload(
+        hass.async_add_shutdown_job(HassJob(runner.async_stop, f"{DOMAIN} commissioning stop"))
+    )
     async_register_report_view(hass)
     return runner
