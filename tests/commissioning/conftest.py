@@ -1,10 +1,11 @@
 """A demo-like site for the commissioning run: real simulators, real Home Assistant.
 
 The PowerPack BESS and the Moxa E1214 run in the Modbus simulator, the P1 meter in the P1
-simulator; the PV inverter and the EV charger are helper entities, as assets of any other
-integration would be. The relays are the contactors of the emergency stops: relay 0 (injection)
-cuts the PV, relay 1 (consumption) the load and the charger. Faults on demand: the battery runs
-at a power of its own, relay 0 ignores its writes, the PV inverter ignores its limit.
+simulator; the PV inverter (its limit and Q setpoint) and the EV charger are helper entities, as
+assets of any other integration would be. The relays are the contactors of the emergency stops:
+relay 0 (injection) cuts the PV, relay 1 (consumption) the load and the charger. Faults on
+demand: the battery runs at a power of its own, relay 0 ignores its writes, the PV inverter
+ignores its limit.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from custom_components.grid_ems.enforcement import (
     CONF_MARGIN,
     CONF_MINIMUM,
     CONF_POWER_ENTITY,
+    CONF_Q_ENTITY,
     CONF_RAMP,
     CONF_SOE_SENSOR,
     CONF_SWITCH_ENTITY,
@@ -46,6 +48,7 @@ from custom_components.grid_ems.grid_link import (
     CONF_INSTALLED_POWER,
     CONF_P_SENSOR,
     CONF_PROVIDER,
+    CONF_Q_SENSOR,
     SUBENTRY_ASSET,
     GridLinkData,
 )
@@ -116,10 +119,17 @@ def _modbus_entry(
 
 
 def _asset(
-    title: str, category: str, installed_kw: float, p_sensor: str, control: dict[str, Any]
+    title: str,
+    category: str,
+    installed_kw: float,
+    p_sensor: str,
+    control: dict[str, Any],
+    *,
+    q_sensor: str | None = None,
 ) -> ConfigSubentryData:
     return ConfigSubentryData(
         data={
+            CONF_Q_SENSOR: q_sensor,
             CONF_CATEGORY: category,
             CONF_INSTALLED_POWER: installed_kw,
             CONF_P_SENSOR: p_sensor,
@@ -153,6 +163,14 @@ async def _helpers(hass: HomeAssistant) -> None:
                 "pv_potential": {**number, "initial": 45},
                 "ev_demand": {**number, "initial": 0},
                 "pv_limit": {**number, "initial": 100, "unit_of_measurement": "%"},
+                # The inverter's Q setpoint: far outside the run's Q band until Grid EMS steers it.
+                "pv_q": {
+                    "min": -50,
+                    "max": 50,
+                    "step": 0.1,
+                    "initial": -50,
+                    "unit_of_measurement": "kvar",
+                },
                 "ev_current": {
                     "min": 0,
                     "max": 32,
@@ -287,7 +305,12 @@ async def site(hass: HomeAssistant, tmp_path: Path) -> AsyncIterator[Site]:
                 "solar",
                 PV_INSTALLED_KW,
                 "sensor.pv_power",
-                {CONF_POWER_ENTITY: "input_number.pv_limit", CONF_MINIMUM: 1.0},
+                {
+                    CONF_POWER_ENTITY: "input_number.pv_limit",
+                    CONF_MINIMUM: 1.0,
+                    CONF_Q_ENTITY: "input_number.pv_q",
+                },
+                q_sensor="sensor.pv_reactive_power",
             ),
             _asset(
                 "Charger",

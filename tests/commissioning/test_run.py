@@ -82,6 +82,9 @@ async def test_demo_site_passes_every_step(hass: HomeAssistant, site: Site) -> N
     ):
         assert by_step[key]["first_actuation_s"] is not None, key
         assert by_step[key]["settled_s"] is not None, key
+    # The Q band (remote Q) moved the PV's reactive power from -50 kvar into -30..30 kvar.
+    assert by_step[("q_band", None)]["first_actuation_s"] is not None
+    assert site.state("input_number.pv_q") == "-50.0"
     state = hass.states.get(PROGRESS)
     assert state is not None
     assert state.state == "passed"
