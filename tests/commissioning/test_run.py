@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from http import HTTPStatus
+from typing import Any
 
 import pytest
 from homeassistant.core import HomeAssistant, callback
@@ -297,3 +298,30 @@ async def test_an_unreadable_summary_is_no_last_run(hass: HomeAssistant, site: S
     reloaded = site.link_entry.runtime_data.commissioning
     assert reloaded.last_summary is None
     assert site.state(PROGRESS) == "idle"
+
+
+async def test_a_fault_of_the_run_itself_restores_and_ends_it(
+    hass: HomeAssistant,
+    site: Site,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An unexpected error in a step: logged, the state restored, the run ended as aborted."""
+    link = site.data.coordinator
+    feedback = link.feedback
+
+    def failing_feedback(command: Command) -> Any:
+        if command is Command.MIN_SET_P:
+            raise RuntimeError("broken feedback")
+        return feedback(command)
+
+    monkeypatch.setattr(link, "feedback", failing_feedback)
+    runner = site.data.commissioning
+    runner.async_start(QUICK)
+    await runner.async_wait()
+    assert "broken feedback" in caplog.text
+    assert runner.last_summary is not None
+    assert runner.last_summary["outcome"] == "aborted"
+    assert [step["step"] for step in runner.last_summary["steps"]][-1] == "stop_consumption_off"
+    assert site.state(PROGRESS) == "aborted"
+    assert link.state == DsoState()

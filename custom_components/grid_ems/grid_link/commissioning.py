@@ -201,6 +201,8 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
         self._abort = asyncio.Event()
         self._changed = asyncio.Event()
         self._stopping = False
+        self._writes: list[float] = []
+        """Loop times of the enforcement's writes during the step under way."""
 
     @property
     def directory(self) -> Path:
@@ -305,6 +307,11 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
                 results.append(await self._async_step(step, tolerances))
         except CommissioningAbortedError:
             aborted = True
+        except Exception:
+            # A fault of the run itself must not leave the site in a rehearsal's state, nor the
+            # progress at "running": it ends as aborted, restored, with what it measured.
+            _LOGGER.exception("Commissioning run %s failed; restoring the state", run_id)
+            aborted = True
         finally:
             try:
                 await self._async_restore(previous, tolerances)
@@ -325,12 +332,10 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
 
     def _listen(self) -> CALLBACK_TYPE:
         """Wake the run on every state change and every enforcement write."""
-        first_write: list[float] = []
-        self._first_write = first_write
 
         @callback
         def on_write(_entity_id: str) -> None:
-            first_write.append(self.hass.loop.time())
+            self._writes.append(self.hass.loop.time())
             self._changed.set()
 
         @callback
@@ -372,7 +377,7 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
         """Send a step's commands, then sample the site until it meets the targets or time is up."""
         loop = self.hass.loop
         start = loop.time()
-        self._first_write.clear()
+        self._writes.clear()
         confirmations: list[Confirmation] = []
         for command, number in step.commands:
             if self._abort.is_set():
@@ -404,7 +409,7 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
 
         settled = await self._async_wait_for(met, start + tolerances.settle_time_s)
         final = latest[0]
-        first_write = next((time for time in self._first_write if time >= start), None)
+        first_write = next((time for time in self._writes if time >= start), None)
         return StepResult(
             step=step,
             confirmations=tuple(confirmations),
