@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -154,7 +155,8 @@ def test_confirmations_and_outcome() -> None:
 
 
 def test_restore_commands_in_order() -> None:
-    """Limits first, then stops, reasons, and test mode last; unchanged commands not sent."""
+    """Limits first, then stops, reasons, and test mode last; only what the run changed and
+    still holds."""
     during = DsoState(
         test_mode=True,
         stop_consumption=True,
@@ -162,14 +164,28 @@ def test_restore_commands_in_order() -> None:
         reason_p=Reason.TEST,
         q_mode=QMode.REMOTE,
     )
-    assert restore_commands(DsoState(), during) == (
+    sent = {
+        Command.TEST: 1.0,
+        Command.MIN_SET_P: 10.0,
+        Command.Q_MODE: 2.0,
+        Command.EMERGENCY_STOP_CONSUMPTION: 1.0,
+        Command.REASON_P: 99.0,
+        Command.MAX_SET_P: 50.0,
+    }
+    assert restore_commands(DsoState(), during, sent) == (
         (Command.MIN_SET_P, 100.0),
         (Command.Q_MODE, 1.0),
         (Command.EMERGENCY_STOP_CONSUMPTION, 0.0),
         (Command.REASON_P, 0.0),
         (Command.TEST, 0.0),
     )
-    assert restore_commands(during, during) == ()
+    assert restore_commands(during, during, sent) == ()
+    # The grid operator set MINSETP to 40 during the run: it stands.
+    assert Command.MIN_SET_P not in dict(
+        restore_commands(DsoState(), replace(during, min_set_p=40.0), sent)
+    )
+    # Nothing the run did not send is touched.
+    assert restore_commands(DsoState(), during, {}) == ()
 
 
 def test_finding_text_keeps_a_missing_placeholder_visible() -> None:

@@ -23,7 +23,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.grid_ems.commissioning import certification_steps
 from custom_components.grid_ems.const import DOMAIN
-from custom_components.grid_ems.netflex import LOCAL_SOURCE, Command, DsoState
+from custom_components.grid_ems.netflex import LOCAL_SOURCE, Command, DsoState, Reason
 from simulators.rtu import RtuSimulator
 
 from .conftest import CONSUMPTION_RELAY, INJECTION_RELAY, QUICK, Site
@@ -171,7 +171,8 @@ async def test_aborted_run_restores_the_state_from_before(hass: HomeAssistant, s
 async def test_refused_while_an_rtu_is_connected_outside_test_mode(
     hass: HomeAssistant, site: Site
 ) -> None:
-    """With the grid operator's RTU connected, a run needs test mode (theirs or the link's)."""
+    """With the grid operator's RTU connected, a run needs test mode (theirs or the link's); what
+    they command during the run is not undone by its restore."""
     link = site.data.coordinator
     connected = asyncio.Event()
     unsubscribe = link.async_add_listener(
@@ -196,9 +197,11 @@ async def test_refused_while_an_rtu_is_connected_outside_test_mode(
             blocking=True,
         )
         await wait_for_step(site, 1)
+        # The grid operator's own command during the run stands after it.
+        assert (await rtu.command(Command.REASON_P, 1.0)).positive
         site.data.commissioning.async_abort()
         await site.data.commissioning.async_wait()
-        assert link.state == DsoState(test_mode=True)
+        assert link.state == DsoState(test_mode=True, reason_p=Reason.GRID_CONGESTION)
     finally:
         unsubscribe()
         await rtu.stop()

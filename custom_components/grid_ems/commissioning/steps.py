@@ -91,12 +91,20 @@ def command_number(state: DsoState, command: Command) -> float:
     return float(state.feedback(command))
 
 
-def restore_commands(previous: DsoState, current: DsoState) -> tuple[tuple[Command, float], ...]:
-    """The commands that bring ``current`` back to ``previous``, in ``RESTORE_ORDER``."""
+def restore_commands(
+    previous: DsoState, current: DsoState, sent: Mapping[Command, float]
+) -> tuple[tuple[Command, float], ...]:
+    """The commands that bring ``current`` back to ``previous``, in ``RESTORE_ORDER``.
+
+    Only those the run changed (``sent``: the last number it sent for each command) and still
+    holds: a command the grid operator sent during the run (in test mode) stands.
+    """
     return tuple(
         (command, command_number(previous, command))
         for command in RESTORE_ORDER
-        if previous.feedback(command) != current.feedback(command)
+        if command in sent
+        and command_number(current, command) == sent[command]
+        and previous.feedback(command) != current.feedback(command)
     )
 
 

@@ -58,7 +58,7 @@ from ..commissioning import (
 from ..const import DOMAIN, TITLE
 from ..enforcement.ports import site_registry
 from ..iec104 import Quality
-from ..netflex import DsoState
+from ..netflex import Command, DsoState
 from ..states import kilo_value
 from .const import (
     CONF_ALLOWED_CLIENTS,
@@ -75,7 +75,7 @@ if TYPE_CHECKING:
 
     from ..control.model import Relay
     from ..enforcement import EnforcementCoordinator
-    from ..netflex import AuditRecord, Command, MonitorValue, SiteParameters
+    from ..netflex import AuditRecord, MonitorValue, SiteParameters
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -202,6 +202,8 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
         self._changed = asyncio.Event()
         self._stopping = False
         self._writes: list[float] = []
+        self._sent: dict[Command, float] = {}
+        """The last number the run under way sent for each command (what it restores)."""
         """Loop times of the enforcement's writes during the step under way."""
 
     @property
@@ -290,6 +292,7 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
         self, run_id: str, steps: tuple[Step, ...], tolerances: Tolerances
     ) -> None:
         texts = await async_texts(self.hass)
+        self._sent.clear()
         previous = self.link.state
         started = dt_util.utcnow()
         results: list[StepResult] = []
@@ -383,6 +386,7 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
             if self._abort.is_set():
                 raise CommissioningAbortedError
             record = await self.link.async_execute_local(command, number)
+            self._sent[command] = number
             shown = self.link.feedback(command)
             confirmations.append(
                 Confirmation(
@@ -426,7 +430,7 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
 
         Not abortable: the state is restored even while the link unloads (up to the settle time).
         """
-        for command, number in restore_commands(previous, self.link.state):
+        for command, number in restore_commands(previous, self.link.state, self._sent):
             record = await self.link.async_execute_local(command, number)
             if not record.accepted:
                 _LOGGER.error("Commissioning could not restore %s: %s", command, record.refusal)
