@@ -152,6 +152,10 @@ async def test_aborted_run_restores_the_state_from_before(hass: HomeAssistant, s
     assert summary is not None
     assert summary["outcome"] == "aborted"
     assert 3 <= len(summary["steps"]) < len(certification_steps())
+    # The step under way is reported as aborted, with the time it had run.
+    interrupted = summary["steps"][-1]
+    assert not interrupted["passed"]
+    assert re.fullmatch(r"aborted after \d+ s", interrupted["reasons"][0])
     assert site.state(PROGRESS) == "aborted"
     assert link.state == before
     assert site.state(INJECTION_RELAY) == site.state(CONSUMPTION_RELAY) == "off"

@@ -37,6 +37,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from ..commissioning import (
     Confirmation,
+    Finding,
     Outcome,
     ReportTexts,
     Run,
@@ -125,6 +126,9 @@ class CommissionedLink(Protocol):
 
 class CommissioningAbortedError(Exception):
     """The run was aborted (button, action, or the link unloading)."""
+
+    result: StepResult | None = None
+    """The step under way, as far as it got."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,8 +312,10 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
                     )
                 )
                 results.append(await self._async_step(step, tolerances))
-        except CommissioningAbortedError:
+        except CommissioningAbortedError as err:
             aborted = True
+            if err.result is not None:
+                results.append(err.result)
         except Exception:
             # A fault of the run itself must not leave the site in a rehearsal's state, nor the
             # progress at "running": it ends as aborted, restored, with what it measured.
@@ -411,19 +417,31 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
                 series.append((sample.elapsed_s, sample.grid_kw))
             return not check(goal, sample, tolerances) and self.enforcement.settled
 
-        settled = await self._async_wait_for(met, start + tolerances.settle_time_s)
-        final = latest[0]
-        first_write = next((time for time in self._writes if time >= start), None)
-        return StepResult(
-            step=step,
-            confirmations=tuple(confirmations),
-            targets=goal,
-            first_actuation_s=None if first_write is None else first_write - start,
-            settled_s=final.elapsed_s if settled else None,
-            final=final,
-            findings=confirmation_findings(tuple(confirmations)) + check(goal, final, tolerances),
-            series=tuple(series),
-        )
+        def result(final: Sample, *, settled: bool, aborted: bool = False) -> StepResult:
+            first_write = next((time for time in self._writes if time >= start), None)
+            findings = confirmation_findings(tuple(confirmations))
+            if aborted:
+                findings += (Finding("step_aborted", {"seconds": f"{final.elapsed_s:.0f}"}),)
+            return StepResult(
+                step=step,
+                confirmations=tuple(confirmations),
+                targets=goal,
+                first_actuation_s=None if first_write is None else first_write - start,
+                settled_s=final.elapsed_s if settled else None,
+                final=final,
+                findings=findings + check(goal, final, tolerances),
+                series=tuple(series),
+            )
+
+        try:
+            settled = await self._async_wait_for(met, start + tolerances.settle_time_s)
+        except CommissioningAbortedError as err:
+            # The step under way goes in the report too, with what it showed when aborted.
+            err.result = result(
+                self._sample(loop.time() - start, goal, labels), settled=False, aborted=True
+            )
+            raise
+        return result(latest[0], settled=settled)
 
     async def _async_restore(self, previous: DsoState, tolerances: Tolerances) -> None:
         """Bring back the DSO state from before the run; wait for the enforcement to settle.
