@@ -261,6 +261,11 @@ def test_report_shows_steps_verdicts_and_chain(verified: bool | None, status: st
     assert '<span class="verdict failed">Failed</span>' in rows[1]
     assert "PV did not follow: 12.0 kW above its limit after 30 s" in rows[1]
     assert "relay 0 of ioLogik E1214 did not switch" in rows[1]
+    # Each asset against its range and each relay as read back, when the step ended.
+    assert "PV: 12.0 kW (≤ 0.0)" in rows[1]
+    assert "Battery: 0.0 kW (≤ 0.0 / ≥ -200.0)" in rows[1]
+    assert "Charger: 0.0 kW (≥ -22.0)" in rows[1]
+    assert "ioLogik E1214 #0: off (on)" in rows[1]
     assert all(row.count("<svg") == 1 and "<polyline" in row for row in rows)
     assert '<span class="verdict failed big">Failed</span>' in html
     assert "1 of 19 steps passed" in html

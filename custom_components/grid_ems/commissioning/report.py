@@ -13,7 +13,7 @@ from typing import Final
 from .steps import Step
 from .verdict import Outcome, Run, StepResult, fill
 
-CHART_WIDTH: Final = 200
+CHART_WIDTH: Final = 180
 CHART_HEIGHT: Final = 90
 _PAD: Final = 4
 _NONE: Final = "\u2013"
@@ -21,7 +21,7 @@ _NONE: Final = "\u2013"
 
 _CSS: Final = """
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1c1c1c;
-margin:24px auto;max-width:1240px;padding:0 16px}
+margin:24px auto;max-width:1400px;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:24px 0 8px;
 border-bottom:2px solid #03a9f4;padding-bottom:2px}
 table{border-collapse:collapse;width:100%;margin:4px 0 8px}
@@ -32,6 +32,7 @@ th{background:#f2f6f8}td.num{text-align:right;white-space:nowrap}
 .unknown{background:#757575}.big{font-size:20px;padding:4px 16px}
 .meta{color:#555}ul.reasons{margin:4px 0 0;padding-left:18px}
 td.reasons{min-width:220px}td.step{min-width:120px}td.commands{overflow-wrap:anywhere}
+td.assets{font-size:12px;white-space:nowrap}
 svg{display:block}.grid{stroke:#1565c0;stroke-width:1.5;fill:none}
 .limit{stroke:#c62828;stroke-width:1;stroke-dasharray:4 3}.zero{stroke:#9e9e9e;stroke-width:.5}
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}}
@@ -146,9 +147,32 @@ def _step_row(result: StepResult, texts: ReportTexts) -> list[str]:
         _seconds(result.settled_s),
         _NONE if grid is None else f"{_kw(grid)} kW",
         escape(f"≤ {_kw(targets.max_consumption_kw)} / ≥ {_kw(-targets.max_injection_kw)}"),
+        _assets_and_relays(result, texts),
         chart(result),
         _verdict(outcome.value, texts.label(outcome.value)) + reasons,
     ]
+
+
+def _assets_and_relays(result: StepResult, texts: ReportTexts) -> str:
+    """Each asset's power against its range, and each relay as read back, when the step ended."""
+    final = result.final
+    lines = []
+    for asset in result.targets.assets:
+        power = final.asset_kw.get(asset.asset_id)
+        bounds = []
+        if asset.max_production_kw is not None:
+            bounds.append(f"≤ {_kw(asset.max_production_kw)}")
+        if asset.max_consumption_kw is not None:
+            bounds.append(f"≥ {_kw(-asset.max_consumption_kw)}")
+        measured = _NONE if power is None else f"{_kw(power)} kW"
+        lines.append(escape(f"{asset.name}: {measured} ({' / '.join(bounds)})"))
+    for entity_id, expected in result.targets.relays.items():
+        channel, device = final.relay_labels.get(entity_id, (entity_id, ""))
+        read_back = final.relays.get(entity_id)
+        state = _NONE if read_back is None else texts.label("on" if read_back else "off")
+        wanted = texts.label("on" if expected else "off")
+        lines.append(f"{escape(f'{device} #{channel}'.strip())}: {state} ({wanted})")
+    return "<br>".join(lines)
 
 
 def chain_status(verified: bool | None, texts: ReportTexts) -> str:
@@ -224,11 +248,12 @@ def render_report(run: Run, texts: ReportTexts) -> str:
                 label("settled"),
                 label("connection_point"),
                 label("limit"),
+                label("assets_relays"),
                 label("chart"),
                 label("verdict"),
             ],
             [_step_row(result, texts) for result in run.results],
-            ("step", "commands", "num", "num", "num", "num", "", "reasons"),
+            ("step", "commands", "num", "num", "num", "num", "assets", "", "reasons"),
         ),
     ]
     language = escape(texts.labels.get("language", "en"))
