@@ -138,7 +138,9 @@ class PowerPackModel(DeviceModel):
     source (0 local, 1 remote), 2026 state of energy %, 2028 available blocks (50 kW each), and
     with ``active_power_register`` 2012 actual power kW int16 (not in the manufacturer's map: a
     unit may lack it). Addresses between them read 0 (unless ``refuse_gaps``). ``time_scale``
-    speeds up time.
+    speeds up time. ``stuck_kw`` (None: it follows) makes it run at that power whatever its
+    target and command source say (a unit that ignores its setpoint; its registers still take
+    the writes).
     """
 
     DEFAULT_STATUS_CODES: Final = {"off": 0, "standby": 1, "ready": 2, "running": 3, "fault": 4}
@@ -175,6 +177,7 @@ class PowerPackModel(DeviceModel):
         self.remote = False
         self.fault = False
         self.active_kw = 0
+        self.stuck_kw: int | None = None
         self._last = clock()
         self._publish()
 
@@ -185,6 +188,8 @@ class PowerPackModel(DeviceModel):
         self.state_of_energy -= self.active_kw * hours / self.capacity_kwh * 100
         self.state_of_energy = min(100.0, max(0.0, self.state_of_energy))
         power = self.target_kw if self.remote and not self.fault else 0
+        if self.stuck_kw is not None:
+            power = self.stuck_kw
         if (power > 0 and self.state_of_energy <= 0) or (power < 0 and self.state_of_energy >= 100):
             power = 0
         self.active_kw = power
@@ -352,7 +357,8 @@ class MoxaModel(DeviceModel):
     outputs take their ``safe_state`` and the alarm is set (coil 0x1030 reads 1); until a host
     writes 1 to that coil, every output write is refused with exception 0x04 (the manual's
     behaviour). ``ignore_writes`` makes the next writes acknowledged but not applied (a stuck
-    relay), to exercise read-back verification.
+    relay), to exercise read-back verification; ``stuck`` holds the channels whose writes are
+    never applied (a welded or broken relay).
     """
 
     OUTPUTS: ClassVar[int]
@@ -376,6 +382,7 @@ class MoxaModel(DeviceModel):
         self.watchdog_timeout = watchdog_timeout
         self.safe_state = dict(safe_state or {})
         self.ignore_writes = 0
+        self.stuck: set[int] = set()
         self._last_request = clock()
 
     @property
@@ -407,6 +414,8 @@ class MoxaModel(DeviceModel):
             raise ModbusReplyError(DEVICE_FAILURE)
         if self.ignore_writes:
             self.ignore_writes -= 1
+            return
+        if address in self.stuck:
             return
         self.coils[address] = value
         self.update(self.clock())
@@ -780,6 +789,8 @@ HELP: Final = """commands (DEVICE is one of the device names):
   DEVICE disconnect          close the open connections once
   DEVICE clear               behave normally again
   DEVICE input CHANNEL on|off  set a Moxa digital input
+  DEVICE stuck CHANNEL on|off  a Moxa relay that ignores its writes (or works again)
+  DEVICE stuck KW|off        a battery that runs at KW whatever its setpoint (or follows again)
   status                     show faults and request counts
   help                       show this text"""
 
@@ -820,6 +831,17 @@ def apply_command(simulators: Mapping[str, ModbusSimulator], line: str) -> str:
                 if int(channel) not in model.discrete_inputs:
                     return f"{words[0]} has no input {channel}"
                 model.discrete_inputs[int(channel)] = state == "on"
+        case ["stuck", channel, "on" | "off" as state]:
+            for model in simulator.units.values():
+                if not isinstance(model, MoxaModel) or int(channel) not in model.coils:
+                    return f"{words[0]} has no relay {channel}"
+                (model.stuck.add if state == "on" else model.stuck.discard)(int(channel))
+        case ["stuck", power]:
+            for model in simulator.units.values():
+                if not isinstance(model, PowerPackModel):
+                    return f"{words[0]} is no battery"
+                model.stuck_kw = None if power == "off" else int(power)
+                model.update(model.clock())
         case _:
             return f"unknown command: {line.strip()} (try help)"
     return f"{words[0]}: {faults}"

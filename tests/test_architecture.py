@@ -14,7 +14,15 @@ from typing import Final
 PACKAGE: Final = Path(__file__).parents[1] / "custom_components" / "grid_ems"
 ROOT: Final = "custom_components.grid_ems"
 # The parts below Home Assistant: protocols and models, publishable as libraries.
-WITHOUT_HOME_ASSISTANT: Final = ("iec104", "p1", "modbus", "netflex", "control", "planner")
+WITHOUT_HOME_ASSISTANT: Final = (
+    "iec104",
+    "p1",
+    "modbus",
+    "netflex",
+    "control",
+    "planner",
+    "commissioning",
+)
 
 
 def _module_name(path: Path) -> str:

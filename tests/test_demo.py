@@ -136,7 +136,9 @@ def _without_value(hass: HomeAssistant) -> list[str]:
         entity.entity_id
         for entry in hass.config_entries.async_entries(DOMAIN)
         for entity in er.async_entries_for_config_entry(registry, entry.entry_id)
+        # A button has no state until it is pressed: that is no missing value.
         if entity.disabled_by is None
+        and entity.domain != "button"
         and (state := hass.states.get(entity.entity_id)) is not None
         and state.state in ("unknown", "unavailable")
     ]
@@ -145,7 +147,12 @@ def _without_value(hass: HomeAssistant) -> list[str]:
 async def _every_entity_has_a_value(hass: HomeAssistant) -> None:
     """Return once no enabled entity of Grid EMS is unknown or unavailable."""
     changed = asyncio.Event()
-    unsubscribe = hass.bus.async_listen("state_changed", lambda _event: changed.set())
+
+    @callback
+    def on_change(_event: Event[EventStateChangedData]) -> None:
+        changed.set()
+
+    unsubscribe = hass.bus.async_listen("state_changed", on_change)
     try:
         while _without_value(hass):
             changed.clear()

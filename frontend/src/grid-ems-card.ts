@@ -65,7 +65,7 @@ export class GridEmsCard extends LitElement {
         <div class="content">
           ${empty
             ? html`<div class="empty" data-role="empty">${t("no_entities")}</div>`
-            : html`${this._stops(view, t)} ${this._connectionPoint(view, t)} ${this._control(view, t)}
+            : html`${this._commissioning(view, t)} ${this._stops(view, t)} ${this._connectionPoint(view, t)} ${this._control(view, t)}
               ${this._battery(view, t)} ${this._relays(view, t)} ${this._categories(view, t)}`}
         </div>
       </ha-card>
@@ -127,6 +127,47 @@ export class GridEmsCard extends LitElement {
           >`
         : nothing}
     </div>`;
+  }
+
+  /** The commissioning run: its progress while it runs, then its outcome and report. */
+  private _commissioning(view: SiteView, t: Localize): TemplateResult | typeof nothing {
+    const run = view.readings.commissioning;
+    if (!run?.available || !["running", "passed", "failed", "aborted"].includes(run.state)) return nothing;
+    const attributes = run.stateObj?.attributes ?? {};
+    if (run.state === "running") {
+      const progress = Number(attributes.progress ?? 0);
+      const step = t("commissioning_step")
+        .replace("{index}", String(Number(attributes.step_index ?? 0) + 1))
+        .replace("{steps}", String(attributes.steps ?? "?"));
+      return html`<section data-role="commissioning" data-state="running">
+        <h3>${t("commissioning")}</h3>
+        <div class="row">
+          <span class="label">${step}</span>
+          <span class="value" data-role="commissioning-progress">${progress} %</span>
+        </div>
+        ${attributes.step ? html`<div class="secondary" data-role="commissioning-step">${attributes.step}</div>` : nothing}
+        <div class="soe"><div style="width:${Math.max(0, Math.min(100, progress))}%"></div></div>
+      </section>`;
+    }
+    const level = run.state === "passed" ? "ok" : run.state === "failed" ? "alarm" : "warn";
+    const report = typeof attributes.report === "string" ? attributes.report : undefined;
+    return html`<section data-role="commissioning" data-state=${run.state}>
+      <div class="row">
+        <span class="chip ${level}">${t("commissioning")}: ${t(`commissioning_${run.state}` as TextKey)}</span>
+        ${report
+          ? html`<button class="report" data-role="commissioning-report" @click=${() => this._openReport(report)}>
+              ${t("commissioning_report")}
+            </button>`
+          : nothing}
+      </div>
+    </section>`;
+  }
+
+  /** Open a report of the integration (behind the login) through a short-lived signed path. */
+  private async _openReport(path: string): Promise<void> {
+    if (!this.hass) return;
+    const signed = await this.hass.callWS<{ path: string }>({ type: "auth/sign_path", path, expires: 300 });
+    window.open(signed.path, "_blank");
   }
 
   private _stops(view: SiteView, t: Localize): TemplateResult {
@@ -360,6 +401,15 @@ export class GridEmsCard extends LitElement {
       display: flex;
       flex-wrap: wrap;
       gap: 6px;
+    }
+    button.report {
+      font: inherit;
+      color: var(--primary-color);
+      background: none;
+      border: 1px solid var(--primary-color);
+      border-radius: 12px;
+      padding: 2px 10px;
+      cursor: pointer;
     }
     .chip {
       border-radius: 12px;

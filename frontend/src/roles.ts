@@ -24,6 +24,7 @@ export type SingleRole =
   | "reason_p"
   | "reason_q"
   | "q_mode"
+  | "commissioning"
   | "grid_power"
   | "grid_power_import"
   | "grid_power_export"
@@ -74,6 +75,7 @@ export const SINGLE_ROLES: readonly RoleSpec<SingleRole>[] = [
   { role: "reason_p", domains: ["sensor"], keys: ["reason_p"] },
   { role: "reason_q", domains: ["sensor"], keys: ["reason_q"] },
   { role: "q_mode", domains: ["sensor"], keys: ["q_mode"] },
+  { role: "commissioning", domains: ["sensor"], keys: ["commissioning"] },
   // --- P1 meter (p1_meter.py): net power, or import and export when the meter has no net ---
   { role: "grid_power", domains: ["sensor"], keys: ["p1_net_power"] },
   { role: "grid_power_import", domains: ["sensor"], keys: ["p1_power_import"] },

@@ -123,6 +123,50 @@ describe("grid-ems-card", () => {
     expect(text(card, "last-command")).toBe("Last command: Unavailable");
   });
 
+  it("shows the commissioning run's progress, then its outcome and a link to the report", async () => {
+    const running = {
+      entityId: "sensor.link_commissioning",
+      key: "commissioning",
+      state: "running",
+      attributes: { step: "Emergency stop production on", step_index: 1, steps: 19, progress: 5 },
+    };
+    const hass = fakeHass([...siteEntities(), running]);
+    const card = await renderCard(hass);
+    expect(text(card, "commissioning")).toContain("Step 2 of 19");
+    expect(text(card, "commissioning-progress")).toBe("5 %");
+    expect(text(card, "commissioning-step")).toBe("Emergency stop production on");
+
+    const signed: Record<string, unknown>[] = [];
+    const opened: string[] = [];
+    const report = "/api/grid_ems/commissioning/entry-link/20261206T050000000000Z";
+    const failed = fakeHass([
+      ...siteEntities(),
+      { ...running, state: "failed", attributes: { report, progress: 100 } },
+    ]);
+    failed.callWS = async <T,>(message: Record<string, unknown>) => {
+      signed.push(message);
+      return { path: `${report}?authSig=x` } as T;
+    };
+    const open = window.open;
+    window.open = ((url: string) => {
+      opened.push(url);
+      return null;
+    }) as typeof window.open;
+    card.hass = failed;
+    await card.updateComplete;
+    expect(part(card, "commissioning").dataset.state).toBe("failed");
+    expect(text(card, "commissioning")).toContain("Commissioning run: Failed");
+    part(card, "commissioning-report").click();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(signed).toEqual([{ type: "auth/sign_path", path: report, expires: 300 }]);
+    expect(opened).toEqual([`${report}?authSig=x`]);
+    window.open = open;
+
+    card.hass = fakeHass([...siteEntities(), { ...running, state: "idle" }]);
+    await card.updateComplete;
+    expect(card.shadowRoot?.querySelector('[data-role="commissioning"]')).toBeNull();
+  });
+
   it("speaks Dutch and French", async () => {
     const nl = await renderCard(fakeHass(siteEntities(), "nl"));
     expect(text(nl, "grid-power")).toContain("3,20 kW afname");

@@ -47,9 +47,16 @@ def _control_app(demo: RunningDemo) -> web.Application:
         confirmation = await demo.rtu.command(Command.EMERGENCY_STOP_PRODUCTION, on)
         return web.json_response({"confirmed": confirmation.positive})
 
+    async def test_mode(request: web.Request) -> web.Response:
+        """The grid operator's test command (a commissioning run needs it with the RTU up)."""
+        on = request.query.get("on", "1") == "1"
+        confirmation = await demo.rtu.command(Command.TEST, on)
+        return web.json_response({"confirmed": confirmation.positive})
+
     app = web.Application()
     app.router.add_get("/expected", expected)
     app.router.add_post("/emergency-stop-production", emergency_stop_production)
+    app.router.add_post("/test-mode", test_mode)
     return app
 
 

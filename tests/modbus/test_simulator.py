@@ -20,9 +20,11 @@ from simulators.modbus import (
     Faults,
     MoxaE1212,
     MoxaE1214,
+    MoxaModel,
     PowerPackModel,
     apply_command,
     demo_site,
+    int16_word,
     start_demo,
 )
 
@@ -255,6 +257,29 @@ async def test_control_commands() -> None:
     assert "unknown command" in apply_command(simulators, "bess explode")
     assert "bess: port 5020" in apply_command(simulators, "status")
     assert {name: sim.port for name, sim in simulators.items()} == DEMO_PORTS
+
+
+async def test_faulty_devices() -> None:
+    """A stuck relay takes its writes without switching; a stuck battery ignores its setpoint."""
+    simulators = demo_site()
+    moxa, bess = simulators["e1214"].units[1], simulators["bess"].units[1]
+    assert isinstance(moxa, MoxaModel)
+    assert isinstance(bess, PowerPackModel)
+    apply_command(simulators, "e1214 stuck 0 on")
+    moxa.write_coil(0, True)
+    moxa.write_coil(1, True)
+    assert (moxa.coils[0], moxa.coils[1]) == (False, True)
+    apply_command(simulators, "e1214 stuck 0 off")
+    moxa.write_coil(0, True)
+    assert moxa.coils[0] is True
+    assert apply_command(simulators, "e1214 stuck 9 on") == "e1214 has no relay 9"
+    apply_command(simulators, "bess stuck 12")
+    bess.write_register(PowerPackModel.COMMAND_SOURCE, 1)
+    bess.write_register(PowerPackModel.TARGET_POWER, int16_word(-20))
+    assert (bess.target_kw, bess.active_kw) == (-20, 12)
+    apply_command(simulators, "bess stuck off")
+    assert bess.active_kw == -20
+    assert apply_command(simulators, "e1214 stuck 3") == "e1214 is no battery"
 
 
 async def test_demo_site_on_free_ports(connect: Connect) -> None:

@@ -1,4 +1,4 @@
-// ../../main/frontend/node_modules/@lit/reactive-element/css-tag.js
+// node_modules/@lit/reactive-element/css-tag.js
 var e = globalThis, t = e.ShadowRoot && (e.ShadyCSS === void 0 || e.ShadyCSS.nativeShadow) && "adoptedStyleSheets" in Document.prototype && "replace" in CSSStyleSheet.prototype, n = Symbol(), r = /* @__PURE__ */ new WeakMap(), i = class {
 	constructor(e, t, r) {
 		if (this._$cssResult$ = !0, r !== n) throw Error("CSSResult is not constructable. Use `unsafeCSS` or `css` instead.");
@@ -252,7 +252,7 @@ var _ = class extends HTMLElement {
 	firstUpdated(e) {}
 };
 _.elementStyles = [], _.shadowRootOptions = { mode: "open" }, _[p("elementProperties")] = /* @__PURE__ */ new Map(), _[p("finalized")] = /* @__PURE__ */ new Map(), ae?.({ ReactiveElement: _ }), (f.reactiveElementVersions ??= []).push("2.1.2");
-// ../../main/frontend/node_modules/lit-html/lit-html.js
+// node_modules/lit-html/lit-html.js
 var v = globalThis, y = (e) => e, b = v.trustedTypes, x = b ? b.createPolicy("lit-html", { createHTML: (e) => e }) : void 0, S = "$lit$", C = `lit$${Math.random().toFixed(9).slice(2)}$`, w = "?" + C, oe = `<${w}>`, T = document, E = () => T.createComment(""), D = (e) => e === null || typeof e != "object" && typeof e != "function", O = Array.isArray, se = (e) => O(e) || typeof e?.[Symbol.iterator] == "function", k = "[ 	\n\f\r]", A = /<(?:(!--|\/[^a-zA-Z])|(\/?[a-zA-Z][^>\s]*)|(\/?$))/g, ce = /-->/g, j = />/g, M = RegExp(`>|${k}(?:([^\\s"'>=/]+)(${k}*=${k}*(?:[^ \t\n\f\r"'\`<>=]|("|')|))|$)`, "g"), N = /'/g, P = /"/g, F = /^(?:script|style|textarea|title)$/i, I = ((e) => (t, ...n) => ({
 	_$litType$: e,
 	strings: t,
@@ -552,6 +552,12 @@ var J = {
 	editor_title: "Title",
 	editor_entries: "Grid EMS entries to show (none chosen: all)",
 	editor_no_entries: "No Grid EMS entries are configured yet.",
+	commissioning: "Commissioning run",
+	commissioning_step: "Step {index} of {steps}",
+	commissioning_passed: "Passed",
+	commissioning_failed: "Failed",
+	commissioning_aborted: "Aborted",
+	commissioning_report: "Open report",
 	cat_solar: "Solar",
 	cat_wind: "Wind",
 	cat_chp: "CHP",
@@ -605,6 +611,12 @@ var J = {
 		editor_title: "Titel",
 		editor_entries: "Te tonen Grid EMS-items (geen gekozen: alle)",
 		editor_no_entries: "Er zijn nog geen Grid EMS-items geconfigureerd.",
+		commissioning: "Inbedrijfstellingstest",
+		commissioning_step: "Stap {index} van {steps}",
+		commissioning_passed: "Geslaagd",
+		commissioning_failed: "Mislukt",
+		commissioning_aborted: "Afgebroken",
+		commissioning_report: "Rapport openen",
 		cat_solar: "Zon",
 		cat_wind: "Wind",
 		cat_chp: "WKK",
@@ -657,6 +669,12 @@ var J = {
 		editor_title: "Titre",
 		editor_entries: "Entrées Grid EMS à afficher (aucune choisie : toutes)",
 		editor_no_entries: "Aucune entrée Grid EMS n'est encore configurée.",
+		commissioning: "Essai de mise en service",
+		commissioning_step: "Étape {index} sur {steps}",
+		commissioning_passed: "Réussi",
+		commissioning_failed: "Échoué",
+		commissioning_aborted: "Interrompu",
+		commissioning_report: "Ouvrir le rapport",
 		cat_solar: "Solaire",
 		cat_wind: "Éolien",
 		cat_chp: "Cogénération",
@@ -759,6 +777,11 @@ var ye = [
 		role: "q_mode",
 		domains: ["sensor"],
 		keys: ["q_mode"]
+	},
+	{
+		role: "commissioning",
+		domains: ["sensor"],
+		keys: ["commissioning"]
 	},
 	{
 		role: "grid_power",
@@ -1073,7 +1096,7 @@ var Ie = class extends q {
           ${this._link(e, t)}
         </div>
         <div class="content">
-          ${n ? I`<div class="empty" data-role="empty">${t("no_entities")}</div>` : I`${this._stops(e, t)} ${this._connectionPoint(e, t)} ${this._control(e, t)}
+          ${n ? I`<div class="empty" data-role="empty">${t("no_entities")}</div>` : I`${this._commissioning(e, t)} ${this._stops(e, t)} ${this._connectionPoint(e, t)} ${this._control(e, t)}
               ${this._battery(e, t)} ${this._relays(e, t)} ${this._categories(e, t)}`}
         </div>
       </ha-card>
@@ -1115,6 +1138,46 @@ var Ie = class extends q {
             >${t("last_command")}: ${this._commandText(r, t)}</span
           >` : R}
     </div>`;
+	}
+	_commissioning(e, t) {
+		let n = e.readings.commissioning;
+		if (!n?.available || ![
+			"running",
+			"passed",
+			"failed",
+			"aborted"
+		].includes(n.state)) return R;
+		let r = n.stateObj?.attributes ?? {};
+		if (n.state === "running") {
+			let e = Number(r.progress ?? 0), n = t("commissioning_step").replace("{index}", String(Number(r.step_index ?? 0) + 1)).replace("{steps}", String(r.steps ?? "?"));
+			return I`<section data-role="commissioning" data-state="running">
+        <h3>${t("commissioning")}</h3>
+        <div class="row">
+          <span class="label">${n}</span>
+          <span class="value" data-role="commissioning-progress">${e} %</span>
+        </div>
+        ${r.step ? I`<div class="secondary" data-role="commissioning-step">${r.step}</div>` : R}
+        <div class="soe"><div style="width:${Math.max(0, Math.min(100, e))}%"></div></div>
+      </section>`;
+		}
+		let i = n.state === "passed" ? "ok" : n.state === "failed" ? "alarm" : "warn", a = typeof r.report == "string" ? r.report : void 0;
+		return I`<section data-role="commissioning" data-state=${n.state}>
+      <div class="row">
+        <span class="chip ${i}">${t("commissioning")}: ${t(`commissioning_${n.state}`)}</span>
+        ${a ? I`<button class="report" data-role="commissioning-report" @click=${() => this._openReport(a)}>
+              ${t("commissioning_report")}
+            </button>` : R}
+      </div>
+    </section>`;
+	}
+	async _openReport(e) {
+		if (!this.hass) return;
+		let t = await this.hass.callWS({
+			type: "auth/sign_path",
+			path: e,
+			expires: 300
+		});
+		window.open(t.path, "_blank");
 	}
 	_stops(e, t) {
 		return I`<div class="flags">
@@ -1309,6 +1372,15 @@ var Ie = class extends q {
       display: flex;
       flex-wrap: wrap;
       gap: 6px;
+    }
+    button.report {
+      font: inherit;
+      color: var(--primary-color);
+      background: none;
+      border: 1px solid var(--primary-color);
+      border-radius: 12px;
+      padding: 2px 10px;
+      cursor: pointer;
     }
     .chip {
       border-radius: 12px;

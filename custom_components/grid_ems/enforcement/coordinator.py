@@ -227,6 +227,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self._setup: ControlSetup | None = None
         """The site as configured; None when it must be taken again (``_control_setup``)."""
         self._setup_unsubscribers: list[CALLBACK_TYPE] = []
+        self._write_listeners: list[Callable[[str], None]] = []
 
     # Life cycle ----------------------------------------------------------------------------
 
@@ -706,6 +707,27 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
                 self._step_when_idle = False
                 self.hass.loop.call_soon(self.async_step)
 
+    @callback
+    def async_listen_writes(self, listener: Callable[[str], None]) -> CALLBACK_TYPE:
+        """Call ``listener(entity_id)`` as each write starts; returns the unsubscribe callback.
+
+        The commissioning run's actuation time: the first write after a command.
+        """
+        self._write_listeners.append(listener)
+        return lambda: self._write_listeners.remove(listener)
+
+    @property
+    def settled(self) -> bool:
+        """Whether the enforcement is done: no write on its way, no relaxed limit ramping back."""
+        return not self._in_flight and not any(
+            outcome.releasing for outcome in self.data.assets.values()
+        )
+
+    @property
+    def grid_power_kw(self) -> float | None:
+        """The latest connection-point power (kW, import positive); None while it is lost."""
+        return None if self._grid is None else self._grid.power_kw
+
     async def _async_write(self, action: Action) -> bool:
         """Write one value and record the outcome.
 
@@ -713,6 +735,8 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         transport errors and reads the value back before the action returns; the entities of
         other integrations are read back here, and written again when they do not show it.
         """
+        for listener in list(self._write_listeners):
+            listener(action.entity_id)
         own = self._own_entity(action.entity_id)
         error = ""
         for attempt in range(1 if own else WRITE_ATTEMPTS):
@@ -871,7 +895,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         return {
             "state": decision.state,
             "active": _cause_dict(decision.active),
-            "grid_power_kw": None if self._grid is None else self._grid.power_kw,
+            "grid_power_kw": self.grid_power_kw,
             "link_up": self.link_up,
             "held": self.controller.ledger.as_dict(),
             "failures": {entity_id: failure.error for entity_id, failure in self.failures.items()},

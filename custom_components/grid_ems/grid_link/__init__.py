@@ -18,6 +18,8 @@ from ..enforcement import async_remove_enforcement_storage, async_setup_enforcem
 from ..kind import Kind
 from ..wording import async_load_log_language
 from .binary_sensor import async_setup_entry as async_setup_binary_sensors
+from .button import async_setup_entry as async_setup_buttons
+from .commissioning import CommissioningRunner, async_setup_commissioning
 from .const import (
     CONF_ALLOWED_CLIENTS,
     CONF_BIND_HOST,
@@ -141,12 +143,21 @@ async def async_setup_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> G
     """Restore the DSO state and start the IEC-104 server of a grid operator link entry."""
     await async_load_log_language(hass)
     coordinator = GridLinkCoordinator(hass, entry)
-    entry.async_on_unload(coordinator.async_stop)
+    runners: list[CommissioningRunner] = []
+
+    async def async_stop() -> None:
+        # A commissioning run under way restores the DSO state through the link: it ends first.
+        for runner in runners:
+            await runner.async_stop()
+        await coordinator.async_stop()
+
+    entry.async_on_unload(async_stop)
     await coordinator.async_start()
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     # The restored DSO state is enforced at once, before the entities come up.
     enforcement = await async_setup_enforcement(hass, entry, coordinator)
-    return GridLinkData(coordinator, enforcement)
+    runners.append(await async_setup_commissioning(hass, entry, coordinator, enforcement))
+    return GridLinkData(coordinator, enforcement, runners[0])
 
 
 async def async_remove_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> None:
@@ -160,6 +171,7 @@ KIND: Final = Kind(
     setup=async_setup_kind,
     entities={
         Platform.BINARY_SENSOR: async_setup_binary_sensors,
+        Platform.BUTTON: async_setup_buttons,
         Platform.EVENT: async_setup_events,
         Platform.NUMBER: async_setup_numbers,
         Platform.SENSOR: async_setup_sensors,

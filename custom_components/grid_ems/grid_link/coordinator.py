@@ -127,6 +127,7 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentry
 
     from ..enforcement import EnforcementCoordinator
+    from .commissioning import CommissioningRunner
 
 
 _LOGGER = logging.getLogger(__package__)
@@ -630,6 +631,16 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         self._state_listeners.append(listener)
         return lambda: self._state_listeners.remove(listener)
 
+    @property
+    def commissioning_allowed(self) -> bool:
+        """Whether local commands may drive the site: in test mode, or with no RTU connected."""
+        return self.options.test_mode or self.state.test_mode or self.data.rtu is None
+
+    def feedback(self, command: Command) -> MonitorValue:
+        """What the feedback point of ``command`` shows the grid operator now."""
+        quality = self._feedback_quality.get(command, Quality.GOOD)
+        return self.model.feedback_value(self.data.state, command, quality)
+
     @callback
     def async_set_feedback_quality(self, command: Command, quality: Quality) -> None:
         """Set the quality of a command's feedback point and send it spontaneously.
@@ -662,6 +673,13 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="link_not_in_test_mode"
             )
+        return await self.async_execute_local(command, number)
+
+    async def async_execute_local(self, command: Command, number: float) -> AuditRecord:
+        """Execute a local command on the RTU's own path; the caller checks it is allowed.
+
+        Decided, obeyed, saved, confirmed, mirrored and audited as ``local``, as an RTU command.
+        """
         record, feedback = await self._async_execute(
             CommandRequest(
                 self.model.command_ioa(command),
@@ -959,6 +977,8 @@ class GridLinkData:
     coordinator: GridLinkCoordinator
     enforcement: EnforcementCoordinator
     """Carries the DSO state out on the site's assets (enforcement.py)."""
+    commissioning: CommissioningRunner
+    """The certification rehearsal and its reports (commissioning.py)."""
 
     def chain_status(self) -> dict[str, ChainStatus]:
         """Whether the hash chains verify: ``commands`` (the grid operator's) and ``actions``.
@@ -981,6 +1001,7 @@ class GridLinkData:
                 "actions": self.enforcement.action_chain(),
             },
             "enforcement": self.enforcement.diagnostics(),
+            "commissioning": self.commissioning.diagnostics(),
         }
 
 

@@ -25,6 +25,7 @@ from ..enforcement.sensor import async_add_sensors as async_add_enforcement_sens
 from ..entity import GridEmsEntity
 from ..iec104 import Quality
 from ..netflex import AssetCategory, QMode, Reason
+from .commissioning import CommissioningRunner
 from .coordinator import GridLinkConfigEntry, GridLinkCoordinator, LinkSnapshot
 
 if TYPE_CHECKING:
@@ -47,6 +48,13 @@ async def async_setup_entry(
         GridLinkSensor(coordinator, description) for description in GRID_LINK_SENSORS
     )
     async_add_enforcement_sensors(entry, entry.runtime_data.enforcement, async_add_entities)
+    async_add_entities(
+        [
+            CommissioningSensor(
+                entry.runtime_data.commissioning, COMMISSIONING_SENSOR, coordinator.device_ref
+            )
+        ]
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -223,3 +231,33 @@ class GridLinkSensor(GridEmsEntity[GridLinkCoordinator], SensorEntity):
         """More of the snapshot, for the sensors that show it."""
         attributes_fn = self.entity_description.attributes_fn
         return None if attributes_fn is None else attributes_fn(self.coordinator.data)
+
+
+COMMISSIONING_SENSOR: Final = SensorEntityDescription(
+    key="commissioning",
+    translation_key="commissioning",
+    device_class=SensorDeviceClass.ENUM,
+    options=["idle", "running", "passed", "failed", "aborted"],
+)
+
+
+class CommissioningSensor(GridEmsEntity[CommissioningRunner], SensorEntity):
+    """The commissioning run: idle, running or the last outcome; the step, progress, report."""
+
+    @property
+    def native_value(self) -> str:
+        """Idle, running, or how the last run ended."""
+        return self.coordinator.data.state
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The current step, the progress in %, and the path of the last report."""
+        progress = self.coordinator.data
+        return {
+            "run_id": progress.run_id,
+            "step": progress.step,
+            "step_index": progress.step_index,
+            "steps": progress.steps,
+            "progress": progress.percentage,
+            "report": progress.report,
+        }
