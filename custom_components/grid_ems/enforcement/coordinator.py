@@ -44,6 +44,7 @@ from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN
 from ..control.controller import Controller
+from ..control.demand import MonthPeak
 from ..control.ledger import EntityLedger, EntityValue
 from ..control.model import (
     Action,
@@ -58,6 +59,7 @@ from ..control.model import (
 )
 from ..iec104 import Quality
 from ..netflex import AuditRecord, Command, DsoState
+from ..planner import month_peak_target_kw
 from ..states import kilo_value
 from .config import settings_from_options
 from .const import (
@@ -170,6 +172,9 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self.self_consumption = False
         self.peak_shaving = False
         self.peak_shaving_target_kw = DEFAULT_PEAK_SHAVING_TARGET_KW
+        self.peak_shaving_follow_month = False
+        self.month_peak = MonthPeak(_local_month)
+        """The month's highest quarter-hour import so far, from the grid power (kept in storage)."""
         self.actions: deque[dict[str, Any]] = deque(maxlen=ACTION_LOG_SIZE)
         """The recent actions in their JSON form (``ActionRecord.as_dict``), oldest first; kept
         in storage across restarts: with the link's command audit, the site's audit trail."""
@@ -201,6 +206,10 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self.peak_shaving = bool(stored.get("peak_shaving", False))
         self.peak_shaving_target_kw = float(
             stored.get("peak_shaving_target_kw", DEFAULT_PEAK_SHAVING_TARGET_KW)
+        )
+        self.peak_shaving_follow_month = bool(stored.get("peak_shaving_follow_month", False))
+        self.month_peak = MonthPeak(
+            _local_month, stored.get("month"), float(stored.get("month_peak_kw", 0.0))
         )
         self._saved = self._storage_data()
         self.actions.extend((await self._action_store.async_load() or {}).get("actions", []))
@@ -237,6 +246,9 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             "self_consumption": self.self_consumption,
             "peak_shaving": self.peak_shaving,
             "peak_shaving_target_kw": self.peak_shaving_target_kw,
+            "peak_shaving_follow_month": self.peak_shaving_follow_month,
+            "month": self.month_peak.month,
+            "month_peak_kw": self.month_peak.peak_kw,
         }
 
     def _action_data(self) -> dict[str, list[dict[str, Any]]]:
@@ -257,6 +269,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self_consumption: bool | None = None,
         peak_shaving: bool | None = None,
         peak_shaving_target_kw: float | None = None,
+        peak_shaving_follow_month: bool | None = None,
     ) -> None:
         """Switch the local optimization (the switch and number entities)."""
         if self_consumption is not None:
@@ -265,6 +278,8 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             self.peak_shaving = peak_shaving
         if peak_shaving_target_kw is not None:
             self.peak_shaving_target_kw = peak_shaving_target_kw
+        if peak_shaving_follow_month is not None:
+            self.peak_shaving_follow_month = peak_shaving_follow_month
         self.async_step()
 
     # Inputs --------------------------------------------------------------------------------
@@ -404,9 +419,15 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             margin_kw=settings.margin_kw,
             link_loss=settings.link_loss,
             self_consumption=self.self_consumption,
-            peak_shaving_target_kw=self.peak_shaving_target_kw if self.peak_shaving else None,
+            peak_shaving_target_kw=self.effective_peak_target_kw() if self.peak_shaving else None,
         )
         return ControlSetup(site, assets, self._relays(), settings)
+
+    def effective_peak_target_kw(self) -> float:
+        """The fixed target, or the month's peak so far (at least the tariff's free 2.5 kW)."""
+        if self.peak_shaving_follow_month:
+            return month_peak_target_kw(self.month_peak.peak_kw_at(self.clock()))
+        return self.peak_shaving_target_kw
 
     def _relays(self) -> tuple[Relay, ...]:
         """The emergency-stop outputs of the relay modules, by the role the installer gave them."""
@@ -466,6 +487,8 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         # What this step could not decide (entities with writes on their way) is decided again
         # as soon as those writes end, not a tick later.
         self._step_when_idle |= bool(self._in_flight)
+        if self._grid is not None:
+            self.month_peak.add(self._grid.power_kw, self._grid.at)
         setup = self._setup()
         self.controller.setup = setup
         decision = self.controller.step(
@@ -671,8 +694,16 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             "self_consumption": self.self_consumption,
             "peak_shaving": self.peak_shaving,
             "peak_shaving_target_kw": self.peak_shaving_target_kw,
+            "peak_shaving_follow_month": self.peak_shaving_follow_month,
+            "month": self.month_peak.month,
+            "month_peak_kw": self.month_peak.peak_kw,
             "actions": list(self.actions),
         }
+
+
+def _local_month(at: float) -> str:
+    """The month (local time, as the capacity tariff counts it) of a UTC epoch moment."""
+    return dt_util.as_local(dt_util.utc_from_timestamp(at)).strftime("%Y-%m")
 
 
 def _issue_id(entity_id: str) -> str:

@@ -45,6 +45,15 @@ OPTIMIZATION_SWITCHES: tuple[OptimizationSwitchDescription, ...] = (
         is_on_fn=lambda enforcement: enforcement.peak_shaving,
         turn_fn=lambda enforcement, on: enforcement.async_set_optimization(peak_shaving=on),
     ),
+    OptimizationSwitchDescription(
+        key="peak_shaving_follow_month",
+        translation_key="peak_shaving_follow_month",
+        entity_category=EntityCategory.CONFIG,
+        is_on_fn=lambda enforcement: enforcement.peak_shaving_follow_month,
+        turn_fn=lambda enforcement, on: enforcement.async_set_optimization(
+            peak_shaving_follow_month=on
+        ),
+    ),
 )
 
 
