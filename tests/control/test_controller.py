@@ -637,5 +637,5 @@ def test_battery_follows_the_plan_under_the_grid_operators_limits() -> None:
     assert run.plant.value("number.bess_target") == 25.0
     run.dso = DsoState(stop_production=True)
     decision = run.step()
-    assert run.plant.grid_kw() <= 15.0
+    assert run.plant.powers()["bess"] <= 0.0
     assert decision.state is ControllerState.EMERGENCY_STOP
