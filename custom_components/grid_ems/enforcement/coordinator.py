@@ -173,6 +173,11 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self.peak_shaving = False
         self.peak_shaving_target_kw = DEFAULT_PEAK_SHAVING_TARGET_KW
         self.peak_shaving_follow_month = False
+        self.follow_plan = False
+        self.battery_plan: Callable[[float], float | None] | None = None
+        """The planned battery power (kW, + discharge) at a UTC epoch moment, None where there
+        is no plan: set by the planning, followed when ``follow_plan`` is on."""
+        self._command_listeners: list[Callable[[], None]] = []
         self.month_peak = MonthPeak(_local_month)
         """The month's highest quarter-hour import so far, from the grid power (kept in storage)."""
         self.actions: deque[dict[str, Any]] = deque(maxlen=ACTION_LOG_SIZE)
@@ -208,6 +213,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             stored.get("peak_shaving_target_kw", DEFAULT_PEAK_SHAVING_TARGET_KW)
         )
         self.peak_shaving_follow_month = bool(stored.get("peak_shaving_follow_month", False))
+        self.follow_plan = bool(stored.get("follow_plan", False))
         self.month_peak = MonthPeak(
             _local_month, stored.get("month"), float(stored.get("month_peak_kw", 0.0))
         )
@@ -247,6 +253,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             "peak_shaving": self.peak_shaving,
             "peak_shaving_target_kw": self.peak_shaving_target_kw,
             "peak_shaving_follow_month": self.peak_shaving_follow_month,
+            "follow_plan": self.follow_plan,
             "month": self.month_peak.month,
             "month_peak_kw": self.month_peak.peak_kw,
         }
@@ -270,6 +277,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         peak_shaving: bool | None = None,
         peak_shaving_target_kw: float | None = None,
         peak_shaving_follow_month: bool | None = None,
+        follow_plan: bool | None = None,
     ) -> None:
         """Switch the local optimization (the switch and number entities)."""
         if self_consumption is not None:
@@ -280,6 +288,8 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             self.peak_shaving_target_kw = peak_shaving_target_kw
         if peak_shaving_follow_month is not None:
             self.peak_shaving_follow_month = peak_shaving_follow_month
+        if follow_plan is not None:
+            self.follow_plan = follow_plan
         self.async_step()
 
     # Inputs --------------------------------------------------------------------------------
@@ -295,11 +305,19 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         if record is not None and record.command is not None:
             if record.accepted:
                 self._commands[record.command] = record
+                for listener in list(self._command_listeners):
+                    listener()
             else:
                 # Its state could not be saved: what the command said before holds again.
                 self._commands.pop(record.command, None)
                 self._remember_commands(record.command)
         self.async_step()
+
+    @callback
+    def async_listen_commands(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call ``listener`` after each accepted grid operator command (e.g. to replan)."""
+        self._command_listeners.append(listener)
+        return lambda: self._command_listeners.remove(listener)
 
     def _remember_commands(self, command: Command | None = None) -> None:
         """Take the last accepted record of each command (or of one) from the link's audit."""
@@ -420,6 +438,11 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             link_loss=settings.link_loss,
             self_consumption=self.self_consumption,
             peak_shaving_target_kw=self.effective_peak_target_kw() if self.peak_shaving else None,
+            battery_plan_kw=(
+                self.battery_plan(self.clock())
+                if self.follow_plan and self.battery_plan is not None
+                else None
+            ),
         )
         return ControlSetup(site, assets, self._relays(), settings)
 
@@ -471,6 +494,11 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             state_of_energy_pct=soe,
             values=values,
         )
+
+    @property
+    def grid_power_kw(self) -> float | None:
+        """The latest net grid power (kW, import positive), None while it is lost."""
+        return None if self._grid is None else self._grid.power_kw
 
     @property
     def link_up(self) -> bool:
@@ -695,6 +723,7 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             "peak_shaving": self.peak_shaving,
             "peak_shaving_target_kw": self.peak_shaving_target_kw,
             "peak_shaving_follow_month": self.peak_shaving_follow_month,
+            "follow_plan": self.follow_plan,
             "month": self.month_peak.month,
             "month_peak_kw": self.month_peak.peak_kw,
             "actions": list(self.actions),

@@ -54,6 +54,13 @@ OPTIMIZATION_SWITCHES: tuple[OptimizationSwitchDescription, ...] = (
             peak_shaving_follow_month=on
         ),
     ),
+    OptimizationSwitchDescription(
+        key="follow_plan",
+        translation_key="follow_plan",
+        entity_category=EntityCategory.CONFIG,
+        is_on_fn=lambda enforcement: enforcement.follow_plan,
+        turn_fn=lambda enforcement, on: enforcement.async_set_optimization(follow_plan=on),
+    ),
 )
 
 

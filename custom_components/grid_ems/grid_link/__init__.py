@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant
 
 from ..enforcement import async_remove_enforcement_storage, async_setup_enforcement
 from ..kind import Kind
+from ..planning import async_setup_planning
 from .binary_sensor import async_setup_entry as async_setup_binary_sensors
 from .const import (
     CONF_ALLOWED_CLIENTS,
@@ -134,6 +135,7 @@ async def _async_entry_updated(hass: HomeAssistant, entry: GridLinkConfigEntry) 
         return
     data.coordinator.async_apply(LinkOptions.from_entry(entry), site_from_entry(entry))
     data.enforcement.async_entry_changed()
+    data.planning.async_entry_changed()
 
 
 async def async_setup_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> GridLinkData:
@@ -144,7 +146,8 @@ async def async_setup_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> G
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     # The restored DSO state is enforced at once, before the entities come up.
     enforcement = await async_setup_enforcement(hass, entry, coordinator)
-    return GridLinkData(coordinator, enforcement)
+    planning = await async_setup_planning(hass, entry, enforcement)
+    return GridLinkData(coordinator, enforcement, planning)
 
 
 async def async_remove_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> None:

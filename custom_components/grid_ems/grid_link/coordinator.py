@@ -125,6 +125,7 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentry
 
     from ..enforcement import EnforcementCoordinator
+    from ..planning import PlanningCoordinator
 
 
 _LOGGER = logging.getLogger(__package__)
@@ -940,10 +941,16 @@ class GridLinkData:
     coordinator: GridLinkCoordinator
     enforcement: EnforcementCoordinator
     """Carries the DSO state out on the site's assets (enforcement.py)."""
+    planning: PlanningCoordinator
+    """Plans the batteries on prices and forecasts; the enforcement follows the plan."""
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the entry's runtime state for diagnostics, identifiers redacted."""
-        return {**self.coordinator.diagnostics(), "enforcement": self.enforcement.diagnostics()}
+        return {
+            **self.coordinator.diagnostics(),
+            "enforcement": self.enforcement.diagnostics(),
+            "planning": self.planning.diagnostics(),
+        }
 
 
 type GridLinkConfigEntry = ConfigEntry[GridLinkData]

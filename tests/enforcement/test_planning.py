@@ -1,0 +1,277 @@
+"""The battery plan in Home Assistant: inputs from the link's options, replanning, following it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.grid_ems.diagnostics import async_get_config_entry_diagnostics
+from custom_components.grid_ems.enforcement import CONF_ENFORCEMENT
+from custom_components.grid_ems.grid_link import CONF_TEST_MODE
+from custom_components.grid_ems.netflex import (
+    COMMAND_KEYS,
+    DEFAULT_IOAS,
+    FEEDBACK_KEYS,
+    MEASUREMENT_KEYS,
+    Command,
+)
+from custom_components.grid_ems.planning import CONF_PLANNING, PlanningCoordinator
+
+from .conftest import BESS_TARGET, ENFORCEMENT_OPTIONS, Site, start_site
+
+PRICES = "sensor.day_ahead_price"
+NOW_CHEAP = -0.05
+LATER = 0.40
+
+
+def forecast(hours: int = 24, cheap_hours: int = 2) -> list[dict[str, Any]]:
+    """A made-up hourly price forecast in the ENTSO-e integration's shape, from this hour on."""
+    hour = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    return [
+        {
+            "time": (hour + timedelta(hours=h)).isoformat(),
+            "price": NOW_CHEAP if h < cheap_hours else LATER,
+        }
+        for h in range(hours)
+    ]
+
+
+def set_prices(hass: HomeAssistant, prices: list[dict[str, Any]]) -> None:
+    """The price sensor with its forecast attribute."""
+    hass.states.async_set(PRICES, "0.1", {"unit_of_measurement": "€/kWh", "prices": prices})
+
+
+@pytest.fixture
+def planning() -> dict[str, Any]:
+    """The planning section of the link's options."""
+    # No capacity tariff: the prices alone decide (a 35 kW peak would cost more than they earn).
+    return {
+        CONF_PLANNING: {
+            "price_sensor": PRICES,
+            "battery_capacity_kwh": 60.0,
+            "capacity_tariff_eur_per_kw_year": 0.0,
+        }
+    }
+
+
+@pytest.fixture
+def link_options(planning: dict[str, Any]) -> dict[str, Any]:
+    """The link's options with a planning section."""
+    return {CONF_TEST_MODE: True, CONF_ENFORCEMENT: dict(ENFORCEMENT_OPTIONS), **planning}
+
+
+def planner_of(site: Site) -> PlanningCoordinator:
+    """The link's planning."""
+    planning: PlanningCoordinator = site.entry.runtime_data.planning
+    return planning
+
+
+async def follow(site: Site, load_kw: float = 5.0) -> None:
+    """Steps with the grid power the site's load and battery make, until steady."""
+    for _ in range(5):
+        battery = site.number(BESS_TARGET)
+        site.set_power("sensor.bess_power", battery)
+        await site.grid(load_kw - battery)
+
+
+async def test_plan_from_a_price_sensor_and_its_triggers(
+    hass: HomeAssistant, helpers: None, link_entry: MockConfigEntry
+) -> None:
+    """A plan on the sensor's prices; a new forecast and a command each make it again."""
+    set_prices(hass, forecast())
+    site = await start_site(hass, link_entry)
+    planner = planner_of(site)
+    state = planner.data
+    assert state.plan is not None, state
+    assert state.trigger == "start"
+    # Cheap now, dear later: charge now at full power (30 kW) and discharge later.
+    assert state.plan.battery_kw[0] == pytest.approx(-30.0)
+    assert max(state.plan.battery_kw) > 0
+    assert "pv: none configured, zero" in state.fallbacks
+    set_prices(hass, forecast(cheap_hours=0))
+    await site.settle()
+    assert planner.data.trigger == "prices"
+    assert planner.data.plan is not None
+    assert planner.data.plan.battery_kw[0] > -30.0
+    await site.command(Command.MAX_SET_P, 50.0)
+    assert planner.data.trigger == "command"
+    diagnostics = await async_get_config_entry_diagnostics(hass, site.entry)
+    assert diagnostics["runtime"]["planning"]["reason"] is None
+
+
+async def test_the_plan_is_followed_under_a_limit_and_a_stop(
+    hass: HomeAssistant, helpers: None, link_entry: MockConfigEntry
+) -> None:
+    """A limit set mid-day is planned around; a stop during the plan wins at once."""
+    set_prices(hass, forecast())
+    site = await start_site(hass, link_entry)
+    await hass.services.async_call(
+        "switch",
+        "turn_on",
+        {"entity_id": "switch.grid_operator_link_follow_the_battery_plan"},
+        blocking=True,
+    )
+    await follow(site)
+    assert site.number(BESS_TARGET) == pytest.approx(-30.0)
+    # MAXSETP 10 % of 100 kW: the plan keeps the import under 10 kW, the battery charges less.
+    await site.command(Command.MAX_SET_P, 10.0)
+    made = planner_of(site).data.plan
+    assert made is not None
+    assert max(made.grid_kw) <= 10.0 + 1e-6
+    await follow(site)
+    assert -5.0 <= site.number(BESS_TARGET) < 0.0
+    # A stop of consumption: the battery stops charging at once, plan or not.
+    await site.command(Command.EMERGENCY_STOP_CONSUMPTION, 1)
+    assert site.number(BESS_TARGET) >= 0.0
+
+
+@pytest.mark.parametrize(
+    ("planning", "reason"),
+    [
+        ({}, "no_price_source"),
+        ({CONF_PLANNING: {"price_sensor": PRICES}}, "no_battery_capacity"),
+        (
+            {CONF_PLANNING: {"price_sensor": "sensor.nothing", "battery_capacity_kwh": 60}},
+            "prices_unreadable",
+        ),
+    ],
+)
+async def test_no_plan_says_why(
+    hass: HomeAssistant, helpers: None, link_entry: MockConfigEntry, reason: str
+) -> None:
+    """Without prices or a capacity there is no plan, and the diagnostics say why."""
+    set_prices(hass, forecast())
+    site = await start_site(hass, link_entry)
+    assert planner_of(site).data.plan is None
+    diagnostics = await async_get_config_entry_diagnostics(hass, site.entry)
+    assert diagnostics["runtime"]["planning"]["reason"] == reason
+
+
+NORDPOOL_ENTRY = "01JNORDPOOL000000000000000"
+
+
+@pytest.mark.parametrize(
+    "planning",
+    [{CONF_PLANNING: {"nordpool_entry": NORDPOOL_ENTRY, "battery_capacity_kwh": 60.0}}],
+)
+async def test_plan_from_nord_pools_action(
+    hass: HomeAssistant, helpers: None, link_entry: MockConfigEntry
+) -> None:
+    """Nord Pool's action answers per area in €/MWh; tomorrow's prices are not out yet."""
+    asked: list[dict[str, Any]] = []
+    start = dt_util.start_of_local_day()
+
+    async def prices(call: ServiceCall) -> ServiceResponse:
+        asked.append(dict(call.data))
+        if call.data["date"] != start.date().isoformat():
+            return {"BE": []}  # HA 2026.x's answer before publication
+        return {
+            "BE": [
+                {
+                    "start": (start + timedelta(minutes=15 * i)).isoformat(),
+                    "end": (start + timedelta(minutes=15 * (i + 1))).isoformat(),
+                    "price": 100.0 + i,
+                }
+                for i in range(100)  # a day of 25 hours at most
+            ]
+        }
+
+    hass.services.async_register(
+        "nordpool", "get_prices_for_date", prices, supports_response=SupportsResponse.ONLY
+    )
+    site = await start_site(hass, link_entry)
+    made = planner_of(site).data.plan
+    assert made is not None
+    assert {call["config_entry"] for call in asked} == {NORDPOOL_ENTRY}
+    assert len(asked) == 2  # today and tomorrow
+    assert made.start.astimezone(start.tzinfo).date() == start.date()
+    assert planner_of(site).data.day_ahead_eur_per_kwh[0] > 0.1
+
+
+async def test_replans_on_a_large_forecast_error_and_each_quarter(
+    hass: HomeAssistant,
+    helpers: None,
+    link_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Two checks a minute apart far from the plan's grid power replan; so does a new quarter."""
+    now = dt_util.utcnow().replace(minute=2, second=0, microsecond=0)
+    freezer.move_to(now)
+    set_prices(hass, forecast())
+    site = await start_site(hass, link_entry)
+    planner = planner_of(site)
+    made = planner.data.plan
+    assert made is not None
+    site.now = now.timestamp()
+    await site.grid(made.grid_kw[0] + 3.0)
+    for minute in (1, 2):
+        freezer.move_to(now + timedelta(minutes=minute))
+        async_fire_time_changed(hass)
+        await site.settle()
+        assert planner.data.trigger == ("start" if minute == 1 else "forecast_error")
+    freezer.move_to(now + timedelta(minutes=13))
+    async_fire_time_changed(hass)
+    await site.settle()
+    assert planner.data.trigger == "quarter"
+
+
+async def test_planning_options(
+    hass: HomeAssistant, helpers: None, link_entry: MockConfigEntry
+) -> None:
+    """The planning section of the link's options: one price source, blanks left out, replanned."""
+    site = await start_site(hass, link_entry)
+    set_prices(hass, forecast())
+    result = await hass.config_entries.options.async_init(site.entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    planning: dict[str, Any] = {
+        "nordpool_entry": NORDPOOL_ENTRY,
+        "price_sensor": PRICES,
+        "import_factor": 1.1,
+        "import_adder": 0.12,
+        "export_factor": 0.9,
+        "export_adder": -0.01,
+        "battery_capacity_kwh": 40,
+        "nordpool_area": "  ",
+        "load_history_days": 3,
+        "capacity_tariff_eur_per_kw_year": 42,
+        "wear_eur_per_kwh": 0.03,
+    }
+    user_input = {
+        "measurement_period": 30,
+        "sign_convention": "production_positive",
+        "test_mode": True,
+        "command_points": {key: DEFAULT_IOAS[key] for key in COMMAND_KEYS},
+        "feedback_points": {key: DEFAULT_IOAS[key] for key in FEEDBACK_KEYS},
+        "measurement_points": {key: DEFAULT_IOAS[key] for key in MEASUREMENT_KEYS},
+        CONF_ENFORCEMENT: dict(ENFORCEMENT_OPTIONS),
+        CONF_PLANNING: planning,
+    }
+    flow_id = result["flow_id"]
+    result = await hass.config_entries.options.async_configure(flow_id, user_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_PLANNING: "planning_two_price_sources"}
+    del planning["nordpool_entry"]
+    result = await hass.config_entries.options.async_configure(flow_id, user_input)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert site.entry.options[CONF_PLANNING] == {
+        "price_sensor": PRICES,
+        "import_factor": 1.1,
+        "import_adder": 0.12,
+        "export_factor": 0.9,
+        "export_adder": -0.01,
+        "battery_capacity_kwh": 40.0,
+        "load_history_days": 3,
+        "capacity_tariff_eur_per_kw_year": 42.0,
+        "wear_eur_per_kwh": 0.03,
+    }
+    await site.settle()
+    made = planner_of(site).data.plan
+    assert made is not None
+    assert max(made.soe_kwh) <= 40.0
