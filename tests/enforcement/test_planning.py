@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.diagnostics import async_get_config_entry_diagnostics
 from custom_components.grid_ems.enforcement import CONF_ENFORCEMENT
 from custom_components.grid_ems.grid_link import CONF_TEST_MODE
@@ -67,6 +69,12 @@ def link_options(planning: dict[str, Any]) -> dict[str, Any]:
     return {CONF_TEST_MODE: True, CONF_ENFORCEMENT: dict(ENFORCEMENT_OPTIONS), **planning}
 
 
+@pytest.fixture(autouse=True)
+def fixed_time(freezer: FrozenDateTimeFactory) -> None:
+    """An afternoon on the hour: the cheap hours ahead are whole, the horizon reaches tomorrow."""
+    freezer.move_to(datetime(2026, 12, 7, 14, 0, tzinfo=UTC))
+
+
 def planner_of(site: Site) -> PlanningCoordinator:
     """The link's planning."""
     planning: PlanningCoordinator = site.entry.runtime_data.planning
@@ -91,7 +99,7 @@ async def test_plan_from_a_price_sensor_and_its_triggers(
     state = planner.data
     assert state.plan is not None, state
     assert state.trigger == "start"
-    # Cheap now, dear later: charge now at full power (30 kW) and discharge later.
+    # Cheap now, dear later: charge now, discharge later.
     assert state.plan.battery_kw[0] == pytest.approx(-30.0)
     assert max(state.plan.battery_kw) > 0
     assert "pv: none configured, zero" in state.fallbacks
@@ -99,7 +107,7 @@ async def test_plan_from_a_price_sensor_and_its_triggers(
     await site.settle()
     assert planner.data.trigger == "prices"
     assert planner.data.plan is not None
-    assert planner.data.plan.battery_kw[0] > -30.0
+    assert planner.data.plan.battery_kw[0] >= 0.0
     await site.command(Command.MAX_SET_P, 50.0)
     assert planner.data.trigger == "command"
     diagnostics = await async_get_config_entry_diagnostics(hass, site.entry)
@@ -216,7 +224,7 @@ async def test_replans_on_a_large_forecast_error_and_each_quarter(
         async_fire_time_changed(hass)
         await site.settle()
         assert planner.data.trigger == ("start" if minute == 1 else "forecast_error")
-    freezer.move_to(now + timedelta(minutes=13))
+    freezer.move_to(now + timedelta(minutes=13, seconds=10))
     async_fire_time_changed(hass)
     await site.settle()
     assert planner.data.trigger == "quarter"
@@ -275,3 +283,71 @@ async def test_planning_options(
     made = planner_of(site).data.plan
     assert made is not None
     assert max(made.soe_kwh) <= 40.0
+
+
+def link_entity(hass: HomeAssistant, site: Site, key: str) -> str:
+    """Entity id of one of the link's sensors, by its unique id."""
+    found = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{site.entry.entry_id}_{key}")
+    assert found is not None, key
+    return found
+
+
+async def test_plan_entities(
+    hass: HomeAssistant,
+    helpers: None,
+    link_entry: MockConfigEntry,
+) -> None:
+    """The planned power and the whole plan, costs, savings, peaks; unavailable without a plan."""
+    # 15:00 in Brussels: the 36 hours planned reach the end of tomorrow.
+    await hass.config.async_set_time_zone("Europe/Brussels")
+    set_prices(hass, forecast(hours=48))
+    site = await start_site(hass, link_entry)
+    made = planner_of(site).data.plan
+    assert made is not None
+    planned = hass.states.get(link_entity(hass, site, "planned_battery_power"))
+    assert planned is not None
+    assert float(planned.state) == pytest.approx(made.battery_kw[0], abs=0.001)
+    assert planned.attributes["unit_of_measurement"] == "kW"
+    steps = planned.attributes["forecast"]
+    assert len(steps) == len(made.battery_kw)
+    assert steps[0] == {
+        "start": made.start.isoformat(),
+        "power_kw": pytest.approx(made.battery_kw[0], abs=0.001),
+        "soe_pct": pytest.approx(100 * made.soe_kwh[0] / 60.0, abs=0.1),
+        "grid_kw": pytest.approx(made.grid_kw[0], abs=0.001),
+        "price_eur_per_kwh": NOW_CHEAP,
+    }
+    values = {
+        key: hass.states.get(link_entity(hass, site, key))
+        for key in (
+            "expected_cost_today",
+            "expected_cost_tomorrow",
+            "savings_vs_no_battery",
+            "savings_vs_self_consumption",
+            "month_peak",
+            "predicted_month_peak",
+        )
+    }
+    for key, state in values.items():
+        assert state is not None, key
+        assert state.state not in ("unknown", "unavailable"), key
+    present = {key: state for key, state in values.items() if state is not None}
+    assert present["expected_cost_today"].attributes["unit_of_measurement"] == "EUR"
+    assert float(present["savings_vs_no_battery"].state) == pytest.approx(
+        made.savings_vs_no_battery_eur
+    )
+    assert float(present["predicted_month_peak"].state) == pytest.approx(
+        made.predicted_month_peak_kw
+    )
+    # The prices gone: no plan, the plan's sensors unavailable; the month's peak stays.
+    hass.states.async_set(PRICES, "0.1", {"unit_of_measurement": "€/kWh"})
+    await site.settle()
+    assert planner_of(site).data.reason == "prices_unreadable"
+    for key, shown in (
+        ("planned_battery_power", "unavailable"),
+        ("expected_cost_today", "unavailable"),
+        ("month_peak", "0.0"),
+    ):
+        state = hass.states.get(link_entity(hass, site, key))
+        assert state is not None
+        assert state.state == shown, key

@@ -39,8 +39,8 @@ REGISTRIES_0_1_0: dict[str, Any] = json.loads(
 )
 # Registries loaded from storage start their daily clean-up and debounced saves, as at a real start.
 REGISTRY_TIMERS = pytest.mark.parametrize("expected_lingering_timers", [True])
-LINK_ENTITIES = 50
-"""Entities of this link: 48 of the link itself and one applied limit per asset."""
+LINK_ENTITIES = 57
+"""Entities of this link: 55 of the link itself and one applied limit per asset."""
 
 
 def two_asset_link() -> MockConfigEntry:

@@ -71,6 +71,7 @@ FORECAST_ERROR_KW: Final = 2.0
 """A grid power this far from the plan's, in two checks a minute apart, is a large forecast
 error: the plan is made again on what is measured now."""
 ERROR_CHECK: Final = timedelta(minutes=1)
+QUARTER_DELAY_S: Final = 10
 SOE_MIN_PCT: Final = 5.0
 """The lowest state of energy planned (the controller's own floor)."""
 
@@ -90,6 +91,7 @@ class PlanningState:
 
     plan: Plan | None = None
     day_ahead_eur_per_kwh: tuple[float, ...] = ()
+    capacity_kwh: float = 0.0
     reason: str | None = "not_planned_yet"
     detail: str = ""
     planned_at: datetime | None = None
@@ -159,7 +161,10 @@ class PlanningCoordinator(DataUpdateCoordinator[PlanningState]):
         self.enforcement.battery_plan = self.setpoint_kw
         self._unsubscribers += [
             self.enforcement.async_listen_commands(self._on_command),
-            async_track_time_change(self.hass, self._on_quarter, minute=(0, 15, 30, 45), second=0),
+            # A few seconds in: the month's peak has taken the quarter that just ended.
+            async_track_time_change(
+                self.hass, self._on_quarter, minute=(0, 15, 30, 45), second=QUARTER_DELAY_S
+            ),
             async_track_time_interval(
                 self.hass,
                 self._check_forecast_error,
@@ -266,7 +271,15 @@ class PlanningCoordinator(DataUpdateCoordinator[PlanningState]):
                     reason=err.reason, detail=str(err), planned_at=now, trigger=trigger
                 )
             else:
-                state = PlanningState(made, tuple(prices), None, "", now, trigger, tuple(fallbacks))
+                state = PlanningState(
+                    plan=made,
+                    day_ahead_eur_per_kwh=tuple(prices),
+                    capacity_kwh=inputs.battery.capacity_kwh,
+                    reason=None,
+                    planned_at=now,
+                    trigger=trigger,
+                    fallbacks=tuple(fallbacks),
+                )
             self.async_set_updated_data(state)
             # A new setpoint is followed at once, not at the next beat.
             if self.enforcement.follow_plan and self.setpoint_kw(now.timestamp()) != before:
