@@ -351,3 +351,23 @@ async def test_plan_entities(
         state = hass.states.get(link_entity(hass, site, key))
         assert state is not None
         assert state.state == shown, key
+
+
+async def test_no_plan_for_want_of_a_state_is_retried_each_minute(
+    hass: HomeAssistant,
+    helpers: None,
+    link_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The battery's state of energy unknown at first: planned a minute after it is known."""
+    freezer.move_to(datetime(2026, 12, 7, 14, 2, tzinfo=UTC))
+    set_prices(hass, forecast())
+    hass.states.async_set("sensor.bess_soe", "unavailable")
+    site = await start_site(hass, link_entry)
+    assert planner_of(site).data.reason == "no_state_of_energy"
+    hass.states.async_set("sensor.bess_soe", "40", {"unit_of_measurement": "%"})
+    freezer.tick(timedelta(minutes=1))
+    async_fire_time_changed(hass)
+    await site.settle()
+    assert planner_of(site).data.trigger == "retry"
+    assert planner_of(site).data.plan is not None

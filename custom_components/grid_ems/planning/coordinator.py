@@ -72,6 +72,8 @@ FORECAST_ERROR_KW: Final = 2.0
 error: the plan is made again on what is measured now."""
 ERROR_CHECK: Final = timedelta(minutes=1)
 QUARTER_DELAY_S: Final = 10
+RETRIED: Final = frozenset({"no_state_of_energy", "prices_unreadable", "no_prices"})
+"""Reasons for no plan that a minute may mend (the others wait for new options)."""
 SOE_MIN_PCT: Final = 5.0
 """The lowest state of energy planned (the controller's own floor)."""
 
@@ -232,8 +234,13 @@ class PlanningCoordinator(DataUpdateCoordinator[PlanningState]):
 
     @callback
     def _check_forecast_error(self, now: datetime) -> None:
-        """Replan when the grid power strays from the plan's in two checks in a row."""
+        """Replan when the grid power strays from the plan's in two checks in a row.
+
+        Without a plan for want of a state (a battery or prices not read yet), try again.
+        """
         made = self.data.plan
+        if made is None and self.data.reason in RETRIED:
+            self._schedule("retry")
         measured = self.enforcement.grid_power_kw
         if made is None or measured is None:
             self._strays = 0
