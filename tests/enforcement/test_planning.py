@@ -9,6 +9,7 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -201,6 +202,59 @@ async def test_plan_from_nord_pools_action(
     assert len(asked) == 2  # today and tomorrow
     assert made.start.astimezone(start.tzinfo).date() == start.date()
     assert planner_of(site).data.day_ahead_eur_per_kwh[0] > 0.1
+    # Today's prices are kept; tomorrow's are asked again at the next plan.
+    await planner_of(site).async_replan("test")
+    assert len(asked) == 3
+
+
+@pytest.mark.parametrize(
+    "planning",
+    [
+        {
+            CONF_PLANNING: {
+                "nordpool_entry": NORDPOOL_ENTRY,
+                "nordpool_area": "be",
+                "battery_capacity_kwh": 60.0,
+            }
+        }
+    ],
+)
+async def test_nord_pool_failures(
+    hass: HomeAssistant, helpers: None, link_entry: MockConfigEntry
+) -> None:
+    """HA 2025.4 refuses a day without prices; a failure today means no plan, and says why."""
+    start = dt_util.start_of_local_day()
+    answers: dict[str, Any] = {}
+
+    async def prices(call: ServiceCall) -> ServiceResponse:
+        assert call.data["areas"] == "BE"
+        answer = answers[call.data["date"]]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer  # type: ignore[no-any-return]
+
+    hass.services.async_register(
+        "nordpool", "get_prices_for_date", prices, supports_response=SupportsResponse.ONLY
+    )
+    today, tomorrow = start.date().isoformat(), (start + timedelta(days=1)).date().isoformat()
+    answers[today] = {
+        "BE": [
+            {"start": (start + timedelta(hours=h)).isoformat(), "price": 90.0} for h in range(24)
+        ]
+    }
+    answers[tomorrow] = ServiceValidationError("Nord Pool has no prices for that day")
+    site = await start_site(hass, link_entry)
+    assert planner_of(site).data.plan is not None
+    answers[today] = HomeAssistantError("cannot connect")
+    # Another area asks today's prices again.
+    planning = {**link_entry.options[CONF_PLANNING], "nordpool_area": "BE"}
+    hass.config_entries.async_update_entry(
+        link_entry, options={**link_entry.options, CONF_PLANNING: planning}
+    )
+    await site.settle()
+    state = planner_of(site).data
+    assert state.reason == "prices_unreadable"
+    assert "Nord Pool: cannot connect" in state.detail
 
 
 async def test_replans_on_a_large_forecast_error_and_each_quarter(
