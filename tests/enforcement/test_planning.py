@@ -27,7 +27,7 @@ from custom_components.grid_ems.netflex import (
 )
 from custom_components.grid_ems.planning import CONF_PLANNING, PlanningCoordinator
 
-from .conftest import BESS_TARGET, ENFORCEMENT_OPTIONS, Site, start_site
+from .conftest import ASSETS, BESS_TARGET, ENFORCEMENT_OPTIONS, Site, start_site
 
 PRICES = "sensor.day_ahead_price"
 NOW_CHEAP = -0.05
@@ -425,3 +425,40 @@ async def test_no_plan_for_want_of_a_state_is_retried_each_minute(
     await site.settle()
     assert planner_of(site).data.trigger == "retry"
     assert planner_of(site).data.plan is not None
+
+
+@pytest.mark.parametrize("assets", [[ASSETS[0]]])
+async def test_no_battery_no_plan(
+    hass: HomeAssistant, helpers: None, link_entry: MockConfigEntry
+) -> None:
+    """A link without a storage asset has nothing to plan."""
+    set_prices(hass, forecast())
+    site = await start_site(hass, link_entry)
+    assert planner_of(site).data.reason == "no_battery"
+
+
+@pytest.mark.parametrize(
+    "planning",
+    [
+        {
+            CONF_PLANNING: {
+                "price_sensor": PRICES,
+                "battery_capacity_kwh": 60.0,
+                "pv_forecast_entry": "01JNOSUCHENTRY000000000000",
+            }
+        }
+    ],
+)
+async def test_prices_of_the_past_and_a_missing_pv_forecast(
+    hass: HomeAssistant, helpers: None, link_entry: MockConfigEntry
+) -> None:
+    """Prices that ended are no plan; a PV forecast entry that is gone counts as no PV."""
+    hour = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    set_prices(hass, [{"time": (hour - timedelta(hours=2)).isoformat(), "price": 0.1}])
+    site = await start_site(hass, link_entry)
+    assert planner_of(site).data.reason == "no_prices"
+    set_prices(hass, forecast())
+    await site.settle()
+    state = planner_of(site).data
+    assert state.plan is not None
+    assert "pv: no config entry 01JNOSUCHENTRY000000000000; zero" in state.fallbacks
