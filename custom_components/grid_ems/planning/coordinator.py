@@ -27,8 +27,15 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN
-from ..enforcement import CONF_CONTROL, CONF_ENFORCEMENT, CONF_GRID_POWER_SENSOR, CONF_SOE_SENSOR
+from ..enforcement import (
+    CONF_CONTROL,
+    CONF_ENFORCEMENT,
+    CONF_GRID_POWER_SENSOR,
+    CONF_POWER_ENTITY,
+    CONF_SOE_SENSOR,
+)
 from ..enforcement.coordinator import EnforcementCoordinator
+from ..enforcement.readings import entity_value
 from ..netflex import AssetCategory, DsoState, SiteParameters
 from ..planner import (
     SLOT,
@@ -354,17 +361,18 @@ class PlanningCoordinator(DataUpdateCoordinator[PlanningState]):
         categories = {asset.asset_id: asset for asset in self.enforcement.link.site.assets}
         for subentry in self.config_entry.subentries.values():
             asset = categories.get(subentry.subentry_id)
+            control = subentry.data.get(CONF_CONTROL, {})
+            # Only the batteries the enforcement steers (through their power entity).
             if asset is None or asset.category is not AssetCategory.STORAGE:
                 continue
+            if CONF_POWER_ENTITY not in control:
+                continue
             installed += asset.installed_power_kw
-            sensor = subentry.data.get(CONF_CONTROL, {}).get(CONF_SOE_SENSOR)
-            state = None if sensor is None else self.hass.states.get(sensor)
-            try:
-                soes.append(float(state.state) if state is not None else math.nan)
-            except ValueError:
-                soes.append(math.nan)
+            sensor = control.get(CONF_SOE_SENSOR)
+            soe = None if sensor is None else entity_value(self.hass.states.get(sensor))
+            soes.append(soe if isinstance(soe, float) else math.nan)
         if installed <= 0:
-            raise NoPlanError("no_battery", "no storage asset on the link")
+            raise NoPlanError("no_battery", "no storage asset with a power entity to control")
         if not capacity:
             raise NoPlanError("no_battery_capacity", "the batteries' capacity (kWh) is not set")
         if not soes or not all(math.isfinite(soe) for soe in soes):
