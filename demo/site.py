@@ -12,6 +12,15 @@ from typing import Any, Final
 
 from homeassistant.util import slugify
 
+from custom_components.grid_ems.enforcement import DEFAULT_OPTIONS as ENFORCEMENT_DEFAULTS
+from custom_components.grid_ems.grid_link import DEFAULT_MEASUREMENT_PERIOD
+from custom_components.grid_ems.netflex import (
+    COMMAND_KEYS,
+    DEFAULT_IOAS,
+    FEEDBACK_KEYS,
+    MEASUREMENT_KEYS,
+)
+
 # The names the Modbus device flow suggests, in the order the demo adds the devices.
 BESS: Final = "PowerPack BESS"
 GRID_METER: Final = "Grid meter"
@@ -42,6 +51,9 @@ class DemoPorts:
     modbus_control: int
     """Where the demo's Modbus devices take fault commands (``help`` lists them)."""
 
+
+DEMO_PRICE_SENSOR: Final = "sensor.demo_day_ahead_price"
+"""The template sensor of configuration.yaml with made-up day-ahead prices."""
 
 DEMO_PORTS: Final = DemoPorts(
     p1=8899,
@@ -110,6 +122,7 @@ def demo_flows(ports: DemoPorts) -> list[DemoFlow]:
                     "export_capacity_kw": 150,
                 },
             ),
+            options=(_link_options(),),
             subentries=(
                 _asset(
                     "Battery",
@@ -136,6 +149,30 @@ def demo_flows(ports: DemoPorts) -> list[DemoFlow]:
             ),
         ),
     ]
+
+
+def _link_options() -> dict[str, Any]:
+    """The link's options as the form shows them, with the battery planned on made-up prices."""
+    return {
+        "measurement_period": DEFAULT_MEASUREMENT_PERIOD,
+        "sign_convention": "production_positive",
+        "test_mode": False,
+        "command_points": {key: DEFAULT_IOAS[key] for key in COMMAND_KEYS},
+        "feedback_points": {key: DEFAULT_IOAS[key] for key in FEEDBACK_KEYS},
+        "measurement_points": {key: DEFAULT_IOAS[key] for key in MEASUREMENT_KEYS},
+        "enforcement": dict(ENFORCEMENT_DEFAULTS),
+        "planning": {
+            "price_sensor": DEMO_PRICE_SENSOR,
+            "import_factor": 1.0,
+            "import_adder": 0.12,
+            "export_factor": 1.0,
+            "export_adder": -0.01,
+            "battery_capacity_kwh": 200.0,
+            "load_history_days": 7,
+            "capacity_tariff_eur_per_kw_year": 40.0,
+            "wear_eur_per_kwh": 0.02,
+        },
+    }
 
 
 def _modbus_flow(

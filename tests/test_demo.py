@@ -12,6 +12,7 @@ import re
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,14 +22,25 @@ from homeassistant.core import Event, EventStateChangedData, HomeAssistant, call
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.setup import async_setup_component
+from homeassistant.util.yaml import load_yaml_dict
 
 from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.modbus.client import ModbusDevice, ModbusHostConnection, RetryPolicy
 from custom_components.grid_ems.modbus.profiles import PROFILES
 from custom_components.grid_ems.p1.transport import read_telegram
 from demo.simulators import DemoSimulators
-from demo.site import DEMO_PORTS, RELAYS_E1214, DemoPorts, demo_flows, modbus_entity_id
+from demo.site import (
+    DEMO_PORTS,
+    DEMO_PRICE_SENSOR,
+    RELAYS_E1214,
+    DemoPorts,
+    demo_flows,
+    modbus_entity_id,
+)
 from simulators.site import SiteModel
+
+DEMO_CONFIGURATION = Path(__file__).parents[1] / "demo" / "configuration.yaml"
 
 
 def _free_port() -> int:
@@ -161,8 +173,17 @@ async def _every_entity_has_a_value(hass: HomeAssistant) -> None:
         unsubscribe()
 
 
+# The template sensor of the made-up prices refreshes each minute on its own timer.
+@pytest.mark.parametrize("expected_lingering_timers", [True])
 async def test_demo_site_loads_and_unloads(hass: HomeAssistant, simulators: DemoSimulators) -> None:
     """The demo's entries load, the RTU links up, and removing them leaves nothing open."""
+    # The demo's made-up day-ahead prices (a template sensor) for the battery plan.
+    template = load_yaml_dict(DEMO_CONFIGURATION)["template"]
+    assert await async_setup_component(hass, "template", {"template": template})
+    await hass.async_block_till_done()
+    prices = hass.states.get(DEMO_PRICE_SENSOR)
+    assert prices is not None
+    assert len(prices.attributes["prices"]) == 36
     await _walk(hass, simulators.ports)
     entries = hass.config_entries.async_entries(DOMAIN)
     assert len(entries) == len(demo_flows(simulators.ports))
@@ -185,6 +206,23 @@ async def test_demo_site_loads_and_unloads(hass: HomeAssistant, simulators: Demo
     grid_power = hass.states.get("sensor.p1_meter_grid_power")
     assert grid_power is not None
     assert grid_power.state not in ("unknown", "unavailable")
+    # The battery is planned on the made-up prices (replanned as the assets were added).
+    planned_id = "sensor.grid_operator_link_planned_battery_power"
+    planned_now = asyncio.Event()
+
+    @callback
+    def plan_changed(event: Event[EventStateChangedData]) -> None:
+        if (new_state := event.data["new_state"]) is not None and new_state.state != "unavailable":
+            planned_now.set()
+
+    unsubscribe = async_track_state_change_event(hass, planned_id, plan_changed)
+    if (shown := hass.states.get(planned_id)) is not None and shown.state != "unavailable":
+        planned_now.set()
+    await asyncio.wait_for(planned_now.wait(), 10)
+    unsubscribe()
+    planned = hass.states.get(planned_id)
+    assert planned is not None
+    assert len(planned.attributes["forecast"]) >= 4
 
     # The grid operator's RTU connects, interrogates and synchronizes the clock.
     await simulators.run_rtu()

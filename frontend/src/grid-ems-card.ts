@@ -1,6 +1,6 @@
 /** The Grid EMS Lovelace card: the site at the connection point, as the grid operator sees it. */
 
-import { LitElement, type PropertyValues, type TemplateResult, css, html, nothing } from "lit";
+import { LitElement, type PropertyValues, type TemplateResult, css, html, nothing, svg } from "lit";
 
 import { type Localize, type TextKey, localizer } from "./localize";
 import { type Capacities, type Reading, type SiteView, buildSiteView, changed } from "./model";
@@ -66,7 +66,8 @@ export class GridEmsCard extends LitElement {
           ${empty
             ? html`<div class="empty" data-role="empty">${t("no_entities")}</div>`
             : html`${this._commissioning(view, t)} ${this._stops(view, t)} ${this._connectionPoint(view, t)} ${this._control(view, t)}
-              ${this._battery(view, t)} ${this._relays(view, t)} ${this._categories(view, t)}`}
+              ${this._battery(view, t)} ${this._plan(view, t)} ${this._relays(view, t)}
+              ${this._categories(view, t)}`}
         </div>
       </ha-card>
     `;
@@ -301,6 +302,55 @@ export class GridEmsCard extends LitElement {
     </section>`;
   }
 
+  /** The battery plan as bars (planned power, discharge up) with the price as a line over them. */
+  private _plan(view: SiteView, t: Localize): TemplateResult | typeof nothing {
+    if (!view.readings.battery_plan) return nothing;
+    const steps = view.plan;
+    if (!steps.length) {
+      return html`<section data-role="plan">
+        <h3>${t("battery_plan")}</h3>
+        <div class="unavailable">${t("no_plan")}</div>
+      </section>`;
+    }
+    const width = 300;
+    const height = 80;
+    const middle = height / 2;
+    const step = width / steps.length;
+    const most = Math.max(...steps.map((s) => Math.abs(s.powerKw)), 0.001);
+    const prices = steps.map((s) => s.priceEurPerKwh).filter((p): p is number => p !== null);
+    const low = Math.min(...prices, 0);
+    const high = Math.max(...prices, low + 0.001);
+    const priceY = (price: number): number => height - 2 - ((price - low) / (high - low)) * (height - 4);
+    const points = steps
+      .map((s, i) => (s.priceEurPerKwh === null ? null : `${(i + 0.5) * step},${priceY(s.priceEurPerKwh)}`))
+      .filter((p) => p !== null)
+      .join(" ");
+    const first = new Date(steps[0].start);
+    const last = new Date(steps[steps.length - 1].start);
+    const time = (at: Date): string =>
+      at.toLocaleTimeString(this.hass?.locale?.language ?? "en", { hour: "2-digit", minute: "2-digit" });
+    return html`<section data-role="plan">
+      <h3>${t("battery_plan")}</h3>
+      <svg data-role="plan-chart" viewBox="0 0 ${width} ${height}" preserveAspectRatio="none" role="img">
+        <title>${t("battery_plan")}: ${t("planned_power")}, ${t("price")}</title>
+        <line class="axis" x1="0" x2=${width} y1=${middle} y2=${middle}></line>
+        ${steps.map((s, i) => {
+          const size = (Math.abs(s.powerKw) / most) * (middle - 2);
+          const kind = s.powerKw >= 0 ? "discharge" : "charge";
+          return svg`<rect data-role="plan-bar" data-kind=${kind} class=${kind} x=${i * step}
+            y=${s.powerKw >= 0 ? middle - size : middle} width=${Math.max(step - 0.5, 0.5)} height=${size}></rect>`;
+        })}
+        ${points ? svg`<polyline data-role="plan-price" class="price" points=${points}></polyline>` : nothing}
+      </svg>
+      <div class="legend">
+        <span>${time(first)}</span>
+        <span><i class="discharge"></i>${t("planned_power")} (± ${this._format(most, 1)} kW)</span>
+        <span><i class="price"></i>${t("price")}</span>
+        <span>${time(last)}</span>
+      </div>
+    </section>`;
+  }
+
   private _relays(view: SiteView, t: Localize): TemplateResult | typeof nothing {
     if (!view.relayModules.length) return nothing;
     return html`<section>
@@ -514,6 +564,46 @@ export class GridEmsCard extends LitElement {
     }
     .empty {
       color: var(--secondary-text-color, #727272);
+    }
+    svg[data-role="plan-chart"] {
+      display: block;
+      width: 100%;
+      height: 80px;
+    }
+    svg .axis {
+      stroke: var(--divider-color, #e0e0e0);
+      stroke-width: 1;
+    }
+    svg .discharge,
+    .legend i.discharge {
+      fill: var(--success-color, #43a047);
+      background: var(--success-color, #43a047);
+    }
+    svg .charge {
+      fill: var(--primary-color, #03a9f4);
+    }
+    svg .price {
+      fill: none;
+      stroke: var(--warning-color, #ffa600);
+      stroke-width: 1.5;
+      vector-effect: non-scaling-stroke;
+    }
+    .legend {
+      display: flex;
+      justify-content: space-between;
+      gap: 8px;
+      font-size: 0.8em;
+      color: var(--secondary-text-color, #727272);
+    }
+    .legend i {
+      display: inline-block;
+      width: 10px;
+      height: 3px;
+      margin-right: 4px;
+      vertical-align: middle;
+    }
+    .legend i.price {
+      background: var(--warning-color, #ffa600);
     }
   `;
 }

@@ -44,6 +44,32 @@ export interface CategoryPower {
 
 export type Reason = "normal" | "congestion" | "test" | "unknown";
 
+/** One quarter hour of the battery plan: its start (ms since epoch), power (+ discharge), price. */
+export interface PlanStep {
+  start: number;
+  powerKw: number;
+  priceEurPerKwh: number | null;
+}
+
+/** The plan's steps from the planned battery power's `forecast` attribute; malformed ones skipped. */
+export function planSteps(attributes: Record<string, unknown> | undefined): PlanStep[] {
+  const forecast = attributes?.forecast;
+  if (!Array.isArray(forecast)) return [];
+  const steps: PlanStep[] = [];
+  for (const item of forecast) {
+    if (typeof item !== "object" || item === null) continue;
+    const { start, power_kw: power, price_eur_per_kwh: price } = item as Record<string, unknown>;
+    const time = typeof start === "string" ? Date.parse(start) : Number.NaN;
+    if (!Number.isFinite(time) || typeof power !== "number" || !Number.isFinite(power)) continue;
+    steps.push({
+      start: time,
+      powerKw: power,
+      priceEurPerKwh: typeof price === "number" && Number.isFinite(price) ? price : null,
+    });
+  }
+  return steps;
+}
+
 export interface SiteView {
   /** Entity ids the card depends on, to re-render only when one of them changes. */
   entityIds: string[];
@@ -60,6 +86,8 @@ export interface SiteView {
   gridPowerPct: number | null;
   reasonP: Reason | null;
   reasonQ: Reason | null;
+  /** The battery plan's quarter hours (empty without a plan). */
+  plan: PlanStep[];
 }
 
 /**
@@ -199,6 +227,7 @@ export function buildSiteView(hass: HomeAssistant, config: GridEmsCardConfig, ca
     gridPowerPct,
     reasonP: reasonOf(readings.reason_p),
     reasonQ: reasonOf(readings.reason_q),
+    plan: planSteps(readings.battery_plan?.stateObj?.attributes),
   };
 }
 

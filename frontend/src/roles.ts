@@ -29,7 +29,8 @@ export type SingleRole =
   | "grid_power_import"
   | "grid_power_export"
   | "bess_soe"
-  | "bess_power";
+  | "bess_power"
+  | "battery_plan";
 
 /** Roles filled by any number of entities. */
 export type ListRole = "relay";
@@ -84,6 +85,8 @@ export const SINGLE_ROLES: readonly RoleSpec<SingleRole>[] = [
   { role: "grid_power", domains: ["sensor"], keys: ["meter_power"] },
   { role: "bess_soe", domains: ["sensor"], keys: ["bess_state_of_energy"] },
   { role: "bess_power", domains: ["sensor"], keys: ["bess_active_power"] },
+  // --- Planning (planning/sensor.py): the plan in the `forecast` attribute ---
+  { role: "battery_plan", domains: ["sensor"], keys: ["planned_battery_power"] },
 ];
 
 /** Roles with many entities: relays and digital outputs of the Moxa ioLogik modules. */

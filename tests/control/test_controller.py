@@ -650,3 +650,32 @@ def test_relaxing_keeps_its_rate_when_steps_wait_for_the_assets() -> None:
         run.step(0.5)
     # 10 %/s of 50 kW for the 5 s since the last correction: 25 kW more, 29.5 kW in all.
     assert run.plant.value("number.pv_limit") == pytest.approx(59.0, abs=1.0)
+
+
+# --- the battery plan ---
+
+
+def test_battery_follows_the_plan_under_the_grid_operators_limits() -> None:
+    """The plan's setpoint is followed; a limit caps it at once and a stop wins over it."""
+    plan = ControlSettings(ramp_pct_per_s=100.0, battery_plan_kw=-20.0)
+    run = run_with(BESS, settings=plan, load_kw=5.0)
+    decision = run.run(5)
+    # Charging at 20 kW from the grid, as planned.
+    assert run.plant.value("number.bess_target") == -20.0
+    assert decision.assets["bess"].cause == ConstraintCause(Constraint.BATTERY_PLAN, Source.LOCAL)
+    # MAXSETP 15 % of 100 kW: the import stays under 15 kW less the margin, whatever the plan.
+    run.dso = DsoState(max_set_p=15.0)
+    run.run(5)
+    assert run.plant.grid_kw() <= 15.0
+    assert run.plant.value("number.bess_target") == pytest.approx(-9.5)
+    # Discharging into an emergency stop of production: the stop wins at the next step.
+    run.controller.setup = dataclasses.replace(
+        run.controller.setup,
+        settings=dataclasses.replace(plan, battery_plan_kw=25.0),
+    )
+    run.run(3)
+    assert run.plant.value("number.bess_target") == 25.0
+    run.dso = DsoState(stop_production=True)
+    decision = run.step()
+    assert run.plant.powers()["bess"] <= 0.0
+    assert decision.state is ControllerState.EMERGENCY_STOP

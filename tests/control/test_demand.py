@@ -6,6 +6,7 @@ import pytest
 
 from custom_components.grid_ems.control.demand import (
     QUARTER_HOUR_S,
+    MonthPeak,
     QuarterHourDemand,
     quarter_start,
 )
@@ -73,3 +74,44 @@ def test_out_of_order_samples_are_ignored() -> None:
     demand.add(6.0, START + 100)
     demand.add(100.0, START + 50)
     assert demand.average_kw(START + 200) == pytest.approx(6.0 * 100 / 200)
+
+
+def _month(at: float) -> str:
+    """Months of 10 quarters, so that a test crosses one quickly."""
+    return str(int((at - START) // (10 * QUARTER_HOUR_S)))
+
+
+def test_month_peak_is_the_highest_finished_quarter() -> None:
+    peak = MonthPeak(_month)
+    peak.add(6.0, START)
+    peak.add(2.0, START + 450)
+    assert peak.peak_kw_at(START + 899) == 0.0  # the running quarter is not finished
+    peak.add(2.0, START + 900)
+    assert peak.peak_kw_at(START + 900) == pytest.approx(4.0)
+    peak.add(-3.0, START + 1800)  # a quarter at 2 kW: lower, the peak stays
+    assert peak.peak_kw_at(START + 1800) == pytest.approx(4.0)
+
+
+def test_month_peak_skips_quarters_measured_less_than_half() -> None:
+    peak = MonthPeak(_month)
+    peak.add(9.0, START + 600)  # started 10 minutes into the quarter
+    peak.add(9.0, START + 900)
+    assert peak.peak_kw_at(START + 900) == 0.0
+    # A sample holds for one quarter at most: a silent meter is no import.
+    peak.add(1.0, START + 10 * 900 - 1)
+    assert peak.peak_kw_at(START + 10 * 900 - 1) == pytest.approx(9.0)
+
+
+def test_month_peak_resets_at_the_month_change_and_restores() -> None:
+    peak = MonthPeak(_month)
+    peak.add(7.0, START)
+    peak.add(7.0, START + 900)
+    assert peak.month == "0"
+    assert peak.peak_kw == pytest.approx(7.0)
+    restored = MonthPeak(_month, peak.month, peak.peak_kw)
+    assert restored.peak_kw_at(START + 9 * 900) == pytest.approx(7.0)
+    assert restored.peak_kw_at(START + 10 * 900) == 0.0  # next month, nothing yet
+    restored.add(3.0, START + 10 * 900)
+    restored.add(3.0, START + 11 * 900)
+    assert restored.month == "1"
+    assert restored.peak_kw == pytest.approx(3.0)

@@ -176,6 +176,27 @@ await check("the card follows the dark theme", async () => {
   return `card background ${light} in light mode, ${color} in dark mode`;
 });
 
+// --- Battery plan (issue 19): the card's chart of the plan on the demo's made-up prices ---
+
+/** The plan may wait for the battery's first reading: the planning tries again each minute. */
+const PLAN_WAIT_MS = 90000;
+
+async function checkBatteryPlanChart() {
+  const chart = role("plan-chart");
+  await chart.waitFor({ timeout: PLAN_WAIT_MS }).catch(async () => {
+    const shown = await role("plan").textContent({ timeout: 1000 }).catch(() => "(no plan section)");
+    throw new Error(`no plan chart on the card; its plan section shows "${(shown ?? "").trim()}"`);
+  });
+  const bars = await chart.locator('[data-role="plan-bar"]').count();
+  const price = await chart.locator('[data-role="plan-price"]').getAttribute("points");
+  if (bars < 4) throw new Error(`the chart has ${bars} quarter hours`);
+  if (!price || price.split(" ").length !== bars) throw new Error(`the price line does not span the ${bars} bars`);
+  await role("plan").screenshot({ path: path.join(SCREENSHOTS, "card-plan.png") });
+  return `${bars} quarter hours planned, with their prices`;
+}
+
+await check("the card draws the battery plan on the demo's made-up prices", checkBatteryPlanChart);
+
 /** The elements with one of `tags` inside the flow form's field `name` (by schema name, in any
  * language), as soon as there are some. */
 async function fieldElements(name, tags) {

@@ -39,9 +39,9 @@ REGISTRIES_0_1_0: dict[str, Any] = json.loads(
 )
 # Registries loaded from storage start their daily clean-up and debounced saves, as at a real start.
 REGISTRY_TIMERS = pytest.mark.parametrize("expected_lingering_timers", [True])
-LINK_ENTITIES = 52
-"""Entities of this link: 50 of the link itself (commissioning: two buttons and a sensor) and
-one applied limit per asset."""
+LINK_ENTITIES = 61
+"""Entities of this link: 59 of the link itself (commissioning: two buttons and a sensor;
+planning: nine) and one applied limit per asset."""
 
 
 def two_asset_link() -> MockConfigEntry:

@@ -473,7 +473,8 @@ class Controller:
             return 0.0, False
         settings = self.setup.settings
         deadband = settings.deadband_kw
-        optimizing = mode is _Mode.LOOP and settings.self_consumption
+        planned = settings.battery_plan_kw if mode is _Mode.LOOP else None
+        optimizing = mode is _Mode.LOOP and (settings.self_consumption or planned is not None)
         production_restricted = any(
             self._states[asset.asset_id].restricted
             for asset in self.setup.assets
@@ -504,7 +505,9 @@ class Controller:
             if soe is not None and soe <= settings.soe_min_pct:
                 high = 0.0
             baseline = self._storage_baseline(asset, measurements)
-            if optimizing:
+            if planned is not None:
+                want = planned * asset.installed_kw / storage_kw
+            elif optimizing:
                 want = before + grid_kw * asset.installed_kw / storage_kw
             elif state.setpoint_kw is not None and mode is not _Mode.WAIT:
                 # Back toward the baseline, but a battery absorbing for curtailed production (or
@@ -580,7 +583,16 @@ class Controller:
             moved += setpoint - before
             state.setpoint_kw = setpoint
             state.setpoint_cause = self._storage_cause(
-                state, setpoint, forced, optimizing, installed=asset.installed_kw
+                state,
+                setpoint,
+                forced,
+                None
+                if not optimizing
+                else ConstraintCause(
+                    Constraint.SELF_CONSUMPTION if planned is None else Constraint.BATTERY_PLAN,
+                    Source.LOCAL,
+                ),
+                installed=asset.installed_kw,
             )
         return moved, changed
 
@@ -589,7 +601,7 @@ class Controller:
         state: _AssetState,
         setpoint: float,
         forced: ConstraintCause | None,
-        optimizing: bool,
+        optimizing: ConstraintCause | None,
         installed: float,
     ) -> ConstraintCause | None:
         if state.production.cause is not None and setpoint >= state.production.kw - _EPSILON:
@@ -598,8 +610,8 @@ class Controller:
             return state.consumption.cause
         if forced is not None:
             return forced
-        if optimizing:
-            return ConstraintCause(Constraint.SELF_CONSUMPTION, Source.LOCAL)
+        if optimizing is not None:
+            return optimizing
         return state.setpoint_cause
 
     # --- production and consumption ---

@@ -35,6 +35,8 @@ class Constraint(StrEnum):
     """MINSETQ..MAXSETQ in remote Q mode."""
     PEAK_SHAVING = "peak_shaving"
     SELF_CONSUMPTION = "self_consumption"
+    BATTERY_PLAN = "battery_plan"
+    """The planned battery power (day-ahead prices, forecasts, capacity tariff)."""
 
     @property
     def commands(self) -> tuple[Command, ...]:
@@ -52,6 +54,7 @@ _COMMANDS: Mapping[Constraint, tuple[Command, ...]] = {
     Constraint.REACTIVE_BAND: (Command.Q_MODE, Command.MIN_SET_Q, Command.MAX_SET_Q),
     Constraint.PEAK_SHAVING: (),
     Constraint.SELF_CONSUMPTION: (),
+    Constraint.BATTERY_PLAN: (),
 }
 
 
@@ -188,6 +191,9 @@ class ControlSettings:
     """Steer the batteries to keep the grid power at zero."""
     peak_shaving_target_kw: float | None = None
     """Keep the quarter-hour average import under this (None: no peak shaving)."""
+    battery_plan_kw: float | None = None
+    """The batteries' planned power in all (+ discharge), followed under every limit; it
+    takes the place of self-consumption (None: no plan)."""
     soe_min_pct: float = 5.0
     soe_max_pct: float = 100.0
 

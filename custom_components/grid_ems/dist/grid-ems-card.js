@@ -29,11 +29,11 @@ var e = globalThis, t = e.ShadowRoot && (e.ShadyCSS === void 0 || e.ShadyCSS.nat
 	let t = "";
 	for (let n of e.cssRules) t += n.cssText;
 	return a(t);
-})(e) : e, { is: l, defineProperty: u, getOwnPropertyDescriptor: d, getOwnPropertyNames: ee, getOwnPropertySymbols: te, getPrototypeOf: ne } = Object, f = globalThis, re = f.trustedTypes, ie = re ? re.emptyScript : "", ae = f.reactiveElementPolyfillSupport, p = (e, t) => e, m = {
+})(e) : e, { is: l, defineProperty: u, getOwnPropertyDescriptor: d, getOwnPropertyNames: f, getOwnPropertySymbols: ee, getPrototypeOf: te } = Object, p = globalThis, m = p.trustedTypes, ne = m ? m.emptyScript : "", re = p.reactiveElementPolyfillSupport, h = (e, t) => e, g = {
 	toAttribute(e, t) {
 		switch (t) {
 			case Boolean:
-				e = e ? ie : null;
+				e = e ? ne : null;
 				break;
 			case Object:
 			case Array: e = e == null ? e : JSON.stringify(e);
@@ -58,23 +58,23 @@ var e = globalThis, t = e.ShadowRoot && (e.ShadyCSS === void 0 || e.ShadyCSS.nat
 		}
 		return n;
 	}
-}, h = (e, t) => !l(e, t), g = {
+}, _ = (e, t) => !l(e, t), v = {
 	attribute: !0,
 	type: String,
-	converter: m,
+	converter: g,
 	reflect: !1,
 	useDefault: !1,
-	hasChanged: h
+	hasChanged: _
 };
-Symbol.metadata ??= Symbol("metadata"), f.litPropertyMetadata ??= /* @__PURE__ */ new WeakMap();
-var _ = class extends HTMLElement {
+Symbol.metadata ??= Symbol("metadata"), p.litPropertyMetadata ??= /* @__PURE__ */ new WeakMap();
+var y = class extends HTMLElement {
 	static addInitializer(e) {
 		this._$Ei(), (this.l ??= []).push(e);
 	}
 	static get observedAttributes() {
 		return this.finalize(), this._$Eh && [...this._$Eh.keys()];
 	}
-	static createProperty(e, t = g) {
+	static createProperty(e, t = v) {
 		if (t.state && (t.attribute = !1), this._$Ei(), this.prototype.hasOwnProperty(e) && ((t = Object.create(t)).wrapped = !0), this.elementProperties.set(e, t), !t.noAccessor) {
 			let n = Symbol(), r = this.getPropertyDescriptor(e, n, t);
 			r !== void 0 && u(this.prototype, e, r);
@@ -100,17 +100,17 @@ var _ = class extends HTMLElement {
 		};
 	}
 	static getPropertyOptions(e) {
-		return this.elementProperties.get(e) ?? g;
+		return this.elementProperties.get(e) ?? v;
 	}
 	static _$Ei() {
-		if (this.hasOwnProperty(p("elementProperties"))) return;
-		let e = ne(this);
+		if (this.hasOwnProperty(h("elementProperties"))) return;
+		let e = te(this);
 		e.finalize(), e.l !== void 0 && (this.l = [...e.l]), this.elementProperties = new Map(e.elementProperties);
 	}
 	static finalize() {
-		if (this.hasOwnProperty(p("finalized"))) return;
-		if (this.finalized = !0, this._$Ei(), this.hasOwnProperty(p("properties"))) {
-			let e = this.properties, t = [...ee(e), ...te(e)];
+		if (this.hasOwnProperty(h("finalized"))) return;
+		if (this.finalized = !0, this._$Ei(), this.hasOwnProperty(h("properties"))) {
+			let e = this.properties, t = [...f(e), ...ee(e)];
 			for (let n of t) this.createProperty(n, e[n]);
 		}
 		let e = this[Symbol.metadata];
@@ -171,14 +171,14 @@ var _ = class extends HTMLElement {
 	_$ET(e, t) {
 		let n = this.constructor.elementProperties.get(e), r = this.constructor._$Eu(e, n);
 		if (r !== void 0 && !0 === n.reflect) {
-			let i = (n.converter?.toAttribute === void 0 ? m : n.converter).toAttribute(t, n.type);
+			let i = (n.converter?.toAttribute === void 0 ? g : n.converter).toAttribute(t, n.type);
 			this._$Em = e, i == null ? this.removeAttribute(r) : this.setAttribute(r, i), this._$Em = null;
 		}
 	}
 	_$AK(e, t) {
 		let n = this.constructor, r = n._$Eh.get(e);
 		if (r !== void 0 && this._$Em !== r) {
-			let e = n.getPropertyOptions(r), i = typeof e.converter == "function" ? { fromAttribute: e.converter } : e.converter?.fromAttribute === void 0 ? m : e.converter;
+			let e = n.getPropertyOptions(r), i = typeof e.converter == "function" ? { fromAttribute: e.converter } : e.converter?.fromAttribute === void 0 ? g : e.converter;
 			this._$Em = r;
 			let a = i.fromAttribute(t, e.type);
 			this[r] = a ?? this._$Ej?.get(r) ?? a, this._$Em = null;
@@ -187,7 +187,7 @@ var _ = class extends HTMLElement {
 	requestUpdate(e, t, n, r = !1, i) {
 		if (e !== void 0) {
 			let a = this.constructor;
-			if (!1 === r && (i = this[e]), n ??= a.getPropertyOptions(e), !((n.hasChanged ?? h)(i, t) || n.useDefault && n.reflect && i === this._$Ej?.get(e) && !this.hasAttribute(a._$Eu(e, n)))) return;
+			if (!1 === r && (i = this[e]), n ??= a.getPropertyOptions(e), !((n.hasChanged ?? _)(i, t) || n.useDefault && n.reflect && i === this._$Ej?.get(e) && !this.hasAttribute(a._$Eu(e, n)))) return;
 			this.C(e, t, n);
 		}
 		!1 === this.isUpdatePending && (this._$ES = this._$EP());
@@ -251,86 +251,86 @@ var _ = class extends HTMLElement {
 	updated(e) {}
 	firstUpdated(e) {}
 };
-_.elementStyles = [], _.shadowRootOptions = { mode: "open" }, _[p("elementProperties")] = /* @__PURE__ */ new Map(), _[p("finalized")] = /* @__PURE__ */ new Map(), ae?.({ ReactiveElement: _ }), (f.reactiveElementVersions ??= []).push("2.1.2");
+y.elementStyles = [], y.shadowRootOptions = { mode: "open" }, y[h("elementProperties")] = /* @__PURE__ */ new Map(), y[h("finalized")] = /* @__PURE__ */ new Map(), re?.({ ReactiveElement: y }), (p.reactiveElementVersions ??= []).push("2.1.2");
 // node_modules/lit-html/lit-html.js
-var v = globalThis, y = (e) => e, b = v.trustedTypes, x = b ? b.createPolicy("lit-html", { createHTML: (e) => e }) : void 0, S = "$lit$", C = `lit$${Math.random().toFixed(9).slice(2)}$`, w = "?" + C, oe = `<${w}>`, T = document, E = () => T.createComment(""), D = (e) => e === null || typeof e != "object" && typeof e != "function", O = Array.isArray, se = (e) => O(e) || typeof e?.[Symbol.iterator] == "function", k = "[ 	\n\f\r]", A = /<(?:(!--|\/[^a-zA-Z])|(\/?[a-zA-Z][^>\s]*)|(\/?$))/g, ce = /-->/g, j = />/g, M = RegExp(`>|${k}(?:([^\\s"'>=/]+)(${k}*=${k}*(?:[^ \t\n\f\r"'\`<>=]|("|')|))|$)`, "g"), N = /'/g, P = /"/g, F = /^(?:script|style|textarea|title)$/i, I = ((e) => (t, ...n) => ({
+var b = globalThis, x = (e) => e, S = b.trustedTypes, C = S ? S.createPolicy("lit-html", { createHTML: (e) => e }) : void 0, w = "$lit$", T = `lit$${Math.random().toFixed(9).slice(2)}$`, ie = "?" + T, ae = `<${ie}>`, E = document, D = () => E.createComment(""), O = (e) => e === null || typeof e != "object" && typeof e != "function", k = Array.isArray, oe = (e) => k(e) || typeof e?.[Symbol.iterator] == "function", A = "[ 	\n\f\r]", j = /<(?:(!--|\/[^a-zA-Z])|(\/?[a-zA-Z][^>\s]*)|(\/?$))/g, se = /-->/g, ce = />/g, M = RegExp(`>|${A}(?:([^\\s"'>=/]+)(${A}*=${A}*(?:[^ \t\n\f\r"'\`<>=]|("|')|))|$)`, "g"), N = /'/g, P = /"/g, F = /^(?:script|style|textarea|title)$/i, I = (e) => (t, ...n) => ({
 	_$litType$: e,
 	strings: t,
 	values: n
-}))(1), L = Symbol.for("lit-noChange"), R = Symbol.for("lit-nothing"), z = /* @__PURE__ */ new WeakMap(), B = T.createTreeWalker(T, 129);
-function V(e, t) {
-	if (!O(e) || !e.hasOwnProperty("raw")) throw Error("invalid template strings array");
-	return x === void 0 ? t : x.createHTML(t);
+}), L = I(1), R = I(2), z = Symbol.for("lit-noChange"), B = Symbol.for("lit-nothing"), V = /* @__PURE__ */ new WeakMap(), H = E.createTreeWalker(E, 129);
+function U(e, t) {
+	if (!k(e) || !e.hasOwnProperty("raw")) throw Error("invalid template strings array");
+	return C === void 0 ? t : C.createHTML(t);
 }
 var le = (e, t) => {
-	let n = e.length - 1, r = [], i, a = t === 2 ? "<svg>" : t === 3 ? "<math>" : "", o = A;
+	let n = e.length - 1, r = [], i, a = t === 2 ? "<svg>" : t === 3 ? "<math>" : "", o = j;
 	for (let t = 0; t < n; t++) {
 		let n = e[t], s, c, l = -1, u = 0;
-		for (; u < n.length && (o.lastIndex = u, c = o.exec(n), c !== null);) u = o.lastIndex, o === A ? c[1] === "!--" ? o = ce : c[1] === void 0 ? c[2] === void 0 ? c[3] !== void 0 && (o = M) : (F.test(c[2]) && (i = RegExp("</" + c[2], "g")), o = M) : o = j : o === M ? c[0] === ">" ? (o = i ?? A, l = -1) : c[1] === void 0 ? l = -2 : (l = o.lastIndex - c[2].length, s = c[1], o = c[3] === void 0 ? M : c[3] === "\"" ? P : N) : o === P || o === N ? o = M : o === ce || o === j ? o = A : (o = M, i = void 0);
+		for (; u < n.length && (o.lastIndex = u, c = o.exec(n), c !== null);) u = o.lastIndex, o === j ? c[1] === "!--" ? o = se : c[1] === void 0 ? c[2] === void 0 ? c[3] !== void 0 && (o = M) : (F.test(c[2]) && (i = RegExp("</" + c[2], "g")), o = M) : o = ce : o === M ? c[0] === ">" ? (o = i ?? j, l = -1) : c[1] === void 0 ? l = -2 : (l = o.lastIndex - c[2].length, s = c[1], o = c[3] === void 0 ? M : c[3] === "\"" ? P : N) : o === P || o === N ? o = M : o === se || o === ce ? o = j : (o = M, i = void 0);
 		let d = o === M && e[t + 1].startsWith("/>") ? " " : "";
-		a += o === A ? n + oe : l >= 0 ? (r.push(s), n.slice(0, l) + S + n.slice(l) + C + d) : n + C + (l === -2 ? t : d);
+		a += o === j ? n + ae : l >= 0 ? (r.push(s), n.slice(0, l) + w + n.slice(l) + T + d) : n + T + (l === -2 ? t : d);
 	}
-	return [V(e, a + (e[n] || "<?>") + (t === 2 ? "</svg>" : t === 3 ? "</math>" : "")), r];
-}, H = class e {
+	return [U(e, a + (e[n] || "<?>") + (t === 2 ? "</svg>" : t === 3 ? "</math>" : "")), r];
+}, W = class e {
 	constructor({ strings: t, _$litType$: n }, r) {
 		let i;
 		this.parts = [];
 		let a = 0, o = 0, s = t.length - 1, c = this.parts, [l, u] = le(t, n);
-		if (this.el = e.createElement(l, r), B.currentNode = this.el.content, n === 2 || n === 3) {
+		if (this.el = e.createElement(l, r), H.currentNode = this.el.content, n === 2 || n === 3) {
 			let e = this.el.content.firstChild;
 			e.replaceWith(...e.childNodes);
 		}
-		for (; (i = B.nextNode()) !== null && c.length < s;) {
+		for (; (i = H.nextNode()) !== null && c.length < s;) {
 			if (i.nodeType === 1) {
-				if (i.hasAttributes()) for (let e of i.getAttributeNames()) if (e.endsWith(S)) {
-					let t = u[o++], n = i.getAttribute(e).split(C), r = /([.?@])?(.*)/.exec(t);
+				if (i.hasAttributes()) for (let e of i.getAttributeNames()) if (e.endsWith(w)) {
+					let t = u[o++], n = i.getAttribute(e).split(T), r = /([.?@])?(.*)/.exec(t);
 					c.push({
 						type: 1,
 						index: a,
 						name: r[2],
 						strings: n,
-						ctor: r[1] === "." ? de : r[1] === "?" ? fe : r[1] === "@" ? pe : G
+						ctor: r[1] === "." ? de : r[1] === "?" ? fe : r[1] === "@" ? pe : q
 					}), i.removeAttribute(e);
-				} else e.startsWith(C) && (c.push({
+				} else e.startsWith(T) && (c.push({
 					type: 6,
 					index: a
 				}), i.removeAttribute(e));
 				if (F.test(i.tagName)) {
-					let e = i.textContent.split(C), t = e.length - 1;
+					let e = i.textContent.split(T), t = e.length - 1;
 					if (t > 0) {
-						i.textContent = b ? b.emptyScript : "";
-						for (let n = 0; n < t; n++) i.append(e[n], E()), B.nextNode(), c.push({
+						i.textContent = S ? S.emptyScript : "";
+						for (let n = 0; n < t; n++) i.append(e[n], D()), H.nextNode(), c.push({
 							type: 2,
 							index: ++a
 						});
-						i.append(e[t], E());
+						i.append(e[t], D());
 					}
 				}
 			} else if (i.nodeType === 8) {
-				if (i.data === w) c.push({
+				if (i.data === ie) c.push({
 					type: 2,
 					index: a
 				});
 				else {
 					let e = -1;
-					for (; (e = i.data.indexOf(C, e + 1)) !== -1;) c.push({
+					for (; (e = i.data.indexOf(T, e + 1)) !== -1;) c.push({
 						type: 7,
 						index: a
-					}), e += C.length - 1;
+					}), e += T.length - 1;
 				}
 			}
 			a++;
 		}
 	}
 	static createElement(e, t) {
-		let n = T.createElement("template");
+		let n = E.createElement("template");
 		return n.innerHTML = e, n;
 	}
 };
-function U(e, t, n = e, r) {
-	if (t === L) return t;
-	let i = r === void 0 ? n._$Cl : n._$Co?.[r], a = D(t) ? void 0 : t._$litDirective$;
-	return i?.constructor !== a && (i?._$AO?.(!1), a === void 0 ? i = void 0 : (i = new a(e), i._$AT(e, n, r)), r === void 0 ? n._$Cl = i : (n._$Co ??= [])[r] = i), i !== void 0 && (t = U(e, i._$AS(e, t.values), i, r)), t;
+function G(e, t, n = e, r) {
+	if (t === z) return t;
+	let i = r === void 0 ? n._$Cl : n._$Co?.[r], a = O(t) ? void 0 : t._$litDirective$;
+	return i?.constructor !== a && (i?._$AO?.(!1), a === void 0 ? i = void 0 : (i = new a(e), i._$AT(e, n, r)), r === void 0 ? n._$Cl = i : (n._$Co ??= [])[r] = i), i !== void 0 && (t = G(e, i._$AS(e, t.values), i, r)), t;
 }
 var ue = class {
 	constructor(e, t) {
@@ -343,28 +343,28 @@ var ue = class {
 		return this._$AM._$AU;
 	}
 	u(e) {
-		let { el: { content: t }, parts: n } = this._$AD, r = (e?.creationScope ?? T).importNode(t, !0);
-		B.currentNode = r;
-		let i = B.nextNode(), a = 0, o = 0, s = n[0];
+		let { el: { content: t }, parts: n } = this._$AD, r = (e?.creationScope ?? E).importNode(t, !0);
+		H.currentNode = r;
+		let i = H.nextNode(), a = 0, o = 0, s = n[0];
 		for (; s !== void 0;) {
 			if (a === s.index) {
 				let t;
-				s.type === 2 ? t = new W(i, i.nextSibling, this, e) : s.type === 1 ? t = new s.ctor(i, s.name, s.strings, this, e) : s.type === 6 && (t = new me(i, this, e)), this._$AV.push(t), s = n[++o];
+				s.type === 2 ? t = new K(i, i.nextSibling, this, e) : s.type === 1 ? t = new s.ctor(i, s.name, s.strings, this, e) : s.type === 6 && (t = new me(i, this, e)), this._$AV.push(t), s = n[++o];
 			}
-			a !== s?.index && (i = B.nextNode(), a++);
+			a !== s?.index && (i = H.nextNode(), a++);
 		}
-		return B.currentNode = T, r;
+		return H.currentNode = E, r;
 	}
 	p(e) {
 		let t = 0;
 		for (let n of this._$AV) n !== void 0 && (n.strings === void 0 ? n._$AI(e[t]) : (n._$AI(e, n, t), t += n.strings.length - 2)), t++;
 	}
-}, W = class e {
+}, K = class e {
 	get _$AU() {
 		return this._$AM?._$AU ?? this._$Cv;
 	}
 	constructor(e, t, n, r) {
-		this.type = 2, this._$AH = R, this._$AN = void 0, this._$AA = e, this._$AB = t, this._$AM = n, this.options = r, this._$Cv = r?.isConnected ?? !0;
+		this.type = 2, this._$AH = B, this._$AN = void 0, this._$AA = e, this._$AB = t, this._$AM = n, this.options = r, this._$Cv = r?.isConnected ?? !0;
 	}
 	get parentNode() {
 		let e = this._$AA.parentNode, t = this._$AM;
@@ -377,7 +377,7 @@ var ue = class {
 		return this._$AB;
 	}
 	_$AI(e, t = this) {
-		e = U(this, e, t), D(e) ? e === R || e == null || e === "" ? (this._$AH !== R && this._$AR(), this._$AH = R) : e !== this._$AH && e !== L && this._(e) : e._$litType$ === void 0 ? e.nodeType === void 0 ? se(e) ? this.k(e) : this._(e) : this.T(e) : this.$(e);
+		e = G(this, e, t), O(e) ? e === B || e == null || e === "" ? (this._$AH !== B && this._$AR(), this._$AH = B) : e !== this._$AH && e !== z && this._(e) : e._$litType$ === void 0 ? e.nodeType === void 0 ? oe(e) ? this.k(e) : this._(e) : this.T(e) : this.$(e);
 	}
 	O(e) {
 		return this._$AA.parentNode.insertBefore(e, this._$AB);
@@ -386,10 +386,10 @@ var ue = class {
 		this._$AH !== e && (this._$AR(), this._$AH = this.O(e));
 	}
 	_(e) {
-		this._$AH !== R && D(this._$AH) ? this._$AA.nextSibling.data = e : this.T(T.createTextNode(e)), this._$AH = e;
+		this._$AH !== B && O(this._$AH) ? this._$AA.nextSibling.data = e : this.T(E.createTextNode(e)), this._$AH = e;
 	}
 	$(e) {
-		let { values: t, _$litType$: n } = e, r = typeof n == "number" ? this._$AC(e) : (n.el === void 0 && (n.el = H.createElement(V(n.h, n.h[0]), this.options)), n);
+		let { values: t, _$litType$: n } = e, r = typeof n == "number" ? this._$AC(e) : (n.el === void 0 && (n.el = W.createElement(U(n.h, n.h[0]), this.options)), n);
 		if (this._$AH?._$AD === r) this._$AH.p(t);
 		else {
 			let e = new ue(r, this), n = e.u(this.options);
@@ -397,25 +397,25 @@ var ue = class {
 		}
 	}
 	_$AC(e) {
-		let t = z.get(e.strings);
-		return t === void 0 && z.set(e.strings, t = new H(e)), t;
+		let t = V.get(e.strings);
+		return t === void 0 && V.set(e.strings, t = new W(e)), t;
 	}
 	k(t) {
-		O(this._$AH) || (this._$AH = [], this._$AR());
+		k(this._$AH) || (this._$AH = [], this._$AR());
 		let n = this._$AH, r, i = 0;
-		for (let a of t) i === n.length ? n.push(r = new e(this.O(E()), this.O(E()), this, this.options)) : r = n[i], r._$AI(a), i++;
+		for (let a of t) i === n.length ? n.push(r = new e(this.O(D()), this.O(D()), this, this.options)) : r = n[i], r._$AI(a), i++;
 		i < n.length && (this._$AR(r && r._$AB.nextSibling, i), n.length = i);
 	}
 	_$AR(e = this._$AA.nextSibling, t) {
 		for (this._$AP?.(!1, !0, t); e !== this._$AB;) {
-			let t = y(e).nextSibling;
-			y(e).remove(), e = t;
+			let t = x(e).nextSibling;
+			x(e).remove(), e = t;
 		}
 	}
 	setConnected(e) {
 		this._$AM === void 0 && (this._$Cv = e, this._$AP?.(e));
 	}
-}, G = class {
+}, q = class {
 	get tagName() {
 		return this.element.tagName;
 	}
@@ -423,41 +423,41 @@ var ue = class {
 		return this._$AM._$AU;
 	}
 	constructor(e, t, n, r, i) {
-		this.type = 1, this._$AH = R, this._$AN = void 0, this.element = e, this.name = t, this._$AM = r, this.options = i, n.length > 2 || n[0] !== "" || n[1] !== "" ? (this._$AH = Array(n.length - 1).fill(/* @__PURE__ */ new String()), this.strings = n) : this._$AH = R;
+		this.type = 1, this._$AH = B, this._$AN = void 0, this.element = e, this.name = t, this._$AM = r, this.options = i, n.length > 2 || n[0] !== "" || n[1] !== "" ? (this._$AH = Array(n.length - 1).fill(/* @__PURE__ */ new String()), this.strings = n) : this._$AH = B;
 	}
 	_$AI(e, t = this, n, r) {
 		let i = this.strings, a = !1;
-		if (i === void 0) e = U(this, e, t, 0), a = !D(e) || e !== this._$AH && e !== L, a && (this._$AH = e);
+		if (i === void 0) e = G(this, e, t, 0), a = !O(e) || e !== this._$AH && e !== z, a && (this._$AH = e);
 		else {
 			let r = e, o, s;
-			for (e = i[0], o = 0; o < i.length - 1; o++) s = U(this, r[n + o], t, o), s === L && (s = this._$AH[o]), a ||= !D(s) || s !== this._$AH[o], s === R ? e = R : e !== R && (e += (s ?? "") + i[o + 1]), this._$AH[o] = s;
+			for (e = i[0], o = 0; o < i.length - 1; o++) s = G(this, r[n + o], t, o), s === z && (s = this._$AH[o]), a ||= !O(s) || s !== this._$AH[o], s === B ? e = B : e !== B && (e += (s ?? "") + i[o + 1]), this._$AH[o] = s;
 		}
 		a && !r && this.j(e);
 	}
 	j(e) {
-		e === R ? this.element.removeAttribute(this.name) : this.element.setAttribute(this.name, e ?? "");
+		e === B ? this.element.removeAttribute(this.name) : this.element.setAttribute(this.name, e ?? "");
 	}
-}, de = class extends G {
+}, de = class extends q {
 	constructor() {
 		super(...arguments), this.type = 3;
 	}
 	j(e) {
-		this.element[this.name] = e === R ? void 0 : e;
+		this.element[this.name] = e === B ? void 0 : e;
 	}
-}, fe = class extends G {
+}, fe = class extends q {
 	constructor() {
 		super(...arguments), this.type = 4;
 	}
 	j(e) {
-		this.element.toggleAttribute(this.name, !!e && e !== R);
+		this.element.toggleAttribute(this.name, !!e && e !== B);
 	}
-}, pe = class extends G {
+}, pe = class extends q {
 	constructor(e, t, n, r, i) {
 		super(e, t, n, r, i), this.type = 5;
 	}
 	_$AI(e, t = this) {
-		if ((e = U(this, e, t, 0) ?? R) === L) return;
-		let n = this._$AH, r = e === R && n !== R || e.capture !== n.capture || e.once !== n.once || e.passive !== n.passive, i = e !== R && (n === R || r);
+		if ((e = G(this, e, t, 0) ?? B) === z) return;
+		let n = this._$AH, r = e === B && n !== B || e.capture !== n.capture || e.once !== n.once || e.passive !== n.passive, i = e !== B && (n === B || r);
 		r && this.element.removeEventListener(this.name, this, n), i && this.element.addEventListener(this.name, this, e), this._$AH = e;
 	}
 	handleEvent(e) {
@@ -471,18 +471,18 @@ var ue = class {
 		return this._$AM._$AU;
 	}
 	_$AI(e) {
-		U(this, e);
+		G(this, e);
 	}
-}, he = v.litHtmlPolyfillSupport;
-he?.(H, W), (v.litHtmlVersions ??= []).push("3.3.3");
+}, he = b.litHtmlPolyfillSupport;
+he?.(W, K), (b.litHtmlVersions ??= []).push("3.3.3");
 var ge = (e, t, n) => {
 	let r = n?.renderBefore ?? t, i = r._$litPart$;
 	if (i === void 0) {
 		let e = n?.renderBefore ?? null;
-		r._$litPart$ = i = new W(t.insertBefore(E(), e), e, void 0, n ?? {});
+		r._$litPart$ = i = new K(t.insertBefore(D(), e), e, void 0, n ?? {});
 	}
 	return i._$AI(e), i;
-}, K = globalThis, q = class extends _ {
+}, J = globalThis, Y = class extends y {
 	constructor() {
 		super(...arguments), this.renderOptions = { host: this }, this._$Do = void 0;
 	}
@@ -501,14 +501,14 @@ var ge = (e, t, n) => {
 		super.disconnectedCallback(), this._$Do?.setConnected(!1);
 	}
 	render() {
-		return L;
+		return z;
 	}
 };
-q._$litElement$ = !0, q.finalized = !0, K.litElementHydrateSupport?.({ LitElement: q });
-var _e = K.litElementPolyfillSupport;
-_e?.({ LitElement: q }), (K.litElementVersions ??= []).push("4.2.2");
+Y._$litElement$ = !0, Y.finalized = !0, J.litElementHydrateSupport?.({ LitElement: Y });
+var _e = J.litElementPolyfillSupport;
+_e?.({ LitElement: Y }), (J.litElementVersions ??= []).push("4.2.2");
 // src/localize.ts
-var J = {
+var ve = {
 	title: "Grid EMS",
 	connection_point: "Connection point",
 	importing: "importing",
@@ -542,6 +542,10 @@ var J = {
 	battery: "Battery",
 	state_of_energy: "State of energy",
 	battery_power: "Power",
+	battery_plan: "Battery plan",
+	planned_power: "Planned power",
+	price: "Price",
+	no_plan: "No plan (see the diagnostics for why)",
 	relays: "Relays",
 	categories: "P per asset category",
 	unavailable: "Unavailable",
@@ -565,8 +569,8 @@ var J = {
 	cat_ev: "EV",
 	cat_flexible_consumption: "Flexible consumption",
 	cat_other_production: "Other production"
-}, ve = {
-	en: J,
+}, ye = {
+	en: ve,
 	nl: {
 		title: "Grid EMS",
 		connection_point: "Aansluitpunt",
@@ -601,6 +605,10 @@ var J = {
 		battery: "Batterij",
 		state_of_energy: "Laadtoestand",
 		battery_power: "Vermogen",
+		battery_plan: "Batterijplan",
+		planned_power: "Gepland vermogen",
+		price: "Prijs",
+		no_plan: "Geen plan (zie de diagnostiek waarom)",
 		relays: "Relais",
 		categories: "P per installatiecategorie",
 		unavailable: "Niet beschikbaar",
@@ -659,6 +667,10 @@ var J = {
 		battery: "Batterie",
 		state_of_energy: "État de charge",
 		battery_power: "Puissance",
+		battery_plan: "Plan de la batterie",
+		planned_power: "Puissance planifiée",
+		price: "Prix",
+		no_plan: "Pas de plan (voir les diagnostics)",
 		relays: "Relais",
 		categories: "P par catégorie d'installation",
 		unavailable: "Indisponible",
@@ -684,12 +696,12 @@ var J = {
 		cat_other_production: "Autre production"
 	}
 };
-function Y(e) {
-	let t = ve[(e ?? "en").split("-")[0]] ?? J;
+function be(e) {
+	let t = ye[(e ?? "en").split("-")[0]] ?? ve;
 	return (e) => t[e];
 }
 // src/roles.ts
-var ye = [
+var xe = [
 	"solar",
 	"wind",
 	"chp",
@@ -697,7 +709,7 @@ var ye = [
 	"ev",
 	"flexible_consumption",
 	"other_production"
-], be = [
+], Se = [
 	{
 		role: "link_connected",
 		domains: ["binary_sensor"],
@@ -812,12 +824,17 @@ var ye = [
 		role: "bess_power",
 		domains: ["sensor"],
 		keys: ["bess_active_power"]
+	},
+	{
+		role: "battery_plan",
+		domains: ["sensor"],
+		keys: ["planned_battery_power"]
 	}
-], xe = [{
+], Ce = [{
 	role: "relay",
 	domains: ["switch"],
 	keys: ["io_relay", "io_output"]
-}], Se = {
+}], we = {
 	solar: ["active_power_solar"],
 	wind: ["active_power_wind"],
 	chp: ["active_power_chp"],
@@ -825,7 +842,7 @@ var ye = [
 	ev: ["active_power_ev"],
 	flexible_consumption: ["active_power_flexible_consumption"],
 	other_production: ["active_power_other_production"]
-}, Ce = {
+}, Te = {
 	min_set_p: "MINSETP",
 	max_set_p: "MAXSETP",
 	max_set_ap: "MAXSETAP",
@@ -834,38 +851,53 @@ var ye = [
 	max_set_q: "MAXSETQ",
 	reason_p: "REDENP",
 	reason_q: "REDENQ"
-}, X = {
+}, Ee = {
 	normal_operation: "normal",
 	grid_congestion: "congestion",
 	test: "test"
 };
-function we(e, t) {
+function De(e, t) {
 	return e.some((e) => typeof e == "string" ? e === t : e.test(t));
 }
-function Te(e, t, n) {
-	return e.domains.includes(t) && we(e.keys, n);
+function Oe(e, t, n) {
+	return e.domains.includes(t) && De(e.keys, n);
 }
 // src/model.ts
-var Z = "grid_ems", Ee = /* @__PURE__ */ new Set(["unavailable", "unknown"]);
-function De(e) {
+var ke = "grid_ems", Ae = /* @__PURE__ */ new Set(["unavailable", "unknown"]);
+function je(e) {
+	let t = e?.forecast;
+	if (!Array.isArray(t)) return [];
+	let n = [];
+	for (let e of t) {
+		if (typeof e != "object" || !e) continue;
+		let { start: t, power_kw: r, price_eur_per_kwh: i } = e, a = typeof t == "string" ? Date.parse(t) : NaN;
+		Number.isFinite(a) && typeof r == "number" && Number.isFinite(r) && n.push({
+			start: a,
+			powerKw: r,
+			priceEurPerKwh: typeof i == "number" && Number.isFinite(i) ? i : null
+		});
+	}
+	return n;
+}
+function Me(e) {
 	return e.config_entry_id ?? e.config_entries?.[0];
 }
-function Oe(e, t) {
+function Ne(e, t) {
 	let n = new Set(t.entries ?? []);
-	return Object.values(e.entities ?? {}).filter((e) => e.platform === Z).filter((t) => {
+	return Object.values(e.entities ?? {}).filter((e) => e.platform === ke).filter((t) => {
 		if (n.size === 0) return !0;
-		let r = t.device_id ? e.devices?.[t.device_id] : void 0, i = r ? De(r) : void 0;
+		let r = t.device_id ? e.devices?.[t.device_id] : void 0, i = r ? Me(r) : void 0;
 		return i !== void 0 && n.has(i);
 	}).sort((e, t) => e.entity_id.localeCompare(t.entity_id));
 }
-function ke(e) {
+function Pe(e) {
 	switch (e) {
 		case "W": return .001;
 		case "MW": return 1e3;
 		default: return 1;
 	}
 }
-function Q(e, t) {
+function X(e, t) {
 	let n = e.states[t];
 	if (!n) return {
 		entityId: t,
@@ -874,7 +906,7 @@ function Q(e, t) {
 		available: !1,
 		value: null
 	};
-	let r = !Ee.has(n.state), i = r ? Number.parseFloat(n.state) : NaN, a = Number.isFinite(i) ? i * ke(n.attributes.unit_of_measurement) : null;
+	let r = !Ae.has(n.state), i = r ? Number.parseFloat(n.state) : NaN, a = Number.isFinite(i) ? i * Pe(n.attributes.unit_of_measurement) : null;
 	return {
 		entityId: t,
 		name: String(n.attributes.friendly_name ?? t),
@@ -884,50 +916,51 @@ function Q(e, t) {
 		stateObj: n
 	};
 }
-function $(e) {
+function Z(e) {
 	return e.split(".", 1)[0];
 }
-function Ae(e) {
-	return e ? e.available ? X[e.state] ?? X[String(e.value ?? "")] ?? "unknown" : "unknown" : null;
+function Fe(e) {
+	return e ? e.available ? Ee[e.state] ?? Ee[String(e.value ?? "")] ?? "unknown" : "unknown" : null;
 }
-function je(e, t, n) {
+function Q(e, t, n) {
 	if (e?.value != null && t?.value && n?.available && n.state !== "on") return e.value / (Math.abs(t.value) / 100);
 }
-function Me(e, t, n = {}) {
-	let r = Oe(e, t), i = /* @__PURE__ */ new Set(), a = {};
-	for (let t of be) {
+function Ie(e, t, n = {}) {
+	let r = Ne(e, t), i = /* @__PURE__ */ new Set(), a = {};
+	for (let t of Se) {
 		if (a[t.role]) continue;
-		let n = r.find((e) => !i.has(e.entity_id) && Te(t, $(e.entity_id), e.translation_key ?? ""));
-		n && (i.add(n.entity_id), a[t.role] = Q(e, n.entity_id));
+		let n = r.find((e) => !i.has(e.entity_id) && Oe(t, Z(e.entity_id), e.translation_key ?? ""));
+		n && (i.add(n.entity_id), a[t.role] = X(e, n.entity_id));
 	}
 	let o = { relay: [] };
-	for (let e of xe) for (let t of r) !i.has(t.entity_id) && Te(e, $(t.entity_id), t.translation_key ?? "") && (i.add(t.entity_id), o[e.role].push(t));
+	for (let e of Ce) for (let t of r) !i.has(t.entity_id) && Oe(e, Z(t.entity_id), t.translation_key ?? "") && (i.add(t.entity_id), o[e.role].push(t));
 	let s = [];
-	for (let t of ye) {
-		let n = r.find((e) => !i.has(e.entity_id) && $(e.entity_id) === "sensor" && we(Se[t], e.translation_key ?? ""));
+	for (let t of xe) {
+		let n = r.find((e) => !i.has(e.entity_id) && Z(e.entity_id) === "sensor" && De(we[t], e.translation_key ?? ""));
 		n && (i.add(n.entity_id), s.push({
 			category: t,
-			reading: Q(e, n.entity_id)
+			reading: X(e, n.entity_id)
 		}));
 	}
-	let c = Pe(a);
-	n.exportKw = je(a.injection_limit_kw, a.injection_limit_pct, a.emergency_stop_production) ?? n.exportKw, n.importKw = je(a.consumption_limit_kw, a.consumption_limit_pct, a.emergency_stop_consumption) ?? n.importKw;
+	let c = Re(a);
+	n.exportKw = Q(a.injection_limit_kw, a.injection_limit_pct, a.emergency_stop_production) ?? n.exportKw, n.importKw = Q(a.consumption_limit_kw, a.consumption_limit_pct, a.emergency_stop_consumption) ?? n.importKw;
 	let l = c != null && c < 0 ? n.exportKw : n.importKw, u = c != null && l ? Math.abs(c) / l * 100 : null;
 	return {
 		entityIds: [...i],
 		readings: a,
-		relayModules: Ne(e, o.relay),
+		relayModules: Le(e, o.relay),
 		categories: s,
 		gridPowerKw: c,
 		hasGridPower: !!(a.grid_power ?? a.grid_power_import ?? a.grid_power_export),
 		injectionLimitKw: a.injection_limit_kw?.value ?? null,
 		consumptionLimitKw: a.consumption_limit_kw?.value ?? null,
 		gridPowerPct: u,
-		reasonP: Ae(a.reason_p),
-		reasonQ: Ae(a.reason_q)
+		reasonP: Fe(a.reason_p),
+		reasonQ: Fe(a.reason_q),
+		plan: je(a.battery_plan?.stateObj?.attributes)
 	};
 }
-function Ne(e, t) {
+function Le(e, t) {
 	let n = /* @__PURE__ */ new Map();
 	for (let r of t) {
 		let t = r.device_id ? e.devices?.[r.device_id] : void 0, i = t?.name_by_user ?? t?.name ?? "", a = n.get(r.device_id ?? "") ?? {
@@ -935,23 +968,23 @@ function Ne(e, t) {
 			relays: []
 		};
 		n.set(r.device_id ?? "", a);
-		let o = Q(e, r.entity_id);
+		let o = X(e, r.entity_id);
 		i && o.name.startsWith(`${i} `) && (o.name = o.name.slice(i.length + 1)), a.relays.push(o);
 	}
 	let r = new Intl.Collator("en", { numeric: !0 });
 	for (let e of n.values()) e.relays.sort((e, t) => r.compare(e.name, t.name));
 	return [...n.values()];
 }
-function Pe(e) {
+function Re(e) {
 	if (e.grid_power) return e.grid_power.value;
 	let t = e.grid_power_import?.value, n = e.grid_power_export?.value;
 	return t == null && n == null || !e.grid_power_import?.available && e.grid_power_import || !e.grid_power_export?.available && e.grid_power_export ? null : (t ?? 0) - (n ?? 0);
 }
-function Fe(e, t, n) {
+function ze(e, t, n) {
 	return !e || !t || t.entities !== n.entities || t.devices !== n.devices || t.themes !== n.themes || t.language !== n.language || e.entityIds.some((e) => t.states[e] !== n.states[e]);
 }
 // src/editor.ts
-var Ie = class extends q {
+var Be = class extends Y {
 	constructor(...e) {
 		super(...e), this._loading = !1;
 	}
@@ -968,7 +1001,7 @@ var Ie = class extends q {
 	willUpdate() {
 		this.hass && this._entries === void 0 && !this._loading && (this._loading = !0, this.hass.callWS({
 			type: "config_entries/get",
-			domain: Z
+			domain: ke
 		}).then((e) => {
 			this._entries = e;
 		}).catch(() => {
@@ -976,9 +1009,9 @@ var Ie = class extends q {
 		}));
 	}
 	render() {
-		if (!this.hass || !this._config) return R;
-		let e = Y(this.hass.locale?.language ?? this.hass.language), t = new Set(this._config.entries ?? []);
-		return I`
+		if (!this.hass || !this._config) return B;
+		let e = be(this.hass.locale?.language ?? this.hass.language), t = new Set(this._config.entries ?? []);
+		return L`
       <label class="field">
         <span>${e("editor_title")}</span>
         <input
@@ -991,8 +1024,8 @@ var Ie = class extends q {
       </label>
       <fieldset>
         <legend>${e("editor_entries")}</legend>
-        ${this._entries?.length === 0 ? I`<p>${e("editor_no_entries")}</p>` : R}
-        ${(this._entries ?? []).map((e) => I`<label class="entry">
+        ${this._entries?.length === 0 ? L`<p>${e("editor_no_entries")}</p>` : B}
+        ${(this._entries ?? []).map((e) => L`<label class="entry">
             <input
               type="checkbox"
               name="entry"
@@ -1057,7 +1090,7 @@ var Ie = class extends q {
     }
   `;
 	}
-}, Le = "grid-ems-card", Re = "grid-ems-card-editor", ze = class extends q {
+}, Ve = "grid-ems-card", He = "grid-ems-card-editor", Ue = class extends Y {
 	constructor(...e) {
 		super(...e), this._capacities = {};
 	}
@@ -1068,7 +1101,7 @@ var Ie = class extends q {
 		};
 	}
 	static getConfigElement() {
-		return document.createElement(Re);
+		return document.createElement(He);
 	}
 	static getStubConfig() {
 		return { entries: [] };
@@ -1082,22 +1115,23 @@ var Ie = class extends q {
 		return 8;
 	}
 	shouldUpdate(e) {
-		return e.has("_config") || !this._view ? !0 : e.has("hass") && this.hass ? Fe(this._view, e.get("hass"), this.hass) : e.size > 0;
+		return e.has("_config") || !this._view ? !0 : e.has("hass") && this.hass ? ze(this._view, e.get("hass"), this.hass) : e.size > 0;
 	}
 	render() {
-		if (!this.hass || !this._config) return R;
-		let e = Me(this.hass, this._config, this._capacities);
+		if (!this.hass || !this._config) return B;
+		let e = Ie(this.hass, this._config, this._capacities);
 		this._view = e;
-		let t = Y(this.hass.locale?.language ?? this.hass.language), n = e.entityIds.length === 0;
-		return I`
+		let t = be(this.hass.locale?.language ?? this.hass.language), n = e.entityIds.length === 0;
+		return L`
       <ha-card>
         <div class="header">
           <span class="title">${this._config.title ?? t("title")}</span>
           ${this._link(e, t)}
         </div>
         <div class="content">
-          ${n ? I`<div class="empty" data-role="empty">${t("no_entities")}</div>` : I`${this._commissioning(e, t)} ${this._stops(e, t)} ${this._connectionPoint(e, t)} ${this._control(e, t)}
-              ${this._battery(e, t)} ${this._relays(e, t)} ${this._categories(e, t)}`}
+          ${n ? L`<div class="empty" data-role="empty">${t("no_entities")}</div>` : L`${this._commissioning(e, t)} ${this._stops(e, t)} ${this._connectionPoint(e, t)} ${this._control(e, t)}
+              ${this._battery(e, t)} ${this._plan(e, t)} ${this._relays(e, t)}
+              ${this._categories(e, t)}`}
         </div>
       </ha-card>
     `;
@@ -1120,23 +1154,23 @@ var Ie = class extends q {
 	}
 	_commandText(e, t) {
 		let { command: n, value: r, event_type: i } = e.stateObj?.attributes ?? {};
-		return e.state === "unavailable" ? t("unavailable") : !e.available || typeof n != "string" ? t("no_command_yet") : `${Ce[n] ?? t(`cmd_${n}`) ?? n} = ${typeof r == "boolean" ? t(r ? "on" : "off") : String(r)}${i === "command_refused" ? ` (${t("refused")})` : ""} · ${this._stateText(e, t)}`;
+		return e.state === "unavailable" ? t("unavailable") : !e.available || typeof n != "string" ? t("no_command_yet") : `${Te[n] ?? t(`cmd_${n}`) ?? n} = ${typeof r == "boolean" ? t(r ? "on" : "off") : String(r)}${i === "command_refused" ? ` (${t("refused")})` : ""} · ${this._stateText(e, t)}`;
 	}
 	_link(e, t) {
 		let n = e.readings.link_connected, r = e.readings.last_command;
-		if (!n && !r) return R;
+		if (!n && !r) return B;
 		let i = n?.available && n.state === "on";
-		return I`<div class="link">
-      ${n ? I`<span
+		return L`<div class="link">
+      ${n ? L`<span
             class="chip ${i ? "ok" : "alarm"}"
             data-role="link"
             data-state=${i ? "connected" : "disconnected"}
             title=${t("link")}
             >${t("link")}: ${i ? t("connected") : n.available ? t("disconnected") : t("unavailable")}</span
-          >` : R}
-      ${r ? I`<span class="secondary" data-role="last-command"
+          >` : B}
+      ${r ? L`<span class="secondary" data-role="last-command"
             >${t("last_command")}: ${this._commandText(r, t)}</span
-          >` : R}
+          >` : B}
     </div>`;
 	}
 	_commissioning(e, t) {
@@ -1146,27 +1180,27 @@ var Ie = class extends q {
 			"passed",
 			"failed",
 			"aborted"
-		].includes(n.state)) return R;
+		].includes(n.state)) return B;
 		let r = n.stateObj?.attributes ?? {};
 		if (n.state === "running") {
 			let e = Number(r.progress ?? 0), n = t("commissioning_step").replace("{index}", String(Number(r.step_index ?? 0) + 1)).replace("{steps}", String(r.steps ?? "?"));
-			return I`<section data-role="commissioning" data-state="running">
+			return L`<section data-role="commissioning" data-state="running">
         <h3>${t("commissioning")}</h3>
         <div class="row">
           <span class="label">${n}</span>
           <span class="value" data-role="commissioning-progress">${e} %</span>
         </div>
-        ${r.step ? I`<div class="secondary" data-role="commissioning-step">${r.step}</div>` : R}
+        ${r.step ? L`<div class="secondary" data-role="commissioning-step">${r.step}</div>` : B}
         <div class="soe"><div style="width:${Math.max(0, Math.min(100, e))}%"></div></div>
       </section>`;
 		}
 		let i = n.state === "passed" ? "ok" : n.state === "failed" ? "alarm" : "warn", a = typeof r.report == "string" ? r.report : void 0;
-		return I`<section data-role="commissioning" data-state=${n.state}>
+		return L`<section data-role="commissioning" data-state=${n.state}>
       <div class="row">
         <span class="chip ${i}">${t("commissioning")}: ${t(`commissioning_${n.state}`)}</span>
-        ${a ? I`<button class="report" data-role="commissioning-report" @click=${() => this._openReport(a)}>
+        ${a ? L`<button class="report" data-role="commissioning-report" @click=${() => this._openReport(a)}>
               ${t("commissioning_report")}
-            </button>` : R}
+            </button>` : B}
       </div>
     </section>`;
 	}
@@ -1180,7 +1214,7 @@ var Ie = class extends q {
 		window.open(t.path, "_blank");
 	}
 	_stops(e, t) {
-		return I`<div class="flags">
+		return L`<div class="flags">
       ${[
 			[
 				"stop_production",
@@ -1199,7 +1233,7 @@ var Ie = class extends q {
 			]
 		].filter(([, e]) => e).map(([e, n, r]) => {
 			let i = n, a = i.available && i.state === "on";
-			return I`<span class="chip ${i.available ? a ? r === "test-mode" ? "warn" : "alarm" : "ok" : "unavailable"}" data-role=${r} data-state=${i.available ? i.state : "unavailable"}
+			return L`<span class="chip ${i.available ? a ? r === "test-mode" ? "warn" : "alarm" : "ok" : "unavailable"}" data-role=${r} data-state=${i.available ? i.state : "unavailable"}
             >${t(e)}: ${i.available ? t(a ? "active" : "off") : t("unavailable")}</span
           >`;
 		})}
@@ -1207,15 +1241,15 @@ var Ie = class extends q {
 	}
 	_connectionPoint(e, t) {
 		let n = e.readings;
-		if (!e.hasGridPower && !n.injection_limit_pct && !n.consumption_limit_pct) return R;
+		if (!e.hasGridPower && !n.injection_limit_pct && !n.consumption_limit_pct) return B;
 		let r = e.gridPowerKw, i = r == null ? "" : t(r < 0 ? "exporting" : "importing");
-		return I`<section>
+		return L`<section>
       <h3>${t("connection_point")}</h3>
-      ${e.hasGridPower ? I`<div class="big ${r == null ? "unavailable" : ""}" data-role="grid-power">
-            ${r == null ? t("unavailable") : I`${this._kw(Math.abs(r))} <small>${i}</small>`}
-            ${e.gridPowerPct == null ? R : I`<small data-role="grid-power-pct">(${this._format(e.gridPowerPct, 0)} % ${t("of_capacity")})</small>`}
+      ${e.hasGridPower ? L`<div class="big ${r == null ? "unavailable" : ""}" data-role="grid-power">
+            ${r == null ? t("unavailable") : L`${this._kw(Math.abs(r))} <small>${i}</small>`}
+            ${e.gridPowerPct == null ? B : L`<small data-role="grid-power-pct">(${this._format(e.gridPowerPct, 0)} % ${t("of_capacity")})</small>`}
           </div>
-          ${this._bar(e)}` : R}
+          ${this._bar(e)}` : B}
       <div class="limits">
         ${this._limit(t, "injection_limit", n.injection_limit_pct, e.injectionLimitKw)}
         ${this._limit(t, "consumption_limit", n.consumption_limit_pct, e.consumptionLimitKw)}
@@ -1225,22 +1259,22 @@ var Ie = class extends q {
     </section>`;
 	}
 	_limit(e, t, n, r) {
-		if (!n && r == null) return R;
+		if (!n && r == null) return B;
 		let i = n !== void 0 && !n.available;
-		return I`<div class="limit ${i ? "unavailable" : ""}" data-role=${t.replaceAll("_", "-")}>
+		return L`<div class="limit ${i ? "unavailable" : ""}" data-role=${t.replaceAll("_", "-")}>
       <span class="label">${e(t)}</span>
       <span class="value"
-        >${i ? e("unavailable") : I`${this._pct(n)}${r == null ? R : I` · ${this._kw(r)}`}`}</span
+        >${i ? e("unavailable") : L`${this._pct(n)}${r == null ? B : L` · ${this._kw(r)}`}`}</span
       >
     </div>`;
 	}
 	_bar(e) {
 		let t = e.gridPowerKw, n = e.injectionLimitKw, r = e.consumptionLimitKw;
-		if (t == null || n == null && r == null) return R;
+		if (t == null || n == null && r == null) return B;
 		let i = Math.max(n ?? 0, r ?? 0, Math.abs(t), .001) * 1.1, a = (e) => 50 + e / i * 50, o = t > 0 && r != null && t > r || t < 0 && n != null && -t > n;
-		return I`<div class="bar" aria-hidden="true">
-      ${n == null ? R : I`<div class="bound" style="left:${a(-n)}%"></div>`}
-      ${r == null ? R : I`<div class="bound" style="left:${a(r)}%"></div>`}
+		return L`<div class="bar" aria-hidden="true">
+      ${n == null ? B : L`<div class="bound" style="left:${a(-n)}%"></div>`}
+      ${r == null ? B : L`<div class="bound" style="left:${a(r)}%"></div>`}
       <div class="zero" style="left:50%"></div>
       <div
         class="fill ${o ? "over" : ""}"
@@ -1250,46 +1284,77 @@ var Ie = class extends q {
 	}
 	_control(e, t) {
 		let n = e.readings, r = [], i = (e, n, i) => {
-			n && r.push(I`<div class="row" data-role=${i} data-state=${n}>
+			n && r.push(L`<div class="row" data-role=${i} data-state=${n}>
           <span class="label">${t(e)}</span>
           <span class="value reason ${n}">${t(`reason_${n}`)}</span>
         </div>`);
 		};
-		return i("reason_p", e.reasonP, "reason-p"), i("reason_q", e.reasonQ, "reason-q"), n.q_mode && r.push(I`<div class="row" data-role="q-mode">
+		return i("reason_p", e.reasonP, "reason-p"), i("reason_q", e.reasonQ, "reason-q"), n.q_mode && r.push(L`<div class="row" data-role="q-mode">
         <span class="label">${t("q_mode")}</span> <span class="value">${this._stateText(n.q_mode, t)}</span>
-      </div>`), (n.q_band_min_pct || n.q_band_max_pct) && r.push(I`<div class="row" data-role="q-band">
+      </div>`), (n.q_band_min_pct || n.q_band_max_pct) && r.push(L`<div class="row" data-role="q-band">
         <span class="label">${t("q_band")}</span>
         <span class="value">${this._pct(n.q_band_min_pct)} … ${this._pct(n.q_band_max_pct)}</span>
-      </div>`), r.length ? I`<section class="rows">${r}</section>` : R;
+      </div>`), r.length ? L`<section class="rows">${r}</section>` : B;
 	}
 	_battery(e, t) {
 		let n = e.readings.bess_soe, r = e.readings.bess_power;
-		return !n && !r ? R : I`<section>
+		return !n && !r ? B : L`<section>
       <h3>${t("battery")}</h3>
-      ${n ? I`<div class="row" data-role="bess-soe">
+      ${n ? L`<div class="row" data-role="bess-soe">
             <span class="label">${t("state_of_energy")}</span>
             <span class="value ${n.available ? "" : "unavailable"}"
               >${n.available ? this._pct(n) : t("unavailable")}</span
             >
           </div>
-          ${n.value == null ? R : I`<div class="soe"><div style="width:${Math.max(0, Math.min(100, n.value))}%"></div></div>`}` : R}
-      ${r ? I`<div class="row" data-role="bess-power">
+          ${n.value == null ? B : L`<div class="soe"><div style="width:${Math.max(0, Math.min(100, n.value))}%"></div></div>`}` : B}
+      ${r ? L`<div class="row" data-role="bess-power">
             <span class="label">${t("battery_power")}</span>
             <span class="value ${r.available ? "" : "unavailable"}"
               >${r.available ? this._kw(r.value) : t("unavailable")}</span
             >
-          </div>` : R}
+          </div>` : B}
+    </section>`;
+	}
+	_plan(e, t) {
+		if (!e.readings.battery_plan) return B;
+		let n = e.plan;
+		if (!n.length) return L`<section data-role="plan">
+        <h3>${t("battery_plan")}</h3>
+        <div class="unavailable">${t("no_plan")}</div>
+      </section>`;
+		let r = 300 / n.length, i = Math.max(...n.map((e) => Math.abs(e.powerKw)), .001), a = n.map((e) => e.priceEurPerKwh).filter((e) => e !== null), o = Math.min(...a, 0), s = Math.max(...a, o + .001), c = (e) => 78 - (e - o) / (s - o) * 76, l = n.map((e, t) => e.priceEurPerKwh === null ? null : `${(t + .5) * r},${c(e.priceEurPerKwh)}`).filter((e) => e !== null).join(" "), u = new Date(n[0].start), d = new Date(n[n.length - 1].start), f = (e) => e.toLocaleTimeString(this.hass?.locale?.language ?? "en", {
+			hour: "2-digit",
+			minute: "2-digit"
+		});
+		return L`<section data-role="plan">
+      <h3>${t("battery_plan")}</h3>
+      <svg data-role="plan-chart" viewBox="0 0 ${300} ${80}" preserveAspectRatio="none" role="img">
+        <title>${t("battery_plan")}: ${t("planned_power")}, ${t("price")}</title>
+        <line class="axis" x1="0" x2=${300} y1=${40} y2=${40}></line>
+        ${n.map((e, t) => {
+			let n = Math.abs(e.powerKw) / i * 38, a = e.powerKw >= 0 ? "discharge" : "charge";
+			return R`<rect data-role="plan-bar" data-kind=${a} class=${a} x=${t * r}
+            y=${e.powerKw >= 0 ? 40 - n : 40} width=${Math.max(r - .5, .5)} height=${n}></rect>`;
+		})}
+        ${l ? R`<polyline data-role="plan-price" class="price" points=${l}></polyline>` : B}
+      </svg>
+      <div class="legend">
+        <span>${f(u)}</span>
+        <span><i class="discharge"></i>${t("planned_power")} (± ${this._format(i, 1)} kW)</span>
+        <span><i class="price"></i>${t("price")}</span>
+        <span>${f(d)}</span>
+      </div>
     </section>`;
 	}
 	_relays(e, t) {
-		return e.relayModules.length ? I`<section>
+		return e.relayModules.length ? L`<section>
       <h3>${t("relays")}</h3>
-      ${e.relayModules.map((e) => I`<div class="module" data-role="relay-module">
-          ${e.name ? I`<span class="label">${e.name}</span>` : R}
+      ${e.relayModules.map((e) => L`<div class="module" data-role="relay-module">
+          ${e.name ? L`<span class="label">${e.name}</span>` : B}
           <div class="flags">
             ${e.relays.map((e) => {
 			let n = e.available ? e.state === "on" ? "on" : "off" : "unavailable", r = e.available ? e.state === "on" ? t("on") : t("off") : t("unavailable");
-			return I`<span
+			return L`<span
                 class="chip small ${n}"
                 data-role="relay"
                 data-state=${n}
@@ -1300,20 +1365,20 @@ var Ie = class extends q {
 		})}
           </div>
         </div>`)}
-    </section>` : R;
+    </section>` : B;
 	}
 	_categories(e, t) {
-		return e.categories.length ? I`<section>
+		return e.categories.length ? L`<section>
       <h3>${t("categories")}</h3>
       <div class="grid">
-        ${e.categories.map(({ category: e, reading: n }) => I`<div class="row" data-role="category" data-category=${e}>
+        ${e.categories.map(({ category: e, reading: n }) => L`<div class="row" data-role="category" data-category=${e}>
               <span class="label">${t(`cat_${e}`)}</span>
               <span class="value ${n.available ? "" : "unavailable"}"
                 >${n.available ? this._kw(n.value) : t("unavailable")}</span
               >
             </div>`)}
       </div>
-    </section>` : R;
+    </section>` : B;
 	}
 	static {
 		this.styles = o`
@@ -1486,15 +1551,55 @@ var Ie = class extends q {
     .empty {
       color: var(--secondary-text-color, #727272);
     }
+    svg[data-role="plan-chart"] {
+      display: block;
+      width: 100%;
+      height: 80px;
+    }
+    svg .axis {
+      stroke: var(--divider-color, #e0e0e0);
+      stroke-width: 1;
+    }
+    svg .discharge,
+    .legend i.discharge {
+      fill: var(--success-color, #43a047);
+      background: var(--success-color, #43a047);
+    }
+    svg .charge {
+      fill: var(--primary-color, #03a9f4);
+    }
+    svg .price {
+      fill: none;
+      stroke: var(--warning-color, #ffa600);
+      stroke-width: 1.5;
+      vector-effect: non-scaling-stroke;
+    }
+    .legend {
+      display: flex;
+      justify-content: space-between;
+      gap: 8px;
+      font-size: 0.8em;
+      color: var(--secondary-text-color, #727272);
+    }
+    .legend i {
+      display: inline-block;
+      width: 10px;
+      height: 3px;
+      margin-right: 4px;
+      vertical-align: middle;
+    }
+    .legend i.price {
+      background: var(--warning-color, #ffa600);
+    }
   `;
 	}
 };
 // src/index.ts
-function Be() {
-	customElements.get("grid-ems-card") || customElements.define(Le, ze), customElements.get("grid-ems-card-editor") || customElements.define(Re, Ie);
+function $() {
+	customElements.get("grid-ems-card") || customElements.define(Ve, Ue), customElements.get("grid-ems-card-editor") || customElements.define(He, Be);
 }
-Be(), customElements.whenDefined("home-assistant").then(Be), window.customCards = window.customCards ?? [], window.customCards.some((e) => e.type === "grid-ems-card") || window.customCards.push({
-	type: Le,
+$(), customElements.whenDefined("home-assistant").then($), window.customCards = window.customCards ?? [], window.customCards.some((e) => e.type === "grid-ems-card") || window.customCards.push({
+	type: Ve,
 	name: "Grid EMS",
 	description: "Grid power against the grid operator's limits, emergency stops, the RTU link, battery and relays.",
 	preview: !0

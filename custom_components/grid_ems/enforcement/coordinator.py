@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -48,13 +48,13 @@ from homeassistant.util import dt as dt_util
 from ..audit_chain import ChainedStore
 from ..const import DOMAIN
 from ..control.controller import Controller
+from ..control.demand import MonthPeak
 from ..control.ledger import EntityLedger, EntityValue
 from ..control.model import (
     Action,
     Constraint,
     ConstraintCause,
     ControlInput,
-    ControlSettings,
     ControlSetup,
     Decision,
     GridSample,
@@ -64,6 +64,7 @@ from ..control.model import (
 )
 from ..iec104 import Quality
 from ..netflex import AuditRecord, Command, DsoState, HashChain
+from ..planner import month_peak_target_kw
 from ..states import kilo_value
 from ..wording import LOG_LANGUAGE, BurstLog, Texts, action_sentence
 from .config import settings_from_options
@@ -196,6 +197,14 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self.self_consumption = False
         self.peak_shaving = False
         self.peak_shaving_target_kw = DEFAULT_PEAK_SHAVING_TARGET_KW
+        self.peak_shaving_follow_month = False
+        self.follow_plan = False
+        self.battery_plan: Callable[[float], float | None] | None = None
+        """The planned battery power (kW, + discharge) at a UTC epoch moment, None where there
+        is no plan: set by the planning, followed when ``follow_plan`` is on."""
+        self._command_listeners: list[Callable[[], None]] = []
+        self.month_peak = MonthPeak(_local_month)
+        """The month's highest quarter-hour import so far, from the grid power (kept in storage)."""
         self.actions = HashChain(ACTION_LOG_SIZE)
         """The recent actions in their JSON form (``ActionRecord.as_dict``), oldest first, in a
         hash chain; kept in storage across restarts: with the link's command audit, the site's
@@ -244,6 +253,11 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             stop: bool(stored.get("local_stops", {}).get(stop.value, False))
             for stop in LOCAL_STOP_INPUTS
         }
+        self.peak_shaving_follow_month = bool(stored.get("peak_shaving_follow_month", False))
+        self.follow_plan = bool(stored.get("follow_plan", False))
+        self.month_peak = MonthPeak(
+            _local_month, stored.get("month"), float(stored.get("month_peak_kw", 0.0))
+        )
         self._saved = self._storage_data()
         _, actions, anchor = await self._action_store.async_load_trail()
         self.actions = HashChain(ACTION_LOG_SIZE, actions, anchor)
@@ -287,6 +301,10 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             "peak_shaving": self.peak_shaving,
             "peak_shaving_target_kw": self.peak_shaving_target_kw,
             "local_stops": {stop.value: on for stop, on in self._local_stops.items()},
+            "peak_shaving_follow_month": self.peak_shaving_follow_month,
+            "follow_plan": self.follow_plan,
+            "month": self.month_peak.month,
+            "month_peak_kw": self.month_peak.peak_kw,
         }
 
     def _action_data(self) -> dict[str, Any]:
@@ -311,6 +329,8 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self_consumption: bool | None = None,
         peak_shaving: bool | None = None,
         peak_shaving_target_kw: float | None = None,
+        peak_shaving_follow_month: bool | None = None,
+        follow_plan: bool | None = None,
     ) -> None:
         """Switch the local optimization (the switch and number entities)."""
         if self_consumption is not None:
@@ -319,7 +339,10 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             self.peak_shaving = peak_shaving
         if peak_shaving_target_kw is not None:
             self.peak_shaving_target_kw = peak_shaving_target_kw
-        self._forget_setup()
+        if peak_shaving_follow_month is not None:
+            self.peak_shaving_follow_month = peak_shaving_follow_month
+        if follow_plan is not None:
+            self.follow_plan = follow_plan
         self.async_step()
 
     # Inputs --------------------------------------------------------------------------------
@@ -335,11 +358,19 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         if record is not None and record.command is not None:
             if record.accepted:
                 self._commands[record.command] = record
+                for listener in list(self._command_listeners):
+                    listener()
             else:
                 # Its state could not be saved: what the command said before holds again.
                 self._commands.pop(record.command, None)
                 self._remember_commands(record.command)
         self.async_step()
+
+    @callback
+    def async_listen_commands(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call ``listener`` after each accepted grid operator command (e.g. to replan)."""
+        self._command_listeners.append(listener)
+        return lambda: self._command_listeners.remove(listener)
 
     def _remember_commands(self, command: Command | None = None) -> None:
         """Take the last accepted record of each command (or of one) from the link's audit."""
@@ -577,15 +608,47 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
             for subentry in self.config_entry.subentries.values()
             if subentry.subentry_id in installed
         )
-        settings = settings_from_options(self.config_entry.options)
-        settings = ControlSettings(
-            ramp_pct_per_s=settings.ramp_pct_per_s,
-            margin_kw=settings.margin_kw,
-            link_loss=settings.link_loss,
-            self_consumption=self.self_consumption,
-            peak_shaving_target_kw=self.peak_shaving_target_kw if self.peak_shaving else None,
+        return ControlSetup(
+            site, assets, self._relays(), settings_from_options(self.config_entry.options)
         )
-        return ControlSetup(site, assets, self._relays(), settings)
+
+    def _step_setup(self) -> ControlSetup:
+        """The control setup with this moment's optimization: the peak target, the plan.
+
+        Those change with the month's peak and the plan's quarter hours; the setup kept is
+        renewed only when one of them did.
+        """
+        setup = self._control_setup()
+        settings = setup.settings
+        now = (
+            self.self_consumption,
+            self.effective_peak_target_kw() if self.peak_shaving else None,
+            self.battery_plan(self.clock())
+            if self.follow_plan and self.battery_plan is not None
+            else None,
+        )
+        if now != (
+            settings.self_consumption,
+            settings.peak_shaving_target_kw,
+            settings.battery_plan_kw,
+        ):
+            self_consumption, peak_shaving_target_kw, battery_plan_kw = now
+            setup = self._setup = replace(
+                setup,
+                settings=replace(
+                    settings,
+                    self_consumption=self_consumption,
+                    peak_shaving_target_kw=peak_shaving_target_kw,
+                    battery_plan_kw=battery_plan_kw,
+                ),
+            )
+        return setup
+
+    def effective_peak_target_kw(self) -> float:
+        """The fixed target, or the month's peak so far (at least the tariff's free 2.5 kW)."""
+        if self.peak_shaving_follow_month:
+            return month_peak_target_kw(self.month_peak.peak_kw_at(self.clock()))
+        return self.peak_shaving_target_kw
 
     def _relays(self) -> tuple[Relay, ...]:
         """The emergency-stop outputs of the relay modules, by the role the installer gave them."""
@@ -631,6 +694,11 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         )
 
     @property
+    def grid_power_kw(self) -> float | None:
+        """The latest net grid power (kW, import positive), None while it is lost."""
+        return None if self._grid is None else self._grid.power_kw
+
+    @property
     def link_up(self) -> bool:
         """Whether the RTU link is up: connected, and neither stopped nor silent too long."""
         return self.link.link_up
@@ -645,7 +713,9 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         # What this step could not decide (entities with writes on their way) is decided again
         # as soon as those writes end, not a tick later.
         self._step_when_idle |= bool(self._in_flight)
-        setup = self._control_setup()
+        if self._grid is not None:
+            self.month_peak.add(self._grid.power_kw, self._grid.at)
+        setup = self._step_setup()
         self.controller.setup = setup
         decision = self.controller.step(
             ControlInput(
@@ -722,11 +792,6 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         return not self._in_flight and not any(
             outcome.releasing for outcome in self.data.assets.values()
         )
-
-    @property
-    def grid_power_kw(self) -> float | None:
-        """The latest connection-point power (kW, import positive); None while it is lost."""
-        return None if self._grid is None else self._grid.power_kw
 
     async def _async_write(self, action: Action) -> bool:
         """Write one value and record the outcome.
@@ -907,6 +972,10 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
                 stop.value: {"input": self._local_inputs.get(stop), "on": on}
                 for stop, on in self._local_stops.items()
             },
+            "peak_shaving_follow_month": self.peak_shaving_follow_month,
+            "follow_plan": self.follow_plan,
+            "month": self.month_peak.month,
+            "month_peak_kw": self.month_peak.peak_kw,
             "actions": list(self.actions),
         }
 
@@ -919,6 +988,11 @@ def _range_of(state: State | None) -> tuple[object, ...] | None:
     return tuple(
         attributes.get(name) for name in (ATTR_MIN, ATTR_MAX, ATTR_STEP, ATTR_UNIT_OF_MEASUREMENT)
     )
+
+
+def _local_month(at: float) -> str:
+    """The month (local time, as the capacity tariff counts it) of a UTC epoch moment."""
+    return dt_util.as_local(dt_util.utc_from_timestamp(at)).strftime("%Y-%m")
 
 
 def _issue_id(entity_id: str) -> str:

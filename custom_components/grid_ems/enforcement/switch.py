@@ -45,6 +45,22 @@ OPTIMIZATION_SWITCHES: tuple[OptimizationSwitchDescription, ...] = (
         is_on_fn=lambda enforcement: enforcement.peak_shaving,
         turn_fn=lambda enforcement, on: enforcement.async_set_optimization(peak_shaving=on),
     ),
+    OptimizationSwitchDescription(
+        key="peak_shaving_follow_month",
+        translation_key="peak_shaving_follow_month",
+        entity_category=EntityCategory.CONFIG,
+        is_on_fn=lambda enforcement: enforcement.peak_shaving_follow_month,
+        turn_fn=lambda enforcement, on: enforcement.async_set_optimization(
+            peak_shaving_follow_month=on
+        ),
+    ),
+    OptimizationSwitchDescription(
+        key="follow_plan",
+        translation_key="follow_plan",
+        entity_category=EntityCategory.CONFIG,
+        is_on_fn=lambda enforcement: enforcement.follow_plan,
+        turn_fn=lambda enforcement, on: enforcement.async_set_optimization(follow_plan=on),
+    ),
 )
 
 

@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant
 
 from ..enforcement import async_remove_enforcement_storage, async_setup_enforcement
 from ..kind import Kind
+from ..planning import async_setup_planning
 from ..wording import async_load_log_language
 from .binary_sensor import async_setup_entry as async_setup_binary_sensors
 from .button import async_setup_entry as async_setup_buttons
@@ -137,6 +138,7 @@ async def _async_entry_updated(hass: HomeAssistant, entry: GridLinkConfigEntry) 
         return
     data.coordinator.async_apply(LinkOptions.from_entry(entry), site_from_entry(entry))
     data.enforcement.async_entry_changed()
+    data.planning.async_entry_changed()
 
 
 async def async_setup_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> GridLinkData:
@@ -157,7 +159,8 @@ async def async_setup_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> G
     # The restored DSO state is enforced at once, before the entities come up.
     enforcement = await async_setup_enforcement(hass, entry, coordinator)
     runners.append(await async_setup_commissioning(hass, entry, coordinator, enforcement))
-    return GridLinkData(coordinator, enforcement, runners[0])
+    planning = await async_setup_planning(hass, entry, enforcement)
+    return GridLinkData(coordinator, enforcement, runners[0], planning)
 
 
 async def async_remove_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> None:

@@ -67,6 +67,13 @@ from ..netflex import (
     SignConvention,
     to_kilo,
 )
+from ..planning import (
+    CONF_PLANNING,
+    DEFAULT_OPTIONS as PLANNING_DEFAULTS,
+    OPTIONS_SCHEMA as PLANNING_OPTIONS_SCHEMA,
+    planning_options,
+    validate_planning,
+)
 from .const import (
     CONF_ALLOWED_CLIENTS,
     CONF_BIND_HOST,
@@ -286,6 +293,14 @@ class GridLinkOptionsFlow(OptionsFlow):
                     user_input.get(CONF_LINK) or link_options(self.config_entry.options)
                 ),
             }
+            # Prices, forecasts and tariff of the planning; kept when a client leaves it out.
+            planning = user_input.get(CONF_PLANNING)
+            if planning is not None:
+                options[CONF_PLANNING] = planning_options(planning)
+                if error := validate_planning(planning):
+                    errors[CONF_PLANNING] = error
+            elif CONF_PLANNING in self.config_entry.options:
+                options[CONF_PLANNING] = self.config_entry.options[CONF_PLANNING]
             for section_key in _POINT_SECTIONS:
                 options.update((key, int(ioa)) for key, ioa in user_input[section_key].items())
             try:
@@ -315,6 +330,10 @@ class GridLinkOptionsFlow(OptionsFlow):
             **self.config_entry.options.get(CONF_ENFORCEMENT, {}),
         }
         suggested[CONF_LINK] = link_options(self.config_entry.options)
+        suggested[CONF_PLANNING] = {
+            **PLANNING_DEFAULTS,
+            **self.config_entry.options.get(CONF_PLANNING, {}),
+        }
         return self.async_show_form(
             step_id="grid_link",
             data_schema=_with_suggestions(self, _LINK_OPTIONS_SCHEMA, suggested),
@@ -401,7 +420,10 @@ _LINK_OPTIONS_SCHEMA: Final = vol.Schema(
     }
 ).extend(
     # Optional: a client that leaves it out keeps the link as it is.
-    {vol.Optional(CONF_LINK): section(_PROTOCOL_SCHEMA, {"collapsed": True})}
+    {
+        vol.Optional(CONF_LINK): section(_PROTOCOL_SCHEMA, {"collapsed": True}),
+        vol.Optional(CONF_PLANNING): section(PLANNING_OPTIONS_SCHEMA, {"collapsed": True}),
+    }
 )
 
 

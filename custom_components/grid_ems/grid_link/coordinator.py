@@ -127,6 +127,7 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentry
 
     from ..enforcement import EnforcementCoordinator
+    from ..planning import PlanningCoordinator
     from .commissioning import CommissioningRunner
 
 
@@ -979,6 +980,8 @@ class GridLinkData:
     """Carries the DSO state out on the site's assets (enforcement.py)."""
     commissioning: CommissioningRunner
     """The certification rehearsal and its reports (commissioning.py)."""
+    planning: PlanningCoordinator
+    """Plans the batteries on prices and forecasts; the enforcement follows the plan."""
 
     def chain_status(self) -> dict[str, ChainStatus]:
         """Whether the hash chains verify: ``commands`` (the grid operator's) and ``actions``.
@@ -1002,6 +1005,7 @@ class GridLinkData:
             },
             "enforcement": self.enforcement.diagnostics(),
             "commissioning": self.commissioning.diagnostics(),
+            "planning": self.planning.diagnostics(),
         }
 
 

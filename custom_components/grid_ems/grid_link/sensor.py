@@ -25,6 +25,7 @@ from ..enforcement.sensor import async_add_sensors as async_add_enforcement_sens
 from ..entity import GridEmsEntity
 from ..iec104 import Quality
 from ..netflex import AssetCategory, QMode, Reason
+from ..planning.sensor import async_add_sensors as async_add_planning_sensors
 from .commissioning import CommissioningRunner
 from .coordinator import GridLinkConfigEntry, GridLinkCoordinator, LinkSnapshot
 
@@ -55,6 +56,7 @@ async def async_setup_entry(
             )
         ]
     )
+    async_add_planning_sensors(entry.runtime_data.planning, async_add_entities)
 
 
 @dataclass(frozen=True, kw_only=True)
