@@ -442,6 +442,8 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         self._state_listeners: list[DsoListener] = []
         self._told_link_up = False
         self._obeyed: DsoState | None = None
+        self._unkept: list[AuditRecord] = []
+        """Recorded commands the audit trail takes after their reply (see ``_record``)."""
         """An accepted command's state while it is being saved (see ``_async_execute``)."""
         self._cancel_report: CALLBACK_TYPE | None = None
         self.device: DeviceEntry = async_register_main_device(
@@ -482,6 +484,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             await self.server.stop()
             self.server = None
         await self._state_store.async_close()
+        self._keep()
         await self._audit_store.async_save(self._audit_data())
 
     async def _async_load_state(self) -> DsoState:
@@ -666,19 +669,21 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             ),
             source=LOCAL_SOURCE,
             common_address=self.settings.common_address,
+            replying=False,
         )
         if feedback is not None:
             self._transmit([feedback], CauseOfTransmission.SPONTANEOUS)
         return record
 
     async def _async_execute(
-        self, request: CommandRequest, *, source: str, common_address: int
+        self, request: CommandRequest, *, source: str, common_address: int, replying: bool = True
     ) -> tuple[AuditRecord, MonitorPoint | None]:
         """Decide a command, have the site obey it, save it, then confirm and record it.
 
         Commands are decided one at a time so that each sees the state the previous one left.
         The site obeys an accepted command while its state is being saved (an emergency stop
         must not wait for the disk); the grid operator is confirmed only once it is saved.
+        ``replying``: a reply to the RTU follows once this returns (see ``_record``).
         """
         async with self._command_lock:
             previous = self.data.state
@@ -714,7 +719,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
                     )
                 finally:
                     self._obeyed = None
-            self._record(record, state)
+            self._record(record, state, replying=replying)
         return record, feedback
 
     @callback
@@ -745,29 +750,46 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         )
 
     @callback
-    def _record(self, record: AuditRecord, state: DsoState) -> None:
-        """Keep a command in the audit trail and the snapshot; announce it after the reply.
+    def _record(self, record: AuditRecord, state: DsoState, *, replying: bool = True) -> None:
+        """Take a command's outcome into the snapshot now; keep and announce it after the reply.
 
-        The bus event and the entities follow on the next loop iteration, after the server has
-        sent the confirmation and the feedback.
+        The next command is decided on ``state`` at once. ``replying``: the server confirms or
+        refuses the command once this returns, so the audit trail and the log line (they cost
+        more than the rest of the reply) wait for the next loop iteration; otherwise they are
+        kept now. Either way the records are kept in the order of the commands, and the bus
+        event and the entities follow on a later iteration.
         """
-        self.audit.append(record)
-        self._audit_store.async_report(self.config_entry.entry_id, self.audit.status)
-        self._audit_store.async_delay_save(self._audit_data, AUDIT_SAVE_DELAY)
         self.data = replace(self.data, state=state, last_command=record)
-        if record.accepted:
-            _LOGGER.info("Grid operator command accepted: %s", record)
-        else:
-            _LOGGER.warning("Grid operator command refused: %s", record)
-        self.hass.loop.call_soon(self._announce, record)
+        self._unkept.append(record)
+        if not replying:
+            self._keep()
+        elif len(self._unkept) == 1:
+            self.hass.loop.call_soon(self._keep)
 
     @callback
-    def _announce(self, record: AuditRecord) -> None:
+    def _keep(self) -> None:
+        """Keep the recorded commands in the audit trail, log them and announce them."""
+        records, self._unkept = self._unkept, []
+        if not records:
+            return  # kept already, by a command recorded without a reply
+        for record in records:
+            self.audit.append(record)
+            if record.accepted:
+                _LOGGER.info("Grid operator command accepted: %s", record)
+            else:
+                _LOGGER.warning("Grid operator command refused: %s", record)
+        self._audit_store.async_report(self.config_entry.entry_id, self.audit.status)
+        self._audit_store.async_delay_save(self._audit_data, AUDIT_SAVE_DELAY)
+        self.hass.loop.call_soon(self._announce, records)
+
+    @callback
+    def _announce(self, records: list[AuditRecord]) -> None:
         # Entities first: an automation on the event reads the new state.
         self.async_update_listeners()
-        self.hass.bus.async_fire(
-            EVENT_DSO_COMMAND, {"entry_id": self.config_entry.entry_id, **record.as_dict()}
-        )
+        for record in records:
+            self.hass.bus.async_fire(
+                EVENT_DSO_COMMAND, {"entry_id": self.config_entry.entry_id, **record.as_dict()}
+            )
 
     def _audit_data(self) -> dict[str, Any]:
         return {
