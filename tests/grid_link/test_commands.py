@@ -366,7 +366,7 @@ async def test_commands_sent_together_are_answered_and_audited_in_order(
                 for index, asdu in enumerate(sent)
             )
         )
-        confirmations = []
+        confirmations: list[tuple[int, CauseOfTransmission, bool]] = []
         while len(confirmations) < len(sent):
             asdu = await client.read_asdu()
             if asdu.cause is not CauseOfTransmission.SPONTANEOUS:
