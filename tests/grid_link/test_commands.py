@@ -27,6 +27,7 @@ from custom_components.grid_ems.netflex import (
     QMode,
     Reason,
     Refusal,
+    StateJournal,
     dump_state,
 )
 from simulators.rtu import Confirmation, RtuSimulator, Value
@@ -324,15 +325,19 @@ async def test_state_that_cannot_be_saved_is_refused(
 
     link.async_subscribe(hear)
 
-    async def failing_save(store: DsoStateStore, data: Any) -> None:
+    def failing_append(journal: StateJournal, data: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    with patch.object(DsoStateStore, "async_save", failing_save):
+    # The journal's own thread fails the write, and hands the error back.
+    with patch.object(StateJournal, "append", failing_append):
         assert await rtu.command(Command.MIN_SET_P, 10.0) == NEGATIVE
     assert link.state == DsoState()
     assert link.audit.last is not None
     assert link.audit.last.refusal is Refusal.NOT_PERSISTED
     assert heard == [(DsoState(min_set_p=10.0), None), (DsoState(), Refusal.NOT_PERSISTED)]
+    # The thread goes on: the next command is saved and confirmed.
+    assert await rtu.command(Command.MIN_SET_P, 20.0) == CONFIRMED
+    assert link.state == DsoState(min_set_p=20.0)
 
 
 async def test_select_refused(link: GridLinkCoordinator, rtu: RtuSimulator) -> None:
