@@ -16,7 +16,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.grid_ems import grid_link
 from custom_components.grid_ems.grid_link import DsoStateStore, GridLinkCoordinator
-from custom_components.grid_ems.iec104 import CauseOfTransmission
+from custom_components.grid_ems.iec104 import CauseOfTransmission, TypeID
+from custom_components.grid_ems.iec104.apci import IFrame, encode_apdu
+from custom_components.grid_ems.iec104.asdu import ASDU, SetpointCommand, encode_asdu
 from custom_components.grid_ems.netflex import (
     DEFAULT_POINT_MAP,
     AuditRecord,
@@ -25,14 +27,17 @@ from custom_components.grid_ems.netflex import (
     QMode,
     Reason,
     Refusal,
+    StateJournal,
     dump_state,
 )
 from simulators.rtu import Confirmation, RtuSimulator, Value
+from tests.iec104.conftest import RawClient
 
 from .conftest import state_of
 
 CONFIRMED = Confirmation(positive=True, cause=CauseOfTransmission.ACTIVATION_CON)
 NEGATIVE = Confirmation(positive=False, cause=CauseOfTransmission.ACTIVATION_CON)
+ACTIVATION = CauseOfTransmission.ACTIVATION
 
 EVERY_COMMAND: list[tuple[Command, Value]] = [
     (Command.EMERGENCY_STOP_PRODUCTION, True),
@@ -320,15 +325,19 @@ async def test_state_that_cannot_be_saved_is_refused(
 
     link.async_subscribe(hear)
 
-    async def failing_save(store: DsoStateStore, data: Any) -> None:
+    def failing_append(journal: StateJournal, data: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    with patch.object(DsoStateStore, "async_save", failing_save):
+    # The journal's own thread fails the write, and hands the error back.
+    with patch.object(StateJournal, "append", failing_append):
         assert await rtu.command(Command.MIN_SET_P, 10.0) == NEGATIVE
     assert link.state == DsoState()
     assert link.audit.last is not None
     assert link.audit.last.refusal is Refusal.NOT_PERSISTED
     assert heard == [(DsoState(min_set_p=10.0), None), (DsoState(), Refusal.NOT_PERSISTED)]
+    # The thread goes on: the next command is saved and confirmed.
+    assert await rtu.command(Command.MIN_SET_P, 20.0) == CONFIRMED
+    assert link.state == DsoState(min_set_p=20.0)
 
 
 async def test_select_refused(link: GridLinkCoordinator, rtu: RtuSimulator) -> None:
@@ -337,3 +346,47 @@ async def test_select_refused(link: GridLinkCoordinator, rtu: RtuSimulator) -> N
     assert link.state == DsoState()
     assert link.audit.last is not None
     assert link.audit.last.refusal is Refusal.SELECT_NOT_SUPPORTED
+
+
+async def test_commands_sent_together_are_answered_and_audited_in_order(
+    hass: HomeAssistant, link: GridLinkCoordinator
+) -> None:
+    """Three commands in one segment: replies and audit records keep the RTU's order.
+
+    The audit trail takes a record after its reply; a command the server refuses by itself,
+    answered in between, comes between the others.
+    """
+    assert link.server is not None
+    client = await RawClient.connect(link.server)
+    try:
+        await client.start()
+        sent = [
+            ASDU(TypeID.C_SE_NC_1, ACTIVATION, 100, (SetpointCommand(2001, 10.0),)),
+            ASDU(TypeID.C_SE_NC_1, ACTIVATION, 100, (SetpointCommand(2999, 5.0),)),
+            ASDU(TypeID.C_SE_NC_1, ACTIVATION, 100, (SetpointCommand(2002, 60.0),)),
+        ]
+        await client.send_raw(
+            b"".join(
+                encode_apdu(IFrame(index, client.recv_seq, encode_asdu(asdu)))
+                for index, asdu in enumerate(sent)
+            )
+        )
+        confirmations: list[tuple[int, CauseOfTransmission, bool]] = []
+        while len(confirmations) < len(sent):
+            asdu = await client.read_asdu()
+            if asdu.cause is not CauseOfTransmission.SPONTANEOUS:
+                confirmations.append((asdu.objects[0].ioa, asdu.cause, asdu.negative))
+    finally:
+        await client.close()
+    assert confirmations == [
+        (2001, CauseOfTransmission.ACTIVATION_CON, False),
+        (2999, CauseOfTransmission.UNKNOWN_IOA, True),
+        (2002, CauseOfTransmission.ACTIVATION_CON, False),
+    ]
+    await hass.async_block_till_done()
+    assert [(record.ioa, record.refusal) for record in link.audit] == [
+        (2001, None),
+        (2999, Refusal.UNKNOWN_IOA),
+        (2002, None),
+    ]
+    assert link.state == DsoState(min_set_p=10.0, max_set_p=60.0)

@@ -505,6 +505,73 @@ async def test_commands_are_answered_in_order(make_server: ServerFactory, connec
     assert (await client.read_asdu()).type_id is TypeID.C_IC_NA_1
 
 
+async def test_a_request_to_an_idle_connection_is_answered_from_its_data(
+    make_server: ServerFactory, connect: Connect, recorder: Recorder
+) -> None:
+    """Eager dispatch: the handler runs within the callback that received the request."""
+    server = await make_server()
+    client = await started(server, connect)
+    [connection] = server._connections
+    assert isinstance(connection, _Connection)
+    frame = encode_apdu(IFrame(client.send_seq, client.recv_seq, encode_asdu(SETPOINT)))
+    client.send_seq += 1
+    connection.data_received(frame)
+    assert [command.value for command in recorder.commands] == [42.5]
+    assert await client.read_asdu() == reply(SETPOINT, CauseOfTransmission.ACTIVATION_CON)
+
+
+async def test_requests_are_answered_one_at_a_time_in_order(
+    make_server: ServerFactory, connect: Connect
+) -> None:
+    """Requests in one segment and in a later one, while a command waits: answered in order.
+
+    The handler never runs for two commands at once.
+    """
+    gate = asyncio.Event()
+    running: list[float] = []
+    overlapping: list[list[float]] = []
+
+    async def handler(command: ProcessCommand) -> CommandResult:
+        running.append(float(command.value))
+        overlapping.append(list(running))
+        if command.value == 1.0:
+            await gate.wait()
+        await asyncio.sleep(0)  # every command waits for something, as a saved state does
+        running.remove(float(command.value))
+        return CommandResult.accept()
+
+    server = await make_server(on_command=handler, parameters=FAST)
+    client = await started(server, connect)
+    [connection] = server._connections
+    assert isinstance(connection, _Connection)
+    first, second, third = (
+        request(TypeID.C_SE_NC_1, SetpointCommand(2001, value)) for value in (1.0, 2.0, 3.0)
+    )
+    frames = []
+    for asdu in (first, GI, second):
+        frames.append(encode_apdu(IFrame(client.send_seq, client.recv_seq, encode_asdu(asdu))))
+        client.send_seq += 1
+    await client.send_raw(b"".join(frames))
+    await client.send_asdu(third)
+    # The server acknowledges all four after t2: the last three wait behind the first command.
+    assert await client.read_frame() == SFrame(4)
+    assert len(connection._requests) == 3
+    gate.set()
+    answers: list[tuple[TypeID, float | None]] = []
+    while len(answers) < 4 or answers[-1] != (TypeID.C_SE_NC_1, 3.0):
+        asdu = await client.read_asdu()
+        if asdu.cause is CauseOfTransmission.ACTIVATION_CON:
+            obj = asdu.objects[0]
+            answers.append((asdu.type_id, obj.value if isinstance(obj, SetpointCommand) else None))
+    assert answers == [
+        (TypeID.C_SE_NC_1, 1.0),
+        (TypeID.C_IC_NA_1, None),
+        (TypeID.C_SE_NC_1, 2.0),
+        (TypeID.C_SE_NC_1, 3.0),
+    ]
+    assert overlapping == [[1.0], [2.0], [3.0]]
+
+
 async def _raising(command: ProcessCommand) -> CommandResult:
     raise RuntimeError("handler bug")
 

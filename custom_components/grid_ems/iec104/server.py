@@ -2,9 +2,11 @@
 
 The server owns the transport, admission (allow-list, connection limit, replacement), TLS and
 the timers. Each connection feeds its `Session` and runs its timers with `loop.call_at`; it
-hands received ASDUs, in order, on one task per connection, to its `Responder`, which holds
-the ASDU rules. The server turns the events of both into handler calls and log lines, so a
-slow command handler delays only the replies of its own connection.
+hands received ASDUs, in order, to its `Responder`, which holds the ASDU rules, on a task of
+the connection that runs while ASDUs wait. That task starts eagerly: an ASDU that finds the
+connection idle is answered from the callback that received it, up to the handler's first
+wait. The server turns the events of both into handler calls and log lines, so a slow command
+handler delays only the replies of its own connection.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import ipaddress
 import logging
 import ssl
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -380,8 +383,9 @@ class _Connection(asyncio.Protocol):
         self.responder: Responder | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_deadline: float | None = None
-        self._requests: asyncio.Queue[ASDUReceived | InvalidASDUReceived] = asyncio.Queue()
+        self._requests: deque[ASDUReceived | InvalidASDUReceived] = deque()
         self._worker: asyncio.Task[None] | None = None
+        """Dispatches the waiting requests; None or done when there are none."""
         self._handshake: asyncio.Task[None] | None = None
         self._write_paused = False
         self._reading_paused = False
@@ -389,7 +393,6 @@ class _Connection(asyncio.Protocol):
         self._finished = asyncio.Event()
         self._close_reason: str | None = None
         self._ended = False
-        self._dispatching = False
         self._early_data = bytearray()
 
     def __str__(self) -> str:
@@ -450,7 +453,6 @@ class _Connection(asyncio.Protocol):
             self._server.parameters, self._loop.time(), supervision=self._server.supervision
         )
         self.responder = Responder(self._server._stations, self.peer)
-        self._worker = self._loop.create_task(self._work())
         _LOGGER.info("%s connected", self)
         self._server._notify(self.peer, ConnectionState.CONNECTED)
         self._schedule_timer()
@@ -486,10 +488,8 @@ class _Connection(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._worker is not None and not self._dispatching:
-            # A request being answered runs to its end (a command handler may have started
-            # to carry it out); only its reply is lost. The worker stops after it.
-            self._worker.cancel()
+        # A request being answered runs to its end (a command handler may have started to carry
+        # it out); only its reply is lost. The worker stops after it.
         if self._session is not None and not self._ended:
             _LOGGER.info("%s closed: %s", self, reason)
             self._server._notify(self.peer, ConnectionState.CLOSED, reason, replaced_by)
@@ -511,7 +511,9 @@ class _Connection(asyncio.Protocol):
         for event in events:
             match event:
                 case ASDUReceived() | InvalidASDUReceived():
-                    self._requests.put_nowait(event)
+                    self._requests.append(event)
+                    if self._worker is None or self._worker.done():
+                        self._start_worker()
                     self._update_reading()
                 case DataTransferStarted():
                     _LOGGER.debug("%s: STARTDT", self)
@@ -579,7 +581,7 @@ class _Connection(asyncio.Protocol):
         transport = self._transport
         if transport is None or transport.is_closing():
             return
-        should_pause = self._write_paused or self._requests.qsize() >= _MAX_QUEUED_REQUESTS
+        should_pause = self._write_paused or len(self._requests) >= _MAX_QUEUED_REQUESTS
         if should_pause != self._reading_paused:
             self._reading_paused = should_pause
             if should_pause:
@@ -631,19 +633,25 @@ class _Connection(asyncio.Protocol):
                     "accepted" if event.accepted else "rejected",
                 )
 
+    def _start_worker(self) -> None:
+        """Dispatch the waiting requests on a new task, started at once.
+
+        Eagerly: the first request is answered now, up to the first wait of its handler,
+        rather than on a later turn of the loop (each turn runs whatever else is ready first).
+        """
+        if not self._ended:
+            self._worker = asyncio.Task(self._work(), loop=self._loop, eager_start=True)
+
     async def _work(self) -> None:
-        """Dispatch received ASDUs one by one, in order."""
+        """Dispatch the waiting requests one by one, in order, until there are none."""
         requests = self._requests
-        while not self._ended:
-            event = await requests.get()
+        while requests and not self._ended:
+            event = requests.popleft()
             self._update_reading()
-            self._dispatching = True
             try:
                 await self._server._dispatch(self, event)
             except Exception:
                 _LOGGER.exception("%s: failed to answer %s", self, event)
-            finally:
-                self._dispatching = False
 
     # Shutdown -----------------------------------------------------------------------------
 
