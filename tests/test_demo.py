@@ -183,7 +183,7 @@ async def test_demo_site_loads_and_unloads(hass: HomeAssistant, simulators: Demo
     await hass.async_block_till_done()
     prices = hass.states.get(DEMO_PRICE_SENSOR)
     assert prices is not None
-    assert len(prices.attributes["prices"]) == 36
+    assert len(prices.attributes["prices"]) == 48  # today and tomorrow, as after 13:00
     await _walk(hass, simulators.ports)
     entries = hass.config_entries.async_entries(DOMAIN)
     assert len(entries) == len(demo_flows(simulators.ports))

@@ -18,8 +18,9 @@ from typing import Any, Final
 
 from .model import SLOT
 
-MAX_SLOTS: Final = 36 * 4
-"""The longest horizon planned: 36 hours, as far as the day-ahead prices reach."""
+MAX_SLOTS: Final = 48 * 4
+"""The longest horizon planned, as far as the day-ahead prices reach: they end with tomorrow
+(about 35 hours once tomorrow's are published, about 13:00); 48 hours bounds it."""
 
 _TIME_KEYS: Final = ("start", "start_time", "time", "startsAt", "hour", "from", "datetime")
 _END_KEYS: Final = ("end", "end_time", "endsAt", "till", "to")
