@@ -620,19 +620,19 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         """
         setup = self._control_setup()
         settings = setup.settings
-        now = (
+        optimization = (
             self.self_consumption,
             self.effective_peak_target_kw() if self.peak_shaving else None,
             self.battery_plan(self.clock())
             if self.follow_plan and self.battery_plan is not None
             else None,
         )
-        if now != (
+        if optimization != (
             settings.self_consumption,
             settings.peak_shaving_target_kw,
             settings.battery_plan_kw,
         ):
-            self_consumption, peak_shaving_target_kw, battery_plan_kw = now
+            self_consumption, peak_shaving_target_kw, battery_plan_kw = optimization
             setup = self._setup = replace(
                 setup,
                 settings=replace(
