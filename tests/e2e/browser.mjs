@@ -448,7 +448,11 @@ async function stepAddAsset() {
     const dialog = page.locator("dialog-data-entry-flow");
     // Home Assistant may first ask which entry takes the asset: the link, the only one.
     const form = dialog.getByText("Add an asset").first();
-    const picked = page.locator("ha-list-item-button").filter({ hasText: "Grid operator link" }).first();
+    // Only in a dialog: the integration's page behind it lists the link's entry too.
+    const picked = page
+      .locator("dialog-data-entry-flow ha-list-item-button, ha-md-dialog ha-list-item-button, ha-dialog ha-list-item-button")
+      .filter({ hasText: "Grid operator link" })
+      .first();
     const first = await Promise.race([
       form.waitFor({ timeout: WAIT_MS }).then(() => "form"),
       picked.waitFor({ timeout: WAIT_MS }).then(() => "picker"),
