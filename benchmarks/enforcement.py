@@ -43,7 +43,12 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
-from benchmarks.harness import async_start_home_assistant, demo_site_ports, run_with_child
+from benchmarks.harness import (
+    async_start_home_assistant,
+    demo_site_ports,
+    run_with_child,
+    serve_rtu_measurement,
+)
 from benchmarks.machine import cpu_ticks
 from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.modbus_device import CONF_PROFILE
@@ -182,14 +187,7 @@ def _simulate(pipe: Connection) -> None:
             "p1": await meter.start(),
             **{name: simulator.port for name, simulator in devices.items()},
         }
-        loop = asyncio.get_running_loop()
-        pipe.send(ports)
-        link_port = await loop.run_in_executor(None, pipe.recv)
-        async with RtuSimulator(port=link_port) as rtu:
-            pipe.send("rtu connected")
-            await loop.run_in_executor(None, pipe.recv)
-            pipe.send(await _measure(rtu, bess, relays))
-            await loop.run_in_executor(None, pipe.recv)
+        await serve_rtu_measurement(pipe, ports, lambda rtu: _measure(rtu, bess, relays))
         await meter.stop()
         for simulator in devices.values():
             await simulator.stop()

@@ -13,7 +13,7 @@ import logging
 import multiprocessing
 import shutil
 import tempfile
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from homeassistant.core import HomeAssistant
 
 from demo import config as demo_config
 from demo.site import DEMO_PORTS, DemoPorts
+from simulators.rtu import RtuSimulator
 from tests.e2e.demo_run import free_port
 
 
@@ -79,3 +80,20 @@ async def async_start_home_assistant(config_dir: Path) -> HomeAssistant:
     assert hass is not None
     await hass.async_start()
     return hass
+
+
+async def serve_rtu_measurement(
+    pipe: Connection,
+    ports: Mapping[str, Any],
+    measure: Callable[[RtuSimulator], Awaitable[object]],
+) -> None:
+    """Child side: hand over the simulators' ports, connect the RTU to the link's port, run
+    ``measure`` when the parent says go and send its result, then wait for the parent's stop."""
+    loop = asyncio.get_running_loop()
+    pipe.send(dict(ports))
+    link_port = await loop.run_in_executor(None, pipe.recv)
+    async with RtuSimulator(port=link_port) as rtu:
+        pipe.send("rtu connected")
+        await loop.run_in_executor(None, pipe.recv)
+        pipe.send(await measure(rtu))
+        await loop.run_in_executor(None, pipe.recv)

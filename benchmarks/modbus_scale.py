@@ -38,13 +38,17 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
 from benchmarks.enforcement import _cpu_s, _report, _set_up_site, _walk, _Writes, emergency_stops
-from benchmarks.harness import async_start_home_assistant, demo_site_ports, run_with_child
+from benchmarks.harness import (
+    async_start_home_assistant,
+    demo_site_ports,
+    run_with_child,
+    serve_rtu_measurement,
+)
 from benchmarks.machine import cpu_ticks
 from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.modbus.client import ModbusDevice
 from demo.site import DemoFlow
 from simulators import modbus, p1
-from simulators.rtu import RtuSimulator
 from simulators.site import SiteModel
 
 GATEWAYS = 5
@@ -109,14 +113,7 @@ def _simulate(pipe: Connection) -> None:
             **{name: simulator.port for name, simulator in devices.items()},
             "gateways": [gateway.port for gateway in gateways],
         }
-        loop = asyncio.get_running_loop()
-        pipe.send(ports)
-        link_port = await loop.run_in_executor(None, pipe.recv)
-        async with RtuSimulator(port=link_port) as rtu:
-            pipe.send("rtu connected")
-            await loop.run_in_executor(None, pipe.recv)
-            pipe.send(await emergency_stops(rtu, relays, STOPS))
-            await loop.run_in_executor(None, pipe.recv)
+        await serve_rtu_measurement(pipe, ports, lambda rtu: emergency_stops(rtu, relays, STOPS))
         await meter.stop()
         for simulator in (*devices.values(), *gateways):
             await simulator.stop()
