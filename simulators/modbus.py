@@ -742,11 +742,15 @@ def demo_site(
     """The demo's devices, not started; the ports are ``DEMO_PORTS``.
 
     One unit id each, except the meters: the grid meter (unit 1) and the PV feeder's meter
-    (unit 2) behind one gateway. Both measure ``site``, whose battery is the PowerPack.
+    (unit 2) behind one gateway. Both measure ``site``, whose battery is the PowerPack and whose
+    emergency stops' contactors are the E1214's relays 0 (production) and 1 (consumption).
     """
     site = site or SiteModel()
     bess = PowerPackModel(time_scale=time_scale)
     site.battery_w = lambda: bess.active_kw * 1000
+    relays = MoxaE1214(feedback=True)
+    site.production_cut = lambda: relays.coils[0]
+    site.consumption_cut = lambda: relays.coils[1]
     return {
         "bess": ModbusSimulator({1: bess}, name="bess", port=DEMO_PORTS["bess"]),
         "meter": ModbusSimulator(
@@ -757,9 +761,7 @@ def demo_site(
             name="meter",
             port=DEMO_PORTS["meter"],
         ),
-        "e1214": ModbusSimulator(
-            {1: MoxaE1214(feedback=True)}, name="e1214", port=DEMO_PORTS["e1214"]
-        ),
+        "e1214": ModbusSimulator({1: relays}, name="e1214", port=DEMO_PORTS["e1214"]),
         "e1211": ModbusSimulator({1: MoxaE1211()}, name="e1211", port=DEMO_PORTS["e1211"]),
     }
 

@@ -1,9 +1,11 @@
 """One physical site behind one grid connection, for the demo's meters to measure.
 
 Loads, PV and a battery make the grid power: grid = loads - PV - battery (W; import, load and PV
-production positive, the battery's discharge positive). Every meter of the demo reads this one
-model at the moment it is asked, so the P1 meter, the grid meter and the PV meter agree at every
-instant, and the battery's power shows at the connection point as soon as it flows.
+production positive, the battery's discharge positive). The emergency stops' contactors cut the PV
+feeder (production) and the loads' feeder (consumption) while a stop holds them. Every meter of the
+demo reads this one model at the moment it is asked, so the P1 meter, the grid meter and the PV
+meter agree at every instant, and the battery's power shows at the connection point as soon as it
+flows.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ class SiteModel:
     pv_w: Callable[[float], float] = demo_pv
     battery_w: Callable[[], float] = lambda: 0.0
     """The battery's power now (discharge positive): the battery simulator's."""
+    production_cut: Callable[[], bool] = lambda: False
+    """Whether the emergency stop of production holds the PV feeder cut."""
+    consumption_cut: Callable[[], bool] = lambda: False
+    """Whether the emergency stop of consumption holds the loads' feeder cut."""
     clock: Callable[[], float] = time.monotonic
     start: float = field(init=False)
 
@@ -56,7 +62,9 @@ class SiteModel:
     def reading(self) -> SiteReading:
         """The powers now."""
         elapsed = self.clock() - self.start
-        return SiteReading(self.loads_w(elapsed), self.pv_w(elapsed), self.battery_w())
+        loads_w = 0.0 if self.consumption_cut() else self.loads_w(elapsed)
+        pv_w = 0.0 if self.production_cut() else self.pv_w(elapsed)
+        return SiteReading(loads_w, pv_w, self.battery_w())
 
     def grid_power_w(self) -> float:
         """The grid power now (import positive): what the P1 meter and the grid meter measure."""

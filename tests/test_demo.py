@@ -25,7 +25,8 @@ from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import load_yaml_dict
 
-from custom_components.grid_ems.const import DOMAIN
+from custom_components.grid_ems.commissioning import certification_steps
+from custom_components.grid_ems.const import DOMAIN, EntryKind
 from custom_components.grid_ems.modbus.client import ModbusDevice, ModbusHostConnection, RetryPolicy
 from custom_components.grid_ems.modbus.profiles import PROFILES
 from custom_components.grid_ems.p1.transport import read_telegram
@@ -38,6 +39,7 @@ from demo.site import (
     demo_flows,
     modbus_entity_id,
 )
+from simulators import modbus
 from simulators.site import SiteModel
 
 DEMO_CONFIGURATION = Path(__file__).parents[1] / "demo" / "configuration.yaml"
@@ -101,6 +103,30 @@ async def test_the_meters_measure_one_site(battery_kw: int) -> None:
     assert float(telegram.net_power) == pytest.approx(expected_w, abs=1)
     assert grid_meter["power"] == pytest.approx(expected_w, abs=1)
     assert pv_meter["power"] == pytest.approx(-reading.pv_w, abs=1)
+
+
+def test_the_emergency_stop_relays_are_the_feeders_contactors() -> None:
+    """Relay 0 of the demo's E1214 cuts the PV, relay 1 the loads; the battery stays."""
+    site = SiteModel(clock=lambda: 123.4)
+    devices = modbus.demo_site(site=site)
+    relays = devices["e1214"].units[1]
+    bess = devices["bess"].units[1]
+    assert isinstance(relays, modbus.MoxaE1214)
+    assert isinstance(bess, modbus.PowerPackModel)
+    bess.remote, bess.target_kw = True, 10
+    bess.update(bess.clock())
+    whole = site.reading()
+    assert whole.loads_w > 0
+    assert whole.pv_w > 0
+    relays.write_coil(0, True)
+    assert site.reading() == replace(whole, pv_w=0.0)
+    assert site.pv_meter_power_w() == 0.0
+    relays.write_coil(1, True)
+    assert site.reading() == replace(whole, pv_w=0.0, loads_w=0.0)
+    assert site.grid_power_w() == -10_000
+    relays.write_coil(0, False)
+    relays.write_coil(1, False)
+    assert site.reading() == whole
 
 
 async def _send_line(port: int, line: str) -> str:
@@ -261,3 +287,42 @@ async def test_demo_site_loads_and_unloads(hass: HomeAssistant, simulators: Demo
             await device.wait_for_no_connections()
     with pytest.raises(ConnectionRefusedError):
         await asyncio.open_connection("127.0.0.1", simulators.ports.link)
+
+
+# The template sensor of the made-up prices refreshes each minute on its own timer.
+@pytest.mark.parametrize("expected_lingering_timers", [True])
+async def test_the_demo_site_passes_every_commissioning_step(
+    hass: HomeAssistant, simulators: DemoSimulators, tmp_path: Path
+) -> None:
+    """The certification rehearsal on the demo as configured: every step passes.
+
+    The emergency stop of production passes on the hardware layer: relay 0 of the E1214 is the
+    PV feeder's contactor (the demo's PV inverter takes no limit), and its meter sees the cut.
+    """
+    hass.config.config_dir = str(tmp_path)
+    template = load_yaml_dict(DEMO_CONFIGURATION)["template"]
+    assert await async_setup_component(hass, "template", {"template": template})
+    await _walk(hass, simulators.ports)
+    link = next(
+        entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.unique_id == EntryKind.GRID_LINK.value
+    )
+    # Shorter than the field's 30 s, longer than the meters' 5 s between readings.
+    await hass.services.async_call(
+        DOMAIN,
+        "start_commissioning",
+        {"config_entry_id": link.entry_id, "settle_time": 12},
+        blocking=True,
+        return_response=True,
+    )
+    runner = link.runtime_data.commissioning
+    await runner.async_wait()
+    summary = runner.last_summary
+    assert summary is not None
+    assert [step for step in summary["steps"] if not step["passed"]] == []
+    assert summary["outcome"] == "passed"
+    assert len(summary["steps"]) == len(certification_steps())
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
