@@ -14,12 +14,23 @@ export class GridEmsCard extends LitElement {
   static properties = {
     hass: { attribute: false },
     _config: { state: true },
+    _confirmingRun: { state: true },
+    _runError: { state: true },
   };
 
   declare hass?: HomeAssistant;
   declare _config?: GridEmsCardConfig;
+  /** The start of a commissioning run was asked for and waits for its confirmation. */
+  declare _confirmingRun: boolean;
+  /** Why Home Assistant refused the last start or abort of a run. */
+  declare _runError?: string;
   private _view?: SiteView;
   private _capacities: Capacities = {};
+
+  constructor() {
+    super();
+    this._confirmingRun = false;
+  }
 
   static getConfigElement(): HTMLElement {
     return document.createElement(EDITOR_TYPE);
@@ -130,11 +141,19 @@ export class GridEmsCard extends LitElement {
     </div>`;
   }
 
-  /** The commissioning run: its progress while it runs, then its outcome and report. */
+  /**
+   * The commissioning run: its progress while it runs, then its outcome and report; a start that
+   * asks for a confirmation first (the run switches relays and limits the site for minutes).
+   */
   private _commissioning(view: SiteView, t: Localize): TemplateResult | typeof nothing {
     const run = view.readings.commissioning;
-    if (!run?.available || !["running", "passed", "failed", "aborted"].includes(run.state)) return nothing;
+    if (!run?.available) return nothing;
+    const start = pressable(view.readings.commissioning_start);
+    const abort = pressable(view.readings.commissioning_abort);
     const attributes = run.stateObj?.attributes ?? {};
+    const error = this._runError
+      ? html`<div class="error" data-role="commissioning-error">${this._runError}</div>`
+      : nothing;
     if (run.state === "running") {
       const progress = Number(attributes.progress ?? 0);
       const step = t("commissioning_step")
@@ -148,20 +167,65 @@ export class GridEmsCard extends LitElement {
         </div>
         ${attributes.step ? html`<div class="secondary" data-role="commissioning-step">${attributes.step}</div>` : nothing}
         <div class="soe"><div style="width:${Math.max(0, Math.min(100, progress))}%"></div></div>
+        ${abort
+          ? html`<div class="actions">
+              <button data-role="commissioning-abort" @click=${() => this._press(abort)}>${t("commissioning_abort")}</button>
+            </div>`
+          : nothing}
+        ${error}
       </section>`;
     }
+    const ended = ["passed", "failed", "aborted"].includes(run.state);
+    if (!ended && !start) return nothing;
     const level = run.state === "passed" ? "ok" : run.state === "failed" ? "alarm" : "warn";
     const report = typeof attributes.report === "string" ? attributes.report : undefined;
     return html`<section data-role="commissioning" data-state=${run.state}>
-      <div class="row">
-        <span class="chip ${level}">${t("commissioning")}: ${t(`commissioning_${run.state}` as TextKey)}</span>
-        ${report
-          ? html`<button class="report" data-role="commissioning-report" @click=${() => this._openReport(report)}>
-              ${t("commissioning_report")}
-            </button>`
-          : nothing}
-      </div>
+      ${ended
+        ? html`<div class="row">
+            <span class="chip ${level}">${t("commissioning")}: ${t(`commissioning_${run.state}` as TextKey)}</span>
+            ${report
+              ? html`<button data-role="commissioning-report" @click=${() => this._openReport(report)}>
+                  ${t("commissioning_report")}
+                </button>`
+              : nothing}
+          </div>`
+        : nothing}
+      ${start ? this._startControl(start, t) : nothing} ${error}
     </section>`;
+  }
+
+  private _startControl(start: string, t: Localize): TemplateResult {
+    if (!this._confirmingRun) {
+      return html`<div class="actions">
+        <button data-role="commissioning-start" @click=${() => this._askToStart()}>${t("commissioning_start")}</button>
+      </div>`;
+    }
+    return html`<div class="confirm" data-role="commissioning-confirm">
+      <p>${t("commissioning_confirm")}</p>
+      <div class="actions">
+        <button data-role="commissioning-cancel" @click=${() => (this._confirmingRun = false)}>${t("cancel")}</button>
+        <button class="primary" data-role="commissioning-confirm-start" @click=${() => this._press(start)}>
+          ${t("commissioning_confirm_start")}
+        </button>
+      </div>
+    </div>`;
+  }
+
+  private _askToStart(): void {
+    this._runError = undefined;
+    this._confirmingRun = true;
+  }
+
+  /** Press one of the link's run buttons; a refusal (e.g. an RTU connected outside test mode) shows. */
+  private async _press(entityId: string): Promise<void> {
+    this._confirmingRun = false;
+    this._runError = undefined;
+    try {
+      await this.hass?.callService?.("button", "press", { entity_id: entityId });
+    } catch (err) {
+      // Home Assistant rejects with its error object: the message is the integration's translation.
+      this._runError = (err as { message?: string } | undefined)?.message ?? String(err);
+    }
   }
 
   /** Open a report of the integration (behind the login) through a short-lived signed path. */
@@ -452,7 +516,7 @@ export class GridEmsCard extends LitElement {
       flex-wrap: wrap;
       gap: 6px;
     }
-    button.report {
+    section[data-role="commissioning"] button {
       font: inherit;
       color: var(--primary-color);
       background: none;
@@ -460,6 +524,23 @@ export class GridEmsCard extends LitElement {
       border-radius: 12px;
       padding: 2px 10px;
       cursor: pointer;
+    }
+    section[data-role="commissioning"] button.primary {
+      color: var(--text-primary-color, #fff);
+      background: var(--primary-color, #03a9f4);
+    }
+    section[data-role="commissioning"] .actions {
+      display: flex;
+      justify-content: flex-end;
+      gap: 8px;
+      margin-top: 6px;
+    }
+    section[data-role="commissioning"] .confirm p {
+      margin: 6px 0;
+    }
+    section[data-role="commissioning"] .error {
+      margin-top: 6px;
+      color: var(--error-color, #db4437);
     }
     .chip {
       border-radius: 12px;
@@ -606,4 +687,9 @@ export class GridEmsCard extends LitElement {
       background: var(--warning-color, #ffa600);
     }
   `;
+}
+
+/** The entity id of a button that can be pressed (a button has no state before its first press). */
+function pressable(reading: Reading | undefined): string | undefined {
+  return reading?.stateObj && reading.state !== "unavailable" ? reading.entityId : undefined;
 }

@@ -25,6 +25,8 @@ export type SingleRole =
   | "reason_q"
   | "q_mode"
   | "commissioning"
+  | "commissioning_start"
+  | "commissioning_abort"
   | "grid_power"
   | "grid_power_import"
   | "grid_power_export"
@@ -77,6 +79,8 @@ export const SINGLE_ROLES: readonly RoleSpec<SingleRole>[] = [
   { role: "reason_q", domains: ["sensor"], keys: ["reason_q"] },
   { role: "q_mode", domains: ["sensor"], keys: ["q_mode"] },
   { role: "commissioning", domains: ["sensor"], keys: ["commissioning"] },
+  { role: "commissioning_start", domains: ["button"], keys: ["start_commissioning"] },
+  { role: "commissioning_abort", domains: ["button"], keys: ["abort_commissioning"] },
   // --- P1 meter (p1_meter.py): net power, or import and export when the meter has no net ---
   { role: "grid_power", domains: ["sensor"], keys: ["p1_net_power"] },
   { role: "grid_power_import", domains: ["sensor"], keys: ["p1_power_import"] },

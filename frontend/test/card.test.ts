@@ -167,6 +167,61 @@ describe("grid-ems-card", () => {
     expect(card.shadowRoot?.querySelector('[data-role="commissioning"]')).toBeNull();
   });
 
+  it("starts a commissioning run only once it is confirmed, and shows a refusal", async () => {
+    const run = { entityId: "sensor.link_commissioning", key: "commissioning", state: "idle" };
+    const buttons = [
+      { entityId: "button.link_start_run", key: "start_commissioning", state: "unknown" },
+      { entityId: "button.link_abort_run", key: "abort_commissioning", state: "unknown" },
+    ];
+    const hass = fakeHass([...siteEntities(), run, ...buttons]);
+    const pressed: unknown[] = [];
+    let refusal: unknown;
+    hass.callService = async (domain: string, service: string, data?: Record<string, unknown>) => {
+      pressed.push([domain, service, data]);
+      if (refusal) throw refusal;
+    };
+    const card = await renderCard(hass);
+    expect(part(card, "commissioning").dataset.state).toBe("idle");
+    part(card, "commissioning-start").click();
+    await card.updateComplete;
+    expect(text(card, "commissioning-confirm")).toContain("both emergency stops");
+    expect(pressed).toEqual([]);
+    part(card, "commissioning-cancel").click();
+    await card.updateComplete;
+    expect(card.shadowRoot?.querySelector('[data-role="commissioning-confirm"]')).toBeNull();
+    expect(pressed).toEqual([]);
+
+    part(card, "commissioning-start").click();
+    await card.updateComplete;
+    part(card, "commissioning-confirm-start").click();
+    await card.updateComplete;
+    expect(pressed).toEqual([["button", "press", { entity_id: "button.link_start_run" }]]);
+    expect(card.shadowRoot?.querySelector('[data-role="commissioning-confirm"]')).toBeNull();
+
+    // Home Assistant refuses (its error object carries the integration's translated message).
+    refusal = { code: "home_assistant_error", message: "Switch the grid operator's test mode on first." };
+    part(card, "commissioning-start").click();
+    await card.updateComplete;
+    part(card, "commissioning-confirm-start").click();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await card.updateComplete;
+    expect(text(card, "commissioning-error")).toBe("Switch the grid operator's test mode on first.");
+
+    // While it runs, the run can be aborted from the card (no confirmation: aborting restores).
+    refusal = undefined;
+    card.hass = withStates(hass, { "sensor.link_commissioning": "running" });
+    await card.updateComplete;
+    expect(card.shadowRoot?.querySelector('[data-role="commissioning-start"]')).toBeNull();
+    part(card, "commissioning-abort").click();
+    await card.updateComplete;
+    expect(pressed.at(-1)).toEqual(["button", "press", { entity_id: "button.link_abort_run" }]);
+
+    // A link that is not loaded: its buttons are unavailable, nothing to start.
+    card.hass = withStates(hass, { "button.link_start_run": "unavailable" });
+    await card.updateComplete;
+    expect(card.shadowRoot?.querySelector('[data-role="commissioning"]')).toBeNull();
+  });
+
   it("speaks Dutch and French", async () => {
     const nl = await renderCard(fakeHass(siteEntities(), "nl"));
     expect(text(nl, "grid-power")).toContain("3,20 kW afname");

@@ -504,16 +504,31 @@ async function pressLinkButton(translationKey, label) {
 }
 
 async function commissioningFromTheUi() {
-  await check("a commissioning run started on the link's device page shows on the card; its report opens", async () => {
+  await check("a commissioning run started on the card after its confirmation shows its progress; its report opens", async () => {
     // The grid operator's RTU is connected: the run needs its test mode.
     if (!(await control("/test-mode?on=1", "POST")).confirmed) throw new Error("test mode not confirmed");
-    await pressLinkButton("start_commissioning", "Start commissioning run");
     await page.goto(`${BASE}${DASHBOARD}`);
     const run = card.locator('[data-role="commissioning"]');
+    await role("commissioning-start").click({ timeout: WAIT_MS });
+    await waitForText(role("commissioning-confirm"), /both emergency stops/, "the run's confirmation");
+    // Cancelled: nothing starts.
+    await role("commissioning-cancel").click();
+    await role("commissioning-confirm").waitFor({ state: "detached", timeout: WAIT_MS });
+    const idle = await page.evaluate(() => {
+      const { hass } = document.querySelector("home-assistant");
+      const sensor = Object.values(hass.entities).find(
+        (entity) => entity.platform === "grid_ems" && entity.translation_key === "commissioning",
+      );
+      return sensor && hass.states[sensor.entity_id]?.state;
+    });
+    if (idle !== "idle") throw new Error(`a cancelled start left the run ${idle}`);
+    await role("commissioning-start").click();
+    await role("commissioning-confirm-start").click({ timeout: WAIT_MS });
     await waitForText(run, /Step \d+ of \d+/, "commissioning progress");
     await run.scrollIntoViewIfNeeded();
     await card.screenshot({ path: path.join(SCREENSHOTS, "card-commissioning.png") });
     const progress = (await role("commissioning-progress").textContent()).trim();
+    // The link's device page has the same run's buttons: abort there.
     await pressLinkButton("abort_commissioning", "Abort commissioning run");
     await page.goto(`${BASE}${DASHBOARD}`);
     await waitForText(run, /Commissioning run: Aborted/, "commissioning outcome");

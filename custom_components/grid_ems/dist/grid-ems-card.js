@@ -562,6 +562,11 @@ var ve = {
 	commissioning_failed: "Failed",
 	commissioning_aborted: "Aborted",
 	commissioning_report: "Open report",
+	commissioning_start: "Start commissioning run…",
+	commissioning_confirm: "The run sends the certification sequence through the link as local test commands: both emergency stops, the limits at 50, 10 and 100 %, the Q band. Relays switch and the site is limited for a few minutes; the state from before the run is restored at its end.",
+	commissioning_confirm_start: "Start the run",
+	commissioning_abort: "Abort run",
+	cancel: "Cancel",
 	cat_solar: "Solar",
 	cat_wind: "Wind",
 	cat_chp: "CHP",
@@ -625,6 +630,11 @@ var ve = {
 		commissioning_failed: "Mislukt",
 		commissioning_aborted: "Afgebroken",
 		commissioning_report: "Rapport openen",
+		commissioning_start: "Inbedrijfstellingstest starten…",
+		commissioning_confirm: "De test stuurt de certificatiereeks als lokale testcommando's over de koppeling: beide noodstops, de limieten op 50, 10 en 100 %, de Q-band. Relais schakelen en de site wordt enkele minuten begrensd; na afloop wordt de toestand van vóór de test hersteld.",
+		commissioning_confirm_start: "Test starten",
+		commissioning_abort: "Test afbreken",
+		cancel: "Annuleren",
 		cat_solar: "Zon",
 		cat_wind: "Wind",
 		cat_chp: "WKK",
@@ -687,6 +697,11 @@ var ve = {
 		commissioning_failed: "Échoué",
 		commissioning_aborted: "Interrompu",
 		commissioning_report: "Ouvrir le rapport",
+		commissioning_start: "Lancer l'essai de mise en service…",
+		commissioning_confirm: "L'essai envoie la séquence de certification par la liaison, en commandes de test locales : les deux arrêts d'urgence, les limites à 50, 10 et 100 %, la bande Q. Des relais commutent et le site est limité pendant quelques minutes ; l'état d'avant l'essai est rétabli à la fin.",
+		commissioning_confirm_start: "Lancer l'essai",
+		commissioning_abort: "Interrompre l'essai",
+		cancel: "Annuler",
 		cat_solar: "Solaire",
 		cat_wind: "Éolien",
 		cat_chp: "Cogénération",
@@ -794,6 +809,16 @@ var xe = [
 		role: "commissioning",
 		domains: ["sensor"],
 		keys: ["commissioning"]
+	},
+	{
+		role: "commissioning_start",
+		domains: ["button"],
+		keys: ["start_commissioning"]
+	},
+	{
+		role: "commissioning_abort",
+		domains: ["button"],
+		keys: ["abort_commissioning"]
 	},
 	{
 		role: "grid_power",
@@ -1091,14 +1116,16 @@ var Be = class extends Y {
   `;
 	}
 }, Ve = "grid-ems-card", He = "grid-ems-card-editor", Ue = class extends Y {
-	constructor(...e) {
-		super(...e), this._capacities = {};
-	}
 	static {
 		this.properties = {
 			hass: { attribute: !1 },
-			_config: { state: !0 }
+			_config: { state: !0 },
+			_confirmingRun: { state: !0 },
+			_runError: { state: !0 }
 		};
+	}
+	constructor() {
+		super(), this._capacities = {}, this._confirmingRun = !1;
 	}
 	static getConfigElement() {
 		return document.createElement(He);
@@ -1175,34 +1202,64 @@ var Be = class extends Y {
 	}
 	_commissioning(e, t) {
 		let n = e.readings.commissioning;
-		if (!n?.available || ![
-			"running",
-			"passed",
-			"failed",
-			"aborted"
-		].includes(n.state)) return B;
-		let r = n.stateObj?.attributes ?? {};
+		if (!n?.available) return B;
+		let r = We(e.readings.commissioning_start), i = We(e.readings.commissioning_abort), a = n.stateObj?.attributes ?? {}, o = this._runError ? L`<div class="error" data-role="commissioning-error">${this._runError}</div>` : B;
 		if (n.state === "running") {
-			let e = Number(r.progress ?? 0), n = t("commissioning_step").replace("{index}", String(Number(r.step_index ?? 0) + 1)).replace("{steps}", String(r.steps ?? "?"));
+			let e = Number(a.progress ?? 0), n = t("commissioning_step").replace("{index}", String(Number(a.step_index ?? 0) + 1)).replace("{steps}", String(a.steps ?? "?"));
 			return L`<section data-role="commissioning" data-state="running">
         <h3>${t("commissioning")}</h3>
         <div class="row">
           <span class="label">${n}</span>
           <span class="value" data-role="commissioning-progress">${e} %</span>
         </div>
-        ${r.step ? L`<div class="secondary" data-role="commissioning-step">${r.step}</div>` : B}
+        ${a.step ? L`<div class="secondary" data-role="commissioning-step">${a.step}</div>` : B}
         <div class="soe"><div style="width:${Math.max(0, Math.min(100, e))}%"></div></div>
+        ${i ? L`<div class="actions">
+              <button data-role="commissioning-abort" @click=${() => this._press(i)}>${t("commissioning_abort")}</button>
+            </div>` : B}
+        ${o}
       </section>`;
 		}
-		let i = n.state === "passed" ? "ok" : n.state === "failed" ? "alarm" : "warn", a = typeof r.report == "string" ? r.report : void 0;
+		let s = [
+			"passed",
+			"failed",
+			"aborted"
+		].includes(n.state);
+		if (!s && !r) return B;
+		let c = n.state === "passed" ? "ok" : n.state === "failed" ? "alarm" : "warn", l = typeof a.report == "string" ? a.report : void 0;
 		return L`<section data-role="commissioning" data-state=${n.state}>
-      <div class="row">
-        <span class="chip ${i}">${t("commissioning")}: ${t(`commissioning_${n.state}`)}</span>
-        ${a ? L`<button class="report" data-role="commissioning-report" @click=${() => this._openReport(a)}>
-              ${t("commissioning_report")}
-            </button>` : B}
-      </div>
+      ${s ? L`<div class="row">
+            <span class="chip ${c}">${t("commissioning")}: ${t(`commissioning_${n.state}`)}</span>
+            ${l ? L`<button data-role="commissioning-report" @click=${() => this._openReport(l)}>
+                  ${t("commissioning_report")}
+                </button>` : B}
+          </div>` : B}
+      ${r ? this._startControl(r, t) : B} ${o}
     </section>`;
+	}
+	_startControl(e, t) {
+		return this._confirmingRun ? L`<div class="confirm" data-role="commissioning-confirm">
+      <p>${t("commissioning_confirm")}</p>
+      <div class="actions">
+        <button data-role="commissioning-cancel" @click=${() => this._confirmingRun = !1}>${t("cancel")}</button>
+        <button class="primary" data-role="commissioning-confirm-start" @click=${() => this._press(e)}>
+          ${t("commissioning_confirm_start")}
+        </button>
+      </div>
+    </div>` : L`<div class="actions">
+        <button data-role="commissioning-start" @click=${() => this._askToStart()}>${t("commissioning_start")}</button>
+      </div>`;
+	}
+	_askToStart() {
+		this._runError = void 0, this._confirmingRun = !0;
+	}
+	async _press(e) {
+		this._confirmingRun = !1, this._runError = void 0;
+		try {
+			await this.hass?.callService?.("button", "press", { entity_id: e });
+		} catch (e) {
+			this._runError = e?.message ?? String(e);
+		}
 	}
 	async _openReport(e) {
 		if (!this.hass) return;
@@ -1438,7 +1495,7 @@ var Be = class extends Y {
       flex-wrap: wrap;
       gap: 6px;
     }
-    button.report {
+    section[data-role="commissioning"] button {
       font: inherit;
       color: var(--primary-color);
       background: none;
@@ -1446,6 +1503,23 @@ var Be = class extends Y {
       border-radius: 12px;
       padding: 2px 10px;
       cursor: pointer;
+    }
+    section[data-role="commissioning"] button.primary {
+      color: var(--text-primary-color, #fff);
+      background: var(--primary-color, #03a9f4);
+    }
+    section[data-role="commissioning"] .actions {
+      display: flex;
+      justify-content: flex-end;
+      gap: 8px;
+      margin-top: 6px;
+    }
+    section[data-role="commissioning"] .confirm p {
+      margin: 6px 0;
+    }
+    section[data-role="commissioning"] .error {
+      margin-top: 6px;
+      color: var(--error-color, #db4437);
     }
     .chip {
       border-radius: 12px;
@@ -1594,6 +1668,9 @@ var Be = class extends Y {
   `;
 	}
 };
+function We(e) {
+	return e?.stateObj && e.state !== "unavailable" ? e.entityId : void 0;
+}
 // src/index.ts
 function $() {
 	customElements.get("grid-ems-card") || customElements.define(Ve, Ue), customElements.get("grid-ems-card-editor") || customElements.define(He, Be);
