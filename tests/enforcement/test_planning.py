@@ -115,6 +115,31 @@ async def test_plan_from_a_price_sensor_and_its_triggers(
     assert diagnostics["runtime"]["planning"]["reason"] is None
 
 
+async def test_a_burst_of_commands_is_planned_for_once_after_they_are_kept(
+    hass: HomeAssistant, helpers: None, link_entry: MockConfigEntry
+) -> None:
+    """Replanning follows commands once they are kept, never on their way to a confirmation;
+    a burst of set-points does not make a plan each (a waiting replan takes the later ones)."""
+    set_prices(hass, forecast())
+    site = await start_site(hass, link_entry)
+    planner = planner_of(site)
+    triggers: list[str] = []
+    unsubscribe_plans = planner.async_add_listener(lambda: triggers.append(planner.data.trigger))
+    last_kept: list[object] = []
+    unsubscribe_commands = site.enforcement.async_listen_commands(
+        lambda: last_kept.append(list(site.link.audit)[-1].value)
+    )
+    for value in range(10):
+        await site.link.async_simulate_command(Command.MAX_SET_P, 50.0 + value)
+    await site.settle()
+    unsubscribe_plans()
+    unsubscribe_commands()
+    # Told each time with the command already in the audit trail.
+    assert last_kept == [50.0 + value for value in range(10)]
+    assert 1 <= triggers.count("command") < 10
+    assert planner.data.trigger == "command"
+
+
 async def test_the_plan_is_followed_under_a_limit_and_a_stop(
     hass: HomeAssistant, helpers: None, link_entry: MockConfigEntry
 ) -> None:

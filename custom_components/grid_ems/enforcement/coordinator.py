@@ -202,7 +202,6 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         self.battery_plan: Callable[[float], float | None] | None = None
         """The planned battery power (kW, + discharge) at a UTC epoch moment, None where there
         is no plan: set by the planning, followed when ``follow_plan`` is on."""
-        self._command_listeners: list[Callable[[], None]] = []
         self.month_peak = MonthPeak(_local_month)
         """The month's highest quarter-hour import so far, from the grid power (kept in storage)."""
         self.actions = HashChain(ACTION_LOG_SIZE)
@@ -358,8 +357,6 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
         if record is not None and record.command is not None:
             if record.accepted:
                 self._commands[record.command] = record
-                for listener in list(self._command_listeners):
-                    listener()
             else:
                 # Its state could not be saved: what the command said before holds again.
                 self._commands.pop(record.command, None)
@@ -368,9 +365,11 @@ class EnforcementCoordinator(DataUpdateCoordinator[Decision]):
 
     @callback
     def async_listen_commands(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
-        """Call ``listener`` after each accepted grid operator command (e.g. to replan)."""
-        self._command_listeners.append(listener)
-        return lambda: self._command_listeners.remove(listener)
+        """Call ``listener`` after accepted grid operator commands (e.g. to replan).
+
+        Once they are confirmed and announced: what follows them never delays a confirmation.
+        """
+        return self.link.async_listen_commands(listener)
 
     def _remember_commands(self, command: Command | None = None) -> None:
         """Take the last accepted record of each command (or of one) from the link's audit."""

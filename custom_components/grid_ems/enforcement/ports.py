@@ -54,6 +54,9 @@ class DsoSource(Protocol):
     def async_subscribe(self, listener: DsoListener) -> CALLBACK_TYPE:
         """Call ``listener`` when a command is accepted (or taken back) or the link changes."""
 
+    def async_listen_commands(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call ``listener`` once accepted commands are confirmed, kept and announced."""
+
     def async_set_feedback_quality(self, command: Command, quality: Quality) -> None:
         """Flag the feedback point of a command the site could (not) carry out."""
 

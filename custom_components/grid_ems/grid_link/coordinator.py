@@ -479,6 +479,7 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         self._points: dict[int, MonitorPoint] = {}
         self._feedback_quality: dict[Command, Quality] = {}
         self._state_listeners: list[DsoListener] = []
+        self._command_listeners: list[Callable[[], None]] = []
         self._told_link_up = False
         self._obeyed: DsoState | None = None
         self._unkept: list[AuditRecord] = []
@@ -670,6 +671,16 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         self._state_listeners.append(listener)
         return lambda: self._state_listeners.remove(listener)
 
+    @callback
+    def async_listen_commands(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call ``listener`` once accepted commands are confirmed, kept and announced.
+
+        For what may follow a command at leisure (a new battery plan): never on the way to the
+        grid operator's confirmation. Returns the unsubscribe callback.
+        """
+        self._command_listeners.append(listener)
+        return lambda: self._command_listeners.remove(listener)
+
     @property
     def commissioning_allowed(self) -> bool:
         """Whether local commands may drive the site: in test mode, or with no RTU connected."""
@@ -856,6 +867,9 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
             self.hass.bus.async_fire(
                 EVENT_DSO_COMMAND, {"entry_id": self.config_entry.entry_id, **record.as_dict()}
             )
+        if any(record.accepted for record in records):
+            for listener in list(self._command_listeners):
+                listener()
 
     def _audit_data(self) -> dict[str, Any]:
         return {

@@ -162,6 +162,7 @@ class PlanningCoordinator(DataUpdateCoordinator[PlanningState]):
         self._price_unsubscribe: CALLBACK_TYPE | None = None
         self._nordpool: NordPoolPrices | None = None
         self._strays = 0
+        self._replan_waiting = False
 
     # Life cycle ----------------------------------------------------------------------------
 
@@ -223,6 +224,10 @@ class PlanningCoordinator(DataUpdateCoordinator[PlanningState]):
     # Triggers ------------------------------------------------------------------------------
 
     def _schedule(self, trigger: str) -> None:
+        """Replan soon; a replan already waiting to start takes this trigger's inputs too."""
+        if self._replan_waiting:
+            return  # a burst of set-points makes one plan, not one each
+        self._replan_waiting = True
         self.config_entry.async_create_background_task(
             self.hass, self.async_replan(trigger), f"{DOMAIN} planning {trigger}"
         )
@@ -273,6 +278,7 @@ class PlanningCoordinator(DataUpdateCoordinator[PlanningState]):
     async def async_replan(self, trigger: str) -> None:
         """Make the plan again (one at a time) and let the enforcement follow it at once."""
         async with self._lock:
+            self._replan_waiting = False
             now = dt_util.utcnow()
             before = self.setpoint_kw(now.timestamp())
             fallbacks: list[str] = []
