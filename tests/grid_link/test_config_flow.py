@@ -304,6 +304,33 @@ async def test_add_and_edit_asset_in_place(
     assert link.server is server
 
 
+async def test_an_asset_added_while_the_link_starts_is_taken(
+    hass: HomeAssistant,
+    link_entry: MockConfigEntry,
+    link: GridLinkCoordinator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An asset added while the link (re)starts, after it took its assets and before it
+    listens for changes (as a script adding assets right after new options does), is taken."""
+    start = GridLinkCoordinator.async_start
+
+    async def start_while_an_asset_is_added(coordinator: GridLinkCoordinator) -> None:
+        if coordinator is not link:
+            result = await _asset_flow(hass, link_entry, NEW_ASSET)
+            assert result["type"] is FlowResultType.CREATE_ENTRY
+        await start(coordinator)
+
+    monkeypatch.setattr(GridLinkCoordinator, "async_start", start_while_an_asset_is_added)
+    assert await hass.config_entries.async_reload(link_entry.entry_id)
+    await hass.async_block_till_done()
+    restarted = _coordinator(link_entry)
+    assert restarted is not link
+    assert "Heat pump" in [asset.name for asset in restarted.site.assets]
+    assets = hass.states.get("sensor.grid_operator_link_assets")
+    assert assets is not None
+    assert "Heat pump" in assets.attributes["assets"]
+
+
 @pytest.mark.parametrize(
     ("changes", "errors"),
     [

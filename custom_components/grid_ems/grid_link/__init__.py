@@ -9,10 +9,10 @@ which carries the DSO state out on the site's assets. Its modules log on the pac
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 
 from ..enforcement import async_remove_enforcement_storage, async_setup_enforcement
 from ..kind import Kind
@@ -130,9 +130,9 @@ __all__ = [
 ]
 
 
-async def _async_entry_updated(hass: HomeAssistant, entry: GridLinkConfigEntry) -> None:
+@callback
+def _async_apply_entry(hass: HomeAssistant, entry: GridLinkConfigEntry, data: GridLinkData) -> None:
     """Restart the link for new connection settings; apply anything else in place."""
-    data = entry.runtime_data
     if LinkSettings.from_entry(entry) != data.coordinator.settings:
         hass.config_entries.async_schedule_reload(entry.entry_id)
         return
@@ -154,13 +154,27 @@ async def async_setup_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> G
         await coordinator.async_stop()
 
     entry.async_on_unload(async_stop)
+    taken = _contents(entry)
     await coordinator.async_start()
-    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     # The restored DSO state is enforced at once, before the entities come up.
     enforcement = await async_setup_enforcement(hass, entry, coordinator)
     runners.append(await async_setup_commissioning(hass, entry, coordinator, enforcement))
     planning = await async_setup_planning(hass, entry, enforcement)
-    return GridLinkData(coordinator, enforcement, runners[0], planning)
+    data = GridLinkData(coordinator, enforcement, runners[0], planning)
+
+    async def async_entry_updated(hass: HomeAssistant, entry: GridLinkConfigEntry) -> None:
+        _async_apply_entry(hass, entry, data)
+
+    entry.async_on_unload(entry.add_update_listener(async_entry_updated))
+    # A change made while the link started (an asset added meanwhile) has told no listener.
+    if _contents(entry) != taken:
+        _async_apply_entry(hass, entry, data)
+    return data
+
+
+def _contents(entry: GridLinkConfigEntry) -> tuple[dict[str, Any], ...]:
+    """What the link is made of: its settings, options and assets."""
+    return dict(entry.data), dict(entry.options), dict(entry.subentries)
 
 
 async def async_remove_kind(hass: HomeAssistant, entry: GridLinkConfigEntry) -> None:
