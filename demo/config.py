@@ -53,8 +53,10 @@ def prepare(config_dir: Path, port: int = DEFAULT_PORT) -> None:
         if not (config_dir / name).exists():
             shutil.copy(DEMO / name, config_dir / name)
     configuration = config_dir / "configuration.yaml"
-    text = configuration.read_text("utf-8").replace(
-        f"server_port: {DEFAULT_PORT}", f"server_port: {port}"
+    text = (
+        configuration.read_text("utf-8")
+        .replace(f"server_port: {DEFAULT_PORT}", f"server_port: {port}")
+        .replace(f"127.0.0.1:{DEFAULT_PORT}", f"127.0.0.1:{port}")
     )
     if (storage := _http_storage(port)) is not None:
         text = _HTTP_SECTION.sub("", text)

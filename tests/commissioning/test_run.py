@@ -221,6 +221,7 @@ async def test_report_served_to_logged_in_users_and_in_diagnostics(
     diagnostics; the last ten runs kept."""
     # Before the first client: the router takes no views after it started.
     assert await async_setup_component(hass, "diagnostics", {})
+    await hass.config.async_update(internal_url="http://grid-ems.local:8123")
     runner = site.data.commissioning
     entry_id = site.link_entry.entry_id
     for _ in range(2):
@@ -256,6 +257,11 @@ async def test_report_served_to_logged_in_users_and_in_diagnostics(
     assert link is not None
     assert link.group(1).startswith(f"{path}?authSig=")
     assert (await anonymous.get(link.group(1))).status == HTTPStatus.OK
+    # The sensor on the link's device page links it too: a whole address, signed.
+    report_link = hass.states.get(PROGRESS).attributes["report_link"]  # type: ignore[union-attr]
+    assert report_link.startswith(f"http://grid-ems.local:8123{path}?authSig=")
+    signed = report_link.removeprefix("http://grid-ems.local:8123")
+    assert (await anonymous.get(signed)).status == HTTPStatus.OK
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, site.link_entry)
     assert diagnostics["runtime"]["commissioning"]["run_id"] == summary["run_id"]
     assert diagnostics["runtime"]["commissioning"]["outcome"] == "aborted"
@@ -279,6 +285,12 @@ async def test_only_the_last_ten_reports_are_kept(hass: HomeAssistant, site: Sit
     reloaded = site.link_entry.runtime_data.commissioning
     assert reloaded.last_summary == newest
     assert reloaded.data.state == "aborted"
+    # Home Assistant knows no address of its own here: the report has no link to show.
+    assert (
+        reloaded.data.report
+        == f"/api/grid_ems/commissioning/{site.link_entry.entry_id}/{newest['run_id']}"
+    )
+    assert reloaded.data.report_link is None
 
 
 async def test_unloading_the_link_aborts_the_run_and_restores(

@@ -28,6 +28,7 @@ from homeassistant.core import CALLBACK_TYPE, Event, HassJob, HomeAssistant, cal
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
+from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.loader import async_get_integration
@@ -149,6 +150,10 @@ class Progress:
     steps: int = 0
     report: str | None = None
     """Path of the last run's report."""
+    report_link: str | None = None
+    """The last report's whole address with a signature valid NOTIFICATION_LINK_VALID, where
+    Home Assistant knows its own address: Home Assistant shows it as a link on the device page
+    (a path without a signature cannot open: a browser sends no token when it follows a link)."""
 
     @property
     def percentage(self) -> int:
@@ -231,11 +236,28 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
         )
         if self.last_summary is not None:
             run_id = self.last_summary["run_id"]
+            path = report_path(self.config_entry.entry_id, run_id)
             self.data = Progress(
                 state=self.last_summary["outcome"],
                 run_id=run_id,
-                report=report_path(self.config_entry.entry_id, run_id),
+                report=path,
+                report_link=self._report_link(self._signed(path)),
             )
+
+    def _signed(self, path: str) -> str:
+        """``path`` with a signature that opens it without a login for a while."""
+        if "http" not in self.hass.config.components:
+            return path  # no web server: nobody can follow it anyway
+        from homeassistant.components.http.auth import async_sign_path  # noqa: PLC0415
+
+        return async_sign_path(self.hass, path, NOTIFICATION_LINK_VALID)
+
+    def _report_link(self, signed: str) -> str | None:
+        """The whole address of a signed path, where Home Assistant knows its own address."""
+        try:
+            return f"{get_url(self.hass)}{signed}"
+        except NoURLAvailableError:
+            return None
 
     async def async_stop(self) -> None:
         """Abort a run under way and wait until it has restored the state (the link unloads).
@@ -562,11 +584,7 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
         self.last_summary = summary
         path = report_path(entry_id, run.run_id)
         passed = sum(result.passed for result in run.results)
-        link = path
-        if "http" in self.hass.config.components:
-            from homeassistant.components.http.auth import async_sign_path  # noqa: PLC0415
-
-            link = async_sign_path(self.hass, path, NOTIFICATION_LINK_VALID)
+        link = self._signed(path)
         persistent_notification.async_create(
             self.hass,
             texts.label(
@@ -589,6 +607,7 @@ class CommissioningRunner(DataUpdateCoordinator[Progress]):
                 if run.outcome is not Outcome.PASSED
                 else run.steps_planned,
                 report=path,
+                report_link=self._report_link(link),
             )
         )
 

@@ -246,6 +246,9 @@ COMMISSIONING_SENSOR: Final = SensorEntityDescription(
 class CommissioningSensor(GridEmsEntity[CommissioningRunner], SensorEntity):
     """The commissioning run: idle, running or the last outcome; the step, progress, report."""
 
+    # A signature is a key to the report: not kept in the history.
+    _unrecorded_attributes = frozenset({"report_link"})
+
     @property
     def native_value(self) -> str:
         """Idle, running, or how the last run ended."""
@@ -262,4 +265,5 @@ class CommissioningSensor(GridEmsEntity[CommissioningRunner], SensorEntity):
             "steps": progress.steps,
             "progress": progress.percentage,
             "report": progress.report,
+            "report_link": progress.report_link,
         }
