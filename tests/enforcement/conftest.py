@@ -21,7 +21,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.grid_ems.const import CONF_KIND, DOMAIN, EntryKind
 from custom_components.grid_ems.enforcement import (
     CONF_COMMAND_SOURCE_ENTITY,
-    CONF_CONTROL,
     CONF_ENFORCEMENT,
     CONF_GRID_POWER_SENSOR,
     CONF_LINK_LOSS_FALLBACK,
@@ -39,27 +38,20 @@ from custom_components.grid_ems.enforcement import (
 )
 from custom_components.grid_ems.grid_link import (
     CONF_BIND_HOST,
-    CONF_CATEGORY,
     CONF_COMMON_ADDRESS,
     CONF_EXPORT_CAPACITY,
     CONF_IMPORT_CAPACITY,
-    CONF_INSTALLED_POWER,
-    CONF_INVERT_SIGN,
-    CONF_P_SENSOR,
     CONF_PROVIDER,
     CONF_TEST_MODE,
-    SUBENTRY_ASSET,
     GridLinkCoordinator,
     GridLinkData,
 )
 from custom_components.grid_ems.netflex import Command
+from tests.simulated_site import CHARGER, PV_LIMIT, asset
 
-PV_LIMIT = "input_number.pv_limit"
 PV_Q = "input_number.pv_q"
 BESS_TARGET = "input_number.bess_target"
 BESS_SOURCE = "input_select.bess_source"
-EV_CURRENT = "input_number.ev_current"
-EV_SWITCH = "input_boolean.ev"
 BOILER = "input_boolean.boiler"
 GRID_POWER = "sensor.grid_power"
 
@@ -86,32 +78,6 @@ HELPERS: dict[str, dict[str, Any]] = {
 }
 
 
-def asset(
-    title: str, category: str, installed_kw: float, p_sensor: str, control: dict[str, Any]
-) -> ConfigSubentryData:
-    """An asset subentry with its control section."""
-    return ConfigSubentryData(
-        data={
-            CONF_CATEGORY: category,
-            CONF_INSTALLED_POWER: installed_kw,
-            CONF_P_SENSOR: p_sensor,
-            CONF_INVERT_SIGN: False,
-            CONF_CONTROL: control,
-        },
-        subentry_type=SUBENTRY_ASSET,
-        title=title,
-        unique_id=None,
-    )
-
-
-CHARGER = asset(
-    "Charger",
-    "ev",
-    22.08,
-    "sensor.ev_power",
-    {CONF_POWER_ENTITY: EV_CURRENT, CONF_MINIMUM: 6.0, CONF_SWITCH_ENTITY: EV_SWITCH},
-)
-"""A charger throttled by its current (3 x 230 V, at least 6 A), switched off last."""
 ASSETS = [
     asset(
         "PV",
