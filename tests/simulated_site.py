@@ -72,6 +72,24 @@ PV_INSTALLED_KW = 50.0
 EV_PHASE_KW = 3 * 230 / 1000
 """The charger's power per ampere (3 x 230 V)."""
 
+LINK_DATA: dict[str, Any] = {
+    CONF_KIND: EntryKind.GRID_LINK.value,
+    CONF_PROVIDER: "fluvius",
+    CONF_BIND_HOST: "127.0.0.1",
+    CONF_PORT: 0,
+    CONF_COMMON_ADDRESS: 100,
+    CONF_IMPORT_CAPACITY: 100.0,
+    CONF_EXPORT_CAPACITY: 100.0,
+}
+"""The link's data: a Fluvius link on a free loopback port, 100 kW each way."""
+ENFORCEMENT: dict[str, Any] = {
+    CONF_RAMP: 100.0,
+    CONF_MARGIN: 0.5,
+    CONF_LINK_LOSS_TIMEOUT: 0,
+    CONF_LINK_LOSS_FALLBACK: 100.0,
+}
+"""The enforcement options the test sites start from."""
+
 DEVICES: Mapping[str, tuple[str, str, Mapping[str, Any]]] = {
     "bess": ("powerpack_bess", "BESS", {}),
     "meter": ("acuvim_ii", "Meter", {}),
@@ -144,6 +162,20 @@ def modbus_entry(
         },
         options={CONF_TIMEOUT: 0.5, CONF_RETRIES: 1, **options},
         unique_id=f"127.0.0.1:{simulator.port}:1",
+    )
+
+
+def grid_link_entry(
+    data: Mapping[str, Any], options: Mapping[str, Any], assets: list[ConfigSubentryData]
+) -> MockConfigEntry:
+    """The grid operator link's entry with its ``assets``."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Grid operator link (Fluvius)",
+        unique_id=EntryKind.GRID_LINK.value,
+        data=data,
+        options=options,
+        subentries_data=assets,
     )
 
 
@@ -275,30 +307,10 @@ async def running_site(
             unique_id="p1",
         )
     )
-    link_entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Grid operator link (Fluvius)",
-        unique_id=EntryKind.GRID_LINK.value,
-        data={
-            CONF_KIND: EntryKind.GRID_LINK.value,
-            CONF_PROVIDER: "fluvius",
-            CONF_BIND_HOST: "127.0.0.1",
-            CONF_PORT: 0,
-            CONF_COMMON_ADDRESS: 100,
-            CONF_IMPORT_CAPACITY: 100.0,
-            CONF_EXPORT_CAPACITY: 100.0,
-            **(link_data or {}),
-        },
-        options={
-            CONF_ENFORCEMENT: {
-                CONF_RAMP: 100.0,
-                CONF_MARGIN: 0.5,
-                CONF_LINK_LOSS_TIMEOUT: 0,
-                CONF_LINK_LOSS_FALLBACK: 100.0,
-                **(enforcement or {}),
-            }
-        },
-        subentries_data=assets,
+    link_entry = grid_link_entry(
+        {**LINK_DATA, **(link_data or {})},
+        {CONF_ENFORCEMENT: {**ENFORCEMENT, **(enforcement or {})}},
+        assets,
     )
     for entry in (*entries, link_entry):
         entry.add_to_hass(hass)

@@ -18,18 +18,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.grid_ems.const import CONF_KIND, DOMAIN, EntryKind
 from custom_components.grid_ems.enforcement import (
     CONF_COMMAND_SOURCE_ENTITY,
     CONF_ENFORCEMENT,
     CONF_GRID_POWER_SENSOR,
-    CONF_LINK_LOSS_FALLBACK,
-    CONF_LINK_LOSS_TIMEOUT,
-    CONF_MARGIN,
     CONF_MINIMUM,
     CONF_POWER_ENTITY,
     CONF_Q_ENTITY,
-    CONF_RAMP,
     CONF_SOE_SENSOR,
     CONF_SWITCH_ENTITY,
     EVENT_ENFORCEMENT_ACTION,
@@ -37,17 +32,19 @@ from custom_components.grid_ems.enforcement import (
     coordinator as enforcement_coordinator,
 )
 from custom_components.grid_ems.grid_link import (
-    CONF_BIND_HOST,
-    CONF_COMMON_ADDRESS,
-    CONF_EXPORT_CAPACITY,
-    CONF_IMPORT_CAPACITY,
-    CONF_PROVIDER,
     CONF_TEST_MODE,
     GridLinkCoordinator,
     GridLinkData,
 )
 from custom_components.grid_ems.netflex import Command
-from tests.simulated_site import CHARGER, PV_LIMIT, asset
+from tests.simulated_site import (
+    CHARGER,
+    ENFORCEMENT,
+    LINK_DATA,
+    PV_LIMIT,
+    asset,
+    grid_link_entry,
+)
 
 PV_Q = "input_number.pv_q"
 BESS_TARGET = "input_number.bess_target"
@@ -103,22 +100,7 @@ ASSETS = [
     ),
 ]
 
-LINK_DATA: dict[str, Any] = {
-    CONF_KIND: EntryKind.GRID_LINK.value,
-    CONF_PROVIDER: "fluvius",
-    CONF_BIND_HOST: "127.0.0.1",
-    "port": 0,
-    CONF_COMMON_ADDRESS: 100,
-    CONF_IMPORT_CAPACITY: 100.0,
-    CONF_EXPORT_CAPACITY: 100.0,
-}
-ENFORCEMENT_OPTIONS: dict[str, Any] = {
-    CONF_GRID_POWER_SENSOR: GRID_POWER,
-    CONF_RAMP: 100.0,
-    CONF_MARGIN: 0.5,
-    CONF_LINK_LOSS_TIMEOUT: 0,
-    CONF_LINK_LOSS_FALLBACK: 100.0,
-}
+ENFORCEMENT_OPTIONS: dict[str, Any] = {CONF_GRID_POWER_SENSOR: GRID_POWER, **ENFORCEMENT}
 
 
 @pytest.fixture(autouse=True)
@@ -161,14 +143,7 @@ def link_entry(
     hass: HomeAssistant, link_options: dict[str, Any], assets: list[ConfigSubentryData]
 ) -> MockConfigEntry:
     """The link entry with the controlled assets."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Grid operator link (Fluvius)",
-        unique_id=EntryKind.GRID_LINK.value,
-        data=LINK_DATA,
-        options=link_options,
-        subentries_data=assets,
-    )
+    entry = grid_link_entry(LINK_DATA, link_options, assets)
     entry.add_to_hass(hass)
     return entry
 
