@@ -1,10 +1,12 @@
-"""Base entity shared by every Grid EMS entity."""
+"""Base entity shared by every Grid EMS entity, and the base of its devices' coordinators."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
@@ -17,6 +19,27 @@ class DeviceRef:
     info: DeviceInfo
     unique_id: str
     """Stays what it was when an entity moves to another device (an asset's own, since 0.2)."""
+
+
+class DeviceCoordinator[DataT](DataUpdateCoordinator[DataT]):
+    """The coordinator of a config entry's device: the device its entities belong to."""
+
+    config_entry: ConfigEntry[Any]
+
+    @property
+    def device_unique_id(self) -> str:
+        """Unique id of the device, the prefix of its entities' unique ids: the entry's id."""
+        return self.config_entry.entry_id
+
+    @property
+    @abstractmethod
+    def device_info(self) -> DeviceInfo:
+        """The device, as the device registry shows it."""
+
+    @property
+    def device_ref(self) -> DeviceRef:
+        """The device of the entities, with their unique ids' prefix."""
+        return DeviceRef(self.device_info, self.device_unique_id)
 
 
 class GridEmsEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):

@@ -25,8 +25,9 @@ from custom_components.grid_ems.commissioning import certification_steps
 from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.netflex import LOCAL_SOURCE, Command, DsoState, Reason
 from simulators.rtu import RtuSimulator
+from tests.simulated_site import CONSUMPTION_RELAY, INJECTION_RELAY
 
-from .conftest import CONSUMPTION_RELAY, INJECTION_RELAY, QUICK, Site
+from .conftest import QUICK, Site
 
 PROGRESS = "sensor.grid_operator_link_commissioning"
 START = "button.grid_operator_link_start_commissioning_run"

@@ -18,19 +18,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.grid_ems.const import CONF_KIND, DOMAIN, EntryKind
 from custom_components.grid_ems.enforcement import (
     CONF_COMMAND_SOURCE_ENTITY,
-    CONF_CONTROL,
     CONF_ENFORCEMENT,
     CONF_GRID_POWER_SENSOR,
-    CONF_LINK_LOSS_FALLBACK,
-    CONF_LINK_LOSS_TIMEOUT,
-    CONF_MARGIN,
     CONF_MINIMUM,
     CONF_POWER_ENTITY,
     CONF_Q_ENTITY,
-    CONF_RAMP,
     CONF_SOE_SENSOR,
     CONF_SWITCH_ENTITY,
     EVENT_ENFORCEMENT_ACTION,
@@ -38,28 +32,23 @@ from custom_components.grid_ems.enforcement import (
     coordinator as enforcement_coordinator,
 )
 from custom_components.grid_ems.grid_link import (
-    CONF_BIND_HOST,
-    CONF_CATEGORY,
-    CONF_COMMON_ADDRESS,
-    CONF_EXPORT_CAPACITY,
-    CONF_IMPORT_CAPACITY,
-    CONF_INSTALLED_POWER,
-    CONF_INVERT_SIGN,
-    CONF_P_SENSOR,
-    CONF_PROVIDER,
     CONF_TEST_MODE,
-    SUBENTRY_ASSET,
     GridLinkCoordinator,
     GridLinkData,
 )
 from custom_components.grid_ems.netflex import Command
+from tests.simulated_site import (
+    CHARGER,
+    ENFORCEMENT,
+    LINK_DATA,
+    PV_LIMIT,
+    asset,
+    grid_link_entry,
+)
 
-PV_LIMIT = "input_number.pv_limit"
 PV_Q = "input_number.pv_q"
 BESS_TARGET = "input_number.bess_target"
 BESS_SOURCE = "input_select.bess_source"
-EV_CURRENT = "input_number.ev_current"
-EV_SWITCH = "input_boolean.ev"
 BOILER = "input_boolean.boiler"
 GRID_POWER = "sensor.grid_power"
 
@@ -86,32 +75,6 @@ HELPERS: dict[str, dict[str, Any]] = {
 }
 
 
-def asset(
-    title: str, category: str, installed_kw: float, p_sensor: str, control: dict[str, Any]
-) -> ConfigSubentryData:
-    """An asset subentry with its control section."""
-    return ConfigSubentryData(
-        data={
-            CONF_CATEGORY: category,
-            CONF_INSTALLED_POWER: installed_kw,
-            CONF_P_SENSOR: p_sensor,
-            CONF_INVERT_SIGN: False,
-            CONF_CONTROL: control,
-        },
-        subentry_type=SUBENTRY_ASSET,
-        title=title,
-        unique_id=None,
-    )
-
-
-CHARGER = asset(
-    "Charger",
-    "ev",
-    22.08,
-    "sensor.ev_power",
-    {CONF_POWER_ENTITY: EV_CURRENT, CONF_MINIMUM: 6.0, CONF_SWITCH_ENTITY: EV_SWITCH},
-)
-"""A charger throttled by its current (3 x 230 V, at least 6 A), switched off last."""
 ASSETS = [
     asset(
         "PV",
@@ -137,22 +100,7 @@ ASSETS = [
     ),
 ]
 
-LINK_DATA: dict[str, Any] = {
-    CONF_KIND: EntryKind.GRID_LINK.value,
-    CONF_PROVIDER: "fluvius",
-    CONF_BIND_HOST: "127.0.0.1",
-    "port": 0,
-    CONF_COMMON_ADDRESS: 100,
-    CONF_IMPORT_CAPACITY: 100.0,
-    CONF_EXPORT_CAPACITY: 100.0,
-}
-ENFORCEMENT_OPTIONS: dict[str, Any] = {
-    CONF_GRID_POWER_SENSOR: GRID_POWER,
-    CONF_RAMP: 100.0,
-    CONF_MARGIN: 0.5,
-    CONF_LINK_LOSS_TIMEOUT: 0,
-    CONF_LINK_LOSS_FALLBACK: 100.0,
-}
+ENFORCEMENT_OPTIONS: dict[str, Any] = {CONF_GRID_POWER_SENSOR: GRID_POWER, **ENFORCEMENT}
 
 
 @pytest.fixture(autouse=True)
@@ -195,14 +143,7 @@ def link_entry(
     hass: HomeAssistant, link_options: dict[str, Any], assets: list[ConfigSubentryData]
 ) -> MockConfigEntry:
     """The link entry with the controlled assets."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Grid operator link (Fluvius)",
-        unique_id=EntryKind.GRID_LINK.value,
-        data=LINK_DATA,
-        options=link_options,
-        subentries_data=assets,
-    )
+    entry = grid_link_entry(LINK_DATA, link_options, assets)
     entry.add_to_hass(hass)
     return entry
 

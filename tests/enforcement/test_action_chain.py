@@ -13,8 +13,9 @@ from custom_components.grid_ems.const import DOMAIN
 from custom_components.grid_ems.diagnostics import async_get_config_entry_diagnostics
 from custom_components.grid_ems.enforcement.coordinator import ACTION_LOG_SIZE
 from custom_components.grid_ems.netflex import ChainState, ChainStatus, Command, HashChain, verify
+from tests.simulated_site import PV_LIMIT
 
-from .conftest import PV_LIMIT, start_site
+from .conftest import start_site
 
 
 def _issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:

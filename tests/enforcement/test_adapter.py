@@ -36,22 +36,18 @@ from custom_components.grid_ems.grid_link import CONF_Q_SENSOR, DsoStateStore
 from custom_components.grid_ems.iec104 import Quality
 from custom_components.grid_ems.netflex import Command, Refusal
 from tests.ha_fixtures import describe_in_logbook
+from tests.simulated_site import CHARGER, EV_CURRENT, EV_SWITCH, PV_LIMIT, asset
 
 from .conftest import (
     ASSETS,
     BESS_SOURCE,
     BESS_TARGET,
     BOILER,
-    CHARGER,
     ENFORCEMENT_OPTIONS,
-    EV_CURRENT,
-    EV_SWITCH,
     GRID_POWER,
-    PV_LIMIT,
     PV_Q,
     Events,
     Site,
-    asset,
     start_site,
 )
 

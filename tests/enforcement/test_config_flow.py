@@ -39,8 +39,9 @@ from custom_components.grid_ems.netflex import (
     FEEDBACK_KEYS,
     MEASUREMENT_KEYS,
 )
+from tests.simulated_site import EV_CURRENT, PV_LIMIT
 
-from .conftest import BESS_SOURCE, BESS_TARGET, BOILER, EV_CURRENT, PV_LIMIT, PV_Q, Site
+from .conftest import BESS_SOURCE, BESS_TARGET, BOILER, PV_Q, Site
 
 UNITLESS = "input_number.unitless"
 

@@ -13,84 +13,66 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TIMEOUT, EVENT_STATE_CHANGED
+from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.grid_ems.const import CONF_KIND, DOMAIN, EntryKind
 from custom_components.grid_ems.enforcement import (
-    CONF_COMMAND_SOURCE_ENTITY,
-    CONF_ENFORCEMENT,
-    CONF_LINK_LOSS_FALLBACK,
-    CONF_LINK_LOSS_TIMEOUT,
     CONF_LOCAL_STOP_PRODUCTION,
-    CONF_MARGIN,
     CONF_MINIMUM,
     CONF_POWER_ENTITY,
     CONF_RAMP,
-    CONF_SOE_SENSOR,
     EnforcementCoordinator,
 )
-from custom_components.grid_ems.grid_link import (
-    CONF_ALLOWED_CLIENTS,
-    CONF_BIND_HOST,
-    CONF_COMMON_ADDRESS,
-    CONF_EXPORT_CAPACITY,
-    CONF_IMPORT_CAPACITY,
-    CONF_PROVIDER,
-    GridLinkData,
-)
-from custom_components.grid_ems.modbus_device import (
-    CONF_PROFILE,
-    CONF_RELAY_ROLES,
-    CONF_RETRIES,
-    CONF_UNIT_ID,
-)
+from custom_components.grid_ems.grid_link import CONF_ALLOWED_CLIENTS
 from custom_components.grid_ems.netflex import Command
-from simulators.modbus import ModbusSimulator, MoxaModel, PowerPackModel, start_demo
-from simulators.p1 import P1Simulator, SimulatedMeter
+from simulators.modbus import ModbusSimulator
 from simulators.rtu import RtuSimulator
-
-from .conftest import CHARGER, EV_CURRENT, EV_SWITCH, PV_LIMIT, asset
+from tests.simulated_site import (
+    BATTERY,
+    CHARGER,
+    CONSUMPTION_RELAY,
+    EV_CURRENT,
+    EV_DEMAND,
+    EV_PHASE_KW,
+    EV_SWITCH,
+    INJECTION_RELAY,
+    LOAD,
+    PV_INSTALLED_KW,
+    PV_LIMIT,
+    PV_POTENTIAL,
+    SimulatedSite,
+    asset,
+    running_site,
+    setup_scenario,
+)
 
 SETTLE_S = 10.0
 """Longest wait for the site to settle (the loop runs once a second)."""
 
-BESS_TARGET = "number.bess_target_power"
-BESS_SOURCE = "select.bess_command_source"
-INJECTION_RELAY = "switch.relays_relay_0"
-CONSUMPTION_RELAY = "switch.relays_relay_1"
 LOCAL_STOP_CHANNEL = 5
 LOCAL_STOP_INPUT = f"binary_sensor.relays_input_{LOCAL_STOP_CHANNEL}"
 """A Moxa digital input wired as the local emergency stop of production."""
-PV_INSTALLED_KW = 50.0
-EV_PHASE_KW = 3 * 230 / 1000
-
-
-LOAD = "input_number.load"
-PV_POTENTIAL = "input_number.pv_potential"
-EV_DEMAND = "input_number.ev_demand"
 
 
 @dataclass
-class Site:
+class Site(SimulatedSite):
     """Home Assistant with the site's entries, the simulators and the RTU."""
 
-    hass: HomeAssistant
-    link_entry: MockConfigEntry
-    enforcement: EnforcementCoordinator
-    bess: PowerPackModel
-    relays: MoxaModel
-    relays_simulator: ModbusSimulator
-    p1: P1Simulator
     rtu: RtuSimulator
-    entries: list[MockConfigEntry] = field(default_factory=list)
+
+    @property
+    def enforcement(self) -> EnforcementCoordinator:
+        """The link's enforcement."""
+        return self.data.enforcement
+
+    @property
+    def relays_simulator(self) -> ModbusSimulator:
+        """The Modbus simulator of the Moxa E1214."""
+        return self.modbus["e1214"]
 
     async def scenario(
         self, *, pv_potential_kw: float | None = None, ev_demand_kw: float | None = None
@@ -106,14 +88,7 @@ class Site:
                 )
 
     def number(self, entity_id: str) -> float:
-        state = self.hass.states.get(entity_id)
-        assert state is not None, entity_id
-        return float(state.state)
-
-    def state(self, entity_id: str) -> str:
-        state = self.hass.states.get(entity_id)
-        assert state is not None, entity_id
-        return state.state
+        return float(self.state(entity_id))
 
     def coil(self, channel: int) -> bool:
         """A relay's coil in the Moxa simulator."""
@@ -148,78 +123,9 @@ class Site:
         assert confirmation.positive, (command, value)
 
 
-def _site_power(hass: HomeAssistant, bess: PowerPackModel) -> Callable[[float], float]:
-    """The grid power in W the P1 meter reports: load and EV, less PV and the battery."""
-
-    def power(_elapsed: float) -> float:
-        def kw(entity_id: str) -> float:
-            state = hass.states.get(entity_id)
-            return float(state.state) if state is not None else 0.0
-
-        return (kw(LOAD) - kw("sensor.pv_power") - kw("sensor.ev_power") - bess.active_kw) * 1000
-
-    return power
-
-
-def _modbus_entry(
-    profile: str, simulator: ModbusSimulator, title: str, **options: Any
-) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=title,
-        data={
-            CONF_KIND: EntryKind.MODBUS_DEVICE.value,
-            CONF_PROFILE: profile,
-            CONF_HOST: "127.0.0.1",
-            CONF_PORT: simulator.port,
-            CONF_UNIT_ID: 1,
-        },
-        options={CONF_TIMEOUT: 0.5, CONF_RETRIES: 1, **options},
-        unique_id=f"127.0.0.1:{simulator.port}:1",
-    )
-
-
-def _kw(sensor: str, template: str) -> dict[str, Any]:
-    return {
-        "name": sensor,
-        "unique_id": sensor,
-        "unit_of_measurement": "kW",
-        "device_class": "power",
-        "state": template,
-    }
-
-
 async def _helpers(hass: HomeAssistant) -> None:
     """The scenario (load, sun, EV demand), the PV inverter's limit, the EV charger's current
     and switch, and their power sensors (production positive, consumption negative)."""
-    assert await async_setup_component(
-        hass,
-        "input_number",
-        {
-            "input_number": {
-                "load": {"min": 0, "max": 100, "step": 0.1, "initial": 20},
-                "pv_potential": {"min": 0, "max": 100, "step": 0.1, "initial": 0},
-                "ev_demand": {"min": 0, "max": 100, "step": 0.1, "initial": 0},
-                "pv_limit": {
-                    "min": 0,
-                    "max": 100,
-                    "step": 0.1,
-                    "initial": 100,
-                    "unit_of_measurement": "%",
-                },
-                "ev_current": {
-                    "min": 0,
-                    "max": 32,
-                    "step": 1,
-                    "initial": 32,
-                    "unit_of_measurement": "A",
-                },
-            }
-        },
-    )
-    assert await async_setup_component(
-        hass, "input_boolean", {"input_boolean": {"ev": {"initial": True}}}
-    )
     pv = (
         f"{{{{ [states('{PV_POTENTIAL}') | float(0),"
         f" states('{PV_LIMIT}') | float(0) / 100 * {PV_INSTALLED_KW}] | min }}}}"
@@ -228,110 +134,39 @@ async def _helpers(hass: HomeAssistant) -> None:
         f"{{{{ -([states('{EV_DEMAND}') | float(0), states('{EV_CURRENT}') | float(0)"
         f" * {EV_PHASE_KW}] | min) if is_state('{EV_SWITCH}', 'on') else 0 }}}}"
     )
-    assert await async_setup_component(
+    await setup_scenario(
         hass,
-        "template",
-        {"template": [{"sensor": [_kw("pv_power", pv), _kw("ev_power", ev)]}]},
+        load_kw=20.0,
+        pv_potential_kw=0.0,
+        power_sensors={"pv_power": pv, "ev_power": ev},
     )
-    await hass.async_block_till_done()
 
 
 @pytest.fixture
 async def site(hass: HomeAssistant) -> AsyncIterator[Site]:
-    """The whole site running; everything stopped at the end."""
-    modbus = await start_demo(ephemeral=True)
-    bess = modbus["bess"].units[1]
-    relays = modbus["e1214"].units[1]
-    assert isinstance(bess, PowerPackModel)
-    assert isinstance(relays, MoxaModel)
-    p1 = P1Simulator(SimulatedMeter(power=_site_power(hass, bess)), interval=0.25)
+    """The whole site running, the RTU connected; everything stopped at the end."""
     await _helpers(hass)
-    entries = [
-        _modbus_entry("powerpack_bess", modbus["bess"], "BESS"),
-        _modbus_entry("acuvim_ii", modbus["meter"], "Meter"),
-        _modbus_entry(
-            "moxa_e1214",
-            modbus["e1214"],
-            "Relays",
-            **{CONF_RELAY_ROLES: {"relay_0": "injection", "relay_1": "consumption"}},
-        ),
-        MockConfigEntry(
-            domain=DOMAIN,
-            title="P1",
-            data={
-                CONF_KIND: EntryKind.P1_METER.value,
-                CONF_PORT: f"socket://127.0.0.1:{await p1.start()}",
-            },
-            unique_id="p1",
-        ),
-    ]
-    link_entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Grid operator link (Fluvius)",
-        unique_id=EntryKind.GRID_LINK.value,
-        data={
-            CONF_KIND: EntryKind.GRID_LINK.value,
-            CONF_PROVIDER: "fluvius",
-            CONF_BIND_HOST: "127.0.0.1",
-            CONF_PORT: 0,
-            CONF_COMMON_ADDRESS: 100,
-            CONF_ALLOWED_CLIENTS: ["127.0.0.1"],
-            CONF_IMPORT_CAPACITY: 100.0,
-            CONF_EXPORT_CAPACITY: 100.0,
-        },
-        options={
-            CONF_ENFORCEMENT: {
-                CONF_RAMP: 50.0,
-                CONF_MARGIN: 0.5,
-                CONF_LINK_LOSS_TIMEOUT: 0,
-                CONF_LINK_LOSS_FALLBACK: 100.0,
-                CONF_LOCAL_STOP_PRODUCTION: LOCAL_STOP_INPUT,
-            }
-        },
-        subentries_data=[
-            asset(
-                "Battery",
-                "storage",
-                200.0,
-                "sensor.bess_power",
-                {
-                    CONF_POWER_ENTITY: BESS_TARGET,
-                    CONF_COMMAND_SOURCE_ENTITY: BESS_SOURCE,
-                    CONF_SOE_SENSOR: "sensor.bess_state_of_energy",
-                },
-            ),
-            asset(
-                "PV",
-                "solar",
-                PV_INSTALLED_KW,
-                "sensor.pv_power",
-                {CONF_POWER_ENTITY: PV_LIMIT, CONF_MINIMUM: 1.0},
-            ),
-            CHARGER,
-        ],
+    pv = asset(
+        "PV",
+        "solar",
+        PV_INSTALLED_KW,
+        "sensor.pv_power",
+        {CONF_POWER_ENTITY: PV_LIMIT, CONF_MINIMUM: 1.0},
     )
-    for entry in (*entries, link_entry):
-        entry.add_to_hass(hass)
-    # Setting up one entry loads the domain, which sets up every entry.
-    assert await hass.config_entries.async_setup(link_entry.entry_id)
-    await hass.async_block_till_done()
-    assert all(entry.state is ConfigEntryState.LOADED for entry in (*entries, link_entry))
-    data = link_entry.runtime_data
-    assert isinstance(data, GridLinkData)
-    rtu = RtuSimulator(port=data.coordinator.port)
-    await rtu.start()
-    site = Site(hass, link_entry, data.enforcement, bess, relays, modbus["e1214"], p1, rtu, entries)
-    try:
-        yield site
-    finally:
-        await rtu.stop()
-        for entry in (link_entry, *entries):
-            if entry.state is ConfigEntryState.LOADED:
-                await hass.config_entries.async_unload(entry.entry_id)
-        await hass.async_block_till_done()
-        await p1.stop()
-        for simulator in modbus.values():
-            await simulator.stop()
+    async with running_site(
+        hass,
+        devices=("bess", "meter", "e1214"),
+        load=LOAD,
+        assets=[BATTERY, pv, CHARGER],
+        link_data={CONF_ALLOWED_CLIENTS: ["127.0.0.1"]},
+        enforcement={CONF_RAMP: 50.0, CONF_LOCAL_STOP_PRODUCTION: LOCAL_STOP_INPUT},
+    ) as simulated:
+        rtu = RtuSimulator(port=simulated.data.coordinator.port)
+        await rtu.start()
+        try:
+            yield Site(**vars(simulated), rtu=rtu)
+        finally:
+            await rtu.stop()
 
 
 async def test_connection_point_limits_settle_at_p1_and_release(site: Site) -> None:

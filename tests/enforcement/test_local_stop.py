@@ -27,18 +27,9 @@ from custom_components.grid_ems.enforcement import (
 from custom_components.grid_ems.iec104 import Quality
 from custom_components.grid_ems.netflex import ChainState, Command, DsoState, verify
 from tests.ha_fixtures import describe_in_logbook
+from tests.simulated_site import EV_SWITCH, PV_LIMIT, asset
 
-from .conftest import (
-    BESS_SOURCE,
-    BESS_TARGET,
-    ENFORCEMENT_OPTIONS,
-    EV_SWITCH,
-    PV_LIMIT,
-    Events,
-    Site,
-    asset,
-    start_site,
-)
+from .conftest import BESS_SOURCE, BESS_TARGET, ENFORCEMENT_OPTIONS, Events, Site, start_site
 from .test_adapter import STUCK_CHARGER, stuck_charger  # noqa: F401  (a fixture, used by name)
 
 STOP_PRODUCTION = "binary_sensor.estop_production"

@@ -11,7 +11,8 @@ from homeassistant.core import HomeAssistant, callback
 from custom_components.grid_ems.enforcement import EVENT_ENFORCEMENT_ACTION
 from custom_components.grid_ems.netflex import Command
 from simulators.modbus import MoxaModel
-from tests.enforcement.test_end_to_end import INJECTION_RELAY, Site, site
+from tests.enforcement.test_end_to_end import Site, site
+from tests.simulated_site import INJECTION_RELAY
 
 __all__ = ["site"]
 

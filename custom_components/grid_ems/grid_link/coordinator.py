@@ -28,14 +28,13 @@ from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady, Serv
 from homeassistant.helpers.device_registry import DeviceEntry, DeviceEntryType, DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import STORAGE_DIR, Store
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from ..audit_chain import ChainedStore
 from ..compat import async_register_main_device, via_device
 from ..const import DOMAIN, TITLE
 from ..enforcement.ports import DsoListener
-from ..entity import DeviceRef
+from ..entity import DeviceCoordinator, DeviceRef
 from ..iec104 import (
     CauseOfTransmission,
     ClockSyncRequest,
@@ -456,7 +455,7 @@ def _refusal(refused: RefusedCommand) -> Refusal:
     return Refusal.SELECT_NOT_SUPPORTED if refused.select else Refusal.INVALID_VALUE
 
 
-class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
+class GridLinkCoordinator(DeviceCoordinator[LinkSnapshot]):
     """The grid operator link: IEC-104 server, DSO state, storage, measurements and audit."""
 
     config_entry: GridLinkConfigEntry
@@ -587,16 +586,6 @@ class GridLinkCoordinator(DataUpdateCoordinator[LinkSnapshot]):
         for value in self.model.monitor_values(self.data.state, {}, self.data.measurements):
             self._points[value.ioa] = _add_point(station, value)
         return server
-
-    @property
-    def device_unique_id(self) -> str:
-        """Unique id of the link's device, the prefix of its entities' unique ids."""
-        return self.config_entry.entry_id
-
-    @property
-    def device_ref(self) -> DeviceRef:
-        """The device of the entities, with their unique ids' prefix."""
-        return DeviceRef(self.device_info, self.device_unique_id)
 
     @property
     def device_info(self) -> DeviceInfo:

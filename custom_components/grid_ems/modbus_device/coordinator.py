@@ -28,13 +28,13 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util.hass_dict import HassKey
 
 from ..const import DOMAIN
 from ..control.model import Relay, RelayRole
 from ..enforcement.ports import SIGNAL_RELAYS_RESET
-from ..entity import DeviceRef
+from ..entity import DeviceCoordinator
 from ..modbus.client import (
     ConnectionPool,
     ModbusDevice,
@@ -160,7 +160,7 @@ def translated_error(err: ModbusError) -> HomeAssistantError:
     )
 
 
-class ModbusDeviceCoordinator(DataUpdateCoordinator[dict[str, "Value"]]):
+class ModbusDeviceCoordinator(DeviceCoordinator[dict[str, "Value"]]):
     """Polls one device's profile registers and writes its values.
 
     The entities keep their last values through ``failed_polls - 1`` failed polls and become
@@ -258,16 +258,6 @@ class ModbusDeviceCoordinator(DataUpdateCoordinator[dict[str, "Value"]]):
         except ModbusError as err:
             raise translated_error(err) from err
         self.async_set_updated_data({**self.data, key: written})
-
-    @property
-    def device_unique_id(self) -> str:
-        """Unique id of the device, the prefix of its entities' unique ids."""
-        return self.config_entry.entry_id
-
-    @property
-    def device_ref(self) -> DeviceRef:
-        """The device of the entities, with their unique ids' prefix."""
-        return DeviceRef(self.device_info, self.device_unique_id)
 
     @property
     def device_info(self) -> DeviceInfo:

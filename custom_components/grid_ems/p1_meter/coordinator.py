@@ -24,13 +24,12 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers.device_registry import DeviceEntry, DeviceInfo
 from homeassistant.helpers.storage import Store
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from ..compat import async_register_main_device, via_device
 from ..const import DOMAIN
 from ..enforcement.ports import GridPowerReading
-from ..entity import DeviceRef
+from ..entity import DeviceCoordinator, DeviceRef
 from ..p1 import Backoff, P1Connection, P1Event, PortState, Telegram, TelegramReceived
 from ..p1.telegram import (
     EQUIPMENT_IDENTIFIER,
@@ -60,7 +59,7 @@ _MANUFACTURERS: Final = {"FLU": "Fluvius"}
 """Manufacturer by the three-letter code that opens the meter's identification line."""
 
 
-class P1Coordinator(DataUpdateCoordinator[Telegram]):
+class P1Coordinator(DeviceCoordinator[Telegram]):
     """Pushes the telegrams of one P1 meter to its entities and grid power listeners."""
 
     config_entry: P1MeterConfigEntry
@@ -81,7 +80,6 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
         self.entity_update_interval: float = entry.options.get(
             CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL
         )
-        self.device_unique_id = entry.unique_id or entry.entry_id
         self.grid_power: GridPowerReading | None = None
         """The latest grid power; None while the meter is unavailable."""
         self.last_raw: bytes | None = None
@@ -145,9 +143,9 @@ class P1Coordinator(DataUpdateCoordinator[Telegram]):
         return unsubscribe
 
     @property
-    def device_ref(self) -> DeviceRef:
-        """The device of the entities, with their unique ids' prefix."""
-        return DeviceRef(self.device_info, self.device_unique_id)
+    def device_unique_id(self) -> str:
+        """The meter's identifier, the entry's unique id; the entry's id for an entry without."""
+        return self.config_entry.unique_id or self.config_entry.entry_id
 
     @property
     def device_info(self) -> DeviceInfo:
