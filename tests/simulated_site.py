@@ -107,18 +107,20 @@ def asset(
     category: str,
     installed_kw: float,
     p_sensor: str,
-    control: dict[str, Any],
+    control: dict[str, Any] | None = None,
     *,
     q_sensor: str | None = None,
+    invert_sign: bool = False,
 ) -> ConfigSubentryData:
-    """An asset subentry with its control section."""
+    """An asset subentry as the asset flow stores it, with its control section if it has one."""
     data: dict[str, Any] = {
         CONF_CATEGORY: category,
         CONF_INSTALLED_POWER: installed_kw,
         CONF_P_SENSOR: p_sensor,
-        CONF_INVERT_SIGN: False,
-        CONF_CONTROL: control,
+        CONF_INVERT_SIGN: invert_sign,
     }
+    if control is not None:
+        data[CONF_CONTROL] = control
     if q_sensor is not None:
         data[CONF_Q_SENSOR] = q_sensor
     return ConfigSubentryData(data=data, subentry_type=SUBENTRY_ASSET, title=title, unique_id=None)

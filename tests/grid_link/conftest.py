@@ -14,43 +14,33 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.grid_ems.const import CONF_KIND, DOMAIN, EntryKind
+from custom_components.grid_ems.const import DOMAIN, EntryKind
 from custom_components.grid_ems.grid_link import (
     CONF_ALLOWED_CLIENTS,
-    CONF_BIND_HOST,
-    CONF_CATEGORY,
-    CONF_COMMON_ADDRESS,
     CONF_EXPORT_CAPACITY,
     CONF_IMPORT_CAPACITY,
-    CONF_INSTALLED_POWER,
-    CONF_INVERT_SIGN,
-    CONF_P_SENSOR,
-    CONF_PROVIDER,
-    CONF_Q_SENSOR,
     CONF_TEST_MODE,
-    SUBENTRY_ASSET,
     GridLinkCoordinator,
     GridLinkData,
     LinkSnapshot,
 )
 from simulators.rtu import RtuSimulator
+from tests import simulated_site
 from tests.ha_fixtures import enable_all_entities, snapshot  # noqa: F401  (fixtures, used by name)
+from tests.simulated_site import asset
 
 LINK_DATA: dict[str, Any] = {
-    CONF_KIND: EntryKind.GRID_LINK.value,
-    CONF_PROVIDER: "fluvius",
-    CONF_BIND_HOST: "127.0.0.1",
-    "port": 0,
-    CONF_COMMON_ADDRESS: 100,
+    **simulated_site.LINK_DATA,
     CONF_ALLOWED_CLIENTS: ["127.0.0.1"],
     CONF_IMPORT_CAPACITY: 200.0,
     CONF_EXPORT_CAPACITY: 150.0,
 }
+"""The simulated site's link, with an allow-list and other capacities."""
 
 LINK_ENTRY_ID = "01JGRIDLINK0000000000000000"
 """Fixed, so that snapshots of unique ids do not change."""
@@ -62,29 +52,8 @@ BATTERY_POWER = "sensor.battery_power"
 CHARGER_POWER = "sensor.charger_power"
 
 
-def asset(
-    title: str,
-    category: str,
-    installed_kw: float,
-    p_sensor: str,
-    q_sensor: str | None = None,
-    *,
-    invert_sign: bool = False,
-) -> ConfigSubentryData:
-    """An asset subentry as the asset flow stores it."""
-    data: dict[str, Any] = {
-        CONF_CATEGORY: category,
-        CONF_INSTALLED_POWER: installed_kw,
-        CONF_P_SENSOR: p_sensor,
-        CONF_INVERT_SIGN: invert_sign,
-    }
-    if q_sensor is not None:
-        data[CONF_Q_SENSOR] = q_sensor
-    return ConfigSubentryData(data=data, subentry_type=SUBENTRY_ASSET, title=title, unique_id=None)
-
-
 ASSETS = [
-    asset("PV roof", "solar", 100.0, PV_POWER, PV_REACTIVE),
+    asset("PV roof", "solar", 100.0, PV_POWER, q_sensor=PV_REACTIVE),
     asset("PV carport", "solar", 50.0, CARPORT_POWER),
     # The battery's meter counts charging positive.
     asset("Battery", "storage", 50.0, BATTERY_POWER, invert_sign=True),
