@@ -55,10 +55,10 @@ export class GridEmsCard extends LitElement {
 
   protected shouldUpdate(changedProperties: PropertyValues<this>): boolean {
     if (changedProperties.has("_config") || !this._view) return true;
-    if (changedProperties.has("hass") && this.hass) {
-      return changed(this._view, changedProperties.get("hass") as HomeAssistant | undefined, this.hass);
-    }
-    return changedProperties.size > 0;
+    // The card's own state (a confirmation asked for) renders, whatever `hass` did meanwhile.
+    if ([...changedProperties.keys()].some((key) => key !== "hass")) return true;
+    if (!changedProperties.has("hass") || !this.hass) return false;
+    return changed(this._view, changedProperties.get("hass") as HomeAssistant | undefined, this.hass);
   }
 
   protected render(): TemplateResult | typeof nothing {

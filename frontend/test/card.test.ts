@@ -216,6 +216,14 @@ describe("grid-ems-card", () => {
     await card.updateComplete;
     expect(pressed.at(-1)).toEqual(["button", "press", { entity_id: "button.link_abort_run" }]);
 
+    // A click in the same update as a new `hass` of unchanged states is not lost.
+    card.hass = withStates(hass, { "sensor.link_commissioning": "idle" });
+    await card.updateComplete;
+    part(card, "commissioning-start").click();
+    card.hass = { ...card.hass } as HomeAssistant;
+    await card.updateComplete;
+    expect(text(card, "commissioning-confirm")).toContain("both emergency stops");
+
     // A link that is not loaded: its buttons are unavailable, nothing to start.
     card.hass = withStates(hass, { "button.link_start_run": "unavailable" });
     await card.updateComplete;

@@ -1142,7 +1142,7 @@ var Be = class extends Y {
 		return 8;
 	}
 	shouldUpdate(e) {
-		return e.has("_config") || !this._view ? !0 : e.has("hass") && this.hass ? ze(this._view, e.get("hass"), this.hass) : e.size > 0;
+		return e.has("_config") || !this._view || [...e.keys()].some((e) => e !== "hass") ? !0 : !e.has("hass") || !this.hass ? !1 : ze(this._view, e.get("hass"), this.hass);
 	}
 	render() {
 		if (!this.hass || !this._config) return B;
