@@ -151,17 +151,27 @@ def demo_flows(ports: DemoPorts) -> list[DemoFlow]:
     ]
 
 
-def _link_options() -> dict[str, Any]:
-    """The link's options as the form shows them, with the battery planned on made-up prices."""
+def link_options_form(*, test_mode: bool = False, **sections: Any) -> dict[str, Any]:
+    """The link's options form as an installer fills it, with the given sections.
+
+    The default measurement period and point map; ``sections``: ``enforcement``, ``planning``.
+    """
     return {
         "measurement_period": DEFAULT_MEASUREMENT_PERIOD,
         "sign_convention": "production_positive",
-        "test_mode": False,
+        "test_mode": test_mode,
         "command_points": {key: DEFAULT_IOAS[key] for key in COMMAND_KEYS},
         "feedback_points": {key: DEFAULT_IOAS[key] for key in FEEDBACK_KEYS},
         "measurement_points": {key: DEFAULT_IOAS[key] for key in MEASUREMENT_KEYS},
-        "enforcement": dict(ENFORCEMENT_DEFAULTS),
-        "planning": {
+        **sections,
+    }
+
+
+def _link_options() -> dict[str, Any]:
+    """The link's options as the form shows them, with the battery planned on made-up prices."""
+    return link_options_form(
+        enforcement=dict(ENFORCEMENT_DEFAULTS),
+        planning={
             "price_sensor": DEMO_PRICE_SENSOR,
             "import_factor": 1.0,
             "import_adder": 0.12,
@@ -172,7 +182,7 @@ def _link_options() -> dict[str, Any]:
             "capacity_tariff_eur_per_kw_year": 40.0,
             "wear_eur_per_kwh": 0.02,
         },
-    }
+    )
 
 
 def _modbus_flow(

@@ -33,12 +33,7 @@ from custom_components.grid_ems.enforcement import (
     settings_from_options,
 )
 from custom_components.grid_ems.grid_link import SUBENTRY_ASSET, GridLinkData
-from custom_components.grid_ems.netflex import (
-    COMMAND_KEYS,
-    DEFAULT_IOAS,
-    FEEDBACK_KEYS,
-    MEASUREMENT_KEYS,
-)
+from demo.site import link_options_form
 from tests.simulated_site import EV_CURRENT, PV_LIMIT
 
 from .conftest import BESS_SOURCE, BESS_TARGET, BOILER, PV_Q, Site
@@ -179,21 +174,18 @@ async def test_enforcement_options(hass: HomeAssistant, site: Site) -> None:
     """The link's options carry the enforcement section; the running loop uses it at once."""
     result = await hass.config_entries.options.async_init(site.entry.entry_id)
     assert result["type"] is FlowResultType.FORM
-    user_input = {
-        "measurement_period": 30,
-        "sign_convention": "production_positive",
-        "test_mode": True,
-        "command_points": {key: DEFAULT_IOAS[key] for key in COMMAND_KEYS},
-        "feedback_points": {key: DEFAULT_IOAS[key] for key in FEEDBACK_KEYS},
-        "measurement_points": {key: DEFAULT_IOAS[key] for key in MEASUREMENT_KEYS},
-        CONF_ENFORCEMENT: {
-            CONF_GRID_POWER_SENSOR: "sensor.grid_power",
-            CONF_RAMP: 5,
-            CONF_MARGIN: 1,
-            CONF_LINK_LOSS_TIMEOUT: 900,
-            CONF_LINK_LOSS_FALLBACK: 40,
+    user_input = link_options_form(
+        test_mode=True,
+        **{
+            CONF_ENFORCEMENT: {
+                CONF_GRID_POWER_SENSOR: "sensor.grid_power",
+                CONF_RAMP: 5,
+                CONF_MARGIN: 1,
+                CONF_LINK_LOSS_TIMEOUT: 900,
+                CONF_LINK_LOSS_FALLBACK: 40,
+            },
         },
-    }
+    )
     result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert site.entry.options[CONF_ENFORCEMENT] == {
@@ -219,22 +211,19 @@ async def test_local_stop_inputs_in_the_options(hass: HomeAssistant, site: Site)
     hass.states.async_set("binary_sensor.estop", "off")
     hass.states.async_set("binary_sensor.estop_loads", "off")
     result = await hass.config_entries.options.async_init(site.entry.entry_id)
-    user_input = {
-        "measurement_period": 30,
-        "sign_convention": "production_positive",
-        "test_mode": True,
-        "command_points": {key: DEFAULT_IOAS[key] for key in COMMAND_KEYS},
-        "feedback_points": {key: DEFAULT_IOAS[key] for key in FEEDBACK_KEYS},
-        "measurement_points": {key: DEFAULT_IOAS[key] for key in MEASUREMENT_KEYS},
-        CONF_ENFORCEMENT: {
-            CONF_RAMP: 100,
-            CONF_MARGIN: 0.5,
-            CONF_LINK_LOSS_TIMEOUT: 0,
-            CONF_LINK_LOSS_FALLBACK: 100,
-            CONF_LOCAL_STOP_PRODUCTION: "binary_sensor.estop",
-            CONF_LOCAL_STOP_CONSUMPTION: "binary_sensor.estop_loads",
+    user_input = link_options_form(
+        test_mode=True,
+        **{
+            CONF_ENFORCEMENT: {
+                CONF_RAMP: 100,
+                CONF_MARGIN: 0.5,
+                CONF_LINK_LOSS_TIMEOUT: 0,
+                CONF_LINK_LOSS_FALLBACK: 100,
+                CONF_LOCAL_STOP_PRODUCTION: "binary_sensor.estop",
+                CONF_LOCAL_STOP_CONSUMPTION: "binary_sensor.estop_loads",
+            },
         },
-    }
+    )
     result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     options = site.entry.options[CONF_ENFORCEMENT]

@@ -19,13 +19,10 @@ from custom_components.grid_ems.diagnostics import async_get_config_entry_diagno
 from custom_components.grid_ems.enforcement import CONF_ENFORCEMENT
 from custom_components.grid_ems.grid_link import CONF_TEST_MODE
 from custom_components.grid_ems.netflex import (
-    COMMAND_KEYS,
-    DEFAULT_IOAS,
-    FEEDBACK_KEYS,
-    MEASUREMENT_KEYS,
     Command,
 )
 from custom_components.grid_ems.planning import CONF_PLANNING, PlanningCoordinator
+from demo.site import link_options_form
 
 from .conftest import ASSETS, BESS_TARGET, ENFORCEMENT_OPTIONS, Site, start_site
 
@@ -330,16 +327,13 @@ async def test_planning_options(
         "capacity_tariff_eur_per_kw_year": 42,
         "wear_eur_per_kwh": 0.03,
     }
-    user_input = {
-        "measurement_period": 30,
-        "sign_convention": "production_positive",
-        "test_mode": True,
-        "command_points": {key: DEFAULT_IOAS[key] for key in COMMAND_KEYS},
-        "feedback_points": {key: DEFAULT_IOAS[key] for key in FEEDBACK_KEYS},
-        "measurement_points": {key: DEFAULT_IOAS[key] for key in MEASUREMENT_KEYS},
-        CONF_ENFORCEMENT: dict(ENFORCEMENT_OPTIONS),
-        CONF_PLANNING: planning,
-    }
+    user_input = link_options_form(
+        test_mode=True,
+        **{
+            CONF_ENFORCEMENT: dict(ENFORCEMENT_OPTIONS),
+            CONF_PLANNING: planning,
+        },
+    )
     flow_id = result["flow_id"]
     result = await hass.config_entries.options.async_configure(flow_id, user_input)
     assert result["type"] is FlowResultType.FORM
