@@ -496,6 +496,8 @@ async function commissioningFromTheUi() {
     if (!(await control("/test-mode?on=1", "POST")).confirmed) throw new Error("test mode not confirmed");
     await page.goto(`${BASE}${DASHBOARD}`);
     const run = card.locator('[data-role="commissioning"]');
+    // In view before the run: on the demo it passes in seconds, re-rendering its section meanwhile.
+    await run.scrollIntoViewIfNeeded({ timeout: WAIT_MS });
     await role("commissioning-start").click({ timeout: WAIT_MS });
     await waitForText(role("commissioning-confirm"), /both emergency stops/, "the run's confirmation");
     // Cancelled: nothing starts.
@@ -514,7 +516,6 @@ async function commissioningFromTheUi() {
     await role("commissioning-start").click();
     await role("commissioning-confirm-start").click({ timeout: WAIT_MS });
     await waitForText(run, /Step \d+ of \d+/, "commissioning progress");
-    await run.scrollIntoViewIfNeeded();
     await card.screenshot({ path: path.join(SCREENSHOTS, "card-commissioning.png") });
     await waitForText(run, /Commissioning run: Passed/, "commissioning outcome", RUN_WAIT_MS);
     // The link's device page links the report too (the sensor's signed, whole address).
